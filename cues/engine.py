@@ -1,0 +1,908 @@
+"""The cue engine: a pure state machine fed events and the time.
+
+    engine.handle(event, now)   # an operator action, a sample, a source change
+    engine.advance(now)         # let timers, fades, health and mappings run
+    engine.commands()           # what to send, in order
+    engine.next_deadline()      # when to call advance() again (None: idle)
+
+It imports no I/O and reads no clock, so the live runner (event-loop time) and
+the dry run (a virtual clock) drive exactly the same code. ``handle`` and
+``advance`` never raise: a failure is reported as a ``Report`` command.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from dataclasses import dataclass
+
+from cues.commands import (
+    ClearNotice,
+    Command,
+    CueState,
+    CueStateChanged,
+    Notice,
+    PlayheadChanged,
+    Report,
+    SendMidi,
+    SendOsc,
+    SetScene,
+    SetVisualInput,
+    SignalHealthChanged,
+    TriggerFired,
+)
+from cues.conditions import TriggerState, evaluate
+from cues.curves import apply_curve
+from cues.events import (
+    Event,
+    ExternalTrigger,
+    Go,
+    Panic,
+    Pause,
+    PlayheadNext,
+    PlayheadPrevious,
+    Reset,
+    Resume,
+    Sample,
+    SetMinGoInterval,
+    SetPlayhead,
+    SourceHealth,
+    StartCue,
+    Stop,
+    StopCue,
+)
+from cues.mappings import MappingState, target_command
+from cues.model import ContinueMode, CueDef, CueId, CueKind, Curve, GroupMode, ShowModel
+from cues.runtime import CueRun
+from cues.signals import Signal, SignalStore
+
+__all__ = ["Engine", "EngineStats"]
+
+_MAX_STARTS_PER_STEP = 10_000
+_LEVEL_FADE_RATE = 30.0
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """Counters for health displays and benchmarks."""
+
+    events: int = 0
+    samples: int = 0
+    commands: int = 0
+    errors: int = 0
+    go_rejected: int = 0
+
+
+@dataclass(slots=True)
+class _LevelFade:
+    start: float
+    end: float
+    t0: float
+    duration: float
+    curve: Curve
+    next_step: float
+
+
+class Engine:
+    """Runs one show. See the module docstring for the calling pattern."""
+
+    def __init__(self, show: ShowModel, now: float = 0.0) -> None:
+        self.show = show
+        self.stats = EngineStats()
+        self.signals = SignalStore(show.signals, show.derived, show.max_dynamic_signals)
+        self.runs: dict[CueId, CueRun] = {
+            cid: CueRun(cue=c, armed=c.armed) for cid, c in show.cues.items()
+        }
+        self.mappings: dict[str, MappingState] = {
+            m.name: MappingState(definition=m, enabled=m.enabled, level=m.level)
+            for m in show.mappings
+        }
+        self.triggers: dict[str, TriggerState] = {
+            t.name: TriggerState(definition=t, enabled=t.enabled) for t in show.triggers
+        }
+        self.playheads: dict[str, int | None] = {}
+        self.min_go_interval = show.min_go_interval
+        self.last_go = -math.inf
+        self.panic_until: float | None = None
+        self.notices: dict[str, float | None] = {}
+        self.target_values: dict[str, float] = {}
+        self._out: list[Command] = []
+        self._timers: list[tuple[float, int, str, str, int]] = []
+        self._seq = 0
+        self._starts: deque[tuple[CueId, float, bool]] = deque()
+        self._queued: set[CueId] = set()
+        self._dirty_mappings: set[str] = set()
+        self._dirty_derived: set[str] = set()
+        self._level_fades: dict[str, _LevelFade] = {}
+        self._waiting: set[CueId] = set()
+        self._next_sweep = now
+        self._now = now
+        self._mappings_by_signal: dict[str, list[str]] = {}
+        for m in show.mappings:
+            self._mappings_by_signal.setdefault(m.signal, []).append(m.name)
+        self._triggers_by_signal: dict[str, list[str]] = {}
+        self._source_triggers: list[str] = []
+        for t in show.triggers:
+            if t.condition.signal:
+                self._triggers_by_signal.setdefault(t.condition.signal, []).append(t.name)
+            else:
+                self._source_triggers.append(t.name)
+        self._list_of: dict[CueId, str] = {}
+        for cl in show.cue_lists:
+            for cid in cl.cues:
+                self._list_of[cid] = cl.name
+            self.playheads[cl.name] = 0 if cl.cues else None
+        self._lists = {cl.name: cl for cl in show.cue_lists}
+
+    # -- public API ------------------------------------------------------------
+
+    def handle(self, event: Event, now: float) -> None:
+        """Apply one event that happened at ``now``. Never raises."""
+        self.stats.events += 1
+        self._now = now
+        try:
+            if type(event) is Sample:
+                self._run_timers(now)
+                self._on_sample(event, now)
+            else:
+                self._run_timers(now)
+                self._dispatch(event, now)
+            self._drain_starts()
+        except Exception as exc:  # the show must go on: report, never raise
+            self._fail(f"while handling {type(event).__name__}", exc)
+
+    def advance(self, now: float) -> None:
+        """Run everything due at or before ``now``. Never raises."""
+        self._now = now
+        try:
+            self._run_timers(now)
+            if now >= self._next_sweep:
+                self._sweep(now)
+            self._recompute_derived(now)
+            self._check_trigger_deadlines(now)
+            self._step_level_fades(now)
+            self._run_mappings(now)
+            self._drain_starts()
+        except Exception as exc:
+            self._fail("while advancing", exc)
+
+    def commands(self) -> list[Command]:
+        """Take the commands produced since the last call, oldest first."""
+        out = self._out
+        self._out = []
+        self.stats.commands += len(out)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When ``advance`` next has work to do, or None if only events can wake it."""
+        best = math.inf
+        timers = self._timers
+        while timers:
+            due, _, kind, key, gen = timers[0]
+            if self._timer_valid(kind, key, gen):
+                best = due
+                break
+            heapq.heappop(timers)
+        for name in self._dirty_mappings:
+            best = min(best, self.mappings[name].due())
+        for ts in self.triggers.values():
+            d = ts.deadline()
+            if d is not None:
+                best = min(best, d)
+        for lf in self._level_fades.values():
+            best = min(best, lf.next_step)
+        if self._dirty_derived:
+            best = min(best, self._now)
+        if self._sweep_needed():
+            best = min(best, self._next_sweep)
+        return None if best == math.inf else best
+
+    def playhead(self, cue_list: str = "") -> CueId | None:
+        """The standby cue of a list (the first list by default)."""
+        name = cue_list or self.show.cue_lists[0].name
+        idx = self.playheads.get(name)
+        cues = self._lists[name].cues
+        return cues[idx] if idx is not None and idx < len(cues) else None
+
+    def state_of(self, cue: CueId) -> CueState:
+        """A cue's current state."""
+        return self.runs[cue].state
+
+    def running_cues(self) -> list[CueId]:
+        """Cues that are waiting, in pre-wait, running or paused."""
+        return [cid for cid, r in self.runs.items() if r.active]
+
+    # -- plumbing --------------------------------------------------------------
+
+    def _emit(self, cmd: Command) -> None:
+        self._out.append(cmd)
+
+    def _report(self, level: str, subject: str, message: str) -> None:
+        self._out.append(Report(level, subject, message))
+
+    def _fail(self, where: str, exc: Exception) -> None:
+        self.stats.errors += 1
+        self._report("error", "engine", f"{where}: {type(exc).__name__}: {exc}; show continues")
+
+    def _push_timer(self, due: float, kind: str, key: str, gen: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._timers, (due, self._seq, kind, key, gen))
+
+    def _timer_valid(self, kind: str, key: str, gen: int) -> bool:
+        if kind == "notice":
+            return self.notices.get(key) is not None and gen == -1
+        if kind == "panic":
+            return self.panic_until is not None
+        run = self.runs.get(CueId(key))
+        return run is not None and run.gen == gen
+
+    def _run_timers(self, now: float) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            due, _, kind, key, gen = heapq.heappop(timers)
+            if not self._timer_valid(kind, key, gen):
+                continue
+            if kind == "notice":
+                if self.notices.get(key) == due:
+                    del self.notices[key]
+                    self._emit(ClearNotice(key))
+            elif kind == "panic":
+                self._end_panic(due)
+            else:
+                self._on_cue_timer(self.runs[CueId(key)], kind, due)
+            self._drain_starts()
+
+    def _set_state(self, run: CueRun, state: CueState) -> None:
+        if run.state is not state:
+            run.state = state
+            self._emit(CueStateChanged(run.cue.id, state))
+
+    # -- events ----------------------------------------------------------------
+
+    def _dispatch(self, event: Event, now: float) -> None:
+        if isinstance(event, Go):
+            self._go(event.cue_list, now)
+        elif isinstance(event, StartCue):
+            self._queue_start(self._known(event.cue), now, follow=False)
+        elif isinstance(event, Stop | StopCue):
+            if event.cue is None:
+                for run in self.runs.values():
+                    if run.active and run.cue.parent is None:
+                        self._stop(run, now)
+            else:
+                self._stop(self.runs[self._known(event.cue)], now)
+        elif isinstance(event, Pause):
+            targets = [self._known(event.cue)] if event.cue else list(self.runs)
+            for cid in targets:
+                self._pause(self.runs[cid], now)
+        elif isinstance(event, Resume):
+            targets = [self._known(event.cue)] if event.cue else list(self.runs)
+            for cid in targets:
+                self._resume(self.runs[cid], now)
+        elif isinstance(event, Panic):
+            self._panic(event.duration, now)
+        elif isinstance(event, Reset):
+            self._reset(now)
+        elif isinstance(event, SetPlayhead):
+            cid = self._known(event.cue)
+            lst = self._list_of.get(cid)
+            if lst is None:
+                self._report("warning", cid, "only top-level cues can be on standby")
+            else:
+                self._set_playhead(lst, self._lists[lst].cues.index(cid))
+        elif isinstance(event, PlayheadNext | PlayheadPrevious):
+            name = event.cue_list or self.show.cue_lists[0].name
+            cues = self._lists[name].cues
+            idx = self.playheads[name]
+            step = 1 if isinstance(event, PlayheadNext) else -1
+            pos = len(cues) if idx is None else idx
+            self._set_playhead(name, min(max(pos + step, 0), len(cues)))
+        elif isinstance(event, SetMinGoInterval):
+            self.min_go_interval = max(0.0, float(event.seconds))
+        elif isinstance(event, SourceHealth):
+            self._on_source(event, now)
+        elif isinstance(event, ExternalTrigger):
+            if event.cue is not None:
+                self._queue_start(self._known(event.cue), now, follow=False)
+            elif event.trigger in self.triggers:
+                self._act_trigger(self.triggers[event.trigger], None, now)
+            else:
+                self._report("warning", event.trigger, "external trigger names no trigger")
+
+    def _known(self, cue: CueId) -> CueId:
+        if cue not in self.runs:
+            raise KeyError(f"no cue {cue!r} in this show")
+        return cue
+
+    def _set_playhead(self, cue_list: str, idx: int | None) -> None:
+        cues = self._lists[cue_list].cues
+        if idx is not None and idx >= len(cues):
+            idx = None
+        if self.playheads[cue_list] != idx:
+            self.playheads[cue_list] = idx
+            self._emit(PlayheadChanged(cue_list, cues[idx] if idx is not None else None))
+
+    def _go(self, cue_list: str, now: float) -> None:
+        name = cue_list or self.show.cue_lists[0].name
+        if name not in self._lists:
+            self._report("warning", name, "GO for an unknown cue list ignored")
+            return
+        if self.panic_until is not None:
+            self.stats.go_rejected += 1
+            self._report("warning", "GO", "ignored: panic in progress")
+            return
+        if now - self.last_go < self.min_go_interval:
+            self.stats.go_rejected += 1
+            self._report(
+                "warning",
+                "GO",
+                f"ignored by the double-GO guard ({now - self.last_go:.3f} s after the last GO,"
+                f" minimum {self.min_go_interval:g} s)",
+            )
+            return
+        cid = self.playhead(name)
+        if cid is None:
+            self._report("info", "GO", f"nothing on standby in list {name!r}")
+            return
+        self.last_go = now
+        idx = self.playheads[name]
+        self._set_playhead(name, None if idx is None else idx + 1)
+        self._queue_start(cid, now, follow=False)
+
+    # -- starting and stopping cues ---------------------------------------------
+
+    def _queue_start(self, cid: CueId, t: float, follow: bool) -> None:
+        self._starts.append((cid, t, follow))
+        self._queued.add(cid)
+
+    def _drain_starts(self) -> None:
+        count = 0
+        while self._starts:
+            cid, t, follow = self._starts.popleft()
+            self._queued.discard(cid)
+            count += 1
+            if count > _MAX_STARTS_PER_STEP:
+                self._starts.clear()
+                self._queued.clear()
+                self._report("error", cid, "too many cue starts at one instant; chain halted")
+                return
+            self._start(self.runs[cid], t, follow)
+
+    def _start(self, run: CueRun, t: float, follow: bool) -> None:
+        cue = run.cue
+        if self.panic_until is not None:
+            self._report("warning", cue.id, "not started: panic in progress")
+            return
+        if run.active:
+            self._stop(run, t)
+        if follow:
+            lst = self._list_of.get(cue.id)
+            if lst is not None and self.playhead(lst) == cue.id:
+                idx = self.playheads[lst]
+                self._set_playhead(lst, None if idx is None else idx + 1)
+        run.gen += 1
+        run.starts += 1
+        run.clear()
+        run.started_at = t
+        if cue.wait_for is not None:
+            self._set_state(run, CueState.WAITING)
+            self._waiting.add(cue.id)
+            if cue.wait_timeout is not None:
+                run.wait_deadline = t + cue.wait_timeout
+                self._push_timer(run.wait_deadline, "timeout", cue.id, run.gen)
+            if evaluate(cue.wait_for, self.signals, t, False):
+                self._waiting.discard(cue.id)
+                self._proceed(run, t)
+            return
+        self._proceed(run, t)
+
+    def _proceed(self, run: CueRun, t: float) -> None:
+        cue = run.cue
+        run.wait_deadline = None
+        run.started_at = t
+        if cue.prewait > 0:
+            self._set_state(run, CueState.PREWAIT)
+            self._push_timer(t + cue.prewait, "action", cue.id, run.gen)
+        else:
+            self._begin_action(run, t)
+
+    def _continue_applies(self, cue: CueDef) -> bool:
+        if cue.continue_to is not None or cue.parent is None:
+            return True
+        return self.show.cues[cue.parent].group_mode is GroupMode.START_FIRST
+
+    def _next_of(self, cue: CueDef) -> CueId | None:
+        if cue.continue_to is not None:
+            return cue.continue_to
+        if cue.parent is not None:
+            siblings = self.show.cues[cue.parent].children
+        else:
+            siblings = self._lists[self._list_of[cue.id]].cues
+        i = siblings.index(cue.id) + 1
+        return siblings[i] if i < len(siblings) else None
+
+    def _begin_action(self, run: CueRun, t: float) -> None:
+        cue = run.cue
+        run.action_at = t
+        self._set_state(run, CueState.RUNNING)
+        if cue.continue_mode is ContinueMode.AUTO_CONTINUE and self._continue_applies(cue):
+            run.continue_at = t + cue.postwait
+        run.action_end = t + cue.duration
+        if run.armed:
+            self._perform(run, t)
+        elif cue.kind is CueKind.GROUP:
+            run.action_end = t
+        if run.continue_at is not None:
+            if run.continue_at <= t:
+                self._fire_continue(run, t)
+            else:
+                self._push_timer(run.continue_at, "continue", cue.id, run.gen)
+        if run.action_end is not None:
+            if run.action_end <= t:
+                self._end_action(run, t)
+            else:
+                self._push_timer(run.action_end, "end", cue.id, run.gen)
+                if cue.kind is CueKind.FADE and run.armed:
+                    self._push_timer(self._next_fade_step(run), "fade", cue.id, run.gen)
+
+    def _fire_continue(self, run: CueRun, t: float) -> None:
+        run.continue_at = None
+        nxt = self._next_of(run.cue)
+        if nxt is not None:
+            self._queue_start(nxt, t, follow=True)
+
+    def _end_action(self, run: CueRun, t: float) -> None:
+        cue = run.cue
+        run.action_done = True
+        run.action_end = t
+        if cue.kind is CueKind.FADE and run.armed:
+            self._fade_emit(run, cue.fade_to)
+            if cue.stop_target and cue.fade_target is not None and cue.fade_target.mapping:
+                self._set_mapping_enabled(cue.fade_target.mapping, False)
+        if cue.continue_mode is ContinueMode.AUTO_FOLLOW and self._continue_applies(cue):
+            nxt = self._next_of(cue)
+            if nxt is not None:
+                self._queue_start(nxt, t, follow=True)
+        self._maybe_finish(run, t)
+
+    def _maybe_finish(self, run: CueRun, t: float) -> None:
+        if run.state is CueState.RUNNING and run.action_done and run.continue_at is None:
+            self._set_state(run, CueState.IDLE)
+            if run.cue.parent is not None:
+                self._child_finished(self.runs[run.cue.parent], run, t)
+
+    def _child_finished(self, group: CueRun, child: CueRun, t: float) -> None:
+        if group.state is not CueState.RUNNING or group.action_done:
+            return
+        cue = group.cue
+        if cue.group_mode is GroupMode.PLAYLIST:
+            if cue.children[group.child_index] != child.cue.id:
+                return
+            group.child_index += 1
+            if group.child_index < len(cue.children):
+                self._queue_start(cue.children[group.child_index], t, follow=False)
+                return
+        elif any(self.runs[c].active or c in self._queued for c in cue.children):
+            return
+        self._end_action(group, t)
+
+    def _on_cue_timer(self, run: CueRun, kind: str, due: float) -> None:
+        if kind == "action":
+            self._begin_action(run, due)
+        elif kind == "end":
+            if not run.action_done:
+                self._end_action(run, due)
+        elif kind == "continue":
+            self._fire_continue(run, due)
+            self._maybe_finish(run, due)
+        elif kind == "fade":
+            self._fade_step(run, due)
+        elif kind == "timeout":
+            self._wait_timeout(run, due)
+
+    def _stop(self, run: CueRun, t: float) -> None:
+        if not run.active:
+            return
+        run.gen += 1
+        was_group = run.cue.kind is CueKind.GROUP
+        run.continue_at = None
+        run.action_done = True
+        self._waiting.discard(run.cue.id)
+        if was_group:
+            for c in run.cue.children:
+                self._stop(self.runs[c], t)
+        self._set_state(run, CueState.IDLE)
+        if run.cue.parent is not None:
+            self._child_finished(self.runs[run.cue.parent], run, t)
+
+    def _pause(self, run: CueRun, t: float) -> None:
+        if run.state not in (CueState.WAITING, CueState.PREWAIT, CueState.RUNNING):
+            return
+        run.paused_from = run.state
+        run.paused_at = t
+        run.gen += 1
+        self._set_state(run, CueState.PAUSED)
+        if run.cue.kind is CueKind.GROUP:
+            for c in run.cue.children:
+                self._pause(self.runs[c], t)
+
+    def _resume(self, run: CueRun, t: float) -> None:
+        if run.state is not CueState.PAUSED or run.paused_at is None:
+            return
+        state = run.paused_from or CueState.RUNNING
+        run.shift(t - run.paused_at)
+        run.paused_at = None
+        run.gen += 1
+        self._set_state(run, state)
+        cid = run.cue.id
+        if state is CueState.WAITING and run.wait_deadline is not None:
+            self._push_timer(run.wait_deadline, "timeout", cid, run.gen)
+        elif state is CueState.PREWAIT:
+            self._push_timer(run.started_at + run.cue.prewait, "action", cid, run.gen)
+        elif state is CueState.RUNNING:
+            if run.continue_at is not None:
+                self._push_timer(run.continue_at, "continue", cid, run.gen)
+            if not run.action_done and run.action_end is not None:
+                self._push_timer(run.action_end, "end", cid, run.gen)
+                if run.cue.kind is CueKind.FADE and run.armed:
+                    self._push_timer(self._next_fade_step(run), "fade", cid, run.gen)
+        if run.cue.kind is CueKind.GROUP:
+            for c in run.cue.children:
+                self._resume(self.runs[c], t)
+
+    def _wait_timeout(self, run: CueRun, t: float) -> None:
+        cue = run.cue
+        if run.state is not CueState.WAITING:
+            return
+        self._waiting.discard(cue.id)
+        run.gen += 1
+        self._set_state(run, CueState.IDLE)
+        cond = cue.wait_for.describe() if cue.wait_for else "condition"
+        if cue.fallback is not None:
+            self._report(
+                "warning",
+                cue.id,
+                f"waited {cue.wait_timeout:g} s for {cond}; starting fallback {cue.fallback}",
+            )
+            self._queue_start(cue.fallback, t, follow=False)
+        else:
+            self._report("warning", cue.id, f"waited {cue.wait_timeout:g} s for {cond}; gave up")
+        if cue.parent is not None:
+            self._child_finished(self.runs[cue.parent], run, t)
+
+    # -- cue actions -------------------------------------------------------------
+
+    def _perform(self, run: CueRun, t: float) -> None:
+        cue = run.cue
+        kind = cue.kind
+        if kind is CueKind.OSC:
+            self._emit(SendOsc(cue.osc_target, cue.osc_address, cue.osc_args))
+        elif kind is CueKind.MIDI and cue.midi is not None:
+            self._emit(SendMidi(cue.midi_port, cue.midi))
+        elif kind is CueKind.VISUAL:
+            if cue.scene:
+                self._emit(
+                    SetScene(
+                        cue.visual_output, cue.scene, cue.transition, cue.duration, cue.curve.value
+                    )
+                )
+            for name, value in cue.visual_inputs:
+                self._emit(SetVisualInput(cue.visual_output, name, value))
+                self.target_values[f"visual:{cue.visual_output}:{name}"] = value
+        elif kind is CueKind.NOTICE:
+            nid = cue.notice_id or cue.id
+            if cue.text:
+                self._emit(Notice(nid, cue.text, cue.level))
+                expires = t + cue.ttl if cue.ttl > 0 else None
+                self.notices[nid] = expires
+                if expires is not None:
+                    self._push_timer(expires, "notice", nid, -1)
+            elif nid in self.notices:
+                del self.notices[nid]
+                self._emit(ClearNotice(nid))
+        elif kind is CueKind.FADE:
+            self._fade_begin(run, t)
+        elif kind is CueKind.GROUP:
+            run.action_end = None
+            children = cue.children
+            if not children:
+                run.action_end = t
+            elif cue.group_mode is GroupMode.TIMELINE:
+                for c in children:
+                    self._queue_start(c, t, follow=False)
+            else:
+                self._queue_start(children[0], t, follow=False)
+        elif kind in (CueKind.START, CueKind.STOP, CueKind.ARM, CueKind.DISARM):
+            self._perform_control(cue, t)
+
+    def _perform_control(self, cue: CueDef, t: float) -> None:
+        kind = cue.kind
+        on = kind in (CueKind.START, CueKind.ARM)
+        if cue.target_cue is not None:
+            target = self.runs[cue.target_cue]
+            if kind is CueKind.START:
+                self._queue_start(cue.target_cue, t, follow=False)
+            elif kind is CueKind.STOP:
+                self._stop(target, t)
+            else:
+                target.armed = on
+        if cue.target_mapping:
+            self._set_mapping_enabled(cue.target_mapping, on)
+        if cue.target_trigger:
+            trig = self.triggers[cue.target_trigger]
+            trig.enabled = on
+            if on:
+                trig.fired = False
+
+    def _set_mapping_enabled(self, name: str, on: bool) -> None:
+        ms = self.mappings[name]
+        ms.enabled = on
+        if on:
+            self._dirty_mappings.add(name)
+            ms.last_sent = None
+        else:
+            self._dirty_mappings.discard(name)
+
+    def _fade_begin(self, run: CueRun, t: float) -> None:
+        cue = run.cue
+        target = cue.fade_target
+        if target is None:
+            return
+        if cue.fade_from is not None:
+            start = cue.fade_from
+        elif target.mapping:
+            start = self.mappings[target.mapping].level
+        else:
+            start = self.target_values.get(target.key, 0.0)
+        run.fade_from = start
+        run.fade_last = t
+        if cue.duration > 0 and cue.fade_from is not None:
+            self._fade_emit(run, start)
+
+    def _fade_value(self, run: CueRun, t: float) -> float:
+        cue = run.cue
+        start = run.action_at if run.action_at is not None else t
+        x = (t - start) / cue.duration if cue.duration > 0 else 1.0
+        return run.fade_from + (cue.fade_to - run.fade_from) * apply_curve(cue.curve, x)
+
+    def _next_fade_step(self, run: CueRun) -> float:
+        step = 1.0 / run.cue.rate_hz if run.cue.rate_hz > 0 else run.cue.duration
+        end = run.action_end if run.action_end is not None else run.fade_last + step
+        return min(run.fade_last + step, end)
+
+    def _fade_step(self, run: CueRun, t: float) -> None:
+        if run.action_done or run.state is not CueState.RUNNING:
+            return
+        if run.action_end is not None and t >= run.action_end:
+            return
+        run.fade_last = t
+        self._fade_emit(run, self._fade_value(run, t))
+        self._push_timer(self._next_fade_step(run), "fade", run.cue.id, run.gen)
+
+    def _fade_emit(self, run: CueRun, value: float) -> None:
+        target = run.cue.fade_target
+        if target is None:
+            return
+        if target.mapping:
+            ms = self.mappings[target.mapping]
+            ms.level = value
+            if ms.enabled:
+                self._dirty_mappings.add(target.mapping)
+            return
+        self.target_values[target.key] = value
+        cmd = target_command(target, value)
+        if cmd is not None:
+            self._emit(cmd)
+
+    # -- panic and reset -------------------------------------------------------------
+
+    def _panic(self, duration: float | None, now: float) -> None:
+        if self.panic_until is not None:
+            self._report("warning", "PANIC", "second panic: everything stopped at once")
+            self._end_panic(now)
+            return
+        d = self.show.panic_time if duration is None else max(0.0, duration)
+        self._report("warning", "PANIC", f"fading everything out over {d:g} s")
+        self._starts.clear()
+        self._queued.clear()
+        for run in self.runs.values():
+            if run.state in (CueState.WAITING, CueState.PREWAIT) or (
+                run.active and run.cue.kind is CueKind.FADE
+            ):
+                self._stop(run, now)
+            elif run.continue_at is not None:
+                run.continue_at = None
+                run.gen += 1
+                if not run.action_done and run.action_end is not None:
+                    self._push_timer(run.action_end, "end", run.cue.id, run.gen)
+                else:
+                    self._maybe_finish(run, now)
+        for name, ms in self.mappings.items():
+            if ms.enabled:
+                self._level_fades[name] = _LevelFade(ms.level, 0.0, now, d, Curve.LINEAR, now)
+        for output in self.show.visual_outputs:
+            self._emit(SetScene(output, "", "crossfade", d, Curve.LINEAR.value))
+        if d <= 0:
+            self._end_panic(now)
+            return
+        self.panic_until = now + d
+        self._push_timer(self.panic_until, "panic", "", 0)
+
+    def _end_panic(self, t: float) -> None:
+        self._step_level_fades(t)
+        self.panic_until = None
+        self._level_fades.clear()
+        self._starts.clear()
+        self._queued.clear()
+        for run in self.runs.values():
+            if run.cue.parent is None:
+                self._stop(run, t)
+        for name, ms in self.mappings.items():
+            ms.enabled = False
+            ms.level = ms.definition.level
+            self._dirty_mappings.discard(name)
+        self._report("warning", "PANIC", "complete: all cues stopped, mappings disabled")
+
+    def _reset(self, now: float) -> None:
+        self.panic_until = None
+        self._level_fades.clear()
+        self._starts.clear()
+        self._queued.clear()
+        for run in self.runs.values():
+            if run.cue.parent is None:
+                self._stop(run, now)
+        for run in self.runs.values():
+            run.armed = run.cue.armed
+        for nid in list(self.notices):
+            self._emit(ClearNotice(nid))
+        self.notices.clear()
+        for ms in self.mappings.values():
+            ms.reset()
+            if ms.enabled:
+                self._dirty_mappings.add(ms.definition.name)
+        for ts in self.triggers.values():
+            ts.reset()
+        for cl in self.show.cue_lists:
+            self._set_playhead(cl.name, 0 if cl.cues else None)
+        self.last_go = -math.inf
+        self._report("info", "RESET", "show reset: playheads on the first cue")
+
+    def _step_level_fades(self, now: float) -> None:
+        for name, lf in list(self._level_fades.items()):
+            if now < lf.next_step:
+                continue
+            x = (now - lf.t0) / lf.duration if lf.duration > 0 else 1.0
+            ms = self.mappings[name]
+            ms.level = lf.start + (lf.end - lf.start) * apply_curve(lf.curve, x)
+            self._dirty_mappings.add(name)
+            ms.last_send_time = -math.inf
+            if x >= 1.0:
+                del self._level_fades[name]
+            else:
+                lf.next_step = now + 1.0 / _LEVEL_FADE_RATE
+
+    # -- telemetry ----------------------------------------------------------------
+
+    def _on_sample(self, event: Sample, now: float) -> None:
+        self.stats.samples += 1
+        sig = self.signals.update(event.signal, event.value, now, event.source)
+        if sig is None:
+            return
+        health = self.signals.health_of(sig, now)
+        if health is not sig.health:
+            sig.health = health
+            self._emit(SignalHealthChanged(sig.name, health))
+        self._signal_changed(sig, now)
+
+    def _signal_changed(self, sig: Signal, now: float) -> None:
+        name = sig.name
+        for mname in self._mappings_by_signal.get(name, ()):
+            ms = self.mappings[mname]
+            ms.feed(sig.numeric(), sig.health)
+            if ms.enabled:
+                self._dirty_mappings.add(mname)
+        derived = self.signals.derived_by_input.get(name)
+        if derived:
+            self._dirty_derived.update(derived)
+        for tname in self._triggers_by_signal.get(name, ()):
+            ts = self.triggers[tname]
+            if ts.update(self.signals, now):
+                self._act_trigger(ts, sig.value, now)
+        if self._waiting:
+            self._check_waiting(now, name)
+
+    def _check_waiting(self, now: float, signal: str | None) -> None:
+        for cid in sorted(self._waiting):
+            run = self.runs[cid]
+            cond = run.cue.wait_for
+            if cond is None or run.state is not CueState.WAITING:
+                continue
+            if signal is not None and cond.signal and cond.signal != signal:
+                continue
+            if evaluate(cond, self.signals, now, False):
+                self._waiting.discard(cid)
+                self._proceed(run, now)
+
+    def _on_source(self, event: SourceHealth, now: float) -> None:
+        self.signals.set_source(event.source, event.up)
+        self._report(
+            "info" if event.up else "warning",
+            event.source,
+            "source connected" if event.up else "source lost: its signals are marked lost",
+        )
+        self._sweep(now)
+        for tname in self._source_triggers:
+            ts = self.triggers[tname]
+            if ts.update(self.signals, now):
+                self._act_trigger(ts, None, now)
+        if self._waiting:
+            self._check_waiting(now, None)
+
+    def _sweep(self, now: float) -> None:
+        interval = self.show.health_interval
+        self._next_sweep = (math.floor(now / interval) + 1) * interval
+        for sig in self.signals.sweep(now):
+            self._emit(SignalHealthChanged(sig.name, sig.health))
+            self._signal_changed(sig, now)
+        if self._source_triggers:
+            for tname in self._source_triggers:
+                ts = self.triggers[tname]
+                if ts.update(self.signals, now):
+                    self._act_trigger(ts, None, now)
+
+    def _sweep_needed(self) -> bool:
+        return self.signals.any_not_lost()
+
+    def _recompute_derived(self, now: float) -> None:
+        if not self._dirty_derived:
+            return
+        dirty = sorted(self._dirty_derived)
+        self._dirty_derived.clear()
+        for name in dirty:
+            sig = self.signals.set_derived(name, now)
+            if sig is None:
+                continue
+            health = self.signals.health_of(sig, now)
+            if health is not sig.health:
+                sig.health = health
+                self._emit(SignalHealthChanged(name, health))
+            self._signal_changed(sig, now)
+
+    def _check_trigger_deadlines(self, now: float) -> None:
+        for ts in self.triggers.values():
+            d = ts.deadline()
+            if d is not None and d <= now and ts.update(self.signals, now):
+                self._act_trigger(ts, None, now)
+
+    def _act_trigger(self, ts: TriggerState, value: object, now: float) -> None:
+        d = ts.definition
+        shown = value if isinstance(value, float | int | str | bool) else None
+        self._emit(TriggerFired(d.name, shown))
+        self._report("info", d.name, f"trigger fired ({d.condition.describe()})")
+        if d.go:
+            self._go("", now)
+        if d.start_cue is not None:
+            self._queue_start(d.start_cue, now, follow=False)
+
+    def _run_mappings(self, now: float) -> None:
+        if not self._dirty_mappings:
+            return
+        for name in sorted(self._dirty_mappings):
+            ms = self.mappings[name]
+            if not ms.enabled:
+                self._dirty_mappings.discard(name)
+                continue
+            if now < ms.due():
+                continue
+            value, settling = ms.evaluate(now)
+            if value is not None:
+                cmd = target_command(ms.definition.target, value)
+                if cmd is not None:
+                    self._emit(cmd)
+                ms.mark_sent(value, now)
+            if settling:
+                ms.dirty = True
+                ms.last_send_time = max(ms.last_send_time, now)
+            else:
+                self._dirty_mappings.discard(name)

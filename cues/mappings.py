@@ -1,0 +1,154 @@
+"""Continuous mappings: a signal through a declarative chain of stages to an output.
+
+The chain runs when the mapping may send (its rate limit), on the newest value:
+range map and curve, smoothing (EMA or One-Euro), slew limit, level, deadband.
+Filters keep moving towards their target after the input stops, so a settling
+mapping asks for further deadlines until it arrives.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from cues.commands import Command, Health, SendMidi, SendOsc, SetVisualInput
+from cues.curves import apply_curve
+from cues.model import FadeTarget, MappingDef, StaleMode
+
+__all__ = ["MappingState", "target_command"]
+
+_SETTLED = 1e-6
+
+
+def target_command(target: FadeTarget, value: float) -> Command | None:
+    """The command that puts ``value`` on ``target`` (None for mapping levels)."""
+    if target.osc:
+        return SendOsc(target.osc, target.address, (float(value),))
+    if target.midi and target.midi_message is not None:
+        m = target.midi_message
+        top = 16383 if m.kind in ("cc14", "pitch_bend") else 127
+        return SendMidi(target.midi, m.with_value(max(0, min(top, round(value)))))
+    if target.visual:
+        return SetVisualInput(target.visual, target.visual_input, float(value))
+    return None
+
+
+def _alpha(cutoff: float, dt: float) -> float:
+    tau = 1.0 / (2.0 * math.pi * cutoff)
+    return 1.0 / (1.0 + tau / dt)
+
+
+@dataclass(slots=True)
+class MappingState:
+    """A mapping's running state."""
+
+    definition: MappingDef
+    enabled: bool = True
+    level: float = 1.0
+    dirty: bool = False
+    raw: float | None = None
+    stale: bool = False
+    smoothed: float | None = None
+    derivative: float = 0.0
+    slewed: float | None = None
+    last_eval: float | None = None
+    last_sent: float | None = None
+    last_send_time: float = -math.inf
+    sent: int = 0
+
+    def reset(self) -> None:
+        """Back to the state at load (filters forget)."""
+        d = self.definition
+        self.enabled = d.enabled
+        self.level = d.level
+        self.dirty = False
+        self.smoothed = None
+        self.slewed = None
+        self.derivative = 0.0
+        self.last_eval = None
+        self.last_sent = None
+        self.last_send_time = -math.inf
+
+    def feed(self, value: float | None, health: Health) -> None:
+        """Note the signal's newest numeric value and health."""
+        self.stale = health is not Health.LIVE
+        if value is not None:
+            self.raw = value
+        self.dirty = True
+
+    def due(self) -> float:
+        """Earliest time the mapping may send again."""
+        rate = self.definition.max_rate_hz
+        return self.last_send_time + (1.0 / rate if rate > 0 else 0.0)
+
+    def _shape(self, raw: float) -> float:
+        d = self.definition
+        if d.in_range is None:
+            return raw
+        lo, hi = d.in_range
+        x = (raw - lo) / (hi - lo) if hi != lo else 0.0
+        if d.clamp:
+            x = min(1.0, max(0.0, x))
+        x = apply_curve(d.curve, x) if 0.0 <= x <= 1.0 else x
+        out_lo, out_hi = d.out_range if d.out_range is not None else (0.0, 1.0)
+        return out_lo + (out_hi - out_lo) * x
+
+    def _smooth(self, x: float, now: float) -> float:
+        d = self.definition
+        s = d.smoothing
+        prev = self.smoothed
+        dt = now - self.last_eval if self.last_eval is not None else 0.0
+        if s is None or prev is None or dt <= 0:
+            self.smoothed = x
+            return x
+        if s.ema is not None:
+            a = 1.0 - math.exp(-dt / s.ema) if s.ema > 0 else 1.0
+            y = prev + a * (x - prev)
+        else:
+            min_cutoff = s.one_euro_min_cutoff or 1.0
+            dx = (x - prev) / dt
+            self.derivative += _alpha(s.one_euro_d_cutoff, dt) * (dx - self.derivative)
+            cutoff = min_cutoff + s.one_euro_beta * abs(self.derivative)
+            y = prev + _alpha(cutoff, dt) * (x - prev)
+        self.smoothed = y
+        return y
+
+    def _slew(self, x: float, now: float) -> float:
+        limit = self.definition.slew
+        prev = self.slewed
+        if limit is None or prev is None or self.last_eval is None:
+            self.slewed = x
+            return x
+        step = limit * (now - self.last_eval)
+        y = prev + max(-step, min(step, x - prev))
+        self.slewed = y
+        return y
+
+    def evaluate(self, now: float) -> tuple[float | None, bool]:
+        """Run the chain at ``now``. Returns the value to send (None: nothing to
+        send) and whether the filters are still settling."""
+        d = self.definition
+        self.dirty = False
+        if self.stale and d.stale is StaleMode.HOLD:
+            self.last_eval = now
+            return None, False
+        if self.stale:
+            target = d.fallback
+        elif self.raw is None:
+            return None, False
+        else:
+            target = self._shape(self.raw)
+        smoothed = self._smooth(target, now)
+        out = self._slew(smoothed, now)
+        self.last_eval = now
+        settling = abs(out - target) > _SETTLED * max(1.0, abs(target))
+        value = out * self.level
+        if self.last_sent is not None and abs(value - self.last_sent) <= d.deadband:
+            return None, settling
+        return value, settling
+
+    def mark_sent(self, value: float, now: float) -> None:
+        """Remember a value that went out."""
+        self.last_sent = value
+        self.last_send_time = now
+        self.sent += 1

@@ -1,0 +1,266 @@
+"""Signals: latest value, health and a bounded history per telemetry value."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from fnmatch import translate
+
+import numpy as np
+import numpy.typing as npt
+
+from cues.commands import Health
+from cues.model import DerivedDef, DerivedOp, SignalDef, Value
+
+__all__ = ["Signal", "SignalStore"]
+
+_MAX_STRING = 64
+
+
+def _is_pattern(name: str) -> bool:
+    return any(ch in name for ch in "*?[")
+
+
+@dataclass(slots=True)
+class Signal:
+    """One signal's live state. ``history`` is a ring of (time, numeric value)."""
+
+    name: str
+    definition: SignalDef
+    source: str
+    value: Value | None = None
+    time: float = -math.inf
+    health: Health = Health.LOST
+    samples: int = 0
+    times: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    values: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    head: int = 0
+    count: int = 0
+
+    def numeric(self) -> float | None:
+        """The value as a number (booleans as 0/1), or None for strings and gaps."""
+        v = self.value
+        if v is None or isinstance(v, str):
+            return None
+        return float(v)
+
+    def record(self, value: Value | None, now: float) -> None:
+        """Store a new value at ``now`` and append it to the history ring."""
+        self.value = value
+        self.time = now
+        self.samples += 1
+        cap = self.times.shape[0]
+        if cap:
+            h = self.head
+            self.times[h] = now
+            if value is None or isinstance(value, str):
+                self.values[h] = math.nan
+            else:
+                self.values[h] = float(value)
+            self.head = h + 1 if h + 1 < cap else 0
+            if self.count < cap:
+                self.count += 1
+
+    def history(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Times and values in chronological order (copies)."""
+        cap = self.times.shape[0]
+        if self.count < cap:
+            return self.times[: self.count].copy(), self.values[: self.count].copy()
+        order = np.r_[self.head : cap, 0 : self.head]
+        return self.times[order], self.values[order]
+
+    def value_at(self, t: float) -> tuple[float, float] | None:
+        """The newest recorded (time, value) at or before ``t``, if any."""
+        times, values = self.history()
+        if times.size == 0:
+            return None
+        i = int(np.searchsorted(times, t, side="right")) - 1
+        if i < 0:
+            return None
+        return float(times[i]), float(values[i])
+
+
+class SignalStore:
+    """All signals of a show: declared ones, pattern-matched ones and derived ones.
+
+    Samples for names no declaration matches are refused and counted, so a
+    misnamed producer shows up in health instead of growing memory.
+    """
+
+    def __init__(
+        self,
+        definitions: Iterable[SignalDef],
+        derived: Iterable[DerivedDef] = (),
+        max_dynamic: int = 10_000,
+    ) -> None:
+        self.signals: dict[str, Signal] = {}
+        self.rejected: dict[str, int] = {}
+        self.rejected_names: dict[str, int] = {}
+        self._patterns: list[tuple[re.Pattern[str], SignalDef]] = []
+        self._unmatched: set[str] = set()
+        self._max_dynamic = max_dynamic
+        self._dynamic = 0
+        self._source_up: dict[str, bool] = {}
+        self.derived: dict[str, DerivedDef] = {}
+        self._derived_members: dict[str, list[str]] = {}
+        self._derived_patterns: list[tuple[str, re.Pattern[str]]] = []
+        self.derived_by_input: dict[str, list[str]] = {}
+        for d in definitions:
+            if _is_pattern(d.name):
+                self._patterns.append((re.compile(translate(d.name)), d))
+            else:
+                self._create(d.name, d)
+        for dd in derived:
+            self.derived[dd.name] = dd
+            self._derived_members[dd.name] = []
+            self._create(dd.name, SignalDef(name=dd.name, unit=dd.unit))
+            for pattern in dd.inputs:
+                self._derived_patterns.append((dd.name, re.compile(translate(pattern))))
+        for name in list(self.signals):
+            self._join_derived(name)
+
+    # -- lookup ---------------------------------------------------------------
+
+    def get(self, name: str) -> Signal | None:
+        """The signal called ``name``, creating it if a declared pattern matches."""
+        sig = self.signals.get(name)
+        if sig is not None or name in self._unmatched:
+            return sig
+        for regex, d in self._patterns:
+            if regex.fullmatch(name):
+                if self._dynamic >= self._max_dynamic:
+                    break
+                self._dynamic += 1
+                sig = self._create(name, d)
+                self._join_derived(name)
+                return sig
+        if len(self._unmatched) < self._max_dynamic:
+            self._unmatched.add(name)
+        return None
+
+    def _create(self, name: str, d: SignalDef) -> Signal:
+        n = max(0, d.history)
+        sig = Signal(
+            name=name,
+            definition=d,
+            source=d.source,
+            times=np.zeros(n),
+            values=np.full(n, math.nan),
+        )
+        self.signals[name] = sig
+        return sig
+
+    def _join_derived(self, name: str) -> None:
+        for derived_name, regex in self._derived_patterns:
+            if name != derived_name and regex.fullmatch(name):
+                members = self._derived_members[derived_name]
+                if name not in members:
+                    members.append(name)
+                    self.derived_by_input.setdefault(name, []).append(derived_name)
+
+    # -- updates --------------------------------------------------------------
+
+    def _reject(self, reason: str, name: str) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+        if name in self.rejected_names or len(self.rejected_names) < 1000:
+            self.rejected_names[name] = self.rejected_names.get(name, 0) + 1
+
+    def update(self, name: str, value: Value | None, now: float, source: str = "") -> Signal | None:
+        """Record a sample. Returns the signal, or None if the sample was refused
+        (unknown name, NaN or infinity, over-long string) and counted."""
+        sig = self.get(name)
+        if sig is None:
+            self._reject("undeclared signal", name)
+            return None
+        if name in self.derived:
+            self._reject("derived signals cannot be sent", name)
+            return None
+        if isinstance(value, float) and not math.isfinite(value):
+            self._reject("not a finite number", name)
+            return None
+        if isinstance(value, str) and len(value) > _MAX_STRING:
+            self._reject("string too long", name)
+            return None
+        if source and not sig.source:
+            sig.source = source
+        sig.record(value, now)
+        return sig
+
+    def set_derived(self, name: str, now: float) -> Signal | None:
+        """Recompute a derived signal from its members' current values."""
+        dd = self.derived[name]
+        sig = self.signals[name]
+        members = self._derived_members[name]
+        values: list[float] = []
+        for m in members:
+            s = self.signals[m]
+            if s.health is not Health.LOST:
+                v = s.numeric()
+                if v is not None:
+                    values.append(v)
+        if not values:
+            result: float | None = None
+        elif dd.op is DerivedOp.SUM:
+            result = math.fsum(values)
+        elif dd.op is DerivedOp.MEAN:
+            result = math.fsum(values) / len(values)
+        elif dd.op is DerivedOp.MIN:
+            result = min(values)
+        elif dd.op is DerivedOp.MAX:
+            result = max(values)
+        else:
+            first = self.signals[members[0]].numeric() if members else None
+            result = None if first is None else first - math.fsum(values[1:])
+        if result == sig.value and sig.health is Health.LIVE:
+            return None
+        sig.record(result, now)
+        return sig
+
+    # -- health ---------------------------------------------------------------
+
+    def set_source(self, source: str, up: bool) -> None:
+        """Remember whether a source is connected."""
+        self._source_up[source] = up
+
+    def source_up(self, source: str) -> bool | None:
+        """True/False once a source reported, None if it never did."""
+        return self._source_up.get(source)
+
+    def health_of(self, sig: Signal, now: float) -> Health:
+        """What ``sig``'s health should be at ``now``."""
+        if sig.name in self.derived:
+            members = self._derived_members[sig.name]
+            if not members:
+                return Health.LOST
+            states = [self.signals[m].health for m in members]
+            if Health.LIVE in states:
+                return Health.LIVE
+            return Health.STALE if Health.STALE in states else Health.LOST
+        if sig.value is None or self._source_up.get(sig.source) is False:
+            return Health.LOST
+        age = now - sig.time
+        d = sig.definition
+        if age > d.lost_after:
+            return Health.LOST
+        if age > d.stale_after:
+            return Health.STALE
+        return Health.LIVE
+
+    def sweep(self, now: float) -> list[Signal]:
+        """Recompute every signal's health; returns those whose health changed."""
+        changed: list[Signal] = []
+        for derived_pass in (False, True):
+            for sig in self.signals.values():
+                if (sig.name in self.derived) is not derived_pass:
+                    continue
+                h = self.health_of(sig, now)
+                if h is not sig.health:
+                    sig.health = h
+                    changed.append(sig)
+        return changed
+
+    def any_not_lost(self) -> bool:
+        """Whether a sweep could still change something."""
+        return any(s.health is not Health.LOST for s in self.signals.values())

@@ -1,0 +1,82 @@
+"""The ``stovelight`` command."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from show.errors import ShowFileError
+from show.showfile import load_show
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+# Subcommands that live in other packages: (module, function adding the parser).
+_PLUGINS = (
+    ("show.runcmd", "register"),
+    ("rehearsal.cli", "register"),
+    ("rehearsal.sim.cli", "register"),
+    ("visuals.render_cli", "register"),
+)
+
+
+def _check(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.show:
+        try:
+            show = load_show(path)
+        except ShowFileError as exc:
+            print(exc, file=sys.stderr)
+            status = 1
+            continue
+        print(show.summary())
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="stovelight",
+        description="Show control and live visualization driven by telemetry.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("check", help="validate show files and print a summary")
+    check.add_argument("show", nargs="+", help="show file(s) in TOML")
+    check.set_defaults(func=_check)
+    for module_name, attr in _PLUGINS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                continue
+            raise
+        getattr(module, attr)(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(func(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The parts of a show file that configure I/O rather than the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cues.model import ShowModel
+
+__all__ = [
+    "ControlConfig",
+    "MidiInputBinding",
+    "MidiPortConfig",
+    "OscTargetConfig",
+    "Show",
+    "SourceConfig",
+    "VisualOutputConfig",
+    "WebConfig",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """A telemetry source: ``kind`` is ``stovelight``, ``json`` or ``homeassistant``."""
+
+    name: str
+    kind: str
+    url: str
+    max_frame_bytes: int = 1 << 20
+    # json feeds: signal name -> (pointer, scale, offset)
+    pointers: tuple[tuple[str, str, float, float], ...] = ()
+    ts_pointer: str = ""
+    subscribe: str = ""
+    # home assistant
+    token: str = ""
+    entities: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OscTargetConfig:
+    """An OSC destination."""
+
+    name: str
+    host: str
+    port: int
+    transport: str = "udp"
+    bundle: bool = False
+    max_rate_hz: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MidiInputBinding:
+    """What an incoming MIDI message does: ``action`` is ``go``, ``stop``, ``panic``
+    or ``start`` (with ``cue``)."""
+
+    message: str
+    channel: int
+    number: int
+    action: str
+    cue: str = ""
+    threshold: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class MidiPortConfig:
+    """A MIDI port opened by name pattern, for output, input or both."""
+
+    name: str
+    pattern: str
+    output: bool = True
+    input: bool = False
+    bindings: tuple[MidiInputBinding, ...] = ()
+    msc_device: int = 0x7F
+    msc_go: bool = True
+    timecode_fps: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisualOutputConfig:
+    """A projector output driven by the renderer process."""
+
+    name: str
+    scene: str = "heat"
+    display: int = 0
+    fullscreen: bool = False
+    size: tuple[int, int] = (1280, 720)
+    headless: bool | None = None
+    preview_fps: float = 4.0
+    bindings: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ControlConfig:
+    """The QLab-compatible OSC control server."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = 53000
+    reply_port: int | None = 53001
+    passcode: str = ""
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebConfig:
+    """The dashboard and console web server."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"
+    port: int = 8765
+    console_token: str = ""
+    rate_hz: float = 10.0
+    max_connections: int = 2500
+    max_per_address: int = 50
+    allowed_origins: tuple[str, ...] = ()
+    title: str = ""
+    panels: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    """A parsed and validated show file."""
+
+    path: Path
+    model: ShowModel
+    sources: tuple[SourceConfig, ...] = ()
+    osc_targets: tuple[OscTargetConfig, ...] = ()
+    midi_ports: tuple[MidiPortConfig, ...] = ()
+    visuals: tuple[VisualOutputConfig, ...] = ()
+    control: ControlConfig = field(default_factory=ControlConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    log_dir: str = "logs"
+
+    def summary(self) -> str:
+        """A few lines for ``stovelight check``."""
+        m = self.model
+        lists = ", ".join(f"{cl.name} ({len(cl.cues)} top-level)" for cl in m.cue_lists)
+        outputs = (
+            f"{len(self.osc_targets)} OSC target(s), {len(self.midi_ports)} MIDI port(s),"
+            f" {len(self.visuals)} visual output(s)"
+        )
+        return "\n".join(
+            [
+                f"{self.path}: OK — {m.title!r}",
+                f"  cue lists: {len(m.cue_lists)}: {lists}",
+                f"  cues:      {len(m.cues)}",
+                f"  sources:   {len(self.sources)}",
+                f"  signals:   {len(m.signals)} declared, {len(m.derived)} derived",
+                f"  mappings:  {len(m.mappings)}",
+                f"  triggers:  {len(m.triggers)}",
+                f"  outputs:   {outputs}",
+            ]
+        )

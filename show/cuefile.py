@@ -1,0 +1,429 @@
+"""Show-file readers for cue lists and cues, and the zero-time loop check."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from cues.model import (
+    ContinueMode,
+    CueDef,
+    CueId,
+    CueKind,
+    CueListDef,
+    Curve,
+    GroupMode,
+    OscArg,
+)
+from show.reader import Reader
+from show.targets import read_condition, read_midi, read_target
+
+__all__ = ["CueReader", "find_zero_time_loops"]
+
+_COMMON = (
+    "number",
+    "name",
+    "type",
+    "prewait",
+    "postwait",
+    "continue",
+    "armed",
+    "continue_to",
+    "wait_for",
+    "timeout",
+    "fallback",
+    "notes",
+)
+_EXTRA: dict[CueKind, tuple[str, ...]] = {
+    CueKind.MEMO: (),
+    CueKind.WAIT: ("duration",),
+    CueKind.OSC: ("target", "address", "args"),
+    CueKind.MIDI: ("port", "message"),
+    CueKind.VISUAL: ("output", "scene", "transition", "curve", "duration", "inputs"),
+    CueKind.NOTICE: ("text", "level", "ttl", "id"),
+    CueKind.FADE: ("target", "from", "to", "duration", "curve", "stop_target", "rate_hz"),
+    CueKind.GROUP: ("mode", "children"),
+    CueKind.START: ("cue", "mapping", "trigger"),
+    CueKind.STOP: ("cue", "mapping", "trigger"),
+    CueKind.ARM: ("cue", "mapping", "trigger"),
+    CueKind.DISARM: ("cue", "mapping", "trigger"),
+}
+
+
+class CueReader:
+    """Reads ``[[cue_lists]]`` and their cues, then resolves cross references."""
+
+    def __init__(
+        self,
+        r: Reader,
+        *,
+        signal_ok: Callable[[str], bool],
+        osc: list[str],
+        midi: list[str],
+        visuals: list[str],
+        mappings: list[str],
+        triggers: list[str],
+    ) -> None:
+        self.r = r
+        self.signal_ok = signal_ok
+        self.osc, self.midi, self.visuals = osc, midi, visuals
+        self.mappings, self.triggers = mappings, triggers
+        self.cues: dict[CueId, CueDef] = {}
+        self.paths: dict[CueId, str] = {}
+        self.lists: list[CueListDef] = []
+        self._refs: list[tuple[CueId, str, str]] = []
+        self._list = ""
+
+    def ref(self, raw: object, path: str, label: str) -> CueId | None:
+        """A reference to a cue: ``"5"`` in the current (or first) list, or ``"List/5"``."""
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            raw = f"{raw:g}"
+        if not isinstance(raw, str) or not raw:
+            self.r.problem(
+                path, f"found {raw!r}, expected a cue number such as '5' or 'Main/5'", label
+            )
+            return None
+        current = self._list or (self.lists[0].name if self.lists else "")
+        cid = CueId(raw if "/" in raw else f"{current}/{raw}")
+        self._refs.append((cid, path, label))
+        return cid
+
+    def read_lists(self, tables: list[dict[str, Any]]) -> list[CueListDef]:
+        """Every cue list, in order."""
+        names: set[str] = set()
+        for i, t in enumerate(tables):
+            path = f"cue_lists[{i}]"
+            self.r.check_keys(t, ("name", "cues"), path)
+            name = self.r.string(t, "name", path, default="Main" if i == 0 else f"List {i + 1}")
+            if "/" in name:
+                self.r.problem(f"{path}.name", f"found {name!r}; list names cannot contain '/'")
+            if name in names:
+                self.r.problem(f"{path}.name", f"two cue lists are called {name!r}")
+            names.add(name)
+            self._list = name
+            ids = [
+                self._cue(c, f"{path}.cues[j]".replace("[j]", f"[{j}]"), None)
+                for j, c in enumerate(self.r.tables(t, "cues", path))
+            ]
+            self.lists.append(CueListDef(name, tuple(cid for cid in ids if cid is not None)))
+        self._list = ""
+        return self.lists
+
+    def _cue(self, t: dict[str, Any], path: str, parent: CueId | None) -> CueId | None:
+        r = self.r
+        raw_number = t.get("number")
+        if isinstance(raw_number, int | float) and not isinstance(raw_number, bool):
+            raw_number = f"{raw_number:g}"
+        if not isinstance(raw_number, str) or not raw_number.strip():
+            r.problem(path, "every cue needs number = '...' (any text, e.g. '2.5')")
+            return None
+        number = raw_number.strip()
+        label = f"cue {number}"
+        if "/" in number:
+            r.problem(f"{path}.number", f"found {number!r}; cue numbers cannot contain '/'", label)
+        cid = CueId(f"{self._list}/{number}")
+        if cid in self.cues:
+            r.problem(
+                f"{path}.number",
+                f"cue number {number!r} is used twice in list {self._list!r}; renumber one",
+                label,
+            )
+            return None
+        kind = r.enum(t, "type", path, CueKind, CueKind.MEMO, label)
+        r.check_keys(t, _COMMON + _EXTRA[kind], path, label)
+        duration = 0.0
+        if "duration" in _EXTRA[kind]:
+            duration = r.number(t, "duration", path, default=0.0, label=label, lo=0)
+        fields: dict[str, Any] = {
+            "id": cid,
+            "number": number,
+            "name": r.string(t, "name", path, default="", label=label),
+            "kind": kind,
+            "prewait": r.number(t, "prewait", path, default=0.0, label=label, lo=0),
+            "duration": duration,
+            "postwait": r.number(t, "postwait", path, default=0.0, label=label, lo=0),
+            "continue_mode": r.enum(
+                t, "continue", path, ContinueMode, ContinueMode.DO_NOT_CONTINUE, label
+            ),
+            "armed": r.boolean(t, "armed", path, True, label),
+            "parent": parent,
+        }
+        self.paths[cid] = path
+        if "continue_to" in t:
+            fields["continue_to"] = self.ref(t["continue_to"], f"{path}.continue_to", label)
+        if "wait_for" in t:
+            fields["wait_for"] = read_condition(
+                r,
+                r.table(t, "wait_for", path, label),
+                f"{path}.wait_for",
+                label,
+                self.signal_ok,
+                [],
+            )
+            fields["wait_timeout"] = r.optional_number(
+                t, "timeout", path, label=label, lo=0, lo_open=True
+            )
+            if "fallback" in t:
+                fields["fallback"] = self.ref(t["fallback"], f"{path}.fallback", label)
+                if fields["wait_timeout"] is None:
+                    r.problem(f"{path}.fallback", "a fallback needs timeout = SECONDS", label)
+        elif "timeout" in t or "fallback" in t:
+            r.problem(path, "timeout and fallback only apply with wait_for = {...}", label)
+        fields.update(self._kind_fields(kind, t, path, label, cid))
+        # placeholder so children can be registered before the group itself
+        self.cues[cid] = CueDef(id=cid, number=number, name="", kind=kind)
+        if kind is CueKind.GROUP:
+            children = [
+                self._cue(c, f"{path}.children[{k}]", cid)
+                for k, c in enumerate(r.tables(t, "children", path, label))
+            ]
+            fields["children"] = tuple(c for c in children if c is not None)
+        self.cues[cid] = CueDef(**fields)
+        return cid
+
+    def _kind_fields(
+        self, kind: CueKind, t: dict[str, Any], path: str, label: str, cid: CueId
+    ) -> dict[str, Any]:
+        r = self.r
+        f: dict[str, Any] = {}
+        if kind is CueKind.OSC:
+            osc_target = r.string(t, "target", path, label=label)
+            if osc_target and osc_target not in self.osc:
+                r.problem(
+                    f"{path}.target",
+                    f"unknown OSC target {osc_target!r}"
+                    f" (declared: {', '.join(self.osc) or 'none'})",
+                    label,
+                )
+            address = r.string(t, "address", path, label=label)
+            if address and not address.startswith("/"):
+                r.problem(
+                    f"{path}.address", f"found {address!r}; OSC addresses start with '/'", label
+                )
+            args = t.get("args", [])
+            ok: list[OscArg] = []
+            if not isinstance(args, list):
+                r.problem(f"{path}.args", "expected a list of numbers, strings or booleans", label)
+                args = []
+            for a in args:
+                if isinstance(a, str | int | float | bool):
+                    ok.append(a)
+                else:
+                    r.problem(
+                        f"{path}.args",
+                        f"found {a!r}; OSC args are numbers, strings, booleans",
+                        label,
+                    )
+            f.update(osc_target=osc_target, osc_address=address, osc_args=tuple(ok))
+        elif kind is CueKind.MIDI:
+            port = r.string(t, "port", path, label=label)
+            if port and port not in self.midi:
+                r.problem(
+                    f"{path}.port",
+                    f"unknown MIDI port {port!r} (declared: {', '.join(self.midi) or 'none'})",
+                    label,
+                )
+            f.update(
+                midi_port=port,
+                midi=read_midi(r, r.table(t, "message", path, label), f"{path}.message", label),
+            )
+            if "message" not in t:
+                r.problem(f"{path}.message", "missing message = {type = ..., ...}", label)
+        elif kind is CueKind.VISUAL:
+            output = r.string(
+                t,
+                "output",
+                path,
+                default=self.visuals[0] if len(self.visuals) == 1 else None,
+                label=label,
+            )
+            if output and output not in self.visuals:
+                r.problem(
+                    f"{path}.output",
+                    f"unknown visual output {output!r} (declared: "
+                    f"{', '.join(self.visuals) or 'none'})",
+                    label,
+                )
+            inputs: list[tuple[str, float]] = []
+            for name, value in r.table(t, "inputs", path, label).items():
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    r.problem(f"{path}.inputs.{name}", f"found {value!r}, expected a number", label)
+                    continue
+                inputs.append((name, float(value)))
+            scene = r.string(t, "scene", path, default="", label=label)
+            if not scene and not inputs:
+                r.problem(path, "a visual cue needs scene = '...' or inputs = {...}", label)
+            f.update(
+                visual_output=output,
+                scene=scene,
+                transition=r.string(t, "transition", path, default="crossfade", label=label),
+                curve=r.enum(t, "curve", path, Curve, Curve.LINEAR, label),
+                visual_inputs=tuple(inputs),
+            )
+        elif kind is CueKind.NOTICE:
+            f.update(
+                text=r.string(t, "text", path, default="", label=label),
+                level=r.string(
+                    t,
+                    "level",
+                    path,
+                    default="info",
+                    label=label,
+                    choices=("info", "announcement", "alert"),
+                ),
+                ttl=r.number(t, "ttl", path, default=0.0, label=label, lo=0),
+                notice_id=r.string(t, "id", path, default="", label=label),
+            )
+        elif kind is CueKind.FADE:
+            target = read_target(
+                r,
+                r.table(t, "target", path, label),
+                f"{path}.target",
+                label,
+                self.osc,
+                self.midi,
+                self.visuals,
+                self.mappings,
+            )
+            if "target" not in t:
+                r.problem(f"{path}.target", "a fade needs target = {...}", label)
+            stop_target = r.boolean(t, "stop_target", path, False, label)
+            if stop_target and not target.mapping:
+                r.problem(
+                    f"{path}.stop_target", "stop_target applies to mapping targets only", label
+                )
+            f.update(
+                fade_target=target,
+                fade_from=r.optional_number(t, "from", path, label=label),
+                fade_to=r.number(t, "to", path, label=label),
+                curve=r.enum(t, "curve", path, Curve, Curve.LINEAR, label),
+                stop_target=stop_target,
+                rate_hz=r.number(t, "rate_hz", path, default=30.0, label=label, lo=1, hi=240),
+            )
+        elif kind is CueKind.GROUP:
+            f["group_mode"] = r.enum(t, "mode", path, GroupMode, GroupMode.TIMELINE, label)
+            if not t.get("children"):
+                r.problem(f"{path}.children", "a group needs [[...children]] cues", label)
+        elif kind in (CueKind.START, CueKind.STOP, CueKind.ARM, CueKind.DISARM):
+            given = [k for k in ("cue", "mapping", "trigger") if k in t]
+            if len(given) != 1:
+                r.problem(path, f"a {kind.value} cue needs one of cue, mapping or trigger", label)
+            if "cue" in t:
+                f["target_cue"] = self.ref(t["cue"], f"{path}.cue", label)
+            if "mapping" in t:
+                name = r.string(t, "mapping", path, label=label)
+                if name not in self.mappings:
+                    r.problem(f"{path}.mapping", f"unknown mapping {name!r}", label)
+                f["target_mapping"] = name
+            if "trigger" in t:
+                name = r.string(t, "trigger", path, label=label)
+                if name not in self.triggers:
+                    r.problem(f"{path}.trigger", f"unknown trigger {name!r}", label)
+                if kind in (CueKind.START, CueKind.STOP):
+                    r.problem(
+                        f"{path}.trigger", "triggers are armed or disarmed, not started", label
+                    )
+                f["target_trigger"] = name
+        return f
+
+    def resolve_references(self) -> None:
+        """Report references to cues that do not exist."""
+        known = sorted(self.cues)
+        for cid, path, label in self._refs:
+            if cid not in self.cues:
+                number = cid.split("/", 1)[-1]
+                same_list = [
+                    k.split("/", 1)[1] for k in known if k.startswith(cid.split("/")[0] + "/")
+                ]
+                self.r.problem(
+                    path,
+                    f"no cue {number!r} in list {cid.split('/')[0]!r}"
+                    f" (cues there: {', '.join(same_list[:15]) or 'none'})",
+                    label,
+                )
+
+
+def _min_action(cues: dict[CueId, CueDef], cue: CueDef) -> float:
+    if cue.kind is not CueKind.GROUP:
+        return cue.duration
+    totals = [cues[c].prewait + _min_action(cues, cues[c]) for c in cue.children if c in cues]
+    if not totals:
+        return 0.0
+    if cue.group_mode is GroupMode.TIMELINE:
+        return max(totals)
+    if cue.group_mode is GroupMode.PLAYLIST:
+        return sum(totals)
+    return totals[0]
+
+
+def _zero_edges(cues: dict[CueId, CueDef], lists: list[CueListDef], cue: CueDef) -> list[CueId]:
+    if cue.prewait > 0:
+        return []
+    out: list[CueId] = []
+    parent = cues.get(cue.parent) if cue.parent else None
+    applies = (
+        cue.continue_to is not None
+        or parent is None
+        or (parent.group_mode is GroupMode.START_FIRST)
+    )
+    nxt: CueId | None = cue.continue_to
+    if nxt is None:
+        siblings: tuple[CueId, ...] = ()
+        if parent is not None:
+            siblings = parent.children
+        else:
+            for cl in lists:
+                if cue.id in cl.cues:
+                    siblings = cl.cues
+        if cue.id in siblings:
+            i = siblings.index(cue.id) + 1
+            nxt = siblings[i] if i < len(siblings) else None
+    if applies and nxt is not None:
+        if cue.continue_mode is ContinueMode.AUTO_CONTINUE and cue.postwait == 0:
+            out.append(nxt)
+        if cue.continue_mode is ContinueMode.AUTO_FOLLOW and _min_action(cues, cue) == 0:
+            out.append(nxt)
+    if cue.kind is CueKind.START and cue.target_cue is not None:
+        out.append(cue.target_cue)
+    if cue.kind is CueKind.GROUP and cue.children:
+        out.extend(cue.children if cue.group_mode is GroupMode.TIMELINE else cue.children[:1])
+    return [c for c in out if c in cues]
+
+
+def find_zero_time_loops(
+    cues: dict[CueId, CueDef], lists: list[CueListDef] | None = None
+) -> list[list[str]]:
+    """Cycles of cues that would start each other without any time passing."""
+    lists = lists or []
+    edges = {cid: _zero_edges(cues, lists, c) for cid, c in cues.items()}
+    state: dict[CueId, int] = {}
+    loops: list[list[str]] = []
+    for root in cues:
+        if state.get(root):
+            continue
+        stack: list[tuple[CueId, int]] = [(root, 0)]
+        path: list[CueId] = []
+        while stack:
+            node, i = stack.pop()
+            if i == 0:
+                state[node] = 1
+                path.append(node)
+            nbrs = edges[node]
+            if i < len(nbrs):
+                stack.append((node, i + 1))
+                nxt = nbrs[i]
+                if state.get(nxt) == 1:
+                    loop = path[path.index(nxt) :]
+                    loops.append([*loop, nxt])
+                elif not state.get(nxt):
+                    stack.append((nxt, 0))
+            else:
+                state[node] = 2
+                path.pop()
+    return loops
+
+
+def replace_cue(cue: CueDef, **changes: Any) -> CueDef:
+    """A copy of ``cue`` with fields changed."""
+    return dataclasses.replace(cue, **changes)

@@ -1,0 +1,611 @@
+"""Load a show file (TOML) into a validated, frozen ``Show``.
+
+This is the one place that reads show files. Every problem is collected in one
+pass and raised together as ``ShowFileError``, each naming the file, the line
+(or the cue and field path), what was found and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any
+
+from cues.model import (
+    CueId,
+    Curve,
+    DerivedDef,
+    DerivedOp,
+    MappingDef,
+    Rearm,
+    ShowModel,
+    SignalDef,
+    SmoothingDef,
+    StaleMode,
+    TriggerDef,
+)
+from show.config import (
+    ControlConfig,
+    MidiPortConfig,
+    OscTargetConfig,
+    Show,
+    SourceConfig,
+    VisualOutputConfig,
+    WebConfig,
+)
+from show.cuefile import CueReader, find_zero_time_loops
+from show.errors import Problem, ShowFileError
+from show.locate import LineLocator
+from show.reader import Reader
+from show.targets import read_condition, read_midi_ports, read_target
+
+__all__ = ["load_show", "parse_show"]
+
+_TOP = (
+    "show",
+    "control",
+    "web",
+    "dashboard",
+    "sources",
+    "signals",
+    "derived",
+    "outputs",
+    "mappings",
+    "triggers",
+    "cue_lists",
+)
+_URL = re.compile(r"^wss?://[^\s/]+(/\S*)?$")
+
+
+def load_show(path: str | Path) -> Show:
+    """Read and validate a show file. Raises ``ShowFileError`` listing every problem."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ShowFileError(
+            [Problem(str(p), None, "", f"cannot read the show file: {exc.strerror or exc}")]
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ShowFileError(
+            [Problem(str(p), None, "", f"not UTF-8 text ({exc.reason}); save it as UTF-8")]
+        ) from exc
+    return parse_show(text, p)
+
+
+def parse_show(text: str, path: str | Path = "<show>") -> Show:
+    """Validate show-file text; ``path`` is used in messages and for relative paths."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"at line (\d+)", str(exc))
+        line = int(m.group(1)) if m else None
+        raise ShowFileError(
+            [Problem(str(p), line, "", f"not valid TOML: {exc}; check quotes, brackets and =")]
+        ) from exc
+    r = Reader(str(p), LineLocator(text))
+    show = _Builder(r, data, p).build()
+    if r.problems:
+        raise ShowFileError(r.problems)
+    return show
+
+
+class _Builder:
+    def __init__(self, r: Reader, data: dict[str, Any], path: Path) -> None:
+        self.r = r
+        self.data = data
+        self.path = path
+        self.signal_names: list[str] = []
+        self.source_names: list[str] = []
+        self.osc_names: list[str] = []
+        self.midi_names: list[str] = []
+        self.visual_names: list[str] = []
+
+    def build(self) -> Show:
+        r, data = self.r, self.data
+        r.check_keys(data, _TOP, "")
+        show = r.table(data, "show", "")
+        r.check_keys(
+            show,
+            ("title", "min_go_interval", "panic_time", "health_interval", "log_dir"),
+            "show",
+        )
+        title = r.string(show, "title", "show", default=self.path.stem)
+        sources = self._sources()
+        signals, derived = self._signals()
+        osc, midi, visuals = self._outputs()
+        mappings = self._mappings()
+        mapping_names = [m.name for m in mappings]
+        trig_tables = r.tables(data, "triggers", "")
+        trigger_names = [str(t.get("name", "")) for t in trig_tables]
+        cues = CueReader(
+            r,
+            signal_ok=self._signal_ok,
+            osc=self.osc_names,
+            midi=self.midi_names,
+            visuals=self.visual_names,
+            mappings=mapping_names,
+            triggers=trigger_names,
+        )
+        lists = cues.read_lists(r.tables(data, "cue_lists", ""))
+        triggers = self._triggers(trig_tables, cues)
+        cues.resolve_references()
+        for loop in find_zero_time_loops(cues.cues, lists):
+            chain = " -> ".join(loop)
+            first = cues.cues[CueId(loop[0])]
+            r.problem(
+                cues.paths.get(first.id, ""),
+                f"cues {chain} form a loop that takes no time; give one of them a pre-wait,"
+                " post-wait or duration",
+                f"cue {first.number}",
+            )
+        if not lists:
+            r.problem("cue_lists", "the show has no [[cue_lists]]; add at least one cue list")
+        model = ShowModel(
+            title=title,
+            cue_lists=tuple(lists),
+            cues=dict(cues.cues),
+            signals=tuple(signals),
+            derived=tuple(derived),
+            mappings=tuple(mappings),
+            triggers=tuple(triggers),
+            min_go_interval=r.number(show, "min_go_interval", "show", default=0.25, lo=0, hi=10),
+            panic_time=r.number(show, "panic_time", "show", default=1.0, lo=0, hi=60),
+            health_interval=r.number(show, "health_interval", "show", default=0.1, lo=0.01, hi=5),
+            visual_outputs=tuple(self.visual_names),
+        )
+        return Show(
+            path=self.path,
+            model=model,
+            sources=tuple(sources),
+            osc_targets=tuple(osc),
+            midi_ports=tuple(midi),
+            visuals=tuple(visuals),
+            control=self._control(),
+            web=self._web(),
+            log_dir=r.string(show, "log_dir", "show", default="logs"),
+        )
+
+    # -- sources and signals -----------------------------------------------------
+
+    def _sources(self) -> list[SourceConfig]:
+        r = self.r
+        out: list[SourceConfig] = []
+        for name, t in r.table(self.data, "sources", "").items():
+            path = f"sources.{name}"
+            if not isinstance(t, dict):
+                r.problem(path, "expected a table [sources.NAME]")
+                continue
+            self.source_names.append(name)
+            kind = r.string(t, "kind", path, choices=("stovelight", "json", "homeassistant"))
+            common = ("kind", "url", "max_frame_bytes")
+            extra: tuple[str, ...] = ()
+            if kind == "json":
+                extra = ("signals", "ts_pointer", "subscribe")
+            elif kind == "homeassistant":
+                extra = ("token", "token_file", "entities")
+            r.check_keys(t, common + extra, path)
+            url = r.string(t, "url", path)
+            if url and not _URL.match(url):
+                r.problem(f"{path}.url", f"found {url!r}, expected ws://host:port/path or wss://")
+            max_frame = r.integer(t, "max_frame_bytes", path, default=1 << 20, lo=256, hi=64 << 20)
+            pointers: list[tuple[str, str, float, float]] = []
+            for sig, spec in r.table(t, "signals", path).items():
+                sp = f"{path}.signals.{sig}"
+                if isinstance(spec, str):
+                    spec = {"pointer": spec}
+                if not isinstance(spec, dict):
+                    r.problem(sp, "expected a JSON pointer string or {pointer, scale, offset}")
+                    continue
+                r.check_keys(spec, ("pointer", "scale", "offset"), sp)
+                ptr = r.string(spec, "pointer", sp)
+                if ptr and not ptr.startswith("/"):
+                    r.problem(f"{sp}.pointer", f"found {ptr!r}; a JSON pointer starts with '/'")
+                pointers.append(
+                    (
+                        sig,
+                        ptr,
+                        r.number(spec, "scale", sp, default=1.0),
+                        r.number(spec, "offset", sp, default=0.0),
+                    )
+                )
+            if kind == "json" and not pointers:
+                r.problem(f"{path}.signals", "a json source needs at least one signal pointer")
+            token = ""
+            entities: list[tuple[str, str]] = []
+            if kind == "homeassistant":
+                token = r.string(t, "token", path, default="")
+                token_file = r.string(t, "token_file", path, default="")
+                if token_file:
+                    tf = (self.path.parent / token_file).expanduser()
+                    try:
+                        token = tf.read_text(encoding="utf-8").strip()
+                    except OSError as exc:
+                        r.problem(f"{path}.token_file", f"cannot read {tf}: {exc.strerror}")
+                if not token and not token_file:
+                    r.problem(path, "Home Assistant needs token = '...' or token_file = 'path'")
+                for entity, sig in r.table(t, "entities", path).items():
+                    if not isinstance(sig, str):
+                        r.problem(f"{path}.entities.{entity}", "expected a signal name string")
+                        continue
+                    entities.append((entity, sig))
+                if not entities:
+                    r.problem(f"{path}.entities", "list the entities: {'sensor.x' = 'sig.name'}")
+            out.append(
+                SourceConfig(
+                    name=name,
+                    kind=kind,
+                    url=url,
+                    max_frame_bytes=max_frame,
+                    pointers=tuple(pointers),
+                    ts_pointer=r.string(t, "ts_pointer", path, default=""),
+                    subscribe=r.string(t, "subscribe", path, default=""),
+                    token=token,
+                    entities=tuple(entities),
+                )
+            )
+        return out
+
+    def _signals(self) -> tuple[list[SignalDef], list[DerivedDef]]:
+        r = self.r
+        signals: list[SignalDef] = []
+        for name, t in r.table(self.data, "signals", "").items():
+            path = f"signals.{name}"
+            if not isinstance(t, dict):
+                r.problem(path, 'expected a table [signals."NAME"]')
+                continue
+            r.check_keys(
+                t, ("unit", "stale_after", "lost_after", "history", "source", "label"), path
+            )
+            stale = r.number(t, "stale_after", path, default=5.0, lo=0, lo_open=True)
+            lost = r.number(t, "lost_after", path, default=max(30.0, stale * 3), lo=0)
+            if lost < stale:
+                r.problem(
+                    f"{path}.lost_after",
+                    f"found {lost:g}, must be >= stale_after ({stale:g})",
+                )
+            source = r.string(t, "source", path, default="")
+            if source and source not in self.source_names:
+                r.problem(f"{path}.source", _unknown("source", source, self.source_names))
+            signals.append(
+                SignalDef(
+                    name=name,
+                    unit=r.string(t, "unit", path, default=""),
+                    stale_after=stale,
+                    lost_after=lost,
+                    history=r.integer(t, "history", path, default=600, lo=0, hi=1_000_000),
+                    source=source,
+                    label=r.string(t, "label", path, default=""),
+                )
+            )
+            self.signal_names.append(name)
+        derived: list[DerivedDef] = []
+        for name, t in r.table(self.data, "derived", "").items():
+            path = f"derived.{name}"
+            if not isinstance(t, dict):
+                r.problem(path, 'expected a table [derived."NAME"]')
+                continue
+            r.check_keys(t, ("op", "inputs", "unit"), path)
+            if name in self.signal_names:
+                r.problem(path, f"{name!r} is already a declared signal; pick another name")
+            op = r.enum(t, "op", path, DerivedOp, DerivedOp.SUM)
+            if "op" not in t:
+                r.problem(
+                    f"{path}.op", "missing required field 'op' (sum, mean, min, max, difference)"
+                )
+            inputs = r.strings(t, "inputs", path)
+            for i, pattern in enumerate(inputs):
+                if not self._signal_ok(pattern):
+                    r.problem(f"{path}.inputs", _unknown("signal", pattern, self.signal_names))
+                if op is DerivedOp.DIFFERENCE and i == 0 and any(c in pattern for c in "*?["):
+                    r.problem(f"{path}.inputs", "difference needs a plain first input")
+            derived.append(
+                DerivedDef(name, op, tuple(inputs), unit=r.string(t, "unit", path, default=""))
+            )
+        self.signal_names.extend(d.name for d in derived)
+        return signals, derived
+
+    def _signal_ok(self, name: str) -> bool:
+        for declared in self.signal_names:
+            if name == declared or fnmatchcase(name, declared) or fnmatchcase(declared, name):
+                return True
+        return False
+
+    # -- outputs ---------------------------------------------------------------------
+
+    def _outputs(
+        self,
+    ) -> tuple[list[OscTargetConfig], list[MidiPortConfig], list[VisualOutputConfig]]:
+        r = self.r
+        outputs = r.table(self.data, "outputs", "")
+        r.check_keys(outputs, ("osc", "midi", "visuals"), "outputs")
+        osc: list[OscTargetConfig] = []
+        for name, t in r.table(outputs, "osc", "outputs").items():
+            path = f"outputs.osc.{name}"
+            if not isinstance(t, dict):
+                r.problem(path, "expected a table [outputs.osc.NAME]")
+                continue
+            r.check_keys(t, ("host", "port", "transport", "bundle", "max_rate_hz"), path)
+            osc.append(
+                OscTargetConfig(
+                    name=name,
+                    host=r.string(t, "host", path, default="127.0.0.1"),
+                    port=r.integer(t, "port", path, lo=1, hi=65535),
+                    transport=r.string(t, "transport", path, default="udp", choices=("udp", "tcp")),
+                    bundle=r.boolean(t, "bundle", path, False),
+                    max_rate_hz=r.optional_number(t, "max_rate_hz", path, lo=0, lo_open=True),
+                )
+            )
+            self.osc_names.append(name)
+        midi = read_midi_ports(r, r.table(outputs, "midi", "outputs"))
+        self.midi_names.extend(m.name for m in midi)
+        visuals: list[VisualOutputConfig] = []
+        for name, t in r.table(outputs, "visuals", "outputs").items():
+            path = f"outputs.visuals.{name}"
+            if not isinstance(t, dict):
+                r.problem(path, "expected a table [outputs.visuals.NAME]")
+                continue
+            r.check_keys(
+                t,
+                ("scene", "display", "fullscreen", "size", "headless", "preview_fps", "inputs"),
+                path,
+            )
+            size = t.get("size", [1280, 720])
+            if (
+                not isinstance(size, list)
+                or len(size) != 2
+                or not all(isinstance(v, int) and 16 <= v <= 8192 for v in size)
+            ):
+                r.problem(f"{path}.size", f"found {size!r}, expected [width, height] in pixels")
+                size = [1280, 720]
+            headless = t.get("headless")
+            if headless is not None and not isinstance(headless, bool):
+                r.problem(f"{path}.headless", "expected true or false (leave out for automatic)")
+                headless = None
+            bindings: list[tuple[str, str]] = []
+            for inp, sig in r.table(t, "inputs", path).items():
+                if not isinstance(sig, str) or not self._signal_ok(sig):
+                    r.problem(
+                        f"{path}.inputs.{inp}", _unknown("signal", str(sig), self.signal_names)
+                    )
+                    continue
+                bindings.append((inp, sig))
+            visuals.append(
+                VisualOutputConfig(
+                    name=name,
+                    scene=r.string(t, "scene", path, default="heat"),
+                    display=r.integer(t, "display", path, default=0, lo=0, hi=16),
+                    fullscreen=r.boolean(t, "fullscreen", path, False),
+                    size=(int(size[0]), int(size[1])),
+                    headless=headless,
+                    preview_fps=r.number(t, "preview_fps", path, default=4.0, lo=0, hi=30),
+                    bindings=tuple(bindings),
+                )
+            )
+            self.visual_names.append(name)
+        return osc, midi, visuals
+
+    # -- mappings and triggers ------------------------------------------------------------
+
+    def _mappings(self) -> list[MappingDef]:
+        r = self.r
+        out: list[MappingDef] = []
+        allowed = (
+            "signal",
+            "to",
+            "range",
+            "curve",
+            "smooth",
+            "deadband",
+            "slew",
+            "stale",
+            "fallback",
+            "max_rate_hz",
+            "enabled",
+            "level",
+        )
+        for name, t in r.table(self.data, "mappings", "").items():
+            path = f"mappings.{name}"
+            if not isinstance(t, dict):
+                r.problem(path, "expected a table [mappings.NAME]")
+                continue
+            r.check_keys(t, allowed, path)
+            signal = r.string(t, "signal", path)
+            if signal and not self._signal_ok(signal):
+                r.problem(f"{path}.signal", _unknown("signal", signal, self.signal_names))
+            target = read_target(
+                r,
+                r.table(t, "to", path),
+                f"{path}.to",
+                "",
+                self.osc_names,
+                self.midi_names,
+                self.visual_names,
+                [],
+            )
+            if "to" not in t:
+                r.problem(f"{path}.to", "missing required field 'to' (where the value goes)")
+            in_range = out_range = None
+            clamp = True
+            rng = r.table(t, "range", path)
+            if rng:
+                r.check_keys(rng, ("in", "out", "clamp"), f"{path}.range")
+                in_range = _pair(r, rng, "in", f"{path}.range")
+                out_range = _pair(r, rng, "out", f"{path}.range") if "out" in rng else None
+                clamp = r.boolean(rng, "clamp", f"{path}.range", True)
+                if in_range is not None and in_range[0] == in_range[1]:
+                    r.problem(f"{path}.range.in", "the two ends of 'in' must differ")
+            smoothing = None
+            sm = r.table(t, "smooth", path)
+            if sm:
+                r.check_keys(sm, ("ema", "one_euro"), f"{path}.smooth")
+                if ("ema" in sm) == ("one_euro" in sm):
+                    r.problem(f"{path}.smooth", "give exactly one of ema = SECONDS or one_euro")
+                if "ema" in sm:
+                    smoothing = SmoothingDef(ema=r.number(sm, "ema", f"{path}.smooth", lo=0))
+                else:
+                    oe = r.table(sm, "one_euro", f"{path}.smooth")
+                    op = f"{path}.smooth.one_euro"
+                    r.check_keys(oe, ("min_cutoff", "beta", "d_cutoff"), op)
+                    smoothing = SmoothingDef(
+                        one_euro_min_cutoff=r.number(
+                            oe, "min_cutoff", op, default=1.0, lo=0, lo_open=True
+                        ),
+                        one_euro_beta=r.number(oe, "beta", op, default=0.0, lo=0),
+                        one_euro_d_cutoff=r.number(
+                            oe, "d_cutoff", op, default=1.0, lo=0, lo_open=True
+                        ),
+                    )
+            out.append(
+                MappingDef(
+                    name=name,
+                    signal=signal,
+                    target=target,
+                    in_range=in_range,
+                    out_range=out_range,
+                    clamp=clamp,
+                    curve=r.enum(t, "curve", path, Curve, Curve.LINEAR),
+                    smoothing=smoothing,
+                    deadband=r.number(t, "deadband", path, default=0.0, lo=0),
+                    slew=r.optional_number(t, "slew", path, lo=0, lo_open=True),
+                    stale=r.enum(t, "stale", path, StaleMode, StaleMode.HOLD),
+                    fallback=r.number(t, "fallback", path, default=0.0),
+                    max_rate_hz=r.number(t, "max_rate_hz", path, default=30.0, lo=0, lo_open=True),
+                    enabled=r.boolean(t, "enabled", path, True),
+                    level=r.number(t, "level", path, default=1.0, lo=0),
+                )
+            )
+        return out
+
+    def _triggers(self, tables: list[dict[str, Any]], cues: CueReader) -> list[TriggerDef]:
+        r = self.r
+        out: list[TriggerDef] = []
+        seen: set[str] = set()
+        for i, t in enumerate(tables):
+            path = f"triggers[{i}]"
+            r.check_keys(
+                t, ("name", "when", "hold", "rearm", "cooldown", "start", "go", "enabled"), path
+            )
+            name = r.string(t, "name", path)
+            if name in seen:
+                r.problem(f"{path}.name", f"trigger {name!r} is declared twice")
+            seen.add(name)
+            label = f"trigger {name}"
+            cond = read_condition(
+                r,
+                r.table(t, "when", path),
+                f"{path}.when",
+                label,
+                self._signal_ok,
+                self.source_names,
+            )
+            if "when" not in t:
+                r.problem(f"{path}.when", "missing required field 'when' (the condition)", label)
+            start = cues.ref(t.get("start"), f"{path}.start", label) if "start" in t else None
+            go = r.boolean(t, "go", path, False)
+            if start is None and not go:
+                r.problem(path, "a trigger needs start = 'CUE' or go = true", label)
+            rearm_raw = r.string(t, "rearm", path, default="on-clear", choices=("on-clear", "once"))
+            out.append(
+                TriggerDef(
+                    name=name,
+                    condition=cond,
+                    hold=r.number(t, "hold", path, default=0.0, lo=0),
+                    rearm=_rearm(rearm_raw),
+                    cooldown=r.number(t, "cooldown", path, default=0.0, lo=0),
+                    start_cue=start,
+                    go=go,
+                    enabled=r.boolean(t, "enabled", path, True),
+                )
+            )
+        return out
+
+    # -- control and web -----------------------------------------------------------------
+
+    def _control(self) -> ControlConfig:
+        r = self.r
+        t = r.table(self.data, "control", "")
+        r.check_keys(t, ("enabled", "host", "port", "reply_port", "passcode", "allow"), "control")
+        reply: int | None = r.integer(t, "reply_port", "control", default=53001, lo=0, hi=65535)
+        return ControlConfig(
+            enabled=r.boolean(t, "enabled", "control", True),
+            host=r.string(t, "host", "control", default="0.0.0.0"),
+            port=r.integer(t, "port", "control", default=53000, lo=0, hi=65535),
+            reply_port=reply or None,
+            passcode=r.string(t, "passcode", "control", default=""),
+            allow=tuple(r.strings(t, "allow", "control", default=[])),
+        )
+
+    def _web(self) -> WebConfig:
+        r = self.r
+        t = r.table(self.data, "web", "")
+        r.check_keys(
+            t,
+            (
+                "enabled",
+                "host",
+                "port",
+                "console_token",
+                "rate_hz",
+                "max_connections",
+                "max_per_address",
+                "allowed_origins",
+            ),
+            "web",
+        )
+        dash = r.table(self.data, "dashboard", "")
+        r.check_keys(dash, ("title", "panels"), "dashboard")
+        panels = r.tables(dash, "panels", "dashboard")
+        for i, panel in enumerate(panels):
+            kind = panel.get("kind")
+            if kind not in ("balance", "stoves", "signal", "chart", "messages", "alerts"):
+                r.problem(
+                    f"dashboard.panels[{i}].kind",
+                    f"found {kind!r}, expected one of: balance, stoves, signal, chart,"
+                    " messages, alerts",
+                )
+            for key in ("signal", "supply", "demand", "exchange", "balance"):
+                value = panel.get(key)
+                if isinstance(value, str) and not self._signal_ok(value):
+                    r.problem(
+                        f"dashboard.panels[{i}].{key}", _unknown("signal", value, self.signal_names)
+                    )
+        return WebConfig(
+            enabled=r.boolean(t, "enabled", "web", True),
+            host=r.string(t, "host", "web", default="0.0.0.0"),
+            port=r.integer(t, "port", "web", default=8765, lo=0, hi=65535),
+            console_token=r.string(t, "console_token", "web", default=""),
+            rate_hz=r.number(t, "rate_hz", "web", default=10.0, lo=0.5, hi=60),
+            max_connections=r.integer(t, "max_connections", "web", default=2500, lo=1),
+            max_per_address=r.integer(t, "max_per_address", "web", default=50, lo=1),
+            allowed_origins=tuple(r.strings(t, "allowed_origins", "web", default=[])),
+            title=r.string(dash, "title", "dashboard", default=""),
+            panels=tuple(dict(p) for p in panels),
+        )
+
+
+def _pair(r: Reader, t: dict[str, Any], key: str, path: str) -> tuple[float, float] | None:
+    value = t.get(key)
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+    ):
+        r.problem(f"{path}.{key}", f"found {value!r}, expected [low, high]")
+        return None
+    return float(value[0]), float(value[1])
+
+
+def _rearm(raw: str) -> Rearm:
+    return Rearm(raw) if raw in ("on-clear", "once") else Rearm.ON_CLEAR
+
+
+def _unknown(what: str, name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    declared = ", ".join(known[:12]) or "none declared"
+    return f"unknown {what} {name!r}{hint} (declared: {declared})"

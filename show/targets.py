@@ -1,0 +1,287 @@
+"""Show-file readers for values used in several places: fade/mapping targets,
+conditions, MIDI messages and MIDI ports."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from cues.model import Condition, FadeTarget, MidiSpec
+from show.config import MidiInputBinding, MidiPortConfig
+from show.reader import Reader
+
+__all__ = [
+    "MSC_COMMANDS",
+    "MSC_FORMATS",
+    "read_condition",
+    "read_midi",
+    "read_midi_ports",
+    "read_target",
+]
+
+# MIDI Show Control general commands (MIDI 1.0 Recommended Practice RP-002, table 2).
+MSC_COMMANDS = {
+    "GO": 0x01,
+    "STOP": 0x02,
+    "RESUME": 0x03,
+    "TIMED_GO": 0x04,
+    "LOAD": 0x05,
+    "SET": 0x06,
+    "FIRE": 0x07,
+    "ALL_OFF": 0x08,
+    "RESTORE": 0x09,
+    "RESET": 0x0A,
+    "GO_OFF": 0x0B,
+}
+# A selection of MSC command formats (RP-002, table 1) by friendly name.
+MSC_FORMATS = {
+    "lighting": 0x01,
+    "moving-lights": 0x02,
+    "sound": 0x10,
+    "music": 0x11,
+    "video": 0x50,
+    "projectors": 0x52,
+    "pyro": 0x61,
+    "all": 0x7F,
+}
+_MIDI_KINDS = ("note_on", "note_off", "cc", "cc14", "program", "pitch_bend", "msc")
+_CUE_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+
+
+def _unknown(what: str, name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown {what} {name!r}{hint} (declared: {', '.join(known) or 'none'})"
+
+
+def read_midi(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec | None:
+    """A MIDI message table such as ``{type = "cc", channel = 1, controller = 7, value = 64}``."""
+    kind = r.string(t, "type", path, label=label, choices=_MIDI_KINDS)
+    if not kind:
+        return None
+    if kind == "msc":
+        r.check_keys(t, ("type", "command", "cue", "list", "device", "format"), path, label)
+        command = r.string(t, "command", path, label=label, choices=list(MSC_COMMANDS))
+        cue = r.string(t, "cue", path, default="", label=label)
+        lst = r.string(t, "list", path, default="", label=label)
+        for key, value in (("cue", cue), ("list", lst)):
+            if value and not _CUE_NUMBER.match(value):
+                r.problem(
+                    f"{path}.{key}", f"found {value!r}; MSC numbers are digits and dots", label
+                )
+        fmt_raw = t.get("format", "all")
+        if isinstance(fmt_raw, str):
+            if fmt_raw not in MSC_FORMATS:
+                r.problem(
+                    f"{path}.format",
+                    f"found {fmt_raw!r}, expected one of {', '.join(MSC_FORMATS)} or a number",
+                    label,
+                )
+            fmt = MSC_FORMATS.get(fmt_raw, 0x7F)
+        else:
+            fmt = r.integer(t, "format", path, label=label, lo=1, hi=0x7F)
+        return MidiSpec(
+            kind="msc",
+            msc_command=command,
+            msc_cue=cue,
+            msc_list=lst,
+            msc_device=r.integer(t, "device", path, default=0x7F, label=label, lo=0, hi=0x7F),
+            msc_format=fmt,
+        )
+    number_key = {"note_on": "note", "note_off": "note", "cc": "controller", "cc14": "controller"}
+    value_key = {"note_on": "velocity", "note_off": "velocity", "program": "program"}
+    nk = number_key.get(kind)
+    vk = value_key.get(kind, "value")
+    r.check_keys(t, ("type", "channel", *(k for k in (nk, vk) if k)), path, label)
+    top = 16383 if kind in ("cc14", "pitch_bend") else 127
+    default_value = 8192 if kind == "pitch_bend" else (100 if kind == "note_on" else 0)
+    return MidiSpec(
+        kind=kind,
+        channel=r.integer(t, "channel", path, default=1, label=label, lo=1, hi=16),
+        number=r.integer(t, nk, path, label=label, lo=0, hi=31 if kind == "cc14" else 127)
+        if nk
+        else 0,
+        value=r.integer(t, vk, path, default=default_value, label=label, lo=0, hi=top),
+    )
+
+
+def read_target(
+    r: Reader,
+    t: dict[str, Any],
+    path: str,
+    label: str,
+    osc: list[str],
+    midi: list[str],
+    visuals: list[str],
+    mappings: list[str],
+) -> FadeTarget:
+    """Where a fade or mapping sends its number."""
+    kinds = [k for k in ("osc", "midi", "visual", "mapping") if k in t]
+    if len(kinds) != 1:
+        if t:
+            r.problem(
+                path,
+                "give exactly one of osc = 'TARGET', midi = 'PORT', visual = 'OUTPUT'"
+                " or mapping = 'NAME'",
+                label,
+            )
+        return FadeTarget()
+    kind = kinds[0]
+    if kind == "osc":
+        r.check_keys(t, ("osc", "address"), path, label)
+        name = r.string(t, "osc", path, label=label)
+        if name not in osc:
+            r.problem(f"{path}.osc", _unknown("OSC target", name, osc), label)
+        address = r.string(t, "address", path, label=label)
+        if address and not address.startswith("/"):
+            r.problem(f"{path}.address", f"found {address!r}; OSC addresses start with '/'", label)
+        return FadeTarget(osc=name, address=address)
+    if kind == "midi":
+        r.check_keys(t, ("midi", "cc", "cc14", "pitch_bend", "channel"), path, label)
+        name = r.string(t, "midi", path, label=label)
+        if name not in midi:
+            r.problem(f"{path}.midi", _unknown("MIDI port", name, midi), label)
+        channel = r.integer(t, "channel", path, default=1, label=label, lo=1, hi=16)
+        if "cc" in t:
+            spec = MidiSpec("cc", channel, r.integer(t, "cc", path, label=label, lo=0, hi=127))
+        elif "cc14" in t:
+            spec = MidiSpec("cc14", channel, r.integer(t, "cc14", path, label=label, lo=0, hi=31))
+        elif r.boolean(t, "pitch_bend", path, False, label):
+            spec = MidiSpec("pitch_bend", channel)
+        else:
+            r.problem(path, "a MIDI target needs cc = N, cc14 = N or pitch_bend = true", label)
+            spec = MidiSpec("cc", channel)
+        return FadeTarget(midi=name, midi_message=spec)
+    if kind == "visual":
+        r.check_keys(t, ("visual", "input"), path, label)
+        name = r.string(t, "visual", path, label=label)
+        if name not in visuals:
+            r.problem(f"{path}.visual", _unknown("visual output", name, visuals), label)
+        return FadeTarget(visual=name, visual_input=r.string(t, "input", path, label=label))
+    r.check_keys(t, ("mapping",), path, label)
+    name = r.string(t, "mapping", path, label=label)
+    if name not in mappings:
+        r.problem(f"{path}.mapping", _unknown("mapping", name, mappings), label)
+    return FadeTarget(mapping=name)
+
+
+def read_condition(
+    r: Reader,
+    t: dict[str, Any],
+    path: str,
+    label: str,
+    signal_ok: Callable[[str], bool],
+    sources: list[str],
+) -> Condition:
+    """A condition table such as ``{signal = "central.state", equals = "fault"}``."""
+    if not t:
+        return Condition()
+    r.check_keys(
+        t,
+        (
+            "signal",
+            "source",
+            "above",
+            "below",
+            "hysteresis",
+            "equals",
+            "not_equals",
+            "health",
+            "rate_above",
+            "rate_below",
+            "window",
+        ),
+        path,
+        label,
+    )
+    signal = r.string(t, "signal", path, default="", label=label)
+    source = r.string(t, "source", path, default="", label=label)
+    if bool(signal) == bool(source):
+        r.problem(path, "a condition needs exactly one of signal = '...' or source = '...'", label)
+    if signal and not signal_ok(signal):
+        r.problem(f"{path}.signal", f"unknown signal {signal!r}; declare it under [signals]", label)
+    if source and source not in sources:
+        r.problem(f"{path}.source", _unknown("source", source, sources), label)
+    tests = [
+        k
+        for k in ("above", "below", "equals", "not_equals", "health", "rate_above", "rate_below")
+        if k in t
+    ]
+    if len(tests) != 1:
+        r.problem(
+            path,
+            "a condition needs exactly one test: above, below, equals, not_equals, health,"
+            f" rate_above or rate_below (found {', '.join(tests) or 'none'})",
+            label,
+        )
+    if source and tests and tests[0] != "health":
+        r.problem(path, "a source condition can only test health ('live' or 'lost')", label)
+    equals = t.get("equals")
+    not_equals = t.get("not_equals")
+    for key, value in (("equals", equals), ("not_equals", not_equals)):
+        if value is not None and not isinstance(value, str | int | float | bool):
+            r.problem(f"{path}.{key}", "expected a number, a string or a boolean", label)
+    return Condition(
+        signal=signal,
+        source=source,
+        above=r.optional_number(t, "above", path, label=label),
+        below=r.optional_number(t, "below", path, label=label),
+        hysteresis=r.number(t, "hysteresis", path, default=0.0, label=label, lo=0),
+        equals=equals if isinstance(equals, str | int | float | bool) else None,
+        not_equals=not_equals if isinstance(not_equals, str | int | float | bool) else None,
+        health=r.string(
+            t, "health", path, default="", label=label, choices=("", "live", "stale", "lost")
+        ),
+        rate_above=r.optional_number(t, "rate_above", path, label=label),
+        rate_below=r.optional_number(t, "rate_below", path, label=label),
+        window=r.number(t, "window", path, default=1.0, label=label, lo=0, lo_open=True),
+    )
+
+
+def read_midi_ports(r: Reader, tables: dict[str, Any]) -> list[MidiPortConfig]:
+    """``[outputs.midi.NAME]`` tables."""
+    out: list[MidiPortConfig] = []
+    for name, t in tables.items():
+        path = f"outputs.midi.{name}"
+        if not isinstance(t, dict):
+            r.problem(path, "expected a table [outputs.midi.NAME]")
+            continue
+        r.check_keys(
+            t, ("port", "output", "input", "bindings", "msc_device", "msc_go", "timecode_fps"), path
+        )
+        bindings: list[MidiInputBinding] = []
+        for i, b in enumerate(r.tables(t, "bindings", path)):
+            bp = f"{path}.bindings[{i}]"
+            r.check_keys(b, ("message", "channel", "number", "action", "cue", "threshold"), bp)
+            action = r.string(b, "action", bp, choices=("go", "stop", "panic", "start"))
+            cue = r.string(b, "cue", bp, default="")
+            if action == "start" and not cue:
+                r.problem(bp, "action = 'start' needs cue = 'NUMBER'")
+            bindings.append(
+                MidiInputBinding(
+                    message=r.string(b, "message", bp, choices=("note", "cc")),
+                    channel=r.integer(b, "channel", bp, default=1, lo=1, hi=16),
+                    number=r.integer(b, "number", bp, lo=0, hi=127),
+                    action=action,
+                    cue=cue,
+                    threshold=r.integer(b, "threshold", bp, default=64, lo=0, hi=127),
+                )
+            )
+        fps = r.optional_number(t, "timecode_fps", path)
+        if fps is not None and fps not in (24, 25, 29.97, 30):
+            r.problem(f"{path}.timecode_fps", f"found {fps:g}, expected 24, 25, 29.97 or 30")
+        out.append(
+            MidiPortConfig(
+                name=name,
+                pattern=r.string(t, "port", path),
+                output=r.boolean(t, "output", path, True),
+                input=r.boolean(t, "input", path, False),
+                bindings=tuple(bindings),
+                msc_device=r.integer(t, "msc_device", path, default=0x7F, lo=0, hi=0x7F),
+                msc_go=r.boolean(t, "msc_go", path, True),
+                timecode_fps=fps,
+            )
+        )
+    return out
