@@ -1,0 +1,172 @@
+"""Configuration of telemetry sources: plain frozen dataclasses, validated on creation.
+
+The show-file loader builds these; nothing in this package reads files or the
+environment. Invalid values raise :class:`~bridges.telemetry.exceptions.TelemetryConfigError`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .exceptions import TelemetryConfigError
+from .homeassistant import DEFAULT_HA_MAX_FRAME_BYTES, HomeAssistantProtocol
+from .jsonfeed import JsonFeedParser, PointerSpec, parse_pointer
+from .protocol import DEFAULT_MAX_FRAME_BYTES, FrameLimits
+
+__all__ = [
+    "BackoffPolicy",
+    "ConnectionSettings",
+    "HomeAssistantSourceConfig",
+    "JsonFeedSourceConfig",
+    "SourceConfig",
+    "StovelightSourceConfig",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Capped exponential backoff with full jitter between reconnection attempts.
+
+    The n-th consecutive retry (n = 0, 1, …) waits ``uniform(0, min(cap, initial *
+    multiplier**n))`` seconds. With the defaults a source is back at most ~1 s (plus
+    the connect time) after its server returns.
+
+    Attributes:
+        initial: Ceiling of the first delay, in seconds.
+        cap: Largest ceiling, in seconds.
+        multiplier: Growth of the ceiling per failed attempt.
+    """
+
+    initial: float = 0.25
+    cap: float = 1.0
+    multiplier: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not (0 < self.initial <= self.cap and math.isfinite(self.cap)):
+            raise TelemetryConfigError("backoff needs 0 < initial <= cap, both finite")
+        if self.multiplier < 1:
+            raise TelemetryConfigError("backoff multiplier must be >= 1")
+
+    def ceiling(self, attempt: int) -> float:
+        """Largest delay for the ``attempt``-th consecutive retry (0-based)."""
+        return min(self.cap, self.initial * self.multiplier ** min(attempt, 64))
+
+    def delay(self, attempt: int, rand: float) -> float:
+        """Delay for ``attempt`` given a uniform random number ``rand`` in [0, 1)."""
+        return self.ceiling(attempt) * min(max(rand, 0.0), 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """Websocket timing shared by every source kind.
+
+    Attributes:
+        open_timeout: Seconds allowed for TCP + websocket (+ TLS) handshakes.
+        ping_interval: Seconds between keepalive pings; None disables them.
+        ping_timeout: Seconds to wait for a pong before declaring the link dead.
+        close_timeout: Seconds to wait for the closing handshake.
+        backoff: Reconnection backoff.
+    """
+
+    open_timeout: float = 2.0
+    ping_interval: float | None = 5.0
+    ping_timeout: float | None = 5.0
+    close_timeout: float = 1.0
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+
+
+def _check_common(name: str, url: str) -> None:
+    if not name:
+        raise TelemetryConfigError("a telemetry source needs a name")
+    if not url.startswith(("ws://", "wss://")):
+        raise TelemetryConfigError(f"source {name!r}: url {url!r} must start with ws:// or wss://")
+
+
+@dataclass(frozen=True, slots=True)
+class StovelightSourceConfig:
+    """A websocket server speaking Stovelight's own telemetry protocol.
+
+    Attributes:
+        name: Source name shown on the health display.
+        url: ``ws://`` or ``wss://`` URL.
+        limits: Frame size and object-count limits.
+        settings: Connection timing.
+    """
+
+    name: str
+    url: str
+    limits: FrameLimits = field(default_factory=FrameLimits)
+    settings: ConnectionSettings = field(default_factory=ConnectionSettings)
+
+    def __post_init__(self) -> None:
+        _check_common(self.name, self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonFeedSourceConfig:
+    """Any websocket JSON feed, with signals picked out by JSON pointers.
+
+    Attributes:
+        name: Source name shown on the health display.
+        url: ``ws://`` or ``wss://`` URL.
+        signals: Signal name → pointer, scale and offset.
+        subscribe_message: Text frame sent after each (re)connection, if the feed
+            needs one.
+        timestamp_pointer: Pointer to the frame timestamp (epoch seconds or ISO 8601).
+        max_frame_bytes: Largest accepted frame in bytes.
+        settings: Connection timing.
+    """
+
+    name: str
+    url: str
+    signals: Mapping[str, PointerSpec]
+    subscribe_message: str | None = None
+    timestamp_pointer: str | None = None
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    settings: ConnectionSettings = field(default_factory=ConnectionSettings)
+
+    def __post_init__(self) -> None:
+        _check_common(self.name, self.url)
+        if self.timestamp_pointer is not None:
+            parse_pointer(self.timestamp_pointer)
+        self.parser()
+
+    def parser(self) -> JsonFeedParser:
+        """Build the pure parser for this feed."""
+        return JsonFeedParser(self.signals, self.timestamp_pointer, self.max_frame_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class HomeAssistantSourceConfig:
+    """A Home Assistant instance, read through its WebSocket API.
+
+    Attributes:
+        name: Source name shown on the health display.
+        url: e.g. ``ws://homeassistant.local:8123/api/websocket``.
+        token: Long-lived access token (kept out of ``repr``).
+        entities: entity_id → signal name.
+        max_frame_bytes: Largest accepted frame in bytes.
+        settings: Connection timing.
+    """
+
+    name: str
+    url: str
+    token: str = field(repr=False)
+    entities: Mapping[str, str]
+    max_frame_bytes: int = DEFAULT_HA_MAX_FRAME_BYTES
+    settings: ConnectionSettings = field(default_factory=ConnectionSettings)
+
+    def __post_init__(self) -> None:
+        _check_common(self.name, self.url)
+        if not self.token:
+            raise TelemetryConfigError(f"source {self.name!r}: an access token is required")
+        self.protocol()
+
+    def protocol(self) -> HomeAssistantProtocol:
+        """Build a fresh protocol object for one connection."""
+        return HomeAssistantProtocol(self.token, self.entities, self.max_frame_bytes)
+
+
+SourceConfig = StovelightSourceConfig | JsonFeedSourceConfig | HomeAssistantSourceConfig

@@ -1,0 +1,493 @@
+"""The I/O layer: websocket telemetry sources that reconnect forever.
+
+A :class:`TelemetrySource` is a small coordinator that owns one websocket connection
+at a time. It feeds frames into a fresh sans-I/O protocol object per connection
+(:mod:`.protocol`, :mod:`.jsonfeed`, :mod:`.homeassistant`), sends what the protocol
+wants sent, counts frames, samples and rejections, and reports samples and status
+changes to a :class:`~bridges.telemetry.types.TelemetrySink`.
+
+Lifecycle::
+
+    source = create_source(config, sink)
+    task = asyncio.create_task(source.run(), name=f"telemetry:{source.name}")
+    ...
+    await source.aclose()       # run() then returns normally
+
+``run()`` never raises for network or protocol trouble: it reconnects with capped
+exponential backoff and full jitter, and returns only after :meth:`aclose` or a
+permanent failure (a rejected Home Assistant token: status ``FAILED``, see
+:attr:`TelemetrySource.failure`).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.frames import CloseCode
+
+from .config import (
+    ConnectionSettings,
+    HomeAssistantSourceConfig,
+    JsonFeedSourceConfig,
+    SourceConfig,
+    StovelightSourceConfig,
+)
+from .exceptions import TelemetryProtocolError
+from .homeassistant import HomeAssistantProtocol
+from .jsonfeed import JsonFeedProtocol
+from .protocol import StovelightProtocol
+from .types import (
+    RateLimitedLog,
+    RejectReason,
+    Sample,
+    SourceCounters,
+    SourceStatus,
+    TelemetryProtocol,
+    TelemetrySink,
+)
+
+__all__ = [
+    "HomeAssistantSource",
+    "JsonFeedSource",
+    "SleepFn",
+    "StovelightSource",
+    "TelemetrySource",
+    "WebSocketSource",
+    "create_source",
+]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: An awaitable sleep, injectable so tests can drive the backoff without waiting.
+SleepFn = Callable[[float], Awaitable[None]]
+
+
+class TelemetrySource(abc.ABC):
+    """A named source of telemetry samples, reporting to a sink.
+
+    Subclasses implement :meth:`_run`; this class owns the task it runs in, status
+    reporting, counters and safe delivery to the sink.
+
+    Args:
+        name: Source name used in logs, status and the health display.
+        sink: Where samples and status changes go.
+        clock: Wall clock for ``last_frame_at`` (epoch seconds).
+        log_interval: Seconds between repeated warnings of the same kind.
+    """
+
+    kind = "abstract"
+
+    def __init__(
+        self,
+        name: str,
+        sink: TelemetrySink,
+        *,
+        clock: Callable[[], float] = time.time,
+        log_interval: float = 10.0,
+    ) -> None:
+        self._name = name
+        self._sink = sink
+        self._clock = clock
+        self._status = SourceStatus.DISCONNECTED
+        self._detail = "not started"
+        self._failure: TelemetryProtocolError | None = None
+        self._closing = False
+        self._worker: asyncio.Task[None] | None = None
+        self._ratelimited = RateLimitedLog(_LOGGER, log_interval)
+        self.counters = SourceCounters()
+
+    @property
+    def name(self) -> str:
+        """The source name."""
+        return self._name
+
+    @property
+    def status(self) -> SourceStatus:
+        """The last reported status."""
+        return self._status
+
+    @property
+    def detail(self) -> str:
+        """The detail that came with the last status."""
+        return self._detail
+
+    @property
+    def failure(self) -> TelemetryProtocolError | None:
+        """The permanent failure that stopped this source, if any."""
+        return self._failure
+
+    async def run(self) -> None:
+        """Run the source until :meth:`aclose` or a permanent failure.
+
+        The work happens in an owned task named ``telemetry-source:<name>``. If the
+        task calling ``run()`` is cancelled, that task is cancelled too and the
+        cancellation propagates.
+
+        Raises:
+            RuntimeError: ``run()`` is already in progress.
+        """
+        if self._worker is not None and not self._worker.done():
+            raise RuntimeError(f"telemetry source {self._name!r} is already running")
+        if self._closing:
+            return
+        worker = asyncio.create_task(self._guarded_run(), name=f"telemetry-source:{self._name}")
+        self._worker = worker
+        try:
+            await asyncio.shield(worker)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                worker.cancel()
+                await asyncio.wait([worker])
+                raise
+            # Otherwise the worker was cancelled by aclose(): a normal end.
+
+    async def aclose(self) -> None:
+        """Stop the source, close its connection and wait for the worker to finish."""
+        self._closing = True
+        worker = self._worker
+        if worker is not None and not worker.done():
+            worker.cancel()
+            await asyncio.wait([worker])
+        if self._status is not SourceStatus.FAILED:
+            self._set_status(SourceStatus.DISCONNECTED, "closed")
+
+    def stats(self) -> dict[str, object]:
+        """Plain, JSON-serialisable snapshot for the health display."""
+        return {
+            "name": self._name,
+            "kind": self.kind,
+            "status": self._status.value,
+            "detail": self._detail,
+            "failure": None if self._failure is None else str(self._failure),
+            **self.counters.as_dict(),
+        }
+
+    @abc.abstractmethod
+    async def _run(self) -> None:
+        """Produce telemetry until cancelled (the body of the worker task)."""
+
+    async def _guarded_run(self) -> None:
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug, not bad input: say so loudly, but keep the show running.
+            _LOGGER.exception("telemetry source %s stopped by an internal error", self._name)
+            self._set_status(SourceStatus.FAILED, "internal error (see log)")
+
+    def _set_status(self, status: SourceStatus, detail: str) -> None:
+        """Record a status and report it to the sink if it changed."""
+        if (status, detail) == (self._status, self._detail):
+            return
+        self._status, self._detail = status, detail
+        try:
+            self._sink.on_status(self._name, status, detail)
+        except Exception:
+            self.counters.reject([RejectReason.SINK_ERROR])
+            self._ratelimited.warning(
+                "sink-status", "telemetry sink failed on a status of %s", self._name
+            )
+            _LOGGER.debug("sink traceback", exc_info=True)
+
+    def _deliver(self, samples: list[Sample]) -> None:
+        """Count samples and hand them to the sink; a failing sink is counted, not fatal."""
+        if not samples:
+            return
+        self.counters.samples += len(samples)
+        try:
+            self._sink.on_samples(self._name, samples)
+        except Exception:
+            self.counters.reject([RejectReason.SINK_ERROR])
+            self._ratelimited.warning(
+                "sink-samples", "telemetry sink failed on samples from %s", self._name
+            )
+            _LOGGER.debug("sink traceback", exc_info=True)
+
+
+class WebSocketSource(TelemetrySource):
+    """A telemetry source reading one websocket URL through a sans-I/O protocol.
+
+    Args:
+        name: Source name.
+        url: ``ws://`` or ``wss://`` URL.
+        sink: Where samples and status changes go.
+        protocol_factory: Builds a fresh protocol object for each connection.
+        max_frame_bytes: Passed to websockets as ``max_size``: a larger frame closes
+            the connection with code 1009, counted as ``oversize``, and reconnects.
+        settings: Timeouts, keepalive and backoff.
+        rand: Uniform random numbers in [0, 1) for the backoff jitter.
+        sleep: Awaitable sleep used between attempts.
+        clock: Wall clock for ``last_frame_at``.
+        log_interval: Seconds between repeated warnings of the same kind.
+    """
+
+    kind = "websocket"
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        sink: TelemetrySink,
+        protocol_factory: Callable[[], TelemetryProtocol],
+        *,
+        max_frame_bytes: int,
+        settings: ConnectionSettings | None = None,
+        rand: Callable[[], float] = random.random,
+        sleep: SleepFn = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        log_interval: float = 10.0,
+    ) -> None:
+        super().__init__(name, sink, clock=clock, log_interval=log_interval)
+        self._url = url
+        self._protocol_factory = protocol_factory
+        self._max_frame_bytes = max_frame_bytes
+        self._settings = settings or ConnectionSettings()
+        self._rand = rand
+        self._sleep = sleep
+        self._protocol: TelemetryProtocol | None = None
+
+    def stats(self) -> dict[str, object]:
+        """Health snapshot, with the URL."""
+        return {**super().stats(), "url": self._url}
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._closing:
+            self._set_status(SourceStatus.CONNECTING, f"connecting to {self._url}")
+            try:
+                websocket = await connect(
+                    self._url,
+                    max_size=self._max_frame_bytes,
+                    open_timeout=self._settings.open_timeout,
+                    ping_interval=self._settings.ping_interval,
+                    ping_timeout=self._settings.ping_timeout,
+                    close_timeout=self._settings.close_timeout,
+                    proxy=None,
+                )
+            except (OSError, TimeoutError, WebSocketException) as err:
+                self.counters.connect_failures += 1
+                detail = f"cannot connect to {self._url}: {_describe(err)}"
+                self._set_status(SourceStatus.DISCONNECTED, detail)
+                self._ratelimited.warning("connect", "telemetry source %s: %s", self._name, detail)
+            else:
+                self.counters.connects += 1
+                try:
+                    detail, became_ready = await self._session(websocket)
+                finally:
+                    await websocket.close()
+                if became_ready:
+                    attempt = 0
+                failure = self._protocol.failure if self._protocol is not None else None
+                if failure is not None and failure.permanent:
+                    self._failure = failure
+                    self._set_status(SourceStatus.FAILED, str(failure))
+                    _LOGGER.error(
+                        "telemetry source %s stopped: %s; fix the configuration and restart",
+                        self._name,
+                        failure,
+                    )
+                    return
+                self._set_status(SourceStatus.DISCONNECTED, detail)
+                self._ratelimited.warning(
+                    "disconnect", "telemetry source %s disconnected: %s", self._name, detail
+                )
+            delay = self._settings.backoff.delay(attempt, self._rand())
+            attempt += 1
+            await self._sleep(delay)
+
+    async def _session(self, websocket: ClientConnection) -> tuple[str, bool]:
+        """Serve one connection until it ends.
+
+        Returns:
+            Why it ended, and whether the protocol became ready on it.
+        """
+        protocol = self._protocol_factory()
+        self._protocol = protocol
+        ready = False
+        try:
+            while True:
+                for text in protocol.data_to_send():
+                    await websocket.send(text)
+                if protocol.failure is not None:
+                    return str(protocol.failure), ready
+                if not ready and protocol.ready:
+                    ready = True
+                    self._set_status(SourceStatus.CONNECTED, f"connected to {self._url}")
+                    _LOGGER.info("telemetry source %s connected to %s", self._name, self._url)
+                message = await websocket.recv()
+                self._handle_frame(protocol, message)
+        except ConnectionClosed as closed:
+            if closed.sent is not None and closed.sent.code == CloseCode.MESSAGE_TOO_BIG:
+                self.counters.reject([RejectReason.OVERSIZE])
+                return f"frame larger than {self._max_frame_bytes} bytes; reconnecting", ready
+            return f"connection lost: {closed}", ready
+
+    def _handle_frame(self, protocol: TelemetryProtocol, message: str | bytes) -> None:
+        """Feed one frame to the protocol, then count and deliver what came out."""
+        self.counters.frames += 1
+        self.counters.last_frame_at = self._clock()
+        try:
+            if isinstance(message, str):
+                protocol.receive_text(message)
+            else:
+                protocol.receive_bytes(message)
+        except Exception:
+            self.counters.reject([RejectReason.PARSER_ERROR])
+            self._ratelimited.warning(
+                "parser", "telemetry source %s: parser error, frame dropped", self._name
+            )
+            _LOGGER.debug("parser traceback", exc_info=True)
+        rejections = protocol.rejections_received()
+        if rejections:
+            self.counters.reject(rejections)
+            self._ratelimited.warning(
+                "rejected",
+                "telemetry source %s rejected data: %s (totals: %s)",
+                self._name,
+                ", ".join(sorted({reason.value for reason in rejections})),
+                dict(self.counters.rejected),
+            )
+        self._deliver(protocol.samples_received())
+
+
+def _describe(err: BaseException) -> str:
+    """A short operator-readable description of a connection error."""
+    if isinstance(err, TimeoutError):
+        return "timed out"
+    text = str(err)
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+class StovelightSource(WebSocketSource):
+    """Source speaking Stovelight's own telemetry protocol."""
+
+    kind = "stovelight"
+
+    def __init__(
+        self,
+        config: StovelightSourceConfig,
+        sink: TelemetrySink,
+        *,
+        rand: Callable[[], float] = random.random,
+        sleep: SleepFn = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        limits = config.limits
+        super().__init__(
+            config.name,
+            config.url,
+            sink,
+            lambda: StovelightProtocol(limits),
+            max_frame_bytes=limits.max_frame_bytes,
+            settings=config.settings,
+            rand=rand,
+            sleep=sleep,
+            clock=clock,
+        )
+
+
+class JsonFeedSource(WebSocketSource):
+    """Source reading configured signals out of any JSON websocket feed."""
+
+    kind = "jsonfeed"
+
+    def __init__(
+        self,
+        config: JsonFeedSourceConfig,
+        sink: TelemetrySink,
+        *,
+        rand: Callable[[], float] = random.random,
+        sleep: SleepFn = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        parser = config.parser()
+        subscribe = config.subscribe_message
+        super().__init__(
+            config.name,
+            config.url,
+            sink,
+            lambda: JsonFeedProtocol(parser, subscribe),
+            max_frame_bytes=config.max_frame_bytes,
+            settings=config.settings,
+            rand=rand,
+            sleep=sleep,
+            clock=clock,
+        )
+
+
+class HomeAssistantSource(WebSocketSource):
+    """Source subscribed to Home Assistant entities over its WebSocket API.
+
+    Each (re)connection authenticates and subscribes again; Home Assistant then sends
+    every entity's current state as a fresh ``a`` event.
+    """
+
+    kind = "homeassistant"
+
+    def __init__(
+        self,
+        config: HomeAssistantSourceConfig,
+        sink: TelemetrySink,
+        *,
+        rand: Callable[[], float] = random.random,
+        sleep: SleepFn = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            config.name,
+            config.url,
+            sink,
+            config.protocol,
+            max_frame_bytes=config.max_frame_bytes,
+            settings=config.settings,
+            rand=rand,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    def stats(self) -> dict[str, object]:
+        """Health snapshot, with per-entity health and the Home Assistant version."""
+        stats = super().stats()
+        protocol = self._protocol
+        if isinstance(protocol, HomeAssistantProtocol):
+            stats["ha_version"] = protocol.ha_version
+            stats["entities"] = {
+                entity_id: health.value for entity_id, health in protocol.entity_health().items()
+            }
+        return stats
+
+
+def create_source(
+    config: SourceConfig,
+    sink: TelemetrySink,
+    *,
+    rand: Callable[[], float] = random.random,
+    sleep: SleepFn = asyncio.sleep,
+    clock: Callable[[], float] = time.time,
+) -> WebSocketSource:
+    """Build the source that matches a configuration.
+
+    Args:
+        config: A Stovelight, JSON feed or Home Assistant source configuration.
+        sink: Where samples and status changes go.
+        rand: Random numbers for backoff jitter (tests pass a constant).
+        sleep: Sleep between attempts (tests pass a controllable fake).
+        clock: Wall clock for ``last_frame_at``.
+
+    Returns:
+        A source ready to ``run()``.
+    """
+    if isinstance(config, StovelightSourceConfig):
+        return StovelightSource(config, sink, rand=rand, sleep=sleep, clock=clock)
+    if isinstance(config, JsonFeedSourceConfig):
+        return JsonFeedSource(config, sink, rand=rand, sleep=sleep, clock=clock)
+    return HomeAssistantSource(config, sink, rand=rand, sleep=sleep, clock=clock)

@@ -1,0 +1,59 @@
+"""Exceptions raised by the telemetry bridge.
+
+Every exception this package raises derives from :class:`TelemetryError`::
+
+    TelemetryError
+     ├── TelemetryConfigError         a source or signal is misconfigured (show-file load time)
+     │    └── PointerSyntaxError      a JSON pointer does not follow RFC 6901
+     └── TelemetryProtocolError       the remote end broke the protocol (recorded, not raised
+          │                           into the event loop: see ``TelemetrySource.failure``)
+          ├── HomeAssistantAuthError  Home Assistant rejected the access token (permanent)
+          └── HomeAssistantCommandError  Home Assistant answered a command with an error
+
+Library errors (``websockets``, ``OSError``, ``json``) are translated into these at the
+connection boundary; parsers never raise for bad input, they count rejections instead.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HomeAssistantAuthError",
+    "HomeAssistantCommandError",
+    "PointerSyntaxError",
+    "TelemetryConfigError",
+    "TelemetryError",
+    "TelemetryProtocolError",
+]
+
+
+class TelemetryError(Exception):
+    """Root of every exception raised by :mod:`bridges.telemetry`."""
+
+
+class TelemetryConfigError(TelemetryError, ValueError):
+    """A telemetry source or signal configuration is invalid."""
+
+
+class PointerSyntaxError(TelemetryConfigError):
+    """A JSON pointer string is not valid RFC 6901 syntax."""
+
+
+class TelemetryProtocolError(TelemetryError):
+    """The remote end of a telemetry connection violated its protocol.
+
+    Attributes:
+        permanent: True when retrying cannot help (for example a rejected token);
+            the source then stops instead of reconnecting.
+    """
+
+    permanent: bool = False
+
+
+class HomeAssistantAuthError(TelemetryProtocolError):
+    """Home Assistant answered ``auth_invalid``: the access token was rejected."""
+
+    permanent = True
+
+
+class HomeAssistantCommandError(TelemetryProtocolError):
+    """Home Assistant answered a command with ``"success": false``."""
