@@ -459,6 +459,7 @@ class Engine:
         if cue.kind is CueKind.FADE and run.armed:
             self._fade_emit(run, cue.fade_to)
             if cue.stop_target and cue.fade_target is not None and cue.fade_target.mapping:
+                self._flush_mapping(cue.fade_target.mapping, t)
                 self._set_mapping_enabled(cue.fade_target.mapping, False)
         if cue.continue_mode is ContinueMode.AUTO_FOLLOW and self._continue_applies(cue):
             nxt = self._next_of(cue)
@@ -730,7 +731,12 @@ class Engine:
         self._push_timer(self.panic_until, "panic", "", 0)
 
     def _end_panic(self, t: float) -> None:
+        for lf in self._level_fades.values():
+            lf.next_step = t
+            lf.duration = min(lf.duration, t - lf.t0)
         self._step_level_fades(t)
+        for name in list(self._dirty_mappings):
+            self._flush_mapping(name, t)
         self.panic_until = None
         self._level_fades.clear()
         self._starts.clear()
@@ -841,7 +847,10 @@ class Engine:
 
     def _sweep(self, now: float) -> None:
         interval = self.show.health_interval
-        self._next_sweep = (math.floor(now / interval) + 1) * interval
+        # an integer count of intervals keeps the grid exact (4.3 / 0.1 is 42.999...)
+        self._next_sweep = (math.floor(now / interval + 1e-9) + 1) * interval
+        if self._next_sweep <= now:
+            self._next_sweep = now + interval
         for sig in self.signals.sweep(now):
             self._emit(SignalHealthChanged(sig.name, sig.health))
             self._signal_changed(sig, now)
@@ -884,6 +893,19 @@ class Engine:
             self._go("", now)
         if d.start_cue is not None:
             self._queue_start(d.start_cue, now, follow=False)
+
+    def _flush_mapping(self, name: str, now: float) -> None:
+        """Send a mapping's current value now, whatever its rate limit says."""
+        ms = self.mappings[name]
+        if not ms.enabled:
+            return
+        ms.last_send_time = -math.inf
+        value, _ = ms.evaluate(now)
+        if value is not None:
+            cmd = target_command(ms.definition.target, value)
+            if cmd is not None:
+                self._emit(cmd)
+            ms.mark_sent(value, now)
 
     def _run_mappings(self, now: float) -> None:
         if not self._dirty_mappings:

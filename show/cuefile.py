@@ -129,7 +129,8 @@ class CueReader:
                 f"cue number {number!r} is used twice in list {self._list!r}; renumber one",
                 label,
             )
-            return None
+            # keep validating its fields under a name nothing can refer to
+            cid = CueId(f"{cid}#{path}")
         kind = r.enum(t, "type", path, CueKind, CueKind.MEMO, label)
         r.check_keys(t, _COMMON + _EXTRA[kind], path, label)
         duration = 0.0

@@ -90,7 +90,7 @@ def parse_show(text: str, path: str | Path = "<show>") -> Show:
     r = Reader(str(p), LineLocator(text))
     show = _Builder(r, data, p).build()
     if r.problems:
-        raise ShowFileError(r.problems)
+        raise ShowFileError(sorted(r.problems, key=lambda pr: pr.line or 0))
     return show
 
 

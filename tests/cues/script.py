@@ -45,6 +45,7 @@ class Script:
         self.run_until(t)
         if event is not None:
             self.engine.handle(event, t)
+            self.engine.advance(t)  # as the runner does after each batch of events
             self._collect(t)
 
     def states(self, cue: str) -> list[tuple[float, str]]:

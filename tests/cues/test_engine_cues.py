@@ -5,8 +5,17 @@ from __future__ import annotations
 import pytest
 
 from cues.commands import ClearNotice, CueState, Notice, PlayheadChanged, Report, SetScene
-from cues.events import Go, Pause, PlayheadNext, PlayheadPrevious, Reset, Resume, SetPlayhead
-from cues.events import StartCue, Stop
+from cues.events import (
+    Go,
+    Pause,
+    PlayheadNext,
+    PlayheadPrevious,
+    Reset,
+    Resume,
+    SetPlayhead,
+    StartCue,
+    Stop,
+)
 from tests.cues.script import Script, cid
 
 THREE_OSC = """
