@@ -1,0 +1,259 @@
+"""Translate a parsed ISF document to GLSL 330 core, and map compiler errors back.
+
+The translation keeps the designer's lines where they were: the JSON header is
+blanked (see :mod:`visuals.isf`), a prelude of ``prelude_lines`` lines is put in
+front, and every rewrite (``gl_FragColor``, ``texture2D``, ``IMG_*`` calls) keeps
+the newlines of the text it replaces. Line ``L`` of a compiler message is therefore
+line ``L - prelude_lines`` of the designer's file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from visuals.errors import IsfError
+from visuals.isf import IMAGE_TYPES, InputType, IsfDocument
+
+__all__ = ["BUILTIN_UNIFORMS", "TranslatedShader", "map_compile_error", "translate"]
+
+BUILTIN_UNIFORMS = ("TIME", "TIMEDELTA", "RENDERSIZE", "PASSINDEX", "FRAMEINDEX", "DATE")
+
+_UNIFORM_TYPES = {
+    InputType.FLOAT: "float",
+    InputType.BOOL: "bool",
+    InputType.EVENT: "bool",
+    InputType.LONG: "int",
+    InputType.COLOR: "vec4",
+    InputType.POINT2D: "vec2",
+}
+
+_IMG_CALL = re.compile(
+    r"\b(IMG_PIXEL|IMG_NORM_PIXEL|IMG_THIS_PIXEL|IMG_THIS_NORM_PIXEL|IMG_NORM_THIS_PIXEL|IMG_SIZE)"
+    r"\s*\("
+)
+_ARITY = {
+    "IMG_PIXEL": 2,
+    "IMG_NORM_PIXEL": 2,
+    "IMG_THIS_PIXEL": 1,
+    "IMG_THIS_NORM_PIXEL": 1,
+    "IMG_NORM_THIS_PIXEL": 1,
+    "IMG_SIZE": 1,
+}
+# Compiler log formats: Mesa "0:12(5): error", NVIDIA "0(12) : error", AMD/Apple "ERROR: 0:12:".
+_LOG_LINE = re.compile(r"^\s*(?:ERROR:\s*)?\d+(?::(?P<a>\d+)\(\d+\)|\((?P<b>\d+)\)|:(?P<c>\d+):)")
+
+
+@dataclass(frozen=True)
+class TranslatedShader:
+    """GLSL sources ready for ``ctx.program`` plus what is needed to map errors back."""
+
+    vertex: str
+    fragment: str
+    vertex_prelude_lines: int
+    fragment_prelude_lines: int
+
+
+def image_size_uniform(name: str) -> str:
+    """Name of the ``vec2`` uniform that holds the pixel size of image ``name``."""
+    return f"_{name}_imgSize"
+
+
+def translate(doc: IsfDocument) -> TranslatedShader:
+    """Produce GLSL 330 core vertex and fragment shaders for ``doc``.
+
+    Raises:
+        IsfError: an ``IMG_*`` call names an unknown image or has the wrong arguments.
+    """
+    images = set(doc.image_names)
+    uniforms = _uniform_block(doc)
+
+    frag_body, frag_ext = _hoist_directives(doc.body)
+    frag_body = _rewrite_common(frag_body, images, doc.filename, stage="fragment")
+    frag_body = re.sub(r"\bvarying\b", "in", frag_body)
+    shadertoy = doc.is_shadertoy
+    frag_prelude = ["#version 330 core", *frag_ext, *uniforms]
+    if shadertoy:
+        frag_prelude += [
+            "uniform vec4 iMouse;",
+            "#define iTime TIME",
+            "#define iTimeDelta TIMEDELTA",
+            "#define iFrame FRAMEINDEX",
+            "#define iDate DATE",
+            "#define iResolution vec3(RENDERSIZE, 1.0)",
+        ]
+    frag_prelude += [
+        "in vec2 isf_FragNormCoord;",
+        "#define vv_FragNormCoord isf_FragNormCoord",
+        "out vec4 isf_FragColor;",
+    ]
+    fragment = "\n".join(frag_prelude) + "\n" + frag_body
+    if shadertoy:
+        fragment += (
+            "\nvoid main() {\n    vec4 isf_color = vec4(0.0, 0.0, 0.0, 1.0);\n"
+            "    mainImage(isf_color, gl_FragCoord.xy);\n    isf_FragColor = isf_color;\n}\n"
+        )
+
+    vert_source = (
+        doc.vertex_body
+        if doc.vertex_body is not None
+        else "void main() {\n    isf_vertShaderInit();\n}\n"
+    )
+    vert_body, vert_ext = _hoist_directives(vert_source)
+    vert_body = _rewrite_common(
+        vert_body, images, doc.vertex_filename or doc.filename, stage="vertex"
+    )
+    vert_body = re.sub(r"\bvarying\b", "out", vert_body)
+    vert_body = re.sub(r"\battribute\b", "in", vert_body)
+    vert_prelude = [
+        "#version 330 core",
+        *vert_ext,
+        *uniforms,
+        "in vec2 isf_position;",
+        "out vec2 isf_FragNormCoord;",
+        "#define vv_FragNormCoord isf_FragNormCoord",
+        "void isf_vertShaderInit() {",
+        "    gl_Position = vec4(isf_position, 0.0, 1.0);",
+        "    isf_FragNormCoord = isf_position * 0.5 + 0.5;",
+        "}",
+        "#define vv_vertShaderInit isf_vertShaderInit",
+    ]
+    vertex = "\n".join(vert_prelude) + "\n" + vert_body
+    return TranslatedShader(
+        vertex=vertex,
+        fragment=fragment,
+        vertex_prelude_lines=len(vert_prelude),
+        fragment_prelude_lines=len(frag_prelude),
+    )
+
+
+def _uniform_block(doc: IsfDocument) -> list[str]:
+    lines = [
+        "uniform float TIME;",
+        "uniform float TIMEDELTA;",
+        "uniform vec2 RENDERSIZE;",
+        "uniform int PASSINDEX;",
+        "uniform int FRAMEINDEX;",
+        "uniform vec4 DATE;",
+    ]
+    for item in doc.inputs:
+        if item.type in IMAGE_TYPES:
+            continue
+        lines.append(f"uniform {_UNIFORM_TYPES[item.type]} {item.name};")
+    for name in doc.image_names:
+        lines.append(f"uniform sampler2D {name};")
+        lines.append(f"uniform vec2 {image_size_uniform(name)};")
+    return lines
+
+
+def _hoist_directives(source: str) -> tuple[str, list[str]]:
+    """Blank ``#version`` lines and move ``#extension`` lines to the prelude."""
+    extensions: list[str] = []
+
+    def repl(match: re.Match[str]) -> str:
+        if match.group(1) == "extension":
+            extensions.append(match.group(0).strip())
+        return ""
+
+    body = re.sub(r"^[ \t]*#[ \t]*(version|extension)\b[^\n]*", repl, source, flags=re.M)
+    return body, extensions
+
+
+def _rewrite_common(source: str, images: set[str], filename: str, *, stage: str) -> str:
+    source = re.sub(r"\bgl_FragColor\b", "isf_FragColor", source)
+    source = re.sub(r"\btexture2DRect\s*\(", "texture(", source)
+    source = re.sub(r"\btexture2DLod\s*\(", "textureLod(", source)
+    source = re.sub(r"\btexture2D\s*\(", "texture(", source)
+    return _rewrite_img_calls(source, images, filename, stage)
+
+
+def _rewrite_img_calls(source: str, images: set[str], filename: str, stage: str) -> str:
+    out: list[str] = []
+    pos = 0
+    while (match := _IMG_CALL.search(source, pos)) is not None:
+        out.append(source[pos : match.start()])
+        func = match.group(1)
+        line = source.count("\n", 0, match.start()) + 1
+        args, end = _split_call(source, match.end(), filename, line)
+        args = [_rewrite_img_calls(a, images, filename, stage) for a in args]
+        if len(args) != _ARITY[func]:
+            raise IsfError(f"{func} takes {_ARITY[func]} argument(s)", filename=filename, line=line)
+        raw_name = args[0].strip()
+        if raw_name not in images:
+            raise IsfError(
+                f"{func}: {raw_name!r} is not an image input, imported image or pass target",
+                filename=filename,
+                line=line,
+            )
+        # Keep the newlines the original call spanned so later lines do not shift.
+        name_nl = "\n" * args[0].count("\n")
+        size = image_size_uniform(raw_name)
+        if func == "IMG_SIZE":
+            text = f"{size}{name_nl}"
+        elif func == "IMG_NORM_PIXEL":
+            text = f"texture({raw_name},{name_nl}({args[1]}))"
+        elif func == "IMG_PIXEL":
+            text = f"texture({raw_name},{name_nl}({args[1]}) / {size})"
+        elif func == "IMG_THIS_PIXEL":
+            text = f"texture({raw_name},{name_nl}gl_FragCoord.xy / {size})"
+        else:
+            text = f"texture({raw_name},{name_nl}isf_FragNormCoord)"
+        out.append(text)
+        pos = end
+    out.append(source[pos:])
+    return "".join(out)
+
+
+def _split_call(source: str, start: int, filename: str, line: int) -> tuple[list[str], int]:
+    """Split the arguments of a call whose ``(`` ends just before ``start``."""
+    depth = 0
+    args: list[str] = []
+    current = start
+    for i in range(start, len(source)):
+        ch = source[i]
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            if depth == 0:
+                args.append(source[current:i])
+                return args, i + 1
+            depth -= 1
+        elif ch == "," and depth == 0:
+            args.append(source[current:i])
+            current = i + 1
+    raise IsfError("unbalanced parentheses in image call", filename=filename, line=line)
+
+
+def map_compile_error(doc: IsfDocument, shader: TranslatedShader, message: str) -> IsfError:
+    """Turn a moderngl compile/link error into an :class:`IsfError` on the designer's lines."""
+    stage = (
+        "vertex" if "vertex_shader" in message and "fragment_shader" not in message else "fragment"
+    )
+    if stage == "vertex":
+        prelude = shader.vertex_prelude_lines
+        filename = doc.vertex_filename or doc.filename
+    else:
+        prelude = shader.fragment_prelude_lines
+        filename = doc.filename
+    first_line: int | None = None
+    details: list[str] = []
+    for raw in message.splitlines():
+        match = _LOG_LINE.match(raw)
+        if match is None:
+            continue
+        shader_line = int(match.group("a") or match.group("b") or match.group("c"))
+        file_line = shader_line - prelude
+        rest = raw[match.end() :].lstrip(" :")
+        if file_line >= 1:
+            details.append(f"line {file_line}: {rest}")
+            if first_line is None and "error" in raw.lower():
+                first_line = file_line
+        else:
+            details.append(f"(generated prelude): {rest}")
+    if not details:
+        details = [line.strip() for line in message.splitlines() if line.strip()][-3:]
+    return IsfError(
+        f"{stage} shader failed to compile: " + "; ".join(details),
+        filename=filename,
+        line=first_line,
+    )
