@@ -1,0 +1,227 @@
+"""One snapshot per tick, serialised once, handed to every subscriber, conflated.
+
+The :class:`Broadcaster` is the only place that calls the runner's snapshot
+callable. Each tick it builds one message, encodes it once to UTF-8 JSON and
+writes the same bytes to every subscribed connection through
+:func:`websockets.asyncio.server.broadcast`.
+
+Each subscriber has a one-slot mailbox, and the slot is its transport's write
+buffer: a connection whose transport still holds unsent bytes from an earlier
+snapshot (its kernel send buffer is full: a slow phone, a stalled Wi-Fi client)
+is skipped for this tick and counted. It receives the next snapshot once it has
+drained. Snapshots are self-contained, so a skipped one loses nothing but
+freshness, and no per-viewer buffer ever grows beyond one partially sent
+snapshot. There is no task per viewer: one tick costs one build, one
+``json.dumps`` and one ``transport.write`` per viewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.protocol import State
+
+from show.web._ratelimit import RateLimitedLog
+from show.web.protocol import encode_message
+
+__all__ = ["Broadcaster", "BroadcasterStats"]
+
+logger = logging.getLogger(__name__)
+
+_RESERVED: Final = frozenset({"type", "seq", "t"})
+
+
+@dataclass(slots=True)
+class BroadcasterStats:
+    """Counters of one broadcaster, for the console and the benchmark.
+
+    Attributes:
+        ticks: Ticks that built and sent a message.
+        build_errors: Ticks skipped because the snapshot callable raised.
+        delivered: Messages written to subscribers, summed over subscribers.
+        skipped: Deliveries skipped because a subscriber had not drained yet.
+        last_bytes: Size of the last encoded message.
+        last_build_s: Time spent building and encoding the last message.
+        last_send_s: Time spent writing the last message to all subscribers.
+    """
+
+    ticks: int = 0
+    build_errors: int = 0
+    delivered: int = 0
+    skipped: int = 0
+    last_bytes: int = 0
+    last_build_s: float = 0.0
+    last_send_s: float = 0.0
+
+
+class Broadcaster:
+    """Build, encode once and fan out a message to subscribers at a fixed rate.
+
+    Args:
+        name: Used in task names and log lines (``"public"``, ``"console"``).
+        message_type: The ``type`` field of every message.
+        build: Returns the message body; called once per tick, only while there
+            are subscribers. It runs on the event loop and must be quick.
+        rate_hz: Ticks per second.
+        clock: Wall clock in seconds (``time.time`` in the show); stamped as
+            ``t`` into each message so viewers can measure staleness.
+        warn: Rate-limited warning sink.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        message_type: str,
+        build: Callable[[], Mapping[str, Any]],
+        *,
+        rate_hz: float,
+        clock: Callable[[], float],
+        warn: RateLimitedLog,
+    ) -> None:
+        if not rate_hz > 0:
+            raise ValueError(f"rate_hz must be positive, got {rate_hz!r}")
+        self.name = name
+        self._type = message_type
+        self._build = build
+        self._period = 1.0 / rate_hz
+        self._clock = clock
+        self._warn = warn
+        self._subscribers: dict[ServerConnection, int] = {}
+        self._seq = 0
+        self._last: bytes | None = None
+        self.stats = BroadcasterStats()
+
+    @property
+    def subscribers(self) -> int:
+        """Number of connections currently subscribed."""
+        return len(self._subscribers)
+
+    @property
+    def last_message(self) -> bytes | None:
+        """The last encoded message (UTF-8 JSON), or ``None`` before the first tick."""
+        return self._last
+
+    def subscribe(self, connection: ServerConnection) -> None:
+        """Start delivering to ``connection``; it gets the last message right away.
+
+        Args:
+            connection: An open websocket connection.
+        """
+        self._subscribers[connection] = 0
+        if self._last is not None:
+            broadcast([connection], self._last, text=True)
+
+    def unsubscribe(self, connection: ServerConnection) -> None:
+        """Stop delivering to ``connection``; unknown connections are ignored.
+
+        Args:
+            connection: A connection given to :meth:`subscribe`.
+        """
+        self._subscribers.pop(connection, None)
+
+    def skipped_for(self, connection: ServerConnection) -> int:
+        """Deliveries skipped for one subscriber because it had not drained.
+
+        Args:
+            connection: A subscribed connection.
+
+        Returns:
+            The count, or 0 for unknown connections.
+        """
+        return self._subscribers.get(connection, 0)
+
+    def build_message(self) -> bytes | None:
+        """Build and encode the next message once.
+
+        Returns:
+            The UTF-8 JSON message, or ``None`` when the build callable raised or
+            returned something that is not a JSON object (counted and logged).
+        """
+        started = time.perf_counter()
+        try:
+            body = self._build()
+            if not isinstance(body, Mapping):
+                raise TypeError(f"snapshot callable returned {type(body).__name__}, not a dict")
+            self._seq += 1
+            message: dict[str, Any] = {"type": self._type, "seq": self._seq, "t": self._clock()}
+            message.update((k, v) for k, v in body.items() if k not in _RESERVED)
+            data = encode_message(message).encode("utf-8")
+        except Exception as err:
+            self.stats.build_errors += 1
+            self._warn.warning(
+                f"{self.name}-build",
+                "web %s snapshot: building failed (%s: %s); viewers keep the previous one",
+                self.name,
+                type(err).__name__,
+                err,
+                exc_info=True,
+            )
+            return None
+        self.stats.last_build_s = time.perf_counter() - started
+        self.stats.last_bytes = len(data)
+        return data
+
+    def deliver(self, data: bytes) -> int:
+        """Write ``data`` to every subscriber whose previous message has drained.
+
+        Args:
+            data: An encoded message from :meth:`build_message`.
+
+        Returns:
+            How many subscribers it was written to.
+        """
+        started = time.perf_counter()
+        self._last = data
+        ready: list[ServerConnection] = []
+        for connection in self._subscribers:
+            if connection.protocol.state is not State.OPEN:
+                continue
+            if connection.transport.get_write_buffer_size() > 0:
+                self._subscribers[connection] += 1
+                self.stats.skipped += 1
+                continue
+            ready.append(connection)
+        broadcast(ready, data, text=True)
+        self.stats.ticks += 1
+        self.stats.delivered += len(ready)
+        self.stats.last_send_s = time.perf_counter() - started
+        return len(ready)
+
+    def tick(self) -> int:
+        """Build one message and deliver it, if anyone is subscribed.
+
+        Returns:
+            How many subscribers received the message.
+        """
+        if not self._subscribers:
+            return 0
+        data = self.build_message()
+        if data is None:
+            return 0
+        return self.deliver(data)
+
+    async def run(self) -> None:
+        """Tick at the configured rate until cancelled; late ticks are dropped, not queued."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            self.tick()
+            deadline += self._period
+            now = loop.time()
+            if now - deadline >= self._period:
+                # More than a whole tick behind: drop the missed ticks, do not queue them.
+                missed = int((now - deadline) / self._period)
+                deadline += missed * self._period
+                self._warn.warning(
+                    f"{self.name}-late",
+                    "web %s broadcaster is late: skipped %d tick(s); the show loop is overloaded",
+                    self.name,
+                    missed,
+                )
+            await asyncio.sleep(max(0.0, deadline - now))

@@ -1,0 +1,495 @@
+"""The show's web server: public dashboard, operator console, one port.
+
+HTTP pages and both websockets share one port through
+``websockets.asyncio.server.serve`` with a ``process_request`` hook:
+
+* ``GET /`` public dashboard page, ``/ws`` its read-only snapshot socket;
+* ``GET /console`` operator console page, ``/console/ws`` its socket (token);
+* ``GET /console/preview.jpg?token=...`` latest visuals preview;
+* ``GET /static/<file>`` scripts and styles.
+
+The runner gives the server callables and never hands it an object to poke at;
+see ``docs/web.md`` for the snapshot shapes it is expected to return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final, TypeAlias
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from show.web._ratelimit import RateLimitedLog
+from show.web.fanout import Broadcaster
+from show.web.http import (
+    StaticFile,
+    load_static,
+    make_response,
+    origin_allowed,
+    token_matches,
+)
+from show.web.protocol import (
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
+    COMMANDS,
+    ProtocolError,
+    check_auth,
+    encode_message,
+    error_reply,
+    parse_control,
+    reply_message,
+)
+
+__all__ = [
+    "DEFAULT_PORT",
+    "ControlCallable",
+    "PreviewCallable",
+    "SnapshotCallable",
+    "WebServer",
+    "new_console_token",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PORT: Final = 8765
+"""Port the show serves the dashboard and console on unless the show file says otherwise."""
+
+SnapshotCallable: TypeAlias = Callable[[], Mapping[str, Any]]
+ControlCallable: TypeAlias = Callable[
+    [dict[str, Any]], Awaitable[Mapping[str, Any] | None] | Mapping[str, Any] | None
+]
+PreviewCallable: TypeAlias = Callable[[], bytes | None]
+
+_PUBLIC_WS: Final = "/ws"
+_CONSOLE_WS: Final = "/console/ws"
+_PAGES: Final[Mapping[str, str]] = {
+    "/": "index.html",
+    "/index.html": "index.html",
+    "/console": "console.html",
+    "/console/": "console.html",
+}
+
+
+def new_console_token() -> str:
+    """Return a fresh random console token (for shows that do not set one).
+
+    Returns:
+        A URL-safe token of 128 random bits.
+    """
+    return secrets.token_urlsafe(16)
+
+
+def _query_token(request: Request) -> str | None:
+    values = parse_qs(urlsplit(request.path).query).get("token")
+    if values:
+        return values[0]
+    auth = request.headers.get("Authorization")
+    if auth is not None and auth.startswith("Bearer "):
+        return auth[len("Bearer ") :].strip()
+    return None
+
+
+class WebServer:
+    """Serve the public dashboard and the operator console for a running show.
+
+    Args:
+        host: Interface to bind (``"0.0.0.0"`` to reach phones on the venue network).
+        port: TCP port; 0 picks a free one (see :attr:`port`). Default :data:`DEFAULT_PORT`.
+        public_snapshot: Returns the public snapshot body (``docs/web.md``), called
+            once per tick on the event loop while at least one viewer is connected.
+        console_snapshot: Returns the console snapshot body, called once per tick
+            while at least one authenticated console is connected.
+        control: Receives ``{"command", "cue"?, "list"?}`` from an authenticated
+            console; may be sync or async; its returned dict is sent back as
+            ``{"type": "reply", "id", "ok": True, ...}`` (``ok`` may be overridden).
+        console_token: Secret the console must present; must not be empty.
+        preview: Returns the latest visuals preview as JPEG bytes, or ``None``.
+        rate_hz: Snapshots per second for both sockets.
+        max_connections: Websocket sessions in total (viewers and consoles).
+        max_per_address: Websocket sessions per client IP address. Raise it when
+            the dashboard is reached through a NAT or a reverse proxy.
+        max_message_bytes: Largest inbound websocket frame; larger ones close the
+            socket with code 1009.
+        allowed_origins: Origins allowed to open the console socket; ``None`` means
+            the server's own origin only. The public socket accepts any origin.
+        ping_interval: Seconds between keepalive pings.
+        ping_timeout: Seconds without a pong before a connection is dropped.
+        auth_timeout: Seconds a console has to send its auth message.
+        auth_failure_delay: Seconds to wait before closing after a wrong token.
+        control_timeout: Seconds a control call may take before an error reply.
+        send_buffer_bytes: ``SO_SNDBUF`` for each websocket, bounding how much a
+            slow viewer can have queued in the kernel; ``None`` leaves the default.
+        clock: Wall clock stamped as ``t`` into snapshots (``time.time``).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        *,
+        public_snapshot: SnapshotCallable,
+        console_snapshot: SnapshotCallable,
+        control: ControlCallable,
+        console_token: str,
+        preview: PreviewCallable | None = None,
+        rate_hz: float = 10.0,
+        max_connections: int = 3000,
+        max_per_address: int = 32,
+        max_message_bytes: int = 4096,
+        allowed_origins: Sequence[str] | None = None,
+        ping_interval: float = 20.0,
+        ping_timeout: float = 20.0,
+        auth_timeout: float = 10.0,
+        auth_failure_delay: float = 0.5,
+        control_timeout: float = 5.0,
+        send_buffer_bytes: int | None = 256 * 1024,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not console_token:
+            raise ValueError("console_token must not be empty; use new_console_token()")
+        if max_connections < 1 or max_per_address < 1 or max_message_bytes < 64:
+            raise ValueError("connection caps must be >= 1 and max_message_bytes >= 64")
+        self._host = host
+        self._requested_port = port
+        self._control = control
+        self._token = console_token
+        self._preview = preview
+        self._max_connections = max_connections
+        self._max_per_address = max_per_address
+        self._max_message_bytes = max_message_bytes
+        self._allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._auth_timeout = auth_timeout
+        self._auth_failure_delay = auth_failure_delay
+        self._control_timeout = control_timeout
+        self._send_buffer_bytes = send_buffer_bytes
+        self._warn = RateLimitedLog(logger, 30.0, time.monotonic)
+        self._public = Broadcaster(
+            "public", "snapshot", public_snapshot, rate_hz=rate_hz, clock=clock, warn=self._warn
+        )
+        self._console = Broadcaster(
+            "console",
+            "console",
+            lambda: {**console_snapshot(), "web": self.stats()},
+            rate_hz=rate_hz,
+            clock=clock,
+            warn=self._warn,
+        )
+        self._static: dict[str, StaticFile] = {}
+        self._server: Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._sessions: set[ServerConnection] = set()
+        self._per_address: dict[str, int] = {}
+        self._counters: dict[str, int] = dict.fromkeys(
+            (
+                "refused_capacity",
+                "refused_per_address",
+                "refused_public_messages",
+                "refused_oversize",
+                "refused_origin",
+                "auth_failures",
+                "control_requests",
+                "control_errors",
+                "http_requests",
+            ),
+            0,
+        )
+        self._peak_sessions = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (useful with ``port=0``).
+
+        Raises:
+            RuntimeError: Before :meth:`start`.
+        """
+        if self._server is None:
+            raise RuntimeError("WebServer.port is only known after start()")
+        sockname = self._server.sockets[0].getsockname()
+        return int(sockname[1])
+
+    async def start(self) -> None:
+        """Bind the port and start the two broadcaster tasks.
+
+        Raises:
+            RuntimeError: When already started.
+            OSError: When the port cannot be bound.
+        """
+        if self._server is not None:
+            raise RuntimeError("WebServer already started")
+        self._static = load_static()
+        self._server = await serve(
+            self._session,
+            self._host,
+            self._requested_port,
+            process_request=self._process_request,
+            compression=None,
+            max_size=self._max_message_bytes,
+            max_queue=4,
+            ping_interval=self._ping_interval,
+            ping_timeout=self._ping_timeout,
+            close_timeout=2.0,
+            server_header="Stovelight",
+            logger=logging.getLogger(__name__ + ".ws"),
+        )
+        for broadcaster in (self._public, self._console):
+            task = asyncio.create_task(
+                broadcaster.run(), name=f"web.{broadcaster.name}-broadcaster"
+            )
+            self._tasks.append(task)
+        logger.info(
+            "web: dashboard on http://%s:%d/ and console on /console (%d viewers max)",
+            self._host,
+            self.port,
+            self._max_connections,
+        )
+
+    async def aclose(self) -> None:
+        """Stop broadcasting, close every socket with code 1001 and unbind. Idempotent."""
+        tasks, self._tasks = self._tasks, []
+        for task in reversed(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        server, self._server = self._server, None
+        if server is not None:
+            server.close(close_connections=True, reason="show server stopped")
+            await server.wait_closed()
+            logger.info("web: server stopped")
+
+    async def __aenter__(self) -> WebServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for the console's health panel and for tests.
+
+        Returns:
+            Viewer and console counts, refusals by reason, and fan-out counters.
+        """
+        public = self._public.stats
+        return {
+            "viewers": self._public.subscribers,
+            "consoles": self._console.subscribers,
+            "sessions": len(self._sessions),
+            "peak_sessions": self._peak_sessions,
+            **self._counters,
+            "snapshots": public.ticks,
+            "snapshot_bytes": public.last_bytes,
+            "snapshot_build_errors": public.build_errors + self._console.stats.build_errors,
+            "delivered": public.delivered,
+            "skipped_slow_viewer": public.skipped,
+            "last_build_ms": round(public.last_build_s * 1000.0, 3),
+            "last_send_ms": round(public.last_send_s * 1000.0, 3),
+            "max_pending_bytes": max(
+                (c.transport.get_write_buffer_size() for c in self._sessions), default=0
+            ),
+        }
+
+    # ------------------------------------------------------------------ HTTP
+
+    def _address(self, connection: ServerConnection) -> str:
+        remote = connection.remote_address
+        if isinstance(remote, tuple) and remote:
+            return str(remote[0])
+        return str(remote)
+
+    def _capacity_refusal(self, address: str) -> str | None:
+        if len(self._sessions) >= self._max_connections:
+            self._counters["refused_capacity"] += 1
+            self._warn.warning(
+                "capacity",
+                "web: refused a viewer from %s: %d sessions is the maximum",
+                address,
+                self._max_connections,
+            )
+            return f"dashboard full ({self._max_connections} connections); try again shortly"
+        if self._per_address.get(address, 0) >= self._max_per_address:
+            self._counters["refused_per_address"] += 1
+            self._warn.warning(
+                "per-address",
+                "web: refused a connection from %s: %d per address is the maximum",
+                address,
+                self._max_per_address,
+            )
+            return f"too many connections from {address} (max {self._max_per_address})"
+        return None
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        if path in (_PUBLIC_WS, _CONSOLE_WS):
+            refusal = self._capacity_refusal(self._address(connection))
+            if refusal is not None:
+                return make_response(503, refusal + "\n", extra_headers=(("Retry-After", "5"),))
+            if path == _CONSOLE_WS and not origin_allowed(
+                request.headers.get("Origin"), request.headers.get("Host"), self._allowed_origins
+            ):
+                self._counters["refused_origin"] += 1
+                self._warn.warning(
+                    "origin",
+                    "web: refused console socket from origin %r",
+                    request.headers.get("Origin"),
+                )
+                return make_response(403, "console socket refused: origin not allowed\n")
+            return None
+        self._counters["http_requests"] += 1
+        if request.method not in ("GET", "HEAD"):
+            return make_response(405, "method not allowed\n", extra_headers=(("Allow", "GET"),))
+        if path in _PAGES:
+            return self._static_response(_PAGES[path])
+        if path.startswith("/static/"):
+            return self._static_response(path[len("/static/") :])
+        if path == "/console/preview.jpg":
+            return self._preview_response(request)
+        if path == "/favicon.ico":
+            return make_response(204, b"")
+        return make_response(404, "not found\n")
+
+    def _static_response(self, name: str) -> Response:
+        item = self._static.get(name)
+        if item is None:
+            return make_response(404, "not found\n")
+        return make_response(200, item.body, item.content_type)
+
+    def _preview_response(self, request: Request) -> Response:
+        if not token_matches(_query_token(request), self._token):
+            self._counters["auth_failures"] += 1
+            return make_response(403, "console token required\n")
+        if self._preview is None:
+            return make_response(404, "no preview configured\n")
+        try:
+            image = self._preview()
+        except Exception as err:
+            self._warn.warning("preview", "web: preview callable failed: %s", err, exc_info=True)
+            return make_response(500, "preview failed\n")
+        if image is None:
+            return make_response(404, "no preview yet\n")
+        return make_response(200, image, "image/jpeg", (("Cache-Control", "no-store"),))
+
+    # ------------------------------------------------------------------ websockets
+
+    async def _session(self, connection: ServerConnection) -> None:
+        address = self._address(connection)
+        if len(self._sessions) >= self._max_connections or (
+            self._per_address.get(address, 0) >= self._max_per_address
+        ):
+            # Handshakes raced past process_request; refuse now with a close code.
+            self._counters["refused_capacity"] += 1
+            await connection.close(CLOSE_TRY_AGAIN, "server at capacity; try again later")
+            return
+        self._sessions.add(connection)
+        self._per_address[address] = self._per_address.get(address, 0) + 1
+        self._peak_sessions = max(self._peak_sessions, len(self._sessions))
+        self._tune_socket(connection)
+        try:
+            path = urlsplit(connection.request.path).path if connection.request else ""
+            if path == _CONSOLE_WS:
+                await self._console_session(connection, address)
+            else:
+                await self._public_session(connection)
+        except ConnectionClosed as closed:
+            if closed.sent is not None and closed.sent.code == CLOSE_TOO_BIG:
+                self._counters["refused_oversize"] += 1
+                self._warn.warning(
+                    "oversize", "web: closed a socket from %s: frame over limit", address
+                )
+        finally:
+            self._public.unsubscribe(connection)
+            self._console.unsubscribe(connection)
+            self._sessions.discard(connection)
+            left = self._per_address.get(address, 1) - 1
+            if left > 0:
+                self._per_address[address] = left
+            else:
+                self._per_address.pop(address, None)
+
+    def _tune_socket(self, connection: ServerConnection) -> None:
+        if self._send_buffer_bytes is None:
+            return
+        sock = connection.transport.get_extra_info("socket")
+        if sock is None:
+            return
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self._send_buffer_bytes)
+        except OSError as err:
+            self._warn.warning("sndbuf", "web: could not set SO_SNDBUF: %s", err)
+
+    async def _public_session(self, connection: ServerConnection) -> None:
+        self._public.subscribe(connection)
+        # Viewers only listen. The first frame they send ends the session.
+        await connection.recv()
+        self._counters["refused_public_messages"] += 1
+        self._warn.warning(
+            "public-message",
+            "web: a dashboard viewer from %s sent a message; socket closed (read-only)",
+            self._address(connection),
+        )
+        await connection.close(CLOSE_POLICY, "read-only dashboard: viewers cannot send messages")
+
+    async def _console_session(self, connection: ServerConnection, address: str) -> None:
+        try:
+            async with asyncio.timeout(self._auth_timeout):
+                first = await connection.recv()
+        except TimeoutError:
+            await connection.close(CLOSE_POLICY, "authentication timed out")
+            return
+        try:
+            ok = check_auth(first, self._token)
+        except ProtocolError as err:
+            ok, reason = False, str(err)
+        else:
+            reason = "wrong console token"
+        if not ok:
+            self._counters["auth_failures"] += 1
+            self._warn.warning("auth", "web: console login from %s refused: %s", address, reason)
+            await asyncio.sleep(self._auth_failure_delay)
+            await connection.close(CLOSE_POLICY, reason)
+            return
+        logger.info("web: console connected from %s", address)
+        await connection.send(encode_message({"type": "hello", "commands": sorted(COMMANDS)}))
+        self._console.subscribe(connection)
+        async for data in connection:
+            await connection.send(encode_message(await self._handle_control(data)))
+
+    async def _handle_control(self, data: str | bytes) -> dict[str, Any]:
+        self._counters["control_requests"] += 1
+        try:
+            request = parse_control(data)
+        except ProtocolError as err:
+            self._counters["control_errors"] += 1
+            return error_reply(err.message_id, str(err))
+        try:
+            async with asyncio.timeout(self._control_timeout):
+                result = self._control(request.as_dict())
+                if inspect.isawaitable(result):
+                    result = await result
+        except TimeoutError:
+            self._counters["control_errors"] += 1
+            self._warn.warning("control-timeout", "web: control %r timed out", request.command)
+            return error_reply(request.id, f"{request.command}: the show did not answer in time")
+        except Exception as err:
+            self._counters["control_errors"] += 1
+            logger.exception("web: control %r from the console failed", request.command)
+            return error_reply(request.id, f"{request.command} failed: {err}")
+        if result is None:
+            result = {}
+        if not isinstance(result, Mapping):
+            self._counters["control_errors"] += 1
+            logger.error("web: control callable returned %r, not a dict", type(result).__name__)
+            return error_reply(request.id, f"{request.command}: invalid answer from the show")
+        return reply_message(request.id, result)

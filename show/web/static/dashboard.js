@@ -1,0 +1,323 @@
+// Stovelight public dashboard. Read-only: it listens on /ws and never sends.
+// Renders the panels the show file chose (snapshot.layout) at most once per
+// animation frame, whatever the snapshot rate.
+import { ReconnectingSocket, drawChart, el, fmt, fmtAge, setText } from "./common.js";
+
+const DELAYED_AFTER_MS = 3000;
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  snap: null,
+  receivedAt: 0,
+  layoutKey: null,
+  panels: [],
+  frame: 0,
+  conn: "connecting",
+  retryAt: 0,
+  lostReason: "",
+};
+
+// ------------------------------------------------------------------ signals
+
+function signal(snap, name) {
+  const s = name && snap.signals ? snap.signals[name] : undefined;
+  return s || { value: null, health: "missing", history: [] };
+}
+
+function healthText(s) {
+  if (s.health === "stale") return `STALE${s.age != null ? " · " + fmtAge(s.age) + " old" : ""}`;
+  if (s.health === "lost") return "NO SIGNAL";
+  if (s.health === "missing") return "NO DATA";
+  return "";
+}
+
+function applyHealth(node, badge, s) {
+  const cls = `health-${["live", "stale", "lost"].includes(s.health) ? s.health : "lost"}`;
+  for (const c of ["health-live", "health-stale", "health-lost"]) node.classList.toggle(c, c === cls);
+  node.dataset.health = s.health || "missing";
+  setText(badge, healthText(s));
+}
+
+function displayValue(s, decimals) {
+  if (s.health === "lost" || s.health === "missing") return "—";
+  return fmt(s.value, decimals);
+}
+
+/** A labelled figure: label, big value, unit, health badge, note line. */
+function figure(kind, label, signalName, unit, decimals) {
+  const node = el("div", `figure ${kind}`);
+  node.dataset.signal = signalName || "";
+  const head = el("div", "label", label);
+  const badge = el("span", "health");
+  head.append(badge);
+  const line = el("div");
+  const value = el("span", "value", "—");
+  const unitNode = el("span", "unit", unit || "");
+  line.append(value, unitNode);
+  const note = el("div", "note");
+  node.append(head, line, note);
+  return {
+    node,
+    note,
+    update(snap) {
+      const s = signal(snap, signalName);
+      applyHealth(node, badge, s);
+      setText(value, displayValue(s, decimals));
+      setText(unitNode, unit || s.unit || "");
+      return s;
+    },
+  };
+}
+
+// ------------------------------------------------------------------ panels
+
+function balancePanel(spec) {
+  const sig = spec.signals || {};
+  const node = el("section", "panel balance");
+  node.append(el("h2", null, spec.title || "Neighbourhood energy"));
+  node.append(
+    el("p", "explain", "Energy made by the homes right now, energy used, and energy passed between homes."),
+  );
+  const figs = el("div", "figures");
+  const supply = figure("supply", "Made (supply)", sig.supply, spec.unit, 1);
+  const demand = figure("demand", "Used (demand)", sig.demand, spec.unit, 1);
+  const exchange = figure("exchange", "Shared between homes", sig.exchange, spec.unit, 1);
+  const parts = [supply, demand];
+  if (sig.exchange) parts.push(exchange);
+  figs.append(...parts.map((p) => p.node));
+  const sentence = el("p", "sentence");
+  const canvas = el("canvas", "chart");
+  canvas.setAttribute("role", "img");
+  canvas.setAttribute("aria-label", "History of energy made, used and shared");
+  const legend = el("div", "legend");
+  for (const [label, color, dash] of [
+    ["made", "var(--supply)", false],
+    ["used", "var(--demand)", true],
+    ...(sig.exchange ? [["shared", "var(--exchange)", true]] : []),
+  ]) {
+    const item = el("span");
+    const sw = el("span", `sw${dash ? " dash" : ""}`);
+    sw.style.borderTopColor = color;
+    item.append(sw, label);
+    legend.append(item);
+  }
+  node.append(figs, sentence, canvas, legend);
+  const css = getComputedStyle(document.documentElement);
+  return {
+    node,
+    update(snap) {
+      const s = supply.update(snap);
+      const d = demand.update(snap);
+      const x = exchange.update(snap);
+      const ok = (v) => typeof v.value === "number" && (v.health === "live" || v.health === "stale");
+      let text = "";
+      if (ok(s) && ok(d)) {
+        const diff = s.value - d.value;
+        const unit = spec.unit || s.unit || "kW";
+        if (Math.abs(diff) < 0.05) text = "Made and used are in balance.";
+        else if (diff > 0) text = `The homes make ${fmt(diff)} ${unit} more than they use.`;
+        else text = `The homes use ${fmt(-diff)} ${unit} more than they make.`;
+      }
+      setText(sentence, text);
+      setText(exchange.note, ok(x) ? "passed from home to home" : "");
+      drawChart(
+        canvas,
+        [
+          { values: s.history, color: css.getPropertyValue("--supply").trim() },
+          { values: d.history, color: css.getPropertyValue("--demand").trim(), dash: [8, 5] },
+          ...(sig.exchange
+            ? [{ values: x.history, color: css.getPropertyValue("--exchange").trim(), dash: [2, 4] }]
+            : []),
+        ],
+        { zero: true },
+      );
+    },
+  };
+}
+
+function stovesPanel(spec) {
+  const node = el("section", "panel stoves-panel");
+  node.append(el("h2", null, spec.title || "Stovetops"));
+  const grid = el("div", "stoves");
+  node.append(grid);
+  const css = getComputedStyle(document.documentElement);
+  const tiles = (spec.stoves || []).map((stove) => {
+    const tile = el("div", "stove");
+    tile.dataset.signal = stove.state || stove.temperature || "";
+    const name = el("div", "name", stove.label || stove.state || "Stove");
+    const badge = el("span", "health");
+    name.append(badge);
+    const stateNode = el("div", "state", "—");
+    const temp = el("div", "temp", "—");
+    const canvas = el("canvas", "chart");
+    tile.append(name, stateNode, temp, canvas);
+    grid.append(tile);
+    return { stove, tile, badge, stateNode, temp, canvas, lastState: "" };
+  });
+  return {
+    node,
+    update(snap) {
+      for (const t of tiles) {
+        const st = signal(snap, t.stove.state);
+        const tc = signal(snap, t.stove.temperature);
+        const rank = { live: 0, stale: 1, lost: 2, missing: 3 };
+        const worst = [st, tc]
+          .filter((s, i) => (i === 0 ? t.stove.state : t.stove.temperature))
+          .reduce((a, b) => ((rank[b.health] ?? 3) > (rank[a.health] ?? 3) ? b : a), { health: "live" });
+        applyHealth(t.tile, t.badge, worst);
+        const word = st.health === "lost" || st.value == null ? "—" : String(st.value);
+        setText(t.stateNode, word);
+        const cls = `state-${word.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
+        if (cls !== t.lastState) {
+          if (t.lastState) t.tile.classList.remove(t.lastState);
+          t.tile.classList.add(cls);
+          t.lastState = cls;
+        }
+        const unit = t.stove.unit || tc.unit || "°C";
+        setText(t.temp, tc.health === "lost" || tc.value == null ? "—" : `${fmt(tc.value, 0)} ${unit}`);
+        drawChart(t.canvas, [{ values: tc.history, color: css.getPropertyValue("--demand").trim(), width: 2 }]);
+      }
+    },
+  };
+}
+
+function signalPanel(spec) {
+  const node = el("section", "panel big-signal");
+  node.append(el("h2", null, spec.title || spec.label || spec.signal));
+  const fig = figure("exchange", spec.label || spec.signal, spec.signal, spec.unit, spec.decimals ?? 1);
+  const canvas = el("canvas", "chart");
+  node.append(fig.node, canvas);
+  const css = getComputedStyle(document.documentElement);
+  return {
+    node,
+    update(snap) {
+      const s = fig.update(snap);
+      drawChart(canvas, [{ values: s.history, color: css.getPropertyValue("--exchange").trim() }]);
+    },
+  };
+}
+
+function messagesPanel(spec) {
+  const node = el("section", "panel messages-panel");
+  node.append(el("h2", null, spec.title || "Announcements"));
+  const list = el("ul", "messages");
+  node.append(list);
+  let key = null;
+  return {
+    node,
+    update(snap) {
+      const msgs = snap.messages || [];
+      const k = JSON.stringify(msgs);
+      if (k === key) return;
+      key = k;
+      list.replaceChildren();
+      if (!msgs.length) list.append(el("li", "empty", "No announcements right now."));
+      for (const m of msgs) list.append(el("li", `level-${m.level || "info"}`, m.text));
+    },
+  };
+}
+
+const BUILDERS = { balance: balancePanel, stoves: stovesPanel, signal: signalPanel, messages: messagesPanel };
+
+function buildLayout(layout) {
+  const root = $("panels");
+  root.replaceChildren();
+  state.panels = [];
+  for (const spec of layout || []) {
+    const build = BUILDERS[spec.kind];
+    if (!build) continue;
+    const panel = build(spec);
+    panel.node.dataset.kind = spec.kind;
+    root.append(panel.node);
+    state.panels.push(panel);
+  }
+}
+
+// ------------------------------------------------------------------ render
+
+function renderAlerts(snap) {
+  const box = $("alerts");
+  const alerts = snap.alerts || [];
+  const k = JSON.stringify(alerts);
+  if (box.dataset.key === k) return;
+  box.dataset.key = k;
+  box.replaceChildren(...alerts.map((a) => el("div", `alert level-${a.level || "warning"}`, a.text)));
+}
+
+function hasData(snap) {
+  if (!snap) return false;
+  const values = Object.values(snap.signals || {});
+  return values.some((s) => s && s.value !== null && s.value !== undefined) ||
+    (snap.alerts || []).length > 0 || (snap.messages || []).length > 0;
+}
+
+function render() {
+  state.frame = 0;
+  const snap = state.snap;
+  if (!snap) return;
+  const key = JSON.stringify(snap.layout || []);
+  if (key !== state.layoutKey) {
+    state.layoutKey = key;
+    buildLayout(snap.layout);
+  }
+  if (snap.title) {
+    setText($("title"), snap.title);
+    if (document.title !== snap.title) document.title = snap.title;
+  }
+  renderAlerts(snap);
+  for (const p of state.panels) p.update(snap);
+  setText($("updated"), `Updated ${new Date().toLocaleTimeString()}`);
+  refreshStatus();
+}
+
+function schedule() {
+  if (!state.frame) state.frame = requestAnimationFrame(render);
+}
+
+/** Connection pill, offline banner, waiting and delayed states; runs every second too. */
+function refreshStatus() {
+  const body = document.body;
+  body.dataset.conn = state.conn;
+  const banner = $("offline");
+  const since = performance.now() - state.receivedAt;
+  let feed = hasData(state.snap) ? "ok" : "waiting";
+  if (feed === "ok" && state.conn === "open" && since > DELAYED_AFTER_MS) feed = "delayed";
+  body.dataset.feed = feed;
+  if (state.conn === "lost") {
+    const secs = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
+    banner.hidden = false;
+    banner.className = "offline-banner";
+    setText(banner, `Connection to the show lost${state.lostReason}. Reconnecting${secs ? ` in ${secs} s` : "…"}`);
+    setText($("conn"), "Offline");
+  } else if (feed === "delayed") {
+    banner.hidden = false;
+    banner.className = "offline-banner delayed";
+    setText(banner, `No new readings for ${fmtAge(since / 1000)}. Showing the last known values.`);
+    setText($("conn"), "Delayed");
+  } else {
+    banner.hidden = true;
+    setText($("conn"), state.conn === "open" ? "● Live" : "Connecting…");
+  }
+}
+
+const socket = new ReconnectingSocket("/ws", {
+  onState(s, info) {
+    state.conn = s === "open" ? "open" : s === "lost" ? "lost" : "connecting";
+    if (s === "lost") {
+      state.retryAt = Date.now() + (info.retryIn || 0);
+      state.lostReason = info.reason ? ` (${info.reason})` : "";
+    }
+    refreshStatus();
+  },
+  onMessage(msg) {
+    if (msg.type !== "snapshot") return;
+    state.snap = msg;
+    state.receivedAt = performance.now();
+    socket.healthy();
+    schedule();
+  },
+});
+
+socket.start();
+setInterval(refreshStatus, 1000);
+window.addEventListener("resize", schedule);

@@ -1,0 +1,80 @@
+"""Pure wire-format tests: control parsing, auth, replies, JSON encoding."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from show.web.protocol import (
+    COMMANDS,
+    ProtocolError,
+    check_auth,
+    encode_message,
+    error_reply,
+    parse_control,
+    reply_message,
+)
+
+
+def test_parse_control_accepts_every_known_command() -> None:
+    for i, command in enumerate(sorted(COMMANDS)):
+        req = parse_control(
+            json.dumps({"type": "control", "id": i, "command": command, "cue": "3"})
+        )
+        assert req.id == i
+        assert req.command == command
+        assert req.as_dict() == {"command": command, "cue": "3"}
+
+
+def test_parse_control_keeps_list_and_numeric_cue_as_text() -> None:
+    req = parse_control(
+        '{"type":"control","id":"a1","command":"start_cue","cue":4.5,"list":"Main"}'
+    )
+    assert req.as_dict() == {"command": "start_cue", "cue": "4.5", "list": "Main"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason", "message_id"),
+    [
+        ("not json", "not valid JSON", None),
+        ("[1, 2]", "JSON object", None),
+        ('{"type":"control","command":"go"}', "needs an 'id'", None),
+        ('{"type":"control","id":true,"command":"go"}', "needs an 'id'", None),
+        ('{"type":"control","id":5,"command":"explode"}', "unknown command 'explode'", 5),
+        ('{"type":"other","id":6,"command":"go"}', "unsupported message type", 6),
+        ('{"type":"control","id":7,"command":"set_playhead"}', "needs a 'cue'", 7),
+        ('{"type":"control","id":8,"command":"go","cue":{"x":1}}', "must be a string", 8),
+    ],
+)
+def test_parse_control_rejects_with_reason(raw: str, reason: str, message_id: object) -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse_control(raw)
+    assert reason in str(info.value)
+    assert info.value.message_id == message_id
+
+
+def test_check_auth() -> None:
+    assert check_auth('{"type":"auth","token":"s3cret"}', "s3cret")
+    assert not check_auth('{"type":"auth","token":"wrong"}', "s3cret")
+    assert not check_auth('{"type":"auth","token":123}', "s3cret")
+    with pytest.raises(ProtocolError):
+        check_auth('{"type":"control","id":1,"command":"go"}', "s3cret")
+
+
+def test_replies() -> None:
+    assert reply_message(3, {"message": "went"}) == {
+        "ok": True,
+        "message": "went",
+        "type": "reply",
+        "id": 3,
+    }
+    assert reply_message(3, {"ok": False, "type": "x", "id": 9})["id"] == 3
+    assert reply_message(3, {"ok": False})["ok"] is False
+    assert error_reply(None, "bad") == {"type": "reply", "id": None, "ok": False, "error": "bad"}
+
+
+def test_encode_message_replaces_non_finite_numbers() -> None:
+    text = encode_message({"a": float("nan"), "b": [1.5, float("inf")], "c": (1, 2)})
+    assert json.loads(text) == {"a": None, "b": [1.5, None], "c": [1, 2]}
+    assert "NaN" not in text and "Infinity" not in text
