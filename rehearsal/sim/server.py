@@ -1,0 +1,285 @@
+"""Websocket server that broadcasts the simulated telemetry, and the ``simulate`` command.
+
+The server is the only place the simulator reads time: the event loop's clock decides which
+tick is due; the model is always stepped on the exact grid ``k / rate`` so that a run is
+reproducible whatever the loop's jitter. Every tick's frames are encoded once and offered to
+every connected client. Each client has a small bounded queue of messages: a client that
+cannot keep up loses the oldest queued messages (counted and logged), so memory never grows
+without bound.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from rehearsal._throttle import Throttle
+from rehearsal.sim.model import NeighbourhoodModel, SimConfig
+from rehearsal.sim.scenarios import SCENARIOS
+from rehearsal.telemetry import Frame, encode_frames
+
+__all__ = ["SimulatorServer", "register", "run", "run_async"]
+
+logger = logging.getLogger(__name__)
+
+#: After falling this many seconds behind, the ticker jumps to the present instead of catching up.
+MAX_CATCH_UP_S = 1.0
+
+
+class _Client:
+    """A connected client's bounded message queue."""
+
+    def __init__(self, connection: ServerConnection, queue_len: int) -> None:
+        self.connection = connection
+        self.queue: collections.deque[str] = collections.deque(maxlen=queue_len)
+        self.wakeup = asyncio.Event()
+        self.skipped = 0
+        self.throttle = Throttle(5.0)
+
+    def offer(self, messages: list[str], now: float) -> None:
+        for message in messages:
+            if len(self.queue) == self.queue.maxlen:
+                self.skipped += 1
+                held = self.throttle.allow(now)
+                if held is not None:
+                    logger.warning(
+                        "simulator client %s is too slow: skipping messages (%d skipped so far)",
+                        self.connection.remote_address,
+                        self.skipped,
+                    )
+            self.queue.append(message)
+        self.wakeup.set()
+
+
+class SimulatorServer:
+    """Serve a :class:`NeighbourhoodModel` over websockets.
+
+    Args:
+        model: the model to step.
+        rate_hz: ticks per second (each tick steps the model once and sends its frames).
+        host: interface to listen on.
+        port: TCP port; 0 picks a free one (see :attr:`port`).
+        duration_s: stop ticking after this many seconds; None runs until closed.
+        max_frames_per_message: a tick's frames are split into arrays of at most this many.
+        client_queue: messages a slow client may have queued before the oldest are skipped.
+    """
+
+    def __init__(
+        self,
+        model: NeighbourhoodModel,
+        *,
+        rate_hz: float,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        duration_s: float | None = None,
+        max_frames_per_message: int = 500,
+        client_queue: int = 16,
+    ) -> None:
+        if rate_hz <= 0:
+            raise ValueError(f"rate must be positive, not {rate_hz}")
+        self.model = model
+        self.rate_hz = rate_hz
+        self.host = host
+        self._requested_port = port
+        self.duration_s = duration_s
+        self.max_frames_per_message = max(1, max_frames_per_message)
+        self.client_queue = max(1, client_queue)
+        self.ticks = 0
+        self._clients: set[_Client] = set()
+        self._server: Server | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (after :meth:`start`)."""
+        if self._server is None:
+            raise RuntimeError("server not started")
+        port: int = next(iter(self._server.sockets)).getsockname()[1]
+        return port
+
+    @property
+    def client_count(self) -> int:
+        """Number of connected clients."""
+        return len(self._clients)
+
+    async def start(self) -> None:
+        """Listen and start the ticker task (``sim-ticker``)."""
+        self._server = await serve(self._handle, self.host, self._requested_port)
+        self._ticker = asyncio.create_task(self._tick_loop(), name="sim-ticker")
+
+    async def wait(self) -> None:
+        """Return when the ticker has finished (after ``duration_s``)."""
+        if self._ticker is not None:
+            await self._ticker
+
+    async def close(self) -> None:
+        """Stop ticking, close every connection and stop listening."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> SimulatorServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _messages(self, frames: list[Frame]) -> list[str]:
+        size = self.max_frames_per_message
+        return [encode_frames(frames[i : i + size]) for i in range(0, len(frames), size)]
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        throttle = Throttle(5.0)
+        k = 0
+        last_tick = None if self.duration_s is None else int(self.duration_s * self.rate_hz + 1e-9)
+        while last_tick is None or k <= last_tick:
+            now = loop.time() - start
+            due = int(now * self.rate_hz)
+            if due - k > MAX_CATCH_UP_S * self.rate_hz:
+                if throttle.allow(now) is not None:
+                    logger.warning(
+                        "simulator is %.1f s behind its clock; jumping ahead (rate too high?)",
+                        (due - k) / self.rate_hz,
+                    )
+                k = due
+            frames: list[Frame] | None = None
+            while k <= due and (last_tick is None or k <= last_tick):
+                frames = self.model.step(k / self.rate_hz)
+                k += 1
+                self.ticks += 1
+                if self._clients:
+                    messages = self._messages(frames)
+                    for client in list(self._clients):
+                        client.offer(messages, now)
+            await asyncio.sleep(max(0.0, k / self.rate_hz - (loop.time() - start)))
+        logger.info("simulation finished after %d ticks", self.ticks)
+
+    async def _handle(self, connection: ServerConnection) -> None:
+        client = _Client(connection, self.client_queue)
+        self._clients.add(client)
+        logger.info("simulator client connected from %s", connection.remote_address)
+        # Wake the sender when the connection closes, even if no tick is coming.
+        watcher = asyncio.create_task(
+            connection.wait_closed(), name=f"sim-client-watch:{connection.id}"
+        )
+        watcher.add_done_callback(lambda _: client.wakeup.set())
+        try:
+            while not watcher.done():
+                await client.wakeup.wait()
+                client.wakeup.clear()
+                while client.queue and not watcher.done():
+                    await connection.send(client.queue.popleft())
+        except ConnectionClosed:
+            pass
+        finally:
+            watcher.cancel()
+            self._clients.discard(client)
+            logger.info(
+                "simulator client %s left (%d messages skipped)",
+                connection.remote_address,
+                client.skipped,
+            )
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``simulate`` command to an argparse subparsers object.
+
+    Args:
+        subparsers: the object returned by ``ArgumentParser.add_subparsers()``.
+
+    Returns:
+        The new subparser; its ``func`` default is :func:`run`, returning an exit code.
+    """
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "simulate",
+        help="serve simulated stovetop and grid telemetry over websockets",
+        description="Serve a deterministic simulated neighbourhood over websockets.",
+    )
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="normal-evening")
+    parser.add_argument("--homes", type=int, default=12, help="home stovetops (default 12)")
+    parser.add_argument("--rate", type=float, default=10.0, help="ticks per second (default 10)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8766, help="TCP port (default 8766)")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="stretch the scenario timeline by this factor (default 1)",
+    )
+    parser.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument(
+        "--day-speed",
+        type=float,
+        default=1.0,
+        help="simulated clock seconds per second, for solar and household load (default 1)",
+    )
+    parser.add_argument(
+        "--max-frames",
+        type=int,
+        default=500,
+        help="frames per websocket message at most (default 500)",
+    )
+    parser.set_defaults(func=run)
+    return parser
+
+
+async def run_async(args: argparse.Namespace) -> int:
+    """Run the simulator server described by parsed ``simulate`` arguments; return 0."""
+    config = SimConfig(
+        scenario=args.scenario,
+        homes=args.homes,
+        seed=args.seed,
+        time_scale=args.time_scale,
+        start_wall=time.time(),
+        day_speed=args.day_speed,
+    )
+    model = NeighbourhoodModel(config)
+    server = SimulatorServer(
+        model,
+        rate_hz=args.rate,
+        host=args.host,
+        port=args.port,
+        duration_s=args.duration,
+        max_frames_per_message=args.max_frames,
+    )
+    async with server:
+        logger.info(
+            "simulating %s: %d homes, %.1f Hz, seed %d on ws://%s:%d",
+            config.scenario,
+            config.homes,
+            args.rate,
+            config.seed,
+            args.host,
+            server.port,
+        )
+        for at, what in model.scenario.timeline(config.time_scale):
+            logger.info("timeline %7.1f s: %s", at, what)
+        await server.wait()
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """CLI entry for ``stovelight simulate``: serve until ``--duration`` or Ctrl-C."""
+    print(f"stovelight simulate: ws://{args.host}:{args.port} scenario {args.scenario}")
+    try:
+        return asyncio.run(run_async(args))
+    except KeyboardInterrupt:
+        return 0
