@@ -12,10 +12,12 @@ the dry run (a virtual clock) drive exactly the same code. ``handle`` and
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from cues.commands import (
     ClearNotice,
@@ -91,6 +93,7 @@ class Engine:
         self.show = show
         self.stats = EngineStats()
         self.signals = SignalStore(show.signals, show.derived, show.max_dynamic_signals)
+        self.cues: dict[CueId, CueDef] = dict(show.cues)
         self.runs: dict[CueId, CueRun] = {
             cid: CueRun(cue=c, armed=c.armed) for cid, c in show.cues.items()
         }
@@ -204,6 +207,19 @@ class Engine:
         idx = self.playheads.get(name)
         cues = self._lists[name].cues
         return cues[idx] if idx is not None and idx < len(cues) else None
+
+    def edit_cue(self, cue: CueId, **changes: Any) -> CueDef:
+        """Change a cue's timing, name or continue mode while the show runs.
+
+        Takes effect from the cue's next start. Raises KeyError for an unknown
+        cue and TypeError for a field that cannot change (its id or number).
+        """
+        if {"id", "number", "parent", "children", "kind"} & changes.keys():
+            raise TypeError("a cue's id, number, kind and group membership cannot change")
+        new = dataclasses.replace(self.cues[cue], **changes)
+        self.cues[cue] = new
+        self.runs[cue].cue = new
+        return new
 
     def state_of(self, cue: CueId) -> CueState:
         """A cue's current state."""
@@ -410,13 +426,13 @@ class Engine:
     def _continue_applies(self, cue: CueDef) -> bool:
         if cue.continue_to is not None or cue.parent is None:
             return True
-        return self.show.cues[cue.parent].group_mode is GroupMode.START_FIRST
+        return self.cues[cue.parent].group_mode is GroupMode.START_FIRST
 
     def _next_of(self, cue: CueDef) -> CueId | None:
         if cue.continue_to is not None:
             return cue.continue_to
         if cue.parent is not None:
-            siblings = self.show.cues[cue.parent].children
+            siblings = self.cues[cue.parent].children
         else:
             siblings = self._lists[self._list_of[cue.id]].cues
         i = siblings.index(cue.id) + 1

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 _PLUGINS = (
     ("show.runcmd", "register"),
     ("rehearsal.cli", "register"),
-    ("rehearsal.sim.cli", "register"),
+    ("rehearsal.sim.server", "register"),
     ("visuals.render_cli", "register"),
 )
 

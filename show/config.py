@@ -71,7 +71,7 @@ class MidiPortConfig:
     output: bool = True
     input: bool = False
     bindings: tuple[MidiInputBinding, ...] = ()
-    msc_device: int = 0x7F
+    msc_device: int = 0
     msc_go: bool = True
     timecode_fps: float | None = None
 

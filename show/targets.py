@@ -266,7 +266,7 @@ def read_midi_ports(r: Reader, tables: dict[str, Any]) -> list[MidiPortConfig]:
                     number=r.integer(b, "number", bp, lo=0, hi=127),
                     action=action,
                     cue=cue,
-                    threshold=r.integer(b, "threshold", bp, default=64, lo=0, hi=127),
+                    threshold=r.integer(b, "threshold", bp, default=64, lo=1, hi=127),
                 )
             )
         fps = r.optional_number(t, "timecode_fps", path)
@@ -279,7 +279,7 @@ def read_midi_ports(r: Reader, tables: dict[str, Any]) -> list[MidiPortConfig]:
                 output=r.boolean(t, "output", path, True),
                 input=r.boolean(t, "input", path, False),
                 bindings=tuple(bindings),
-                msc_device=r.integer(t, "msc_device", path, default=0x7F, lo=0, hi=0x7F),
+                msc_device=r.integer(t, "msc_device", path, default=0, lo=0, hi=0x6F),
                 msc_go=r.boolean(t, "msc_go", path, True),
                 timecode_fps=fps,
             )

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import pytest
-from ha_standin import HomeAssistantStandIn
 
 from bridges.telemetry import (
     HomeAssistantAuthError,
@@ -15,6 +14,7 @@ from bridges.telemetry import (
     RecordingSink,
     SourceStatus,
 )
+from tests.bridges.telemetry.ha_standin import HomeAssistantStandIn
 
 pytestmark = pytest.mark.timeout(20)
 

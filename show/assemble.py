@@ -1,0 +1,109 @@
+"""Build the I/O parts of a running show from its show file.
+
+The only place where show-file configuration meets the bridges' own config
+types, so each bridge stays independent of ``show``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from bridges.osc.output import OscOutput
+from bridges.osc.output import OscTargetConfig as BridgeOscTarget
+from bridges.telemetry import (
+    FrameLimits,
+    HomeAssistantSourceConfig,
+    JsonFeedSourceConfig,
+    PointerSpec,
+    StovelightSourceConfig,
+    create_source,
+)
+from show.config import Show, SourceConfig
+from show.midi_hub import MidiHub
+from show.runner import RunnerParts, ShowRunner
+
+__all__ = ["add_sources", "build_parts"]
+
+log = logging.getLogger(__name__)
+
+
+def _source_config(cfg: SourceConfig) -> Any:
+    if cfg.kind == "json":
+        return JsonFeedSourceConfig(
+            cfg.name,
+            cfg.url,
+            {sig: PointerSpec(p, s, o) for sig, p, s, o in cfg.pointers},
+            cfg.subscribe or None,
+            cfg.ts_pointer or None,
+            cfg.max_frame_bytes,
+        )
+    if cfg.kind == "homeassistant":
+        return HomeAssistantSourceConfig(
+            cfg.name, cfg.url, cfg.token, dict(cfg.entities), max_frame_bytes=cfg.max_frame_bytes
+        )
+    return StovelightSourceConfig(
+        cfg.name, cfg.url, FrameLimits(max_frame_bytes=cfg.max_frame_bytes)
+    )
+
+
+def build_parts(
+    show: Show,
+    *,
+    clock: Any,
+    recording: Path | None = None,
+    headless: bool | None = None,
+    renderers: bool = True,
+) -> RunnerParts:
+    """Outputs and recorder for ``show``; sources are added by ``add_sources``."""
+    parts = RunnerParts()
+    if show.osc_targets:
+        parts.osc = OscOutput(
+            [
+                BridgeOscTarget(t.name, t.host, t.port, t.transport, t.bundle, t.max_rate_hz)  # type: ignore[arg-type]
+                for t in show.osc_targets
+            ],
+            clock=clock,
+        )
+    if recording is not None:
+        from rehearsal.recorder import Recorder
+
+        parts.recorder = Recorder(recording, show=show.model.title)
+    if renderers and show.visuals:
+        from visuals.process import ChildOptions, RendererProcess
+
+        for vis in show.visuals:
+            window = not headless if headless is not None else vis.headless is not True
+            if window and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+                if headless is None and vis.headless is None:
+                    log.info("visual output %s: no display here, rendering headless", vis.name)
+                window = False
+            options = ChildOptions(
+                size=vis.size,
+                window=window,
+                display=vis.display,
+                fullscreen=vis.fullscreen,
+                preview_fps=vis.preview_fps,
+                identify_label=vis.name,
+            )
+            parts.renderers[vis.name] = RendererProcess(options)
+    return parts
+
+
+def add_sources(runner: ShowRunner) -> None:
+    """Create the show's telemetry sources feeding ``runner``."""
+    for cfg in runner.show.sources:
+        runner.parts.sources.append(create_source(_source_config(cfg), runner))
+
+
+def add_midi(runner: ShowRunner) -> None:
+    """Attach the show's MIDI ports; incoming messages become operator commands."""
+    if not runner.show.midi_ports:
+        return
+
+    def on_control(command: str, cue: str | None, origin: str) -> None:
+        runner.control(command, cue, origin=origin)
+
+    runner.parts.midi = MidiHub(runner.show.midi_ports, on_control)

@@ -1,0 +1,189 @@
+"""MIDI for the running show: the ports named in the show file, behind one object.
+
+Encodes the engine's ``MidiSpec`` commands to bytes with ``bridges.midi``, keeps
+ports re-opening when they come back, turns incoming notes, controllers and MSC
+into control actions, and says once, clearly, when the machine has no MIDI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bridges.midi import incoming, msc, wire
+from bridges.midi.ports import MidiBackend, MidiInput, MidiOutput, MidoBackend, probe_midi_system
+from cues.model import MidiSpec
+from show.config import MidiPortConfig
+
+__all__ = ["MidiHub", "encode_spec"]
+
+log = logging.getLogger(__name__)
+
+ControlCallback = Callable[[str, str | None, str], None]
+"""(command, cue number or None, description of the message)."""
+
+_ACTION_COMMANDS = {
+    incoming.ActionKind.GO: "go",
+    incoming.ActionKind.STOP: "stop",
+    incoming.ActionKind.RESUME: "resume",
+    incoming.ActionKind.ALL_OFF: "panic",
+    incoming.ActionKind.RESET: "reset",
+}
+_BINDING_ACTIONS = {
+    "go": incoming.ActionKind.GO,
+    "start": incoming.ActionKind.GO,
+    "stop": incoming.ActionKind.STOP,
+    "panic": incoming.ActionKind.ALL_OFF,
+}
+
+
+def encode_spec(spec: MidiSpec) -> bytes:
+    """The bytes of an engine MIDI message (raises ``MidiError`` if out of range)."""
+    ch = spec.channel
+    if spec.kind == "note_on":
+        return wire.note_on(ch, spec.number, spec.value)
+    if spec.kind == "note_off":
+        return wire.note_off(ch, spec.number, spec.value)
+    if spec.kind == "cc":
+        return wire.control_change(ch, spec.number, spec.value)
+    if spec.kind == "cc14":
+        return wire.control_change_14bit(ch, spec.number, spec.value)
+    if spec.kind == "program":
+        return wire.program_change(ch, spec.value)
+    if spec.kind == "pitch_bend":
+        return wire.pitch_bend(ch, spec.value - 8192)
+    if spec.kind == "msc":
+        cue = msc.CueRef(spec.msc_cue, spec.msc_list or None) if spec.msc_cue else None
+        message = msc.MscMessage(
+            command=msc.MscCommand[spec.msc_command],
+            device_id=spec.msc_device,
+            command_format=msc.CommandFormat(spec.msc_format),
+            cue=cue,
+        )
+        return msc.encode_msc(message)
+    raise ValueError(f"unknown MIDI message kind {spec.kind!r}")
+
+
+def _bindings(port: MidiPortConfig) -> list[Any]:
+    out: list[Any] = []
+    for b in port.bindings:
+        action = _BINDING_ACTIONS[b.action]
+        cue = b.cue or None
+        if b.message == "note":
+            out.append(incoming.NoteBinding(b.number, action, cue, b.channel))
+        else:
+            out.append(incoming.ControlBinding(b.number, action, cue, b.channel, b.threshold))
+    if port.msc_go:
+        out.append(incoming.MscBinding(device_id=port.msc_device))
+    return out
+
+
+class MidiHub:
+    """Every MIDI port of the show. ``send`` never raises and never blocks."""
+
+    def __init__(
+        self,
+        ports: tuple[MidiPortConfig, ...],
+        on_control: ControlCallback,
+        *,
+        backend: MidiBackend | None = None,
+    ) -> None:
+        self.configs = ports
+        self._backend: MidiBackend = backend or MidoBackend()
+        self._on_control = on_control
+        self.outputs: dict[str, MidiOutput] = {}
+        self.inputs: dict[str, MidiInput] = {}
+        self._mappers: dict[str, incoming.IncomingMapper] = {}
+        self.available = True
+        self.warning: str | None = None
+        self.encode_errors = 0
+
+    def open(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Probe the MIDI system and open every port (missing ports retry later)."""
+        if not self.configs:
+            return
+        status = probe_midi_system(self._backend)
+        if not status.available:
+            self.available = False
+            self.warning = status.warning
+            log.warning("%s", status.warning)
+            return
+        for cfg in self.configs:
+            if cfg.output:
+                out = MidiOutput(cfg.pattern, self._backend, label=cfg.name)
+                out.open()
+                self.outputs[cfg.name] = out
+            if cfg.input:
+                self._mappers[cfg.name] = incoming.IncomingMapper(_bindings(cfg))
+                inp = MidiInput(
+                    cfg.pattern,
+                    self._backend,
+                    loop,
+                    functools.partial(self._incoming, cfg.name),
+                    label=cfg.name,
+                )
+                inp.open()
+                self.inputs[cfg.name] = inp
+
+    def refresh(self) -> None:
+        """Re-open ports that went away (called every few seconds)."""
+        for port in [*self.outputs.values(), *self.inputs.values()]:
+            port.refresh()
+
+    def send(self, port: str, spec: MidiSpec) -> bool:
+        """Send one message to a named port; False if it could not go out."""
+        out = self.outputs.get(port)
+        if out is None:
+            return False
+        try:
+            data = encode_spec(spec)
+        except (ValueError, KeyError) as exc:
+            self.encode_errors += 1
+            log.warning("MIDI port %s: cannot encode %s (%s); message dropped", port, spec, exc)
+            return False
+        return out.send(data)
+
+    def _incoming(self, port: str, message: Any) -> None:
+        mapper = self._mappers.get(port)
+        if mapper is None:
+            return
+        try:
+            actions = mapper.map(message)
+        except ValueError as exc:
+            log.warning("MIDI input %s: malformed message ignored (%s)", port, exc)
+            return
+        for action in actions:
+            command = _ACTION_COMMANDS.get(action.kind)
+            if command is None:
+                log.info("MIDI input %s: %s ignored (no show action)", port, action.source)
+                continue
+            if command == "go" and action.cue:
+                command = "start_cue"
+            self._on_control(command, action.cue, f"MIDI {port}: {action.source}")
+
+    def stats(self) -> list[dict[str, Any]]:
+        """One entry per port for the console."""
+        out: list[dict[str, Any]] = []
+        for cfg in self.configs:
+            entry: dict[str, Any] = {"name": cfg.name, "kind": "midi", "pattern": cfg.pattern}
+            if not self.available:
+                entry.update(state="no MIDI system", sent=0, errors=0)
+            else:
+                port = self.outputs.get(cfg.name) or self.inputs.get(cfg.name)
+                if port is not None:
+                    st = port.stats()
+                    entry.update(
+                        state=st.state.value,
+                        sent=getattr(st, "messages", 0),
+                        errors=getattr(st, "errors", 0),
+                    )
+            out.append(entry)
+        return out
+
+    def close(self) -> None:
+        """Close ports in reverse order of opening."""
+        for port in reversed([*self.outputs.values(), *self.inputs.values()]):
+            port.close()

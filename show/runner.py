@@ -1,0 +1,549 @@
+"""The running show: one asyncio loop wiring sources -> engine -> outputs.
+
+Start order: recorder, OSC, MIDI, renderers, the engine task, the control
+server, the web server, then the telemetry sources. Shutdown runs in reverse,
+so outputs are flushed and ports closed in reverse order of opening. Every task
+is named and owned by the runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bridges.telemetry import Sample as TelemetrySample
+from bridges.telemetry import SourceStatus
+from cues.commands import (
+    ClearNotice,
+    Command,
+    CueStateChanged,
+    Health,
+    Notice,
+    PlayheadChanged,
+    Report,
+    SendMidi,
+    SendOsc,
+    SetScene,
+    SetVisualInput,
+    SignalHealthChanged,
+    TriggerFired,
+)
+from cues.engine import Engine
+from cues.events import (
+    Event,
+    Go,
+    Panic,
+    Pause,
+    PlayheadNext,
+    PlayheadPrevious,
+    Reset,
+    Resume,
+    Sample,
+    SetMinGoInterval,
+    SetPlayhead,
+    SourceHealth,
+    StartCue,
+    Stop,
+    StopCue,
+)
+from cues.model import CueId
+from show.config import Show
+
+__all__ = ["OscSink", "RendererLike", "ShowRunner", "Sources"]
+
+log = logging.getLogger(__name__)
+
+_MAX_SLEEP = 0.25
+_MIDI_REFRESH = 3.0
+
+
+class OscSink(Protocol):
+    """What the runner needs from an OSC output (``bridges.osc.output``)."""
+
+    def send(self, target: str, address: str, args: Any = ()) -> bool: ...
+    def flush(self, now: float | None = None) -> int: ...
+    def next_due(self) -> float | None: ...
+    def stats(self) -> dict[str, dict[str, Any]]: ...
+    async def start(self) -> None: ...
+    async def aclose(self, now: float | None = None) -> None: ...
+
+
+class RendererLike(Protocol):
+    """What the runner needs from a renderer process (``visuals.process``)."""
+
+    def set_scene(
+        self,
+        name_or_path: str,
+        transition: str | None = None,
+        duration: float = 0.0,
+        curve: str = "linear",
+    ) -> None: ...
+    def set_input(self, name: str, value: Any) -> None: ...
+    def stats(self) -> Any: ...
+    def latest_preview(self) -> bytes | None: ...
+    async def start(self) -> None: ...
+    async def aclose(self) -> None: ...
+
+
+class Sources(Protocol):
+    """A telemetry source (``bridges.telemetry``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def run(self) -> None: ...
+    async def aclose(self) -> None: ...
+    def stats(self) -> dict[str, Any]: ...
+
+
+@dataclass(slots=True)
+class SourceInfo:
+    """Per-source bookkeeping for health displays."""
+
+    status: str = "connecting"
+    detail: str = ""
+    samples: int = 0
+    last_sample: float = -math.inf
+    rate: float = 0.0
+    window_start: float = 0.0
+    window_count: int = 0
+
+
+@dataclass(slots=True)
+class NoticeInfo:
+    """A message shown on the public dashboard."""
+
+    id: str
+    text: str
+    level: str
+    since: float
+
+
+@dataclass
+class RunnerParts:
+    """The I/O pieces a runner drives; any may be absent."""
+
+    osc: OscSink | None = None
+    midi: Any = None
+    renderers: dict[str, RendererLike] = field(default_factory=dict)
+    sources: list[Sources] = field(default_factory=list)
+    recorder: Any = None
+
+
+class ShowRunner:
+    """Runs one show until asked to stop. See the module docstring."""
+
+    def __init__(
+        self,
+        show: Show,
+        parts: RunnerParts,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.show = show
+        self.parts = parts
+        self._clock = clock
+        self._t0 = 0.0
+        self.engine = Engine(show.model, 0.0)
+        self.sources: dict[str, SourceInfo] = {}
+        self.notices: dict[str, NoticeInfo] = {}
+        self.listeners: list[Callable[[Command], None]] = []
+        self.services: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._bound: dict[str, list[tuple[str, str]]] = {}
+        for vis in show.visuals:
+            for inp, sig in vis.bindings:
+                self._bound.setdefault(sig, []).append((vis.name, inp))
+        self._bound_values: dict[tuple[str, str], float] = {}
+        self._closing = False
+        self.started_wall = time.time()
+        self.ticks = 0
+        self.reports = 0
+
+    # -- time --------------------------------------------------------------------
+
+    def now(self) -> float:
+        """Show time in seconds since start (event-loop clock)."""
+        clock = self._clock or asyncio.get_running_loop().time
+        return clock() - self._t0
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open outputs and start the engine task; then call ``start_sources``."""
+        loop = asyncio.get_running_loop()
+        self._t0 = (self._clock or loop.time)()
+        p = self.parts
+        if p.recorder is not None:
+            p.recorder.start()
+            self.services.append(("recorder", self._close_recorder))
+        if p.osc is not None:
+            await p.osc.start()
+            self.services.append(("OSC output", self._close_osc))
+        if p.midi is not None:
+            p.midi.open(loop)
+            self.services.append(("MIDI", self._close_midi))
+            self._spawn(self._midi_refresh(), "midi-refresh")
+        for name, renderer in p.renderers.items():
+            try:
+                await renderer.start()
+            except Exception as exc:  # the show runs without the projector
+                log.error(
+                    "visual output %s: renderer failed to start (%s); show continues", name, exc
+                )
+                continue
+            self.services.append((f"renderer {name}", renderer.aclose))
+            vis = next((v for v in self.show.visuals if v.name == name), None)
+            if vis is not None and vis.scene:
+                renderer.set_scene(vis.scene)
+        self._spawn(self._engine_loop(), "engine")
+
+    def start_sources(self) -> None:
+        """Connect the telemetry sources (last, once every output is ready)."""
+        for src in self.parts.sources:
+            self.sources.setdefault(src.name, SourceInfo(window_start=self.now()))
+            self._spawn(src.run(), f"source:{src.name}")
+
+    def add_service(self, name: str, closer: Callable[[], Awaitable[None]]) -> None:
+        """Register something started outside (control server, web server) for shutdown."""
+        self.services.append((name, closer))
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("task %s ended with %r; show continues", task.get_name(), exc)
+
+    def request_stop(self) -> None:
+        """Ask ``wait`` to return (signal handlers call this)."""
+        self._stop.set()
+
+    async def wait(self) -> None:
+        """Until ``request_stop``."""
+        await self._stop.wait()
+
+    async def aclose(self) -> None:
+        """Stop sources, then flush and close everything in reverse order."""
+        self._closing = True
+        for src in self.parts.sources:
+            with contextlib.suppress(Exception):
+                await src.aclose()
+        engine_tasks = [t for t in self._tasks if not t.get_name().startswith("source:")]
+        for task in [*self._tasks]:
+            if task not in engine_tasks:
+                task.cancel()
+        for task in engine_tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._drain(self.now())
+        for name, closer in reversed(self.services):
+            try:
+                await closer()
+                log.info("closed %s", name)
+            except Exception as exc:
+                log.warning("closing %s failed: %s", name, exc)
+        self.services.clear()
+
+    async def _close_osc(self) -> None:
+        if self.parts.osc is not None:
+            await self.parts.osc.aclose()
+
+    async def _close_midi(self) -> None:
+        if self.parts.midi is not None:
+            self.parts.midi.close()
+
+    async def _close_recorder(self) -> None:
+        rec = self.parts.recorder
+        if rec is not None:
+            await asyncio.to_thread(rec.close)
+
+    # -- the engine loop ---------------------------------------------------------------
+
+    async def _engine_loop(self) -> None:
+        while True:
+            now = self.now()
+            self._drain(now)
+            deadline = self.engine.next_deadline()
+            osc_due = self.parts.osc.next_due() if self.parts.osc is not None else None
+            sleep = _MAX_SLEEP
+            if deadline is not None:
+                sleep = min(sleep, max(0.0, deadline - self.now()))
+            if osc_due is not None:
+                clock = self._clock or asyncio.get_running_loop().time
+                sleep = min(sleep, max(0.0, osc_due - clock()))
+            self._wake.clear()
+            if sleep > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(sleep):
+                        await self._wake.wait()
+            else:
+                await asyncio.sleep(0)
+
+    def _drain(self, now: float) -> None:
+        """Advance the engine to ``now`` and carry out what it asks for."""
+        self.ticks += 1
+        self.engine.advance(now)
+        for cmd in self.engine.commands():
+            self._execute(cmd, now)
+        if self.parts.osc is not None:
+            try:
+                self.parts.osc.flush()
+            except Exception as exc:
+                log.error("OSC flush failed: %s; show continues", exc)
+
+    def _execute(self, cmd: Command, now: float) -> None:
+        try:
+            self._perform(cmd, now)
+        except Exception as exc:
+            log.error("could not carry out %s: %s; show continues", cmd, exc)
+        for listener in self.listeners:
+            try:
+                listener(cmd)
+            except Exception as exc:
+                log.error("listener failed on %s: %s", type(cmd).__name__, exc)
+        rec = self.parts.recorder
+        if rec is not None and not isinstance(cmd, SignalHealthChanged):
+            rec.add_event(now, _event_kind(cmd), _event_data(cmd))
+
+    def _perform(self, cmd: Command, now: float) -> None:
+        p = self.parts
+        if isinstance(cmd, SendOsc):
+            if p.osc is not None:
+                p.osc.send(cmd.target, cmd.address, cmd.args)
+        elif isinstance(cmd, SendMidi):
+            if p.midi is not None:
+                p.midi.send(cmd.port, cmd.message)
+        elif isinstance(cmd, SetVisualInput):
+            r = p.renderers.get(cmd.output)
+            if r is not None:
+                r.set_input(cmd.name, cmd.value)
+        elif isinstance(cmd, SetScene):
+            r = p.renderers.get(cmd.output)
+            if r is not None:
+                transition = None if cmd.transition in ("", "crossfade") else cmd.transition
+                if cmd.transition == "cut":
+                    transition, duration = None, 0.0
+                else:
+                    duration = cmd.duration
+                r.set_scene(cmd.scene or "black", transition, duration, cmd.curve)
+            log.info(
+                "visual %s: scene %s (%s, %.1f s)",
+                cmd.output,
+                cmd.scene or "black",
+                cmd.transition,
+                cmd.duration,
+            )
+        elif isinstance(cmd, Notice):
+            self.notices[cmd.id] = NoticeInfo(cmd.id, cmd.text, cmd.level, now)
+            log.info("dashboard: %s %r", cmd.level, cmd.text)
+        elif isinstance(cmd, ClearNotice):
+            self.notices.pop(cmd.id, None)
+        elif isinstance(cmd, CueStateChanged):
+            cue = self.show.model.cues.get(cmd.cue)
+            name = f" {cue.name!r}" if cue is not None and cue.name else ""
+            log.info("cue %s%s: %s", cmd.cue, name, cmd.state.value)
+        elif isinstance(cmd, PlayheadChanged):
+            log.info("list %s: standby %s", cmd.cue_list, cmd.cue or "(end of list)")
+        elif isinstance(cmd, SignalHealthChanged):
+            level = logging.INFO if cmd.health is Health.LIVE else logging.WARNING
+            log.log(level, "signal %s is %s", cmd.signal, cmd.health.value)
+        elif isinstance(cmd, TriggerFired):
+            log.info("trigger %s fired (value %r)", cmd.trigger, cmd.value)
+        elif isinstance(cmd, Report):
+            self.reports += 1
+            level = {"error": logging.ERROR, "warning": logging.WARNING}.get(
+                cmd.level, logging.INFO
+            )
+            log.log(level, "%s: %s", cmd.subject, cmd.message)
+
+    def wake(self) -> None:
+        """Let the engine task run now."""
+        self._wake.set()
+
+    async def _midi_refresh(self) -> None:
+        midi = self.parts.midi
+        while midi is not None and midi.available:
+            await asyncio.sleep(_MIDI_REFRESH)
+            midi.refresh()
+
+    # -- telemetry in (the TelemetrySink protocol) ------------------------------------
+
+    def on_samples(self, source_name: str, samples: list[TelemetrySample]) -> None:
+        """Feed samples to the engine; the newest value per signal wins downstream."""
+        now = self.now()
+        engine = self.engine
+        info = self.sources.get(source_name)
+        if info is None:
+            info = self.sources[source_name] = SourceInfo(window_start=now)
+        for s in samples:
+            engine.handle(Sample(s.signal, s.value, source_name), now)
+            bound = self._bound.get(s.signal)
+            if bound and isinstance(s.value, int | float) and not isinstance(s.value, bool):
+                for output, inp in bound:
+                    r = self.parts.renderers.get(output)
+                    if r is not None and math.isfinite(s.value):
+                        r.set_input(inp, float(s.value))
+        info.samples += len(samples)
+        info.window_count += len(samples)
+        info.last_sample = now
+        if now - info.window_start >= 1.0:
+            info.rate = info.window_count / (now - info.window_start)
+            info.window_start, info.window_count = now, 0
+        rec = self.parts.recorder
+        if rec is not None:
+            wall = time.time()
+            rec.add_samples(
+                [
+                    (now, wall, source_name, s.signal, s.value, s.ts)
+                    for s in samples
+                    if s.value is not None
+                ]
+            )
+        self._wake.set()
+
+    def on_status(self, source_name: str, status: SourceStatus, detail: str) -> None:
+        """A source connected or went away."""
+        if self._closing:
+            return
+        info = self.sources.setdefault(source_name, SourceInfo(window_start=self.now()))
+        info.status, info.detail = status.value, detail
+        if status is SourceStatus.CONNECTED:
+            self.engine.handle(SourceHealth(source_name, True), self.now())
+        elif status in (SourceStatus.DISCONNECTED, SourceStatus.FAILED):
+            self.engine.handle(SourceHealth(source_name, False), self.now())
+        self._wake.set()
+
+    # -- control in ---------------------------------------------------------------------
+
+    def cue_id(self, number: str, cue_list: str = "") -> CueId | None:
+        """Resolve a cue number (or ``List/number``) to its id."""
+        if "/" in number:
+            return CueId(number) if number in self.show.model.cues else None
+        lists = [cue_list] if cue_list else [cl.name for cl in self.show.model.cue_lists]
+        for name in lists:
+            cid = CueId(f"{name}/{number}")
+            if cid in self.show.model.cues:
+                return cid
+        return None
+
+    def control(
+        self,
+        command: str,
+        cue: str | None = None,
+        cue_list: str = "",
+        value: float | None = None,
+        origin: str = "",
+    ) -> dict[str, Any]:
+        """Carry out an operator command; returns ``{"ok": bool, ...}``. Never raises."""
+        needs_cue = {"start_cue", "stop_cue", "pause_cue", "resume_cue", "set_playhead"}
+        cid: CueId | None = None
+        if command in needs_cue:
+            cid = self.cue_id(cue or "", cue_list)
+            if cid is None:
+                return {"ok": False, "error": f"no cue {cue!r} in this show"}
+        if cue_list and cue_list not in {cl.name for cl in self.show.model.cue_lists}:
+            return {"ok": False, "error": f"no cue list {cue_list!r} in this show"}
+        event: Event
+        if command == "go":
+            event = Go(cue_list)
+        elif command in ("stop", "stop_all"):
+            event = Stop()
+        elif command in ("pause", "pause_all"):
+            event = Pause()
+        elif command in ("resume", "resume_all"):
+            event = Resume()
+        elif command == "panic":
+            event = Panic(value)
+        elif command == "reset":
+            event = Reset()
+        elif command == "playhead_next":
+            event = PlayheadNext(cue_list)
+        elif command == "playhead_previous":
+            event = PlayheadPrevious(cue_list)
+        elif command == "set_min_go":
+            event = SetMinGoInterval(float(value or 0.0))
+        elif cid is not None and command == "start_cue":
+            event = StartCue(cid)
+        elif cid is not None and command == "stop_cue":
+            event = StopCue(cid)
+        elif cid is not None and command == "pause_cue":
+            event = Pause(cid)
+        elif cid is not None and command == "resume_cue":
+            event = Resume(cid)
+        elif cid is not None and command == "set_playhead":
+            event = SetPlayhead(cid)
+        else:
+            return {"ok": False, "error": f"unknown command {command!r}"}
+        now = self.now()
+        rejected_before = self.engine.stats.go_rejected
+        self.engine.handle(event, now)
+        if origin:
+            log.info("operator %s from %s", command, origin)
+        rec = self.parts.recorder
+        if rec is not None:
+            rec.add_event(now, "operator", {"command": command, "cue": cue, "origin": origin})
+        self._drain(now)
+        self._wake.set()
+        if command == "go" and self.engine.stats.go_rejected > rejected_before:
+            return {"ok": False, "error": "GO refused (double-GO guard or panic)"}
+        return {"ok": True}
+
+
+def _event_kind(cmd: Command) -> str:
+    if isinstance(cmd, CueStateChanged):
+        return "cue_state"
+    if isinstance(cmd, TriggerFired):
+        return "trigger"
+    if isinstance(cmd, SendOsc | SendMidi | SetScene | SetVisualInput):
+        return "output"
+    return "note"
+
+
+def _event_data(cmd: Command) -> dict[str, Any]:
+    if isinstance(cmd, CueStateChanged):
+        return {
+            "cue": cmd.cue.split("/", 1)[1],
+            "list": cmd.cue.split("/", 1)[0],
+            "state": cmd.state.value,
+        }
+    if isinstance(cmd, SendOsc):
+        return {
+            "osc": cmd.target,
+            "address": cmd.address,
+            "args": [a if not isinstance(a, bytes) else a.hex() for a in cmd.args],
+        }
+    if isinstance(cmd, SendMidi):
+        return {"midi": cmd.port, "kind": cmd.message.kind, "value": cmd.message.value}
+    if isinstance(cmd, SetVisualInput):
+        return {"visual": cmd.output, "input": cmd.name, "value": cmd.value}
+    if isinstance(cmd, SetScene):
+        return {"visual": cmd.output, "scene": cmd.scene, "duration": cmd.duration}
+    if isinstance(cmd, TriggerFired):
+        v = cmd.value
+        return {
+            "trigger": cmd.trigger,
+            "value": v if not isinstance(v, float) or math.isfinite(v) else None,
+        }
+    out: dict[str, Any] = {"type": type(cmd).__name__}
+    for key in ("id", "text", "level", "subject", "message", "cue_list", "cue", "signal"):
+        if hasattr(cmd, key):
+            value = getattr(cmd, key)
+            out[key] = value.value if hasattr(value, "value") else value
+    return out

@@ -1,0 +1,287 @@
+"""Snapshots of the running show for the web pages (shapes in ``docs/web.md``).
+
+Built once per broadcast tick by the web server, on the event loop; everything
+here reads runner state and never changes it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fnmatch import fnmatchcase, translate
+from typing import Any
+
+import numpy as np
+
+from cues.commands import CueState
+from cues.model import CueId, CueKind
+from cues.signals import Signal
+from show.runner import ShowRunner
+
+__all__ = ["Snapshots"]
+
+HISTORY_POINTS = 60
+HISTORY_PERIOD = 1.0
+
+
+def _number(v: object) -> object:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+class Snapshots:
+    """Builds the public and console snapshots of one runner."""
+
+    def __init__(self, runner: ShowRunner, tail: Any = None, extra_outputs: Any = None) -> None:
+        self.runner = runner
+        self.tail = tail
+        self.extra_outputs = extra_outputs or []
+        self.renderers = runner.parts.renderers
+
+    # -- public ------------------------------------------------------------------
+
+    def _layout(self) -> tuple[list[dict[str, Any]], set[str]]:
+        r = self.runner
+        names = set(r.engine.signals.signals)
+        used: set[str] = set()
+        layout: list[dict[str, Any]] = []
+        panels = list(r.show.web.panels) or self._default_panels()
+        for panel in panels:
+            kind = panel.get("kind")
+            title = str(panel.get("title", ""))
+            if kind == "balance":
+                sigs = {k: panel[k] for k in ("supply", "demand", "exchange") if k in panel}
+                used.update(sigs.values())
+                layout.append(
+                    {
+                        "kind": "balance",
+                        "title": title,
+                        "unit": panel.get("unit", "kW"),
+                        "signals": sigs,
+                    }
+                )
+            elif kind == "stoves":
+                temp = str(panel.get("temperature", "*.temp_c"))
+                state = str(panel.get("state", "*.state"))
+                regex = re.compile(translate(temp).replace(".*", "(.*)", 1))
+                stoves = []
+                for name in sorted(names):
+                    m = regex.fullmatch(name)
+                    if not m:
+                        continue
+                    key = m.group(1) if m.groups() else name
+                    state_name = state.replace("*", key, 1)
+                    stoves.append(
+                        {
+                            "label": key,
+                            "state": state_name,
+                            "temperature": name,
+                            "unit": panel.get("unit", "°C"),
+                        }
+                    )
+                    used.update((name, state_name))
+                layout.append({"kind": "stoves", "title": title, "stoves": stoves})
+            elif kind in ("signal", "chart"):
+                sig = str(panel.get("signal", ""))
+                matched = [n for n in sorted(names) if fnmatchcase(n, sig)] or [sig]
+                for n in matched:
+                    used.add(n)
+                    defn = r.engine.signals.signals.get(n)
+                    layout.append(
+                        {
+                            "kind": "signal",
+                            "signal": n,
+                            "label": panel.get("label")
+                            or (defn.definition.label if defn else "")
+                            or n,
+                            "unit": panel.get("unit") or (defn.definition.unit if defn else ""),
+                            "decimals": int(panel.get("decimals", 1)),
+                            "title": title,
+                        }
+                    )
+            elif kind in ("messages", "alerts"):
+                layout.append({"kind": "messages", "title": title or "Messages"})
+        return layout, used
+
+    def _default_panels(self) -> list[dict[str, Any]]:
+        panels: list[dict[str, Any]] = [
+            {"kind": "signal", "signal": d.name}
+            for d in self.runner.show.model.signals
+            if not any(c in d.name for c in "*?[")
+        ]
+        panels += [{"kind": "signal", "signal": d.name} for d in self.runner.show.model.derived]
+        panels.append({"kind": "messages"})
+        return panels
+
+    def _signal(self, sig: Signal, now: float, history: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "value": _number(sig.value),
+            "unit": sig.definition.unit,
+            "health": sig.health.value,
+            "age": round(now - sig.time, 2) if math.isfinite(sig.time) else None,
+        }
+        if history:
+            times, values = sig.history()
+            if times.size:
+                grid = now - HISTORY_PERIOD * np.arange(HISTORY_POINTS - 1, -1, -1)
+                idx = np.searchsorted(times, grid, side="right") - 1
+                picked = np.where(idx >= 0, values[np.clip(idx, 0, None)], np.nan)
+                out["history"] = [
+                    None if not math.isfinite(v) else round(float(v), 4) for v in picked
+                ]
+            else:
+                out["history"] = []
+        return out
+
+    def public(self) -> dict[str, Any]:
+        """The dashboard's snapshot."""
+        r = self.runner
+        now = r.now()
+        layout, used = self._layout()
+        signals = r.engine.signals.signals
+        out_signals = {
+            name: self._signal(signals[name], now, True) for name in sorted(used) if name in signals
+        }
+        alerts = [
+            {"id": n.id, "text": n.text, "level": "critical"}
+            for n in r.notices.values()
+            if n.level == "alert"
+        ]
+        messages = [
+            {"id": n.id, "text": n.text, "level": n.level}
+            for n in r.notices.values()
+            if n.level != "alert"
+        ]
+        return {
+            "title": r.show.web.title or r.show.model.title,
+            "history_period_s": HISTORY_PERIOD,
+            "layout": layout,
+            "signals": out_signals,
+            "alerts": alerts,
+            "messages": messages,
+        }
+
+    # -- console ----------------------------------------------------------------------
+
+    def _cue_rows(self, ids: tuple[CueId, ...], depth: int, now: float) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        engine = self.runner.engine
+        for cid in ids:
+            cue = engine.cues[cid]
+            run = engine.runs[cid]
+            pre, act, post = run.phases(now)
+            state = run.state.value
+            if not run.armed:
+                state = "disarmed" if run.state is CueState.IDLE else state
+            rows.append(
+                {
+                    "number": cue.number,
+                    "name": cue.name,
+                    "type": cue.kind.value,
+                    "state": state,
+                    "depth": depth,
+                    "continue": cue.continue_mode.value,
+                    "prewait": {"elapsed": round(pre.elapsed, 2), "total": pre.total},
+                    "action": {"elapsed": round(act.elapsed, 2), "total": act.total},
+                    "postwait": {"elapsed": round(post.elapsed, 2), "total": post.total},
+                }
+            )
+            if cue.kind is CueKind.GROUP:
+                rows.extend(self._cue_rows(cue.children, depth + 1, now))
+        return rows
+
+    def console(self) -> dict[str, Any]:
+        """The operator console's snapshot."""
+        r = self.runner
+        engine = r.engine
+        now = r.now()
+        lists = []
+        for cl in r.show.model.cue_lists:
+            head = engine.playhead(cl.name)
+            lists.append(
+                {
+                    "name": cl.name,
+                    "playhead": engine.cues[head].number if head else None,
+                    "cues": self._cue_rows(cl.cues, 0, now),
+                }
+            )
+        by_source: dict[str, list[dict[str, Any]]] = {}
+        for name, sig in sorted(engine.signals.signals.items()):
+            entry = {"name": name, **self._signal(sig, now, False)}
+            by_source.setdefault(sig.source or "derived", []).append(entry)
+        source_stats = {s.name: s.stats() for s in r.parts.sources}
+        sources = []
+        for name in sorted(set(r.sources) | set(by_source)):
+            info = r.sources.get(name)
+            st = source_stats.get(name, {})
+            sources.append(
+                {
+                    "name": name,
+                    "status": info.status if info else "derived",
+                    "detail": info.detail if info else "",
+                    "rate_hz": round(info.rate, 1) if info else 0.0,
+                    "rejected": st.get("rejected_total", 0),
+                    "signals": by_source.get(name, [])[:200],
+                }
+            )
+        rejected = engine.signals.rejected
+        if rejected:
+            sources.append(
+                {
+                    "name": "engine (refused samples)",
+                    "status": "info",
+                    "rate_hz": 0.0,
+                    "rejected": sum(rejected.values()),
+                    "detail": ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items())),
+                    "signals": [],
+                }
+            )
+        outputs: list[dict[str, Any]] = []
+        if r.parts.osc is not None:
+            for name, st in r.parts.osc.stats().items():
+                state = st.get("state", "?")
+                outputs.append(
+                    {
+                        "name": name,
+                        "kind": "osc",
+                        "state": "ok" if state == "up" else state,
+                        "sent": st.get("sent", 0),
+                        "errors": st.get("errors", 0),
+                    }
+                )
+        if r.parts.midi is not None:
+            for st in r.parts.midi.stats():
+                state = st.get("state", "?")
+                outputs.append({**st, "state": "ok" if state == "connected" else state})
+        for extra in self.extra_outputs:
+            st = extra()
+            outputs.append(
+                {**st, "state": "ok" if st.get("state") == "listening" else st.get("state")}
+            )
+        renderer: dict[str, Any] = {"state": "none"}
+        for name, rend in self.renderers.items():
+            st = rend.stats()
+            renderer = {
+                "output": name,
+                "state": "running" if st.running else "down",
+                "fps": round(st.fps, 1),
+                "restarts": st.restarts,
+                "scene": st.scene,
+                "last_error": st.last_error,
+            }
+            break
+        guard = engine.min_go_interval
+        return {
+            "title": r.show.model.title,
+            "cue_lists": lists,
+            "sources": sources,
+            "outputs": outputs,
+            "renderer": renderer,
+            "log": list(self.tail.lines)[-40:] if self.tail is not None else [],
+            "go_guard": {
+                "min_interval": guard,
+                "remaining": round(max(0.0, engine.last_go + guard - now), 3),
+            },
+            "panic": engine.panic_until is not None,
+        }
