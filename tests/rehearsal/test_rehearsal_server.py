@@ -91,7 +91,7 @@ def test_register_adds_simulate_command() -> None:
         ["simulate", "--scenario", "malfunction", "--homes", "3", "--time-scale", "2"]
     )
     assert args.func is sim_server.run
-    assert (args.scenario, args.homes, args.time_scale, args.port) == ("malfunction", 3, 2.0, 8765)
+    assert (args.scenario, args.homes, args.time_scale, args.port) == ("malfunction", 3, 2.0, 8766)
 
 
 def _free_port() -> int:

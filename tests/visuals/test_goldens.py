@@ -25,7 +25,14 @@ CASES = {
 
 
 def test_all_builtins_have_goldens() -> None:
-    assert sorted(CASES) == builtin_scene_names()
+    assert sorted([*CASES, "black"]) == builtin_scene_names()
+
+
+def test_black_scene_is_black() -> None:
+    frame = render_frame("black", {}, time=1.5, size=SIZE)
+    assert frame.shape == (SIZE[1], SIZE[0], 4)
+    assert int(frame[..., :3].max()) == 0
+    assert int(frame[..., 3].min()) == 255
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
