@@ -124,6 +124,8 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
         renderers=not args.no_visuals,
     )
     runner = ShowRunner(show, parts)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runner.request_stop)
     add_midi(runner)
     add_sources(runner)
     await runner.start()
@@ -188,8 +190,6 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
     for line in urls:
         print(f"  {line}", flush=True)
     print("  Press Ctrl-C to stop.\n", flush=True)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runner.request_stop)
     runner.start_sources()
     for t in args.go_at:
         loop.call_later(t, runner.control, "go", None, "", None, "--go-at")

@@ -1,0 +1,80 @@
+"""A telemetry server for runner tests, and a runner assembled like ``stovelight run``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from bridges.midi.memory import MemoryMidiBackend
+from show.assemble import add_sources, build_parts
+from show.config import Show
+from show.midi_hub import MidiHub
+from show.qlab import QLabControl
+from show.runner import ShowRunner
+
+
+class TelemetryServer:
+    """Sends ``{"source": "kitchen", "values": {"temp_c": n}}`` every 20 ms to each client,
+    with ``n`` counting up; can be stopped and started again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.value = 0.0
+        self.sent = 0
+        self._server: Server | None = None
+
+    async def _handler(self, ws: ServerConnection) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                self.value += 1.0
+                frame = {"source": "kitchen", "values": {"temp_c": self.value, "state": "on"}}
+                await ws.send(json.dumps(frame))
+                self.sent += 1
+                await asyncio.sleep(0.02)
+
+    async def start(self) -> None:
+        self._server = await serve(self._handler, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+
+@contextlib.asynccontextmanager
+async def running_show(
+    show: Show, midi: MemoryMidiBackend | None = None
+) -> AsyncIterator[tuple[ShowRunner, QLabControl]]:
+    """A runner with OSC, MIDI (in-memory backend), sources and QLab control, closed after."""
+    loop = asyncio.get_running_loop()
+    runner = ShowRunner(show, build_parts(show, clock=loop.time, renderers=False))
+    if show.midi_ports:
+
+        def on_control(command: str, cue: str | None, origin: str) -> None:
+            runner.control(command, cue, origin=origin)
+
+        runner.parts.midi = MidiHub(show.midi_ports, on_control, backend=midi)
+    add_sources(runner)
+    await runner.start()
+    control = QLabControl(runner, show.control)
+    await control.start()
+    runner.add_service("QLab control", control.aclose)
+    runner.start_sources()
+    try:
+        yield runner, control
+    finally:
+        await runner.aclose()
+
+
+async def eventually(predicate: Any, timeout: float = 5.0, step: float = 0.02) -> None:
+    """Wait until ``predicate()`` is true (bounded)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(step)
