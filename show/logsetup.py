@@ -41,6 +41,9 @@ def configure_show_logging(
     stderr = logging.StreamHandler(sys.stderr)
     stderr.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(stderr)
+    # per-connection chatter from the websocket libraries drowns the show's own log
+    for noisy in ("websockets", "show.web.server.ws"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     tail = TailHandler()
     root.addHandler(tail)
     path: Path | None = None
