@@ -18,13 +18,16 @@ Three parts, each on the virtual clock, driven the way ``show.runner`` drives th
 2. Cue chain. A list of auto-continue cues (OSC cues with small pre/post-waits, every tenth
    a 30 Hz fade) run deadline to deadline from one GO, as fast as the engine goes.
 3. Scheduling. Every fade step and cue action of a show is compared with the time the show
-   file gives it (start + pre-wait, start + post-wait, action + k / rate_hz). Driven deadline
-   to deadline the difference is zero (floating point); driven by a clock that wakes 0-5 ms
-   late, commands go out late by that jitter, but the engine's own times (read back from the
-   fade values and ``CueRun.action_at``) stay on the schedule: no accumulated drift.
+   file gives it (action = start + pre-wait, next start = action + post-wait, fade values at
+   action + k / rate_hz and at the end). Driven deadline to deadline the difference is zero
+   (floating point); driven by a clock that wakes 0-5 ms late, commands go out late by that
+   jitter, but the engine's own times (read back from the linear fade values and
+   ``CueRun.action_at``) stay on the schedule: no accumulated drift.
 
 Timings are the best of several runs, each with a fresh engine; the process is pinned to
-one CPU where the OS allows it.
+one CPU where the OS allows it. Below-target throughput is flagged in the table but does
+not fail; the exit status is 1 only if the scheduling check fails (a command missing, a
+command later than the wake-up jitter allows, or drift over 1 us).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,6 +60,7 @@ __all__ = ["main"]
 TARGET_SAMPLES_PER_S = 200_000
 FRAME = 10  # samples per websocket frame: one advance per frame
 JITTER_S = 0.005
+MAX_DRIFT_S = 1e-6
 LONG_FADE = "/sched/long"
 
 HEADER = """\
@@ -243,6 +248,11 @@ def feed(engine: Engine, frames: list[Frame]) -> Run:
     return Run(wall, samples, commands, sends, advances, virtual=virtual)
 
 
+def fresh_feed(model: ShowModel, frames: list[Frame]) -> Run:
+    """``feed`` into a new engine (built before the clock starts)."""
+    return feed(Engine(model), frames)
+
+
 def best(repeats: int, once: Callable[[], Run]) -> Run:
     """The fastest of ``repeats`` runs."""
     return min((once() for _ in range(repeats)), key=lambda r: r.wall)
@@ -326,7 +336,7 @@ class Spread:
     emit_max: float
     emit_p99: float
     drift_max: float
-    drift_at_1000: float
+    drift_late: float  # the long fade, from its 1,000th step on
     complete: bool
 
 
@@ -355,13 +365,13 @@ def run_schedule(model: ShowModel, sched: Schedule, jitter: float, seed: int = 1
     drift: list[float] = []
     seen: dict[str, list[tuple[float, float]]] = {}
     for t, c in emitted:
-        if type(c) is SendOsc and c.address in sched.fades:
-            seen.setdefault(c.address, []).append((t, float(c.args[0])))  # type: ignore[arg-type]
+        if type(c) is SendOsc and c.address in sched.fades and isinstance(c.args[0], float):
+            seen.setdefault(c.address, []).append((t, c.args[0]))
         elif type(c) is CueStateChanged and c.state is CueState.RUNNING:
             emit.append(abs(t - sched.actions[c.cue]))
             drift.append(abs(action_at[c.cue] - sched.actions[c.cue]))
     complete = set(action_at) == set(sched.actions)
-    at_1000 = math.nan
+    late: list[float] = []
     for address, times in sched.fades.items():
         got = seen.get(address, [])
         complete = complete and len(got) == len(times)
@@ -371,11 +381,18 @@ def run_schedule(model: ShowModel, sched: Schedule, jitter: float, seed: int = 1
             # a linear 0 -> 1 fade: the value says at which engine time it was computed
             d_k = abs(a + value * duration - want)
             drift.append(d_k)
-            if address == LONG_FADE and k == 1000:
-                at_1000 = d_k
+            if address == LONG_FADE and k >= 1000:
+                late.append(d_k)
     emit.sort()
     p99 = emit[min(len(emit) - 1, int(0.99 * len(emit)))] if emit else math.nan
-    return Spread(len(emit), max(emit, default=math.nan), p99, max(drift), at_1000, complete)
+    return Spread(
+        len(emit),
+        max(emit, default=math.nan),
+        p99,
+        max(drift),
+        max(late, default=math.nan),
+        complete,
+    )
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -413,8 +430,16 @@ def pin_one_cpu() -> str:
     return f"pinned to CPU {cpus[-1]} of {len(cpus)}"
 
 
-def us(seconds: float) -> str:
-    return f"{seconds * 1e6:.3f} us"
+def span(seconds: float) -> str:
+    """A small duration in a readable unit."""
+    if seconds == 0:
+        return "0"
+    if math.isnan(seconds):
+        return "n/a"
+    for unit, scale in (("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3f} {unit}"
+    return f"{seconds / 1e-12:.3f} ps"
 
 
 # -- main -----------------------------------------------------------------------------------
@@ -435,13 +460,17 @@ def main() -> int:
     args = parser.parse_args()
     n_samples = args.samples or (20_000 if args.quick else 100_000)
     n_cues = args.cues or (1_000 if args.quick else 10_000)
-    repeats = args.repeats or (1 if args.quick else 5)
+    repeats = args.repeats or (1 if args.quick else 7)
 
     pinned = pin_one_cpu()
     print(f"Stovelight engine benchmark  {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     print(f"Python {platform.python_version()} ({platform.python_implementation()})")
     print(f"CPU    {cpu_model()}, {pinned}")
-    print(f"mode   {'quick' if args.quick else 'full'}; timings are the best of {repeats} runs")
+    mode = "quick" if args.quick else "full"
+    if args.profile:
+        print(f"mode   {mode}, cProfile of one {args.profile} run")
+    else:
+        print(f"mode   {mode}; timings are the best of {repeats} runs, each with a fresh engine")
     print()
 
     tele, tele_parse = parse(telemetry_show())
@@ -450,11 +479,9 @@ def main() -> int:
 
     if args.profile:
         if args.profile == "cues":
-            model, _ = parse(chain_show(n_cues))
-            work: Callable[[], Run] = lambda: run_chain(model)  # noqa: E731
+            work: Callable[[], Run] = partial(run_chain, parse(chain_show(n_cues))[0])
         else:
-            frames = steady if args.profile == "samples" else flood
-            work = lambda: feed(Engine(tele), frames)  # noqa: E731
+            work = partial(fresh_feed, tele, steady if args.profile == "samples" else flood)
         prof = cProfile.Profile()
         prof.enable()
         work()
@@ -465,7 +492,7 @@ def main() -> int:
     rows: list[list[str]] = []
     short = False
     for name, frames in (("steady 10 kHz", steady), ("flood 5k/ms", flood)):
-        r = best(repeats, lambda frames=frames: feed(Engine(tele), frames))
+        r = best(repeats, partial(fresh_feed, tele, frames))
         rate = r.samples / r.wall
         short = short or rate < TARGET_SAMPLES_PER_S
         rows.append(
@@ -485,8 +512,8 @@ def main() -> int:
         )
     print(
         table(
-            "1. Telemetry: 100 signals, 100 mappings (range, s-curve, EMA, 60 Hz), 5 triggers,"
-            f" 1 derived mean; {FRAME} samples/frame, advance per frame",
+            "1. Telemetry: 100 signals -> 100 mappings (range, s-curve, EMA, 60 Hz),"
+            f" 5 triggers, 1 derived mean; {FRAME} samples per frame",
             [
                 "case",
                 "samples",
@@ -505,7 +532,7 @@ def main() -> int:
     )
 
     chain, chain_parse = parse(chain_show(n_cues))
-    r = best(max(1, repeats // 2), lambda: run_chain(chain))
+    r = best(max(1, repeats // 2), partial(run_chain, chain))
     print(
         table(
             f"2. Cue chain: {n_cues:,} auto-continue cues (OSC, 10% fades at 30 Hz),"
@@ -540,16 +567,23 @@ def main() -> int:
     sched_model, _ = parse(schedule_show())
     sched = expected(sched_model)
     rows = []
+    on_time = True
     for name, jitter in (("deadline to deadline", 0.0), ("wakes 0-5 ms late", JITTER_S)):
         s = run_schedule(sched_model, sched, jitter)
+        on_time = (
+            on_time
+            and s.complete
+            and s.emit_max <= jitter + MAX_DRIFT_S
+            and s.drift_max <= MAX_DRIFT_S
+        )
         rows.append(
             [
                 name,
                 f"{s.checked:,}",
-                us(s.emit_max),
-                us(s.emit_p99),
-                us(s.drift_max),
-                us(s.drift_at_1000),
+                span(s.emit_max),
+                span(s.emit_p99),
+                span(s.drift_max),
+                span(s.drift_late),
                 "yes" if s.complete else "NO",
             ]
         )
@@ -563,7 +597,7 @@ def main() -> int:
                 "max |emit|",
                 "p99 |emit|",
                 "max drift",
-                "drift @ step 1000",
+                "drift, steps 1000+",
                 "all present",
             ],
             rows,
@@ -578,6 +612,9 @@ def main() -> int:
             f"below target: fewer than {TARGET_SAMPLES_PER_S:,} samples/s;"
             " see --profile samples / --profile flood"
         )
+    if not on_time:
+        print("SCHEDULE CHECK FAILED: a command is missing, late beyond the jitter, or drifted")
+        return 1
     return 0
 
 

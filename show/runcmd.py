@@ -39,6 +39,12 @@ def register(sub: Any) -> None:
     demo.add_argument("--homes", type=int, default=8, help="simulated home stovetops")
     demo.add_argument("--sim-port", type=int, default=8766, help="simulator websocket port")
     demo.add_argument("--time-scale", type=float, default=1.0, help="stretch the scenario")
+    demo.add_argument(
+        "--osc-out",
+        default="127.0.0.1:9000",
+        metavar="HOST:PORT",
+        help="where the demo's sound and light desk messages go (default 127.0.0.1:9000)",
+    )
     _common(demo)
     demo.set_defaults(func=_demo_cmd)
 
@@ -93,6 +99,12 @@ def demo_show_text() -> str:
 def _demo_cmd(args: argparse.Namespace) -> int:
     text = demo_show_text().replace("ws://127.0.0.1:8766/", f"ws://127.0.0.1:{args.sim_port}/")
     show = parse_show(text, "demo.toml")
+    host, _, port = str(args.osc_out).rpartition(":")
+    if not host or not port.isdigit():
+        print(f"--osc-out wants HOST:PORT, got {args.osc_out!r}", file=sys.stderr)
+        return 2
+    desk = dataclasses.replace(show.osc_targets[0], host=host, port=int(port))
+    show = dataclasses.replace(show, osc_targets=(desk,))
     return asyncio.run(run_show(_override(show, args), args, simulator=args))
 
 
@@ -101,7 +113,9 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
     log_dir = args.log_dir if args.log_dir is not None else Path(show.log_dir)
     if not log_dir.is_absolute() and show.path.parent != Path("."):
         log_dir = show.path.parent / log_dir if args.log_dir is None else log_dir
-    tail, log_path = configure_show_logging(show.model.title, log_dir)
+    tail, log_path = configure_show_logging(
+        show.model.title, log_dir, verbose=bool(getattr(args, "verbose", False))
+    )
     loop = asyncio.get_running_loop()
     sim = None
     if simulator is not None:

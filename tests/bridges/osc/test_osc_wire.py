@@ -284,7 +284,9 @@ common_values = st.one_of(
     st.none(),
     st.integers(min_value=-(1 << 31) + 1, max_value=(1 << 63) - 1),
     st.floats(width=32, allow_nan=False),
-    st.text(alphabet=st.characters(blacklist_characters="\0"), max_size=20),
+    st.text(
+        alphabet=st.characters(blacklist_characters="\0", blacklist_categories=["Cs"]), max_size=20
+    ),
     st.binary(min_size=1, max_size=20),  # python-osc refuses empty blobs
 )
 addresses = st.lists(
