@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from bridges.midi import incoming, msc, wire
+from bridges.midi import incoming, msc, mtc, wire
 from bridges.midi.ports import MidiBackend, MidiInput, MidiOutput, MidoBackend, probe_midi_system
 from cues.model import MidiSpec
 from show.config import MidiPortConfig
@@ -31,6 +31,12 @@ _ACTION_COMMANDS = {
     incoming.ActionKind.RESUME: "resume",
     incoming.ActionKind.ALL_OFF: "panic",
     incoming.ActionKind.RESET: "reset",
+}
+_MTC_RATES = {
+    24.0: mtc.FrameRate.FPS_24,
+    25.0: mtc.FrameRate.FPS_25,
+    29.97: mtc.FrameRate.FPS_29_97_DROP,
+    30.0: mtc.FrameRate.FPS_30,
 }
 _BINDING_ACTIONS = {
     "go": incoming.ActionKind.GO,
@@ -145,6 +151,28 @@ class MidiHub:
             log.warning("MIDI port %s: cannot encode %s (%s); message dropped", port, spec, exc)
             return False
         return out.send(data)
+
+    async def run_timecode(self, now: Callable[[], float]) -> None:
+        """Send MIDI Timecode on every port that asks for it, from show time zero:
+        a full frame first, then quarter frames as they fall due."""
+        generators = {
+            cfg.name: mtc.MtcGenerator(_MTC_RATES[float(cfg.timecode_fps)])
+            for cfg in self.configs
+            if cfg.timecode_fps is not None and cfg.name in self.outputs
+        }
+        if not generators:
+            return
+        last = now()
+        for name, gen in generators.items():
+            self.outputs[name].send(gen.full_frame(last))
+        while True:
+            due = min(gen.next_quarter_frame_time(last) for gen in generators.values())
+            await asyncio.sleep(max(0.0, due - now()))
+            t = now()
+            for name, gen in generators.items():
+                for message in gen.messages_due(last, t):
+                    self.outputs[name].send(message)
+            last = t
 
     def _incoming(self, port: str, message: Any) -> None:
         mapper = self._mappers.get(port)

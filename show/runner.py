@@ -192,6 +192,7 @@ class ShowRunner:
             p.midi.open(loop)
             self.services.append(("MIDI", self._close_midi))
             self._spawn(self._midi_refresh(), "midi-refresh")
+            self._spawn(p.midi.run_timecode(self.now), "midi-timecode")
         for name, renderer in p.renderers.items():
             try:
                 await renderer.start()

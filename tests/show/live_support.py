@@ -15,7 +15,7 @@ from show.assemble import add_sources, build_parts
 from show.config import Show
 from show.midi_hub import MidiHub
 from show.qlab import QLabControl
-from show.runner import ShowRunner
+from show.runner import RunnerParts, ShowRunner
 
 
 class TelemetryServer:
@@ -50,11 +50,13 @@ class TelemetryServer:
 
 @contextlib.asynccontextmanager
 async def running_show(
-    show: Show, midi: MemoryMidiBackend | None = None
+    show: Show, midi: MemoryMidiBackend | None = None, parts: RunnerParts | None = None
 ) -> AsyncIterator[tuple[ShowRunner, QLabControl]]:
     """A runner with OSC, MIDI (in-memory backend), sources and QLab control, closed after."""
     loop = asyncio.get_running_loop()
-    runner = ShowRunner(show, build_parts(show, clock=loop.time, renderers=False))
+    if parts is None:
+        parts = build_parts(show, clock=loop.time, renderers=False)
+    runner = ShowRunner(show, parts)
     if show.midi_ports:
 
         def on_control(command: str, cue: str | None, origin: str) -> None:
@@ -64,8 +66,9 @@ async def running_show(
     add_sources(runner)
     await runner.start()
     control = QLabControl(runner, show.control)
-    await control.start()
-    runner.add_service("QLab control", control.aclose)
+    if show.control.enabled:
+        await control.start()
+        runner.add_service("QLab control", control.aclose)
     runner.start_sources()
     try:
         yield runner, control

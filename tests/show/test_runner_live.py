@@ -228,3 +228,62 @@ def test_stovelight_run_stops_cleanly_on_sigterm(tmp_path: object) -> None:
     assert closed == ["web server", "QLab control", "MIDI", "OSC output"]
     assert "no MIDI system" in err or "Synth" in err
     assert (folder / "logs" / "Live-test.log").read_text().count("closed OSC output") == 1
+
+
+MIDI_SHOW = """
+[outputs.osc.desk]
+port = {osc_port}
+[outputs.midi.synth]
+port = "Synth"
+timecode_fps = 25
+[outputs.midi.pads]
+port = "Pads"
+output = false
+input = true
+msc_device = 1
+bindings = [{{ message = "note", channel = 1, number = 60, action = "go" }}]
+[control]
+enabled = false
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "osc"
+target = "desk"
+address = "/one"
+[[cue_lists.cues]]
+number = "2"
+type = "midi"
+port = "synth"
+message = {{ type = "msc", command = "GO", cue = "12.5", device = 1, format = "lighting" }}
+[[cue_lists.cues]]
+number = "3"
+type = "osc"
+target = "desk"
+address = "/three"
+"""
+
+
+def test_midi_timecode_msc_out_and_note_and_msc_in_drive_the_show() -> None:
+    async def main() -> None:
+        show = parse_show(MIDI_SHOW.format(osc_port=_free_udp_port()), "midi.toml")
+        midi = MemoryMidiBackend(outputs=["Synth"], inputs=["Pads"])
+        async with running_show(show, midi) as (runner, _):
+            sent = midi.outputs["Synth"]
+            await eventually(lambda: sum(1 for m in sent if m[0] == 0xF1) >= 8)
+            # a full frame first (rate code 1 = 25 fps in the hours byte), then quarter frames
+            assert sent[0][:5] == bytes([0xF0, 0x7F, 0x7F, 0x01, 0x01])
+            assert sent[0][5] >> 5 == 1
+            midi.deliver("Pads", bytes([0x90, 60, 100]))  # note on: GO -> cue 1
+            await eventually(lambda: runner.engine.playhead() == "Main/2")
+            await asyncio.sleep(0.3)  # past the double-GO guard
+            midi.deliver("Pads", bytes([0x90, 60, 100]))  # second GO
+            await eventually(lambda: any(m[:2] == b"\xf0\x7f" and m[3] == 0x02 for m in sent))
+            msc = next(m for m in sent if m[:2] == b"\xf0\x7f" and m[3] == 0x02)
+            # F0 7F <device 1> 02 <lighting 01> <GO 01> "12.5" F7
+            assert msc == bytes([0xF0, 0x7F, 0x01, 0x02, 0x01, 0x01]) + b"12.5" + b"\xf7"
+            # an MSC GO with a cue number from the lighting desk fires that cue
+            midi.deliver("Pads", bytes([0xF0, 0x7F, 0x01, 0x02, 0x01, 0x01]) + b"3" + b"\xf7")
+            await eventually(lambda: runner.engine.runs["Main/3"].starts == 1)  # type: ignore[index]
+
+    run(main(), timeout=30)
