@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 
@@ -69,7 +70,7 @@ def test_killing_the_renderer_leaves_osc_running_and_it_comes_back() -> None:
                 back_after = asyncio.get_running_loop().time() - killed_at
                 st = renderer.stats()
                 assert st.running and st.pid != pid
-                gaps = [b - a for a, b in zip(arrivals, arrivals[1:], strict=False)]
+                gaps = [b - a for a, b in itertools.pairwise(arrivals)]
                 print(
                     f"renderer back with its scene {back_after:.2f} s after SIGKILL;"
                     f" largest OSC gap meanwhile {max(gaps) * 1000:.0f} ms"
