@@ -239,7 +239,6 @@ class QLabControl:
         client.peer = peer
         address = message.address
         args = list(message.args)
-        prefix = f"/workspace/{self.workspace_id}"
         if address.startswith("/workspace/"):
             parts = address.split("/", 3)
             known = (self.workspace_id, self.runner.show.model.title.upper(), "")
@@ -247,8 +246,6 @@ class QLabControl:
                 self._reply(peer, address, status="error", data="unknown workspace")
                 return
             address = "/" + parts[3] if len(parts) > 3 else "/"
-        elif address.startswith(prefix):
-            address = address[len(prefix) :] or "/"
         if not client.connected and address not in _OPEN:
             self.denied += 1
             self._reply(peer, message.address, status="denied")

@@ -162,7 +162,7 @@ class ShowRunner:
         for vis in show.visuals:
             for inp, sig in vis.bindings:
                 self._bound.setdefault(sig, []).append((vis.name, inp))
-        self._bound_values: dict[tuple[str, str], float] = {}
+        self._bound_pending: dict[tuple[str, str], float] = {}
         self._closing = False
         self.started_wall = time.time()
         self.ticks = 0
@@ -300,6 +300,12 @@ class ShowRunner:
     def _drain(self, now: float) -> None:
         """Advance the engine to ``now`` and carry out what it asks for."""
         self.ticks += 1
+        if self._bound_pending:
+            for (output, inp), value in self._bound_pending.items():
+                r = self.parts.renderers.get(output)
+                if r is not None:
+                    r.set_input(inp, value)
+            self._bound_pending.clear()
         self.engine.advance(now)
         for cmd in self.engine.commands():
             self._execute(cmd, now)
@@ -397,10 +403,9 @@ class ShowRunner:
             engine.handle(Sample(s.signal, s.value, source_name), now)
             bound = self._bound.get(s.signal)
             if bound and isinstance(s.value, int | float) and not isinstance(s.value, bool):
-                for output, inp in bound:
-                    r = self.parts.renderers.get(output)
-                    if r is not None and math.isfinite(s.value):
-                        r.set_input(inp, float(s.value))
+                if math.isfinite(s.value):
+                    for key in bound:  # newest value wins; pushed once per tick
+                        self._bound_pending[key] = float(s.value)
         info.samples += len(samples)
         info.window_count += len(samples)
         info.last_sample = now

@@ -1,0 +1,466 @@
+"""Dry run: a show against a recording on the virtual clock, as fast as it goes.
+
+The same engine the live runner drives (:class:`cues.engine.Engine`) is fed the recording's
+samples at their recorded times and the operator's GOs, and advanced deadline to deadline in
+between (the pattern of ``tests/cues/script.py``)::
+
+    for each instant t of the recording (samples with equal t_recv):
+        GOs due at or before t:  run deadlines up to the GO, handle(Go), advance
+        run every deadline <= t (advance at each)
+        handle(Sample(...), t) for each sample of the instant, then advance(t)
+
+This is what :class:`show.runner.ShowRunner` does on the event loop clock with a
+:class:`rehearsal.replay.ReplaySource` at 1x, minus the waiting, so both give the same cue
+firings and outputs (the tests check it). Show time equals recording time.
+
+Sources: the show's telemetry sources are reported connected at the start, as when the show
+opens its websockets. A sample is handed to the engine under its recorded source name if that
+is one of the show's sources; otherwise, when the show has exactly one source, under that one
+(recordings made with ``stovelight record`` store the frame's source, e.g. ``central``).
+
+Nothing here keeps every command: a :class:`Collector` counts outputs, keeps the cue, trigger
+and health history (bounded) and bins the plotted signals into time buckets for the timeline,
+so a two-hour recording of 100 signals fits in memory. ``on_command`` sees every command.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from cues.commands import (
+    ClearNotice,
+    Command,
+    CueStateChanged,
+    Notice,
+    Report,
+    SendMidi,
+    SendOsc,
+    SetScene,
+    SetVisualInput,
+    SignalHealthChanged,
+    TriggerFired,
+)
+from cues.engine import Engine
+from cues.events import Event, Go, Sample, SourceHealth
+from cues.model import CueId, Value
+from rehearsal.recording import Recording
+from rehearsal.replay import Replayer, resolve_start
+from show.config import Show
+
+__all__ = [
+    "MAX_HISTORY",
+    "Collector",
+    "DryRunResult",
+    "Lane",
+    "OutputKey",
+    "dry_run",
+    "plotted_signals",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Cue changes, trigger firings, health changes and reports kept (each); the rest is counted.
+MAX_HISTORY = 100_000
+#: Deadlines handled at one instant before the dry run assumes a loop and moves on.
+MAX_STEPS_AT_ONE_INSTANT = 10_000
+#: Signal-valued keys of a dashboard panel.
+_PANEL_KEYS = ("signal", "supply", "demand", "exchange", "balance", "temperature", "state")
+
+OutputKey = tuple[str, str]
+"""``(kind, name)`` of an output: ``("osc", "desk")``, ``("visual", "projector")``,
+``("midi", "synth")`` or ``("dashboard", "notices")``."""
+
+
+@dataclass(slots=True)
+class Lane:
+    """One plotted signal, binned into ``len(last)`` time buckets.
+
+    Numbers and booleans (0/1) are plotted as they are; strings as categories numbered in
+    order of appearance (``categories``). Each bucket keeps min, max and last value.
+    """
+
+    signal: str
+    unit: str
+    derived: bool
+    lo: list[float]
+    hi: list[float]
+    last: list[float]
+    categories: dict[str, int] = field(default_factory=dict)
+    samples: int = 0
+
+    @classmethod
+    def empty(cls, signal: str, unit: str, derived: bool, buckets: int) -> Lane:
+        """A lane without data."""
+        nan = math.nan
+        return cls(signal, unit, derived, [nan] * buckets, [nan] * buckets, [nan] * buckets)
+
+    def add(self, bucket: int, value: Value | None) -> None:
+        """Bin one value (None is a gap and ignored)."""
+        if value is None:
+            return
+        if isinstance(value, str):
+            v = float(self.categories.setdefault(value, len(self.categories)))
+        else:
+            v = float(value)
+            if not math.isfinite(v):
+                return
+        self.samples += 1
+        lo = self.lo[bucket]
+        if lo != lo or v < lo:  # NaN check without a call
+            self.lo[bucket] = v
+        hi = self.hi[bucket]
+        if hi != hi or v > hi:
+            self.hi[bucket] = v
+        self.last[bucket] = v
+
+
+@dataclass
+class DryRunResult:
+    """Everything a dry run found out, for the summary and the timeline.
+
+    Times are show times in seconds (equal to recording times).
+    """
+
+    show_title: str
+    show_file: str
+    recording_file: str
+    start: float
+    end: float
+    buckets: int
+    samples: int = 0
+    instants: int = 0
+    gos: list[tuple[float, str]] = field(default_factory=list)
+    operator_skipped: Counter[str] = field(default_factory=Counter)
+    cue_changes: list[tuple[float, CueId, str]] = field(default_factory=list)
+    cue_names: dict[CueId, str] = field(default_factory=dict)
+    triggers: list[tuple[float, str, Value | None]] = field(default_factory=list)
+    trigger_conditions: dict[str, str] = field(default_factory=dict)
+    health: list[tuple[float, str, str]] = field(default_factory=list)
+    outputs: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    output_buckets: dict[OutputKey, list[int]] = field(default_factory=dict)
+    reports: list[tuple[float, str, str, str]] = field(default_factory=list)
+    report_counts: Counter[str] = field(default_factory=Counter)
+    dropped: Counter[str] = field(default_factory=Counter)
+    refused: dict[str, int] = field(default_factory=dict)
+    refused_names: dict[str, int] = field(default_factory=dict)
+    go_rejected: int = 0
+    lanes: list[Lane] = field(default_factory=list)
+    unplotted: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def bucket_of(self, t: float) -> int:
+        """The time bucket of show time ``t`` (clamped to the run)."""
+        span = self.end - self.start
+        if span <= 0:
+            return 0
+        b = int((t - self.start) / span * self.buckets)
+        return 0 if b < 0 else self.buckets - 1 if b >= self.buckets else b
+
+    def output_totals(self) -> Counter[OutputKey]:
+        """Commands per output."""
+        totals: Counter[OutputKey] = Counter()
+        for (kind, name, _), n in self.outputs.items():
+            totals[kind, name] += n
+        return totals
+
+
+class Collector:
+    """Receives every command with its time and keeps what the report needs."""
+
+    def __init__(
+        self,
+        result: DryRunResult,
+        on_command: Callable[[float, Command], None] | None = None,
+    ) -> None:
+        self.result = result
+        self.on_command = on_command
+        self._bucket_cache: tuple[float, int] = (math.nan, 0)
+
+    def _bucket(self, t: float) -> int:
+        cached_t, b = self._bucket_cache
+        if cached_t != t:
+            b = self.result.bucket_of(t)
+            self._bucket_cache = (t, b)
+        return b
+
+    def _keep(self, what: str, items: list[object], item: object) -> None:
+        if len(items) < MAX_HISTORY:
+            items.append(item)
+        else:
+            self.result.dropped[what] += 1
+
+    def collect(self, t: float, commands: Iterable[Command]) -> None:
+        """Take the commands produced at show time ``t``."""
+        r = self.result
+        outputs = r.outputs
+        hook = self.on_command
+        b = -1
+        for cmd in commands:
+            if hook is not None:
+                hook(t, cmd)
+            kind = type(cmd)
+            if kind is SendOsc:
+                key: tuple[str, str, str] = ("osc", cmd.target, cmd.address)  # type: ignore[union-attr]
+            elif kind is SetVisualInput:
+                key = ("visual", cmd.output, f"input {cmd.name}")  # type: ignore[union-attr]
+            elif kind is SetScene:
+                key = ("visual", cmd.output, "scene")  # type: ignore[union-attr]
+            elif kind is SendMidi:
+                key = ("midi", cmd.port, cmd.message.kind)  # type: ignore[union-attr]
+            elif kind is Notice or kind is ClearNotice:
+                key = ("dashboard", "notices", "clear" if kind is ClearNotice else "notice")
+            else:
+                self._record(t, cmd)
+                continue
+            outputs[key] += 1
+            if b < 0:
+                b = self._bucket(t)
+            okey = (key[0], key[1])
+            counts = r.output_buckets.get(okey)
+            if counts is None:
+                counts = r.output_buckets[okey] = [0] * r.buckets
+            counts[b] += 1
+
+    def _record(self, t: float, cmd: Command) -> None:
+        r = self.result
+        if isinstance(cmd, CueStateChanged):
+            self._keep("cue changes", r.cue_changes, (t, cmd.cue, cmd.state.value))  # type: ignore[arg-type]
+        elif isinstance(cmd, TriggerFired):
+            self._keep("trigger firings", r.triggers, (t, cmd.trigger, cmd.value))  # type: ignore[arg-type]
+        elif isinstance(cmd, SignalHealthChanged):
+            self._keep("health changes", r.health, (t, cmd.signal, cmd.health.value))  # type: ignore[arg-type]
+        elif isinstance(cmd, Report):
+            r.report_counts[cmd.level] += 1
+            if cmd.level in ("warning", "error"):
+                item = (t, cmd.level, cmd.subject, cmd.message)
+                self._keep("reports", r.reports, item)  # type: ignore[arg-type]
+
+
+def plotted_signals(show: Show, recorded: Iterable[str]) -> list[str]:
+    """Signals the show uses, most telling first: trigger and wait-for conditions, mapping
+    inputs, then dashboard panels. Patterns are resolved against the recorded names; derived
+    signals (computed by the engine) are included when the show uses them."""
+    model = show.model
+    recorded = sorted(recorded)
+    derived = {d.name for d in model.derived}
+    names: list[str] = [t.condition.signal for t in model.triggers if t.condition.signal]
+    for cue in model.cues.values():
+        if cue.wait_for is not None and cue.wait_for.signal:
+            names.append(cue.wait_for.signal)
+    names += [m.signal for m in model.mappings]
+    for panel in show.web.panels:
+        for key in _PANEL_KEYS:
+            value = panel.get(key)
+            if isinstance(value, str) and value:
+                names.append(value)
+    out: list[str] = []
+    seen: set[str] = set()
+    known = set(recorded)
+    for name in names:
+        if any(ch in name for ch in "*?["):
+            matches = [r for r in recorded if fnmatchcase(r, name)]
+        else:
+            matches = [name] if name in known or name in derived else []
+        for match in matches:
+            if match not in seen:
+                seen.add(match)
+                out.append(match)
+    return out
+
+
+class _DryRun:
+    """One pass of a show over a recording (see :func:`dry_run`)."""
+
+    def __init__(self, show: Show, result: DryRunResult, collector: Collector) -> None:
+        self.show = show
+        self.result = result
+        self.collector = collector
+        self.engine = Engine(show.model, result.start)
+        self.now = result.start
+        self._sources = [s.name for s in show.sources]
+        self._source_of: dict[str, str] = {}
+
+    def engine_source(self, recorded: str) -> str:
+        """The source name the live show would have handed the engine for ``recorded``."""
+        name = self._source_of.get(recorded)
+        if name is None:
+            if recorded in self._sources or len(self._sources) != 1:
+                name = recorded
+            else:
+                name = self._sources[0]
+            self._source_of[recorded] = name
+        return name
+
+    def until(self, t: float) -> None:
+        """Advance through every deadline at or before ``t``."""
+        engine = self.engine
+        collect = self.collector.collect
+        steps = 0
+        while True:
+            d = engine.next_deadline()
+            if d is None or d > t:
+                return
+            if d <= self.now:
+                d = self.now
+                steps += 1
+                if steps > MAX_STEPS_AT_ONE_INSTANT:
+                    logger.warning("dry run: engine keeps asking for t = %.3f s; moving on", d)
+                    return
+            else:
+                steps = 0
+            self.now = d
+            engine.advance(d)
+            collect(d, engine.commands())
+
+    def event(self, t: float, event: Event) -> None:
+        """Hand in an operator or source event at ``t`` (deadlines before it run first)."""
+        self.until(t)
+        self.now = max(self.now, t)
+        self.engine.handle(event, t)
+        self.engine.advance(t)
+        self.collector.collect(t, self.engine.commands())
+
+
+def _gos(
+    recording: Recording, go_at: Sequence[float], from_recording: bool, result: DryRunResult
+) -> list[tuple[float, str]]:
+    gos = [(float(t), "--go-at") for t in go_at]
+    if from_recording:
+        for event in recording.events(kind="operator"):
+            command = str(event.data.get("command", "")).lower()
+            if command == "go":
+                gos.append((event.t, "recording"))
+            else:
+                result.operator_skipped[command or "?"] += 1
+    gos.sort(key=lambda g: g[0])
+    return gos
+
+
+def dry_run(
+    show: Show,
+    recording: Recording,
+    *,
+    go_at: Sequence[float] = (),
+    gos_from_recording: bool = False,
+    until: float | None = None,
+    buckets: int = 1200,
+    max_lanes: int = 10,
+    on_command: Callable[[float, Command], None] | None = None,
+) -> DryRunResult:
+    """Run ``show`` against ``recording`` on the virtual clock.
+
+    Args:
+        show: the parsed show (``show.showfile.load_show``).
+        recording: an open recording.
+        go_at: show times at which the operator presses GO.
+        gos_from_recording: also press GO where the recording has an operator ``go``
+            (other operator commands are counted, not replayed).
+        until: stop at this show time (default: the last sample or GO).
+        buckets: time buckets for the plotted curves and output marks.
+        max_lanes: plotted signals at most (the rest are listed in ``unplotted``).
+        on_command: called with ``(time, command)`` for every engine command.
+
+    Returns:
+        The :class:`DryRunResult`.
+    """
+    wall0 = time.perf_counter()
+    start = resolve_start(recording, None)
+    result = DryRunResult(
+        show_title=show.model.title,
+        show_file=show.path.name,
+        recording_file=recording.path.name,
+        start=start,
+        end=start,
+        buckets=max(1, buckets),
+    )
+    gos = _gos(recording, go_at, gos_from_recording, result)
+    result.gos = gos
+    span = recording.time_range()
+    end = max([start] + ([span[1]] if span else []) + [t for t, _ in gos])
+    result.end = until if until is not None else end
+    model = show.model
+    result.cue_names = {cid: cue.name for cid, cue in model.cues.items()}
+    result.trigger_conditions = {t.name: t.condition.describe() for t in model.triggers}
+
+    units = {s.name: s.unit for s in model.signals} | {d.name: d.unit for d in model.derived}
+    derived = {d.name for d in model.derived}
+    wanted = plotted_signals(show, recording.signals())
+    result.unplotted = wanted[max_lanes:]
+    for name in wanted[:max_lanes]:
+        unit = units.get(name) or next(
+            (s.unit for s in model.signals if fnmatchcase(name, s.name)), ""
+        )
+        result.lanes.append(Lane.empty(name, unit, name in derived, result.buckets))
+    lanes = {lane.signal: lane for lane in result.lanes if not lane.derived}
+    derived_lanes = [lane for lane in result.lanes if lane.derived]
+
+    collector = Collector(result, on_command)
+    run = _DryRun(show, result, collector)
+    engine = run.engine
+    store = engine.signals
+
+    events: list[tuple[float, Event]] = [(start, SourceHealth(name, True)) for name in run._sources]
+    events += [(t, Go()) for t, _ in gos]
+    events.sort(key=lambda e: e[0])
+    ei = 0
+    handle = engine.handle
+    advance = engine.advance
+    commands = engine.commands
+    collect = collector.collect
+    engine_source = run.engine_source
+    stop = result.end
+    samples = instants = 0
+    for instant in Replayer(recording, speed=None, start=start).samples_by_instant():
+        t = instant[0].t_recv
+        if t > stop:
+            break
+        while ei < len(events) and events[ei][0] <= t:
+            te, ev = events[ei]
+            ei += 1
+            run.event(te, ev)
+        run.until(t)
+        run.now = t
+        b = result.bucket_of(t)
+        for s in instant:
+            handle(Sample(s.signal, s.value, engine_source(s.source)), t)
+            lane = lanes.get(s.signal)
+            if lane is not None:
+                lane.add(b, s.value)
+        advance(t)
+        collect(t, commands())
+        for lane in derived_lanes:
+            sig = store.signals.get(lane.signal)
+            if sig is not None:
+                lane.add(b, sig.value)
+        samples += len(instant)
+        instants += 1
+    for te, ev in events[ei:]:
+        if te <= stop:
+            run.event(te, ev)
+    run.until(stop)
+    if run.now < stop:
+        run.now = stop
+        engine.advance(stop)
+        collect(stop, engine.commands())
+
+    result.samples = samples
+    result.instants = instants
+    result.refused = dict(store.rejected)
+    result.refused_names = dict(store.rejected_names)
+    result.go_rejected = engine.stats.go_rejected
+    result.wall_s = time.perf_counter() - wall0
+    logger.info(
+        "dry run of %s against %s: %d samples, %.1f s of show in %.2f s",
+        result.show_file,
+        result.recording_file,
+        samples,
+        result.end - result.start,
+        result.wall_s,
+    )
+    return result
