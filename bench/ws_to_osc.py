@@ -65,13 +65,13 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bridges.osc.wire import decode_packet, iter_messages
 
 __all__ = ["main"]
 
+ROOT = Path(__file__).resolve().parents[1]
 KEYS = 10
 SPAN = 1 << 24  # float32 holds every integer below this exactly
 PACED_RATE = 1000.0
@@ -713,7 +713,9 @@ def text_table(rows: list[Row]) -> str:
     body = [HEADERS, *[cells(r) for r in rows]]
     widths = [max(len(line[i]) for line in body) for i in range(len(HEADERS))]
     lines = [
-        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(x, widths)))
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(x, widths, strict=True))
+        )
         for x in body
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -798,7 +800,7 @@ async def run_all(args: argparse.Namespace, names: list[str]) -> list[Row]:
                 cmd = nodered_cmd(red_js, work)
                 env["NODE_RED_DISABLE_TELEMETRY"] = "1"
 
-                def make_cmd(url: str) -> list[str]:
+                def make_cmd(url: str, cmd: list[str] = cmd) -> list[str]:
                     return cmd
 
             print(f"running {name} ...", flush=True)
@@ -825,7 +827,7 @@ def main() -> int:
     names = [args.only] if args.only else [p for p in PIPELINES]
     if args.skip_nodered and "nodered" in names:
         names.remove("nodered")
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     print(f"ws -> OSC bench, {now}")
     print(f"CPU     {cpu_model()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
     print(f"Linux   {platform.release()}")

@@ -402,10 +402,10 @@ class ShowRunner:
         for s in samples:
             engine.handle(Sample(s.signal, s.value, source_name), now)
             bound = self._bound.get(s.signal)
-            if bound and isinstance(s.value, int | float) and not isinstance(s.value, bool):
-                if math.isfinite(s.value):
-                    for key in bound:  # newest value wins; pushed once per tick
-                        self._bound_pending[key] = float(s.value)
+            v = s.value
+            if bound and isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+                for key in bound:  # newest value wins; pushed once per tick
+                    self._bound_pending[key] = float(v)
         info.samples += len(samples)
         info.window_count += len(samples)
         info.last_sample = now
