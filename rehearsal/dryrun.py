@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import TypeVar
 
 from cues.commands import (
     ClearNotice,
@@ -64,6 +65,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
 
 #: Cue changes, trigger firings, health changes and reports kept (each); the rest is counted.
 MAX_HISTORY = 100_000
@@ -189,7 +192,7 @@ class Collector:
             self._bucket_cache = (t, b)
         return b
 
-    def _keep(self, what: str, items: list[object], item: object) -> None:
+    def _keep(self, what: str, items: list[_T], item: _T) -> None:
         if len(items) < MAX_HISTORY:
             items.append(item)
         else:
@@ -204,17 +207,16 @@ class Collector:
         for cmd in commands:
             if hook is not None:
                 hook(t, cmd)
-            kind = type(cmd)
-            if kind is SendOsc:
-                key: tuple[str, str, str] = ("osc", cmd.target, cmd.address)  # type: ignore[union-attr]
-            elif kind is SetVisualInput:
-                key = ("visual", cmd.output, f"input {cmd.name}")  # type: ignore[union-attr]
-            elif kind is SetScene:
-                key = ("visual", cmd.output, "scene")  # type: ignore[union-attr]
-            elif kind is SendMidi:
-                key = ("midi", cmd.port, cmd.message.kind)  # type: ignore[union-attr]
-            elif kind is Notice or kind is ClearNotice:
-                key = ("dashboard", "notices", "clear" if kind is ClearNotice else "notice")
+            if isinstance(cmd, SendOsc):
+                key = ("osc", cmd.target, cmd.address)
+            elif isinstance(cmd, SetVisualInput):
+                key = ("visual", cmd.output, f"input {cmd.name}")
+            elif isinstance(cmd, SendMidi):
+                key = ("midi", cmd.port, cmd.message.kind)
+            elif isinstance(cmd, SetScene):
+                key = ("visual", cmd.output, "scene")
+            elif isinstance(cmd, Notice | ClearNotice):
+                key = ("dashboard", "notices", "notice" if isinstance(cmd, Notice) else "clear")
             else:
                 self._record(t, cmd)
                 continue
@@ -230,16 +232,15 @@ class Collector:
     def _record(self, t: float, cmd: Command) -> None:
         r = self.result
         if isinstance(cmd, CueStateChanged):
-            self._keep("cue changes", r.cue_changes, (t, cmd.cue, cmd.state.value))  # type: ignore[arg-type]
+            self._keep("cue changes", r.cue_changes, (t, cmd.cue, cmd.state.value))
         elif isinstance(cmd, TriggerFired):
-            self._keep("trigger firings", r.triggers, (t, cmd.trigger, cmd.value))  # type: ignore[arg-type]
+            self._keep("trigger firings", r.triggers, (t, cmd.trigger, cmd.value))
         elif isinstance(cmd, SignalHealthChanged):
-            self._keep("health changes", r.health, (t, cmd.signal, cmd.health.value))  # type: ignore[arg-type]
+            self._keep("health changes", r.health, (t, cmd.signal, cmd.health.value))
         elif isinstance(cmd, Report):
             r.report_counts[cmd.level] += 1
             if cmd.level in ("warning", "error"):
-                item = (t, cmd.level, cmd.subject, cmd.message)
-                self._keep("reports", r.reports, item)  # type: ignore[arg-type]
+                self._keep("reports", r.reports, (t, cmd.level, cmd.subject, cmd.message))
 
 
 def plotted_signals(show: Show, recorded: Iterable[str]) -> list[str]:

@@ -403,7 +403,8 @@ class ShowRunner:
             engine.handle(Sample(s.signal, s.value, source_name), now)
             bound = self._bound.get(s.signal)
             v = s.value
-            if bound and isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+            numeric = isinstance(v, int | float) and not isinstance(v, bool)
+            if bound and numeric and math.isfinite(v):  # type: ignore[arg-type]
                 for key in bound:  # newest value wins; pushed once per tick
                     self._bound_pending[key] = float(v)
         info.samples += len(samples)
