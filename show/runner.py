@@ -403,10 +403,11 @@ class ShowRunner:
             engine.handle(Sample(s.signal, s.value, source_name), now)
             bound = self._bound.get(s.signal)
             v = s.value
-            numeric = isinstance(v, int | float) and not isinstance(v, bool)
-            if bound and numeric and math.isfinite(v):  # type: ignore[arg-type]
-                for key in bound:  # newest value wins; pushed once per tick
-                    self._bound_pending[key] = float(v)
+            if bound and isinstance(v, int | float) and not isinstance(v, bool):
+                value = float(v)
+                if math.isfinite(value):
+                    for key in bound:  # newest value wins; pushed once per tick
+                        self._bound_pending[key] = value
         info.samples += len(samples)
         info.window_count += len(samples)
         info.last_sample = now
