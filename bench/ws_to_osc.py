@@ -237,7 +237,7 @@ def receiver_main(conn: Any) -> None:
             if conn.recv() == "stop":
                 return
             seqs, bad = _decode(packets)
-            conn.send((times, seqs, bad))
+            conn.send((times, seqs, bad, time.process_time()))
             times, packets = array("q"), []
 
 
@@ -250,11 +250,12 @@ class Receiver:
         self._proc = ctx.Process(target=receiver_main, args=(child,), daemon=True)
         self._proc.start()
         self.port: int = self._conn.recv()
+        self.cpu = 0.0  # the receiver's CPU seconds at the last collect
 
     def collect(self) -> tuple[np.ndarray, np.ndarray, int]:
         """Arrival times (ns) and sequence numbers received since the last call."""
         self._conn.send("collect")
-        times, seqs, bad = self._conn.recv()
+        times, seqs, bad, self.cpu = self._conn.recv()
         return np.frombuffer(times, np.int64), np.frombuffer(seqs, np.int64), bad
 
     def close(self) -> None:
@@ -412,10 +413,14 @@ class Generator:
                 sent += 1
         return sent
 
-    async def flood(self, seconds: float, watch: Any) -> tuple[int, int, str]:
-        """Write frames as fast as the socket takes them; returns (first seq, end ns, why)."""
+    async def flood(self, seconds: float, watch: Any, cap: float) -> tuple[int, int, str]:
+        """Write frames as fast as the socket takes them (or ``cap``/s if > 0).
+
+        Returns (first sequence number, end time in ns, why it ended early or "").
+        """
         loop = asyncio.get_running_loop()
-        first, end = self.seq, loop.time() + seconds
+        t0 = loop.time()
+        first, end = self.seq, t0 + seconds
         next_check, why = 0.0, ""
         while (now := loop.time()) < end:
             conn = self.conn
@@ -433,6 +438,9 @@ class Generator:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(min(0.1, max(0.0, end - now))):
                         await conn.writable.wait()
+                continue
+            if cap > 0 and (ahead := (self.seq - first + BATCH) / cap - (now - t0)) > 0:
+                await asyncio.sleep(ahead)
                 continue
             self._write(BATCH)
             await asyncio.sleep(0)
@@ -533,6 +541,8 @@ class Row:
     rss_peak: float = float("nan")
     cpu_pct: float = float("nan")
     udp_drops: int = 0
+    gen_cpu: float = float("nan")
+    recv_cpu: float = float("nan")
     notes: list[str] = field(default_factory=list)
 
 
@@ -620,16 +630,20 @@ async def run_pipeline(
 
         profiler = start_profiler(name, proc.pid, args)
         drops0, cpu0, wall0 = udp_drops(), cpu_seconds(proc.pid), time.perf_counter()
+        gen0, recv0 = time.process_time(), receiver.cpu
         row.rss_start = rss_mb(proc.pid)
-        first, end_ns, why = await gen.flood(args.seconds, watch)
+        first, end_ns, why = await gen.flood(args.seconds, watch, args.flood_rate)
         row.rss_end = rss_mb(proc.pid)
-        row.cpu_pct = 100 * (cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - wall0)
+        row.udp_drops = udp_drops() - drops0
+        wall = time.perf_counter() - wall0
+        row.cpu_pct = 100 * (cpu_seconds(proc.pid) - cpu0) / wall
+        row.gen_cpu = 100 * (time.process_time() - gen0) / wall
         row.rss_peak = max([row.rss_end, *peak])
         if why:
             row.notes.append(f"flood ended early: {why}")
         await asyncio.sleep(0.2)
         times, seqs, bad2 = await loop.run_in_executor(None, receiver.collect)
-        row.udp_drops = udp_drops() - drops0
+        row.recv_cpu = 100 * (receiver.cpu - recv0) / wall  # decoding included: an upper bound
         flood_metrics(row, gen, times, seqs, first, end_ns)
         if bad or bad2:
             row.notes.append(f"{bad + bad2} undecodable datagrams")
@@ -734,6 +748,7 @@ def details(row: Row) -> str:
     parts = [
         f"paced: {row.paced_sent} sent, {100 * row.paced_delivered:.1f}% delivered",
         f"flood: generator wrote {fmt(row.gen_rate, ',.0f')} frames/s",
+        f"CPU generator {fmt(row.gen_cpu, '.0f')}% receiver <= {fmt(row.recv_cpu, '.0f')}%",
         f"newest-value age p50 {fmt(row.age_p50_ms, '.1f')} ms",
         f"RSS peak {fmt(row.rss_peak, '.0f')} MiB",
         f"UDP receive drops {row.udp_drops}",
@@ -821,6 +836,9 @@ def main() -> int:
     parser.add_argument("--only", choices=PIPELINES, help="run one pipeline")
     parser.add_argument("--skip-nodered", action="store_true", help="leave Node-RED out")
     parser.add_argument("--mapping-hz", type=float, default=1000.0, help="Stovelight max_rate_hz")
+    parser.add_argument(
+        "--flood-rate", type=float, default=0.0, help="cap the flood at this many frames/s"
+    )
     parser.add_argument("--nodered-dir", default=str(NODERED_DIR), help="npm scratch folder")
     parser.add_argument("--profile", help="folder for py-spy raw profiles of Python pipelines")
     args = parser.parse_args()
@@ -833,7 +851,10 @@ def main() -> int:
     print(f"Linux   {platform.release()}")
     print(f"Python  {platform.python_version()} ({venv_python()})")
     print(f"Node    {command_version('node', '--version')}")
-    print(f"phases  warm-up {WARMUP_S:g} s, paced {args.seconds:g} s, flood {args.seconds:g} s\n")
+    cap = f" (capped at {args.flood_rate:,.0f}/s)" if args.flood_rate > 0 else ""
+    print(
+        f"phases  warm-up {WARMUP_S:g} s, paced {args.seconds:g} s, flood {args.seconds:g} s{cap}\n"
+    )
     with tempfile.TemporaryDirectory(prefix="stovelight-ws-osc-") as work:
         args.work = work
         rows = asyncio.run(run_all(args, names))

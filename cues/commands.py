@@ -45,11 +45,14 @@ class Health(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class SendOsc:
-    """Send one OSC message to a named target."""
+    """Send one OSC message to a named target. ``continuous`` values (mappings,
+    fades) may be conflated by the output, newest first; discrete ones (cues) are
+    always sent."""
 
     target: str
     address: str
     args: tuple[OscArg, ...]
+    continuous: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ _SETTLED = 1e-6
 def target_command(target: FadeTarget, value: float) -> Command | None:
     """The command that puts ``value`` on ``target`` (None for mapping levels)."""
     if target.osc:
-        return SendOsc(target.osc, target.address, (float(value),))
+        return SendOsc(target.osc, target.address, (float(value),), continuous=True)
     if target.midi and target.midi_message is not None:
         m = target.midi_message
         top = 16383 if m.kind in ("cc14", "pitch_bend") else 127

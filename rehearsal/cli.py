@@ -1,6 +1,7 @@
-"""Command-line entries ``record``, ``export`` and ``import`` (``simulate`` lives in sim.server).
+"""Command-line entries ``record``, ``export``, ``import``, ``replay`` and ``rehearse``
+(``simulate`` lives in sim.server).
 
-``register(subparsers)`` adds the three commands; each sets ``func`` to a function taking the
+``register(subparsers)`` adds the commands; each sets ``func`` to a function taking the
 parsed arguments and returning an exit code.
 """
 
@@ -20,8 +21,17 @@ from rehearsal.export import FORMATS, export
 from rehearsal.importer import ImportMapping, import_file
 from rehearsal.live import record_urls
 from rehearsal.recorder import Recorder
+from rehearsal.recording import Recording
 
-__all__ = ["cmd_export", "cmd_import", "cmd_record", "register"]
+__all__ = [
+    "cmd_export",
+    "cmd_import",
+    "cmd_record",
+    "cmd_rehearse",
+    "cmd_replay",
+    "parse_speed",
+    "register",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +39,8 @@ _TIME_UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9}
 
 
 def register(subparsers: Any) -> None:
-    """Add ``record``, ``export`` and ``import`` to an argparse subparsers object."""
+    """Add ``record``, ``export``, ``import``, ``replay`` and ``rehearse`` to an argparse
+    subparsers object."""
     rec = subparsers.add_parser(
         "record",
         help="record websocket telemetry into a recording file",
@@ -76,6 +87,108 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--format", choices=("csv", "jsonl"), default=None)
     imp.add_argument("--show", default="", help="show name stored in the recording")
     imp.set_defaults(func=cmd_import)
+    _register_replay(subparsers)
+    _register_rehearse(subparsers)
+
+
+def parse_speed(text: str) -> float | None:
+    """``--speed``: a positive multiple of real time, or ``max`` for as fast as possible."""
+    if text.strip().lower() in ("max", "inf", "fast"):
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a speed: {text!r} (a number or 'max')") from None
+    if not speed > 0 or speed == float("inf"):
+        raise argparse.ArgumentTypeError(f"speed must be positive, not {text!r}")
+    return speed
+
+
+def _register_replay(subparsers: Any) -> None:
+    rep = subparsers.add_parser(
+        "replay",
+        help="replay a recording as a live telemetry feed",
+        description=(
+            "Replay a recording at its recorded pace (or faster/slower). With --serve, serve it "
+            "as a websocket telemetry feed in Stovelight's protocol, so a show on another "
+            "machine can rehearse against it; the replay starts when the first client connects. "
+            "Without --serve, print the protocol messages to stdout, one per line."
+        ),
+    )
+    rep.add_argument("file", help="recording file")
+    rep.add_argument("--serve", action="store_true", help="serve over websockets")
+    rep.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    rep.add_argument("--port", type=int, default=8766, help="TCP port (default 8766)")
+    rep.add_argument(
+        "--speed",
+        type=parse_speed,
+        default=1.0,
+        help="multiple of real time, e.g. 0.5 or 10; 'max' for as fast as possible (default 1)",
+    )
+    start = rep.add_mutually_exclusive_group()
+    start.add_argument(
+        "--from",
+        dest="start",
+        type=float,
+        default=None,
+        metavar="T",
+        help="start at show time T seconds",
+    )
+    start.add_argument(
+        "--from-cue",
+        dest="cue",
+        default=None,
+        metavar="N",
+        help="start where cue N (or LIST/N) fired in the recording",
+    )
+    rep.add_argument("--until", type=float, default=None, metavar="T", help="stop before T")
+    rep.add_argument("--loop", action="store_true", help="start over at the end, forever")
+    rep.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="with --serve: start at once instead of at the first connection",
+    )
+    rep.set_defaults(func=cmd_replay)
+
+
+def _register_rehearse(subparsers: Any) -> None:
+    reh = subparsers.add_parser(
+        "rehearse",
+        help="dry-run a show against a recording and write a report",
+        description=(
+            "Run the show against a recording on a virtual clock, as fast as possible, and "
+            "write summary.txt, timeline.png and report.html."
+        ),
+    )
+    reh.add_argument("show", help="show file (TOML)")
+    reh.add_argument("recording", help="recording file")
+    reh.add_argument(
+        "--go-at",
+        type=float,
+        action="append",
+        default=[],
+        metavar="T",
+        help="press GO at show time T (repeatable)",
+    )
+    reh.add_argument(
+        "--gos-from-recording",
+        action="store_true",
+        help="press GO where the operator did in the recording",
+    )
+    reh.add_argument(
+        "--until",
+        type=float,
+        default=None,
+        metavar="T",
+        help="run until show time T (default: the last sample or GO)",
+    )
+    reh.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="report folder (default: rehearsal-<recording name>)",
+    )
+    reh.set_defaults(func=cmd_rehearse)
 
 
 async def _record(args: argparse.Namespace) -> int:
@@ -146,4 +259,101 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"import: {err}")
         return 1
     print(f"imported {count} samples into {args.output}")
+    return 0
+
+
+def _start(args: argparse.Namespace) -> float | str | None:
+    start: float | str | None = args.cue if args.cue is not None else args.start
+    return start
+
+
+async def _replay(args: argparse.Namespace) -> int:
+    from rehearsal.replay import Replayer
+    from rehearsal.replay_serve import ReplayServer, instant_messages
+
+    with Recording.open(args.file) as recording:
+        replayer = Replayer(
+            recording, speed=args.speed, start=_start(args), end=args.until, loop=args.loop
+        )
+        if not args.serve:
+            async for instant in replayer.play_instants():
+                for message in instant_messages(instant):
+                    print(message, flush=True)
+            return 0
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        server = ReplayServer(
+            replayer, host=args.host, port=args.port, wait_for_client=not args.no_wait
+        )
+        try:
+            async with server:
+                print(
+                    f"stovelight replay: serving {args.file} on ws://{args.host}:{server.port}/"
+                    f" from t = {replayer.origin:.3f} s"
+                    + (" (starts when the first client connects)" if not args.no_wait else ""),
+                    flush=True,
+                )
+                finished = asyncio.ensure_future(server.wait())
+                stopped = asyncio.ensure_future(stop.wait())
+                await asyncio.wait([finished, stopped], return_when=asyncio.FIRST_COMPLETED)
+                if finished.done():
+                    await server.drain(2.0)
+                for task in (finished, stopped):
+                    task.cancel()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
+        stats = server.stats()
+        print(f"replayed {stats['samples']} samples in {stats['messages']} messages")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """``stovelight replay FILE [--serve] [--speed X] [--from T | --from-cue N] [--loop]``."""
+    try:
+        return asyncio.run(_replay(args))
+    except (RehearsalError, OSError) as err:
+        print(f"replay: {err}")
+        return 1
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    """``stovelight rehearse SHOW RECORDING [--go-at T ...] [--gos-from-recording] [--out DIR]``."""
+    from pathlib import Path
+
+    from rehearsal.dryrun import dry_run
+    from rehearsal.report import write_report
+    from show.errors import ShowFileError
+    from show.showfile import load_show
+
+    try:
+        show = load_show(args.show)
+    except ShowFileError as err:
+        print(err)
+        return 1
+    out = Path(args.out) if args.out else Path(f"rehearsal-{Path(args.recording).stem}")
+    try:
+        with Recording.open(args.recording) as recording:
+            result = dry_run(
+                show,
+                recording,
+                go_at=args.go_at,
+                gos_from_recording=args.gos_from_recording,
+                until=args.until,
+            )
+        files = write_report(result, out)
+    except (RehearsalError, OSError) as err:
+        print(f"rehearse: {err}")
+        return 1
+    fired = sum(1 for _, _, state in result.cue_changes if state == "running")
+    span = result.end - result.start
+    print(
+        f"dry run: {result.samples:,} samples, {span:.1f} s of show in {result.wall_s:.2f} s"
+        f" ({span / max(result.wall_s, 1e-9):,.0f}x real time); {fired} cue firings,"
+        f" {len(result.triggers)} trigger firings"
+    )
+    for path in (files.summary, files.png, files.html):
+        print(f"  {path}")
     return 0

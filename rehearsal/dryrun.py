@@ -144,6 +144,7 @@ class DryRunResult:
     cue_names: dict[CueId, str] = field(default_factory=dict)
     triggers: list[tuple[float, str, Value | None]] = field(default_factory=list)
     trigger_conditions: dict[str, str] = field(default_factory=dict)
+    trigger_signals: dict[str, str] = field(default_factory=dict)
     health: list[tuple[float, str, str]] = field(default_factory=list)
     outputs: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     output_buckets: dict[OutputKey, list[int]] = field(default_factory=dict)
@@ -388,6 +389,7 @@ def dry_run(
     model = show.model
     result.cue_names = {cid: cue.name for cid, cue in model.cues.items()}
     result.trigger_conditions = {t.name: t.condition.describe() for t in model.triggers}
+    result.trigger_signals = {t.name: t.condition.signal for t in model.triggers}
 
     units = {s.name: s.unit for s in model.signals} | {d.name: d.unit for d in model.derived}
     derived = {d.name for d in model.derived}

@@ -31,7 +31,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
 from rehearsal._throttle import Throttle
-from rehearsal.replay import ReplayFrame, Replayer
+from rehearsal.replay import Replayer, ReplayFrame
 from rehearsal.telemetry import Frame, Value, encode_frames
 
 __all__ = ["ReplayServer", "instant_messages", "protocol_frames"]
@@ -150,6 +150,13 @@ class ReplayServer:
         """Return when the replay has ended (never with ``loop``)."""
         if self._player is not None:
             await self._player
+
+    async def drain(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until every client's queue has been sent."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while any(c.queue for c in self._clients):
+                    await asyncio.sleep(0.01)
 
     async def close(self) -> None:
         """Stop the replay, close every connection and stop listening."""

@@ -66,7 +66,9 @@ _MIDI_REFRESH = 3.0
 class OscSink(Protocol):
     """What the runner needs from an OSC output (``bridges.osc.output``)."""
 
-    def send(self, target: str, address: str, args: Any = ()) -> bool: ...
+    def send(
+        self, target: str, address: str, args: Any = (), *, conflate: bool = True
+    ) -> bool: ...
     def flush(self, now: float | None = None) -> int: ...
     def next_due(self) -> float | None: ...
     def stats(self) -> dict[str, dict[str, Any]]: ...
@@ -333,7 +335,7 @@ class ShowRunner:
         p = self.parts
         if isinstance(cmd, SendOsc):
             if p.osc is not None:
-                p.osc.send(cmd.target, cmd.address, cmd.args)
+                p.osc.send(cmd.target, cmd.address, cmd.args, conflate=cmd.continuous)
         elif isinstance(cmd, SendMidi):
             if p.midi is not None:
                 p.midi.send(cmd.port, cmd.message)

@@ -136,6 +136,7 @@ class _Target:
     last_error: str = ""
     last_error_at: float | None = None
     sent_since_error: int = 0
+    discrete: int = 0
     backend: Any = field(default=None)
 
 
@@ -195,7 +196,9 @@ class BaseOscOutput:
             target.state = TargetState.CONNECTING
         await asyncio.gather(*(self._open(t) for t in self._targets.values()))
 
-    def send(self, target: str, address: str, args: Iterable[Any] = ()) -> bool:
+    def send(
+        self, target: str, address: str, args: Iterable[Any] = (), *, conflate: bool = True
+    ) -> bool:
         """Queue a message for ``target``; never blocks, never raises.
 
         Args:
@@ -206,6 +209,9 @@ class BaseOscOutput:
                 A ``str``, ``bytes``, :class:`~bridges.osc.wire.OscArg` or OSC
                 tuple type (time tag, MIDI, colour) is one argument, never
                 split; ``None`` is one Nil argument.
+            conflate: True for continuous values (a newer message to the same
+                address replaces a pending one); False for discrete messages
+                such as a cue's ``/sound/cue``, which are all sent, in order.
 
         Returns:
             True if the message was queued, False if it was refused (unknown
@@ -252,7 +258,12 @@ class BaseOscOutput:
                 err,
             )
             return False
-        if not entry.queue.put(address, packet):
+        if not conflate:
+            entry.discrete += 1
+            key = f"{address}\x00{entry.discrete}"
+        else:
+            key = address
+        if not entry.queue.put(key, packet):
             self._warn.warning(
                 ("full", target),
                 "OSC target %s has too many distinct addresses waiting; dropped %s",

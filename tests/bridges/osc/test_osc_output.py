@@ -83,6 +83,21 @@ def test_conflation_newest_value_wins_and_keeps_order() -> None:
     assert out.flush(now=1.0) == 0  # nothing left
 
 
+def test_discrete_messages_are_never_conflated() -> None:
+    out = memory(LIGHTS)
+    out.send("lights", "/sound/cue", ["alarm"], conflate=False)
+    out.send("lights", "/level", [0.1])
+    out.send("lights", "/sound/cue", ["ambience"], conflate=False)
+    out.send("lights", "/level", [0.2])
+    assert out.flush(now=0.0) == 3
+    assert out.messages("lights") == [
+        OscMessage("/sound/cue", ("alarm",)),
+        OscMessage("/level", (0.2,)),
+        OscMessage("/sound/cue", ("ambience",)),
+    ]
+    assert out.stats()["lights"]["conflated"] == 1
+
+
 def test_each_message_is_its_own_packet_without_bundle() -> None:
     out = memory(LIGHTS)
     out.send("lights", "/a", [1])
