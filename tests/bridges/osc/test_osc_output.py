@@ -86,13 +86,13 @@ def test_conflation_newest_value_wins_and_keeps_order() -> None:
 def test_discrete_messages_are_never_conflated() -> None:
     out = memory(LIGHTS)
     out.send("lights", "/sound/cue", ["alarm"], conflate=False)
-    out.send("lights", "/level", [0.1])
+    out.send("lights", "/level", [0.25])
     out.send("lights", "/sound/cue", ["ambience"], conflate=False)
-    out.send("lights", "/level", [0.2])
+    out.send("lights", "/level", [0.5])
     assert out.flush(now=0.0) == 3
     assert out.messages("lights") == [
         OscMessage("/sound/cue", ("alarm",)),
-        OscMessage("/level", (0.2,)),
+        OscMessage("/level", (0.5,)),
         OscMessage("/sound/cue", ("ambience",)),
     ]
     assert out.stats()["lights"]["conflated"] == 1
