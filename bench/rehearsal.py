@@ -1,22 +1,29 @@
-"""Benchmark the rehearsal recorder and replay reader.
+"""Benchmark the rehearsal recorder, the replay reader and the dry run.
 
 Writes a generated recording (default: two hours of 100 signals at 10 Hz = 7.2 million
 samples) through :class:`rehearsal.recorder.Recorder` with its normal 100 ms batch commits,
-then reads it back with :class:`rehearsal.recording.Recording`.
+then reads it back with :class:`rehearsal.recording.Recording`, then dry-runs a generated show
+against it (:func:`rehearsal.dryrun.dry_run`: one mapping per signal, a few triggers, two GOs).
 
     .venv/bin/python bench/rehearsal.py              # full two hours (7.2 M samples)
     .venv/bin/python bench/rehearsal.py --minutes 10 # smaller
+    .venv/bin/python bench/rehearsal.py --minutes 10 --profile   # cProfile the dry run
 
 Reported: recorder throughput (samples/s, from the first add to the last commit), the cost
 the live loop pays per sample in ``add_samples``, dropped rows (must be 0: the producer waits
 when the batch is half full, as a live source at this rate never needs to), and replay read
-speed as samples/s and as a multiple of real time.
+speed as samples/s and as a multiple of real time, and the dry run's wall time (reading,
+engine and report data; the report files are not written) as a multiple of real time
+(target: two hours in 30 s or less, i.e. >= 240x).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import math
+import pstats
 import sys
 import tempfile
 import time
@@ -24,11 +31,89 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rehearsal.dryrun import dry_run
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
+from show.showfile import parse_show
+
+DRY_RUN_TARGET_X = 240.0
 
 
-def bench(minutes: float, signals: int, rate_hz: float, directory: Path) -> list[tuple[str, str]]:
+def bench_show(signals: int) -> str:
+    """A show for the generated recording: one mapping per signal (range, s-curve; every tenth
+    with EMA smoothing), four threshold triggers and a rate trigger, two cues."""
+    parts = [
+        '[show]\ntitle = "rehearsal bench"\n',
+        '[sources.bench]\nkind = "stovelight"\nurl = "ws://127.0.0.1:9/"\n',
+        '[signals."bench-*"]\nsource = "bench"\nstale_after = 1.0\nlost_after = 5.0\n',
+        "[outputs.osc.desk]\nport = 9000\n",
+    ]
+    for i in range(signals):
+        smooth = "smooth = { ema = 0.2 }\n" if i % 10 == 0 else ""
+        parts.append(
+            f"[mappings.m{i:03d}]\n"
+            f'signal = "bench-{i // 10:02d}.s{i % 10}"\n'
+            f'to = {{ osc = "desk", address = "/bench/{i:03d}" }}\n'
+            "range = { in = [-1, 1], out = [0.0, 1.0] }\n"
+            f'curve = "s-curve"\nmax_rate_hz = 30\n{smooth}'
+        )
+    for i in range(4):
+        parts.append(
+            f'[[triggers]]\nname = "peak-{i}"\n'
+            f'when = {{ signal = "bench-0{i}.s{i}", above = 0.99, hysteresis = 0.2 }}\n'
+            'hold = 0.05\nstart = "1"\n'
+        )
+    parts.append(
+        '[[triggers]]\nname = "falling"\n'
+        'when = { signal = "bench-05.s5", rate_below = -0.9, window = 0.5 }\nstart = "1"\n'
+    )
+    parts.append(
+        '[[cue_lists]]\nname = "Main"\n'
+        '[[cue_lists.cues]]\nnumber = "1"\ntype = "memo"\n'
+        '[[cue_lists.cues]]\nnumber = "2"\ntype = "osc"\ntarget = "desk"\naddress = "/go"\n'
+    )
+    return "".join(parts)
+
+
+def bench_dry_run(
+    path: Path, minutes: float, signals: int, profile: bool
+) -> tuple[list[tuple[str, str]], str]:
+    """Dry-run :func:`bench_show` against the recording at ``path``."""
+    show = parse_show(bench_show(signals), "bench.toml")
+    real_s = minutes * 60
+    profiler = cProfile.Profile() if profile else None
+    with Recording.open(path) as recording:
+        t0 = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        result = dry_run(show, recording, go_at=[1.0, real_s / 2])
+        if profiler is not None:
+            profiler.disable()
+        wall = time.perf_counter() - t0
+    outputs = sum(result.outputs.values())
+    multiple = real_s / wall
+    rows = [
+        (
+            "dry run",
+            f"{wall:.1f} s for {result.samples:,} samples ({result.samples / wall:,.0f}/s)",
+        ),
+        ("dry run speed", f"{multiple:,.0f}x real time (target >= {DRY_RUN_TARGET_X:.0f}x)"),
+        ("dry run, two hours at this speed", f"{7200 / multiple:.1f} s (target <= 30 s)"),
+        ("dry run outputs", f"{outputs:,} commands, {len(result.triggers):,} trigger firings"),
+        ("dry run result", "MEETS TARGET" if multiple >= DRY_RUN_TARGET_X else "BELOW TARGET"),
+    ]
+    report = ""
+    if profiler is not None:
+        buf = io.StringIO()
+        stats = pstats.Stats(profiler, stream=buf)
+        stats.sort_stats("tottime").print_stats(25)
+        report = buf.getvalue()
+    return rows, report
+
+
+def bench(
+    minutes: float, signals: int, rate_hz: float, directory: Path, profile: bool = False
+) -> tuple[list[tuple[str, str]], str]:
     path = directory / "bench.sqlite"
     ticks = int(minutes * 60 * rate_hz)
     names = [(f"bench-{i // 10:02d}", f"bench-{i // 10:02d}.s{i % 10}") for i in range(signals)]
@@ -68,6 +153,7 @@ def bench(minutes: float, signals: int, rate_hz: float, directory: Path) -> list
     read_s = time.perf_counter() - t_read - seek_s
     real_s = ticks / rate_hz
     size_mb = path.stat().st_size / 1e6
+    dry_rows, profile_report = bench_dry_run(path, minutes, signals, profile)
     return [
         ("samples written", f"{total:,} ({signals} signals x {rate_hz:g} Hz x {minutes:g} min)"),
         ("recorder throughput", f"{total / write_s:,.0f} samples/s ({write_s:.1f} s)"),
@@ -79,7 +165,8 @@ def bench(minutes: float, signals: int, rate_hz: float, directory: Path) -> list
         ("replay read", f"{read / read_s:,.0f} samples/s ({read_s:.1f} s for {read:,})"),
         ("replay speed", f"{real_s / read_s:,.0f}x real time"),
         ("seek by time", f"{seek_s * 1e3:.2f} ms"),
-    ]
+        *dry_rows,
+    ], profile_report
 
 
 def main() -> int:
@@ -88,14 +175,18 @@ def main() -> int:
     parser.add_argument("--signals", type=int, default=100)
     parser.add_argument("--rate", type=float, default=10.0, help="samples per signal per second")
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: temp)")
+    parser.add_argument("--profile", action="store_true", help="cProfile the dry run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        rows = bench(args.minutes, args.signals, args.rate, Path(tmp))
+        rows, profile_report = bench(args.minutes, args.signals, args.rate, Path(tmp), args.profile)
     width = max(len(k) for k, _ in rows)
     print(f"{'metric':<{width}}  value")
     print(f"{'-' * width}  {'-' * 40}")
     for key, value in rows:
         print(f"{key:<{width}}  {value}")
+    if profile_report:
+        print("\ndry run profile (top 25 by own time):")
+        print(profile_report)
     return 0
 
 

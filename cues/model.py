@@ -114,7 +114,9 @@ class MidiSpec:
     """A MIDI message described by meaning; ``bridges.midi`` encodes the bytes.
 
     ``kind`` is one of ``note_on``, ``note_off``, ``cc``, ``cc14``, ``program``,
-    ``pitch_bend`` or ``msc``. Channels count from 1.
+    ``pitch_bend`` or ``msc``. Channels count from 1. For MSC, ``number`` and
+    ``value`` carry SET's control and value, ``number`` FIRE's macro, and
+    ``msc_time`` TIMED_GO's (hours, minutes, seconds, frames).
     """
 
     kind: str
@@ -126,6 +128,7 @@ class MidiSpec:
     msc_list: str = ""
     msc_device: int = 0x7F
     msc_format: int = 0x7F
+    msc_time: tuple[int, int, int, int] | None = None
 
     def with_value(self, value: int) -> MidiSpec:
         """The same message with another value (used by fades and mappings)."""
@@ -139,6 +142,7 @@ class MidiSpec:
             self.msc_list,
             self.msc_device,
             self.msc_format,
+            self.msc_time,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fnmatch import translate
 
@@ -158,7 +158,21 @@ class SignalStore:
                 members = self._derived_members[derived_name]
                 if name not in members:
                     members.append(name)
+                    members.sort(key=self._input_order(derived_name))
                     self.derived_by_input.setdefault(name, []).append(derived_name)
+
+    def _input_order(self, derived_name: str) -> Callable[[str], tuple[int, str]]:
+        """Members sort by the position of the first input pattern they match, so
+        ``difference`` always takes its first declared input first."""
+        patterns = [re.compile(translate(p)) for p in self.derived[derived_name].inputs]
+
+        def key(member: str) -> tuple[int, str]:
+            for i, regex in enumerate(patterns):
+                if regex.fullmatch(member):
+                    return i, member
+            return len(patterns), member
+
+        return key
 
     # -- updates --------------------------------------------------------------
 
@@ -211,8 +225,19 @@ class SignalStore:
         elif dd.op is DerivedOp.MAX:
             result = max(values)
         else:
-            first = self.signals[members[0]].numeric() if members else None
-            result = None if first is None else first - math.fsum(values[1:])
+            first_name = dd.inputs[0] if dd.inputs else ""
+            first_sig = self.signals.get(first_name)
+            first = (
+                first_sig.numeric() if first_sig and first_sig.health is not Health.LOST else None
+            )
+            rest = [
+                v
+                for m in members
+                if m != first_name and self.signals[m].health is not Health.LOST
+                for v in [self.signals[m].numeric()]
+                if v is not None
+            ]
+            result = None if first is None else first - math.fsum(rest)
         if result == sig.value and sig.health is Health.LIVE:
             return None
         sig.record(result, now)

@@ -63,11 +63,17 @@ def encode_spec(spec: MidiSpec) -> bytes:
         return wire.pitch_bend(ch, spec.value - 8192)
     if spec.kind == "msc":
         cue = msc.CueRef(spec.msc_cue, spec.msc_list or None) if spec.msc_cue else None
+        command = msc.MscCommand[spec.msc_command]
+        time = msc.StandardTime(*spec.msc_time) if spec.msc_time is not None else None
         message = msc.MscMessage(
-            command=msc.MscCommand[spec.msc_command],
+            command=command,
             device_id=spec.msc_device,
             command_format=msc.CommandFormat(spec.msc_format),
             cue=cue,
+            time=time,
+            control=spec.number if command is msc.MscCommand.SET else None,
+            value=spec.value if command is msc.MscCommand.SET else None,
+            macro=spec.number if command is msc.MscCommand.FIRE else None,
         )
         return msc.encode_msc(message)
     raise ValueError(f"unknown MIDI message kind {spec.kind!r}")

@@ -66,9 +66,7 @@ _MIDI_REFRESH = 3.0
 class OscSink(Protocol):
     """What the runner needs from an OSC output (``bridges.osc.output``)."""
 
-    def send(
-        self, target: str, address: str, args: Any = (), *, conflate: bool = True
-    ) -> bool: ...
+    def send(self, target: str, address: str, args: Any = (), *, conflate: bool = True) -> bool: ...
     def flush(self, now: float | None = None) -> int: ...
     def next_due(self) -> float | None: ...
     def stats(self) -> dict[str, dict[str, Any]]: ...
@@ -164,7 +162,7 @@ class ShowRunner:
         for vis in show.visuals:
             for inp, sig in vis.bindings:
                 self._bound.setdefault(sig, []).append((vis.name, inp))
-        self._bound_pending: dict[tuple[str, str], float] = {}
+        self._bound_seen: dict[str, float] = {}
         self._closing = False
         self.started_wall = time.time()
         self.ticks = 0
@@ -302,13 +300,8 @@ class ShowRunner:
     def _drain(self, now: float) -> None:
         """Advance the engine to ``now`` and carry out what it asks for."""
         self.ticks += 1
-        if self._bound_pending:
-            for (output, inp), value in self._bound_pending.items():
-                r = self.parts.renderers.get(output)
-                if r is not None:
-                    r.set_input(inp, value)
-            self._bound_pending.clear()
         self.engine.advance(now)
+        self._push_bound_inputs()
         for cmd in self.engine.commands():
             self._execute(cmd, now)
         if self.parts.osc is not None:
@@ -382,6 +375,23 @@ class ShowRunner:
             )
             log.log(level, "%s: %s", cmd.subject, cmd.message)
 
+    def _push_bound_inputs(self) -> None:
+        """Scene inputs bound to signals (derived ones too) follow their newest value,
+        pushed at most once per tick."""
+        signals = self.engine.signals.signals
+        for name, targets in self._bound.items():
+            sig = signals.get(name)
+            if sig is None or self._bound_seen.get(name) == sig.time:
+                continue
+            self._bound_seen[name] = sig.time
+            value = sig.numeric()
+            if value is None or not math.isfinite(value):
+                continue
+            for output, inp in targets:
+                r = self.parts.renderers.get(output)
+                if r is not None:
+                    r.set_input(inp, value)
+
     def wake(self) -> None:
         """Let the engine task run now."""
         self._wake.set()
@@ -403,13 +413,6 @@ class ShowRunner:
             info = self.sources[source_name] = SourceInfo(window_start=now)
         for s in samples:
             engine.handle(Sample(s.signal, s.value, source_name), now)
-            bound = self._bound.get(s.signal)
-            v = s.value
-            if bound and isinstance(v, int | float) and not isinstance(v, bool):
-                value = float(v)
-                if math.isfinite(value):
-                    for key in bound:  # newest value wins; pushed once per tick
-                        self._bound_pending[key] = value
         info.samples += len(samples)
         info.window_count += len(samples)
         info.last_sample = now

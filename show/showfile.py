@@ -40,7 +40,7 @@ from show.cuefile import CueReader, find_zero_time_loops
 from show.errors import Problem, ShowFileError
 from show.locate import LineLocator
 from show.reader import Reader
-from show.targets import read_condition, read_midi_ports, read_target
+from show.targets import one_signal_message, read_condition, read_midi_ports, read_target
 
 __all__ = ["load_show", "parse_show"]
 
@@ -124,7 +124,7 @@ class _Builder:
         trigger_names = [str(t.get("name", "")) for t in trig_tables]
         cues = CueReader(
             r,
-            signal_ok=self._signal_ok,
+            signal_ok=self._one_signal_ok,
             osc=self.osc_names,
             midi=self.midi_names,
             visuals=self.visual_names,
@@ -309,6 +309,12 @@ class _Builder:
         self.signal_names.extend(d.name for d in derived)
         return signals, derived
 
+    def _one_signal_ok(self, name: str) -> bool:
+        """A single signal (no pattern) that the show declares or a pattern covers."""
+        if any(ch in name for ch in "*?["):
+            return False
+        return any(name == d or fnmatchcase(name, d) for d in self.signal_names)
+
     def _signal_ok(self, name: str) -> bool:
         for declared in self.signal_names:
             if name == declared or fnmatchcase(name, declared) or fnmatchcase(declared, name):
@@ -368,10 +374,8 @@ class _Builder:
                 headless = None
             bindings: list[tuple[str, str]] = []
             for inp, sig in r.table(t, "inputs", path).items():
-                if not isinstance(sig, str) or not self._signal_ok(sig):
-                    r.problem(
-                        f"{path}.inputs.{inp}", _unknown("signal", str(sig), self.signal_names)
-                    )
+                if not isinstance(sig, str) or not self._one_signal_ok(sig):
+                    r.problem(f"{path}.inputs.{inp}", one_signal_message(str(sig)))
                     continue
                 bindings.append((inp, sig))
             visuals.append(
@@ -415,8 +419,15 @@ class _Builder:
                 continue
             r.check_keys(t, allowed, path)
             signal = r.string(t, "signal", path)
-            if signal and not self._signal_ok(signal):
-                r.problem(f"{path}.signal", _unknown("signal", signal, self.signal_names))
+            if signal and not self._one_signal_ok(signal):
+                r.problem(
+                    f"{path}.signal",
+                    (
+                        one_signal_message(signal)
+                        if "*" in signal or "?" in signal or "[" in signal
+                        else _unknown("signal", signal, self.signal_names)
+                    ),
+                )
             target = read_target(
                 r,
                 r.table(t, "to", path),
@@ -500,7 +511,7 @@ class _Builder:
                 r.table(t, "when", path),
                 f"{path}.when",
                 label,
-                self._signal_ok,
+                self._one_signal_ok,
                 self.source_names,
             )
             if "when" not in t:

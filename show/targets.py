@@ -15,6 +15,8 @@ from show.reader import Reader
 __all__ = [
     "MSC_COMMANDS",
     "MSC_FORMATS",
+    "cond_health_stale",
+    "one_signal_message",
     "read_condition",
     "read_midi",
     "read_midi_ports",
@@ -48,6 +50,7 @@ MSC_FORMATS = {
 }
 _MIDI_KINDS = ("note_on", "note_off", "cc", "cc14", "program", "pitch_bend", "msc")
 _CUE_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
+_MSC_TIME = re.compile(r"^(\d{1,2}):(\d{1,2}):(\d{1,2})[:;.](\d{1,2})$")
 
 
 def _unknown(what: str, name: str, known: list[str]) -> str:
@@ -62,15 +65,62 @@ def read_midi(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec |
     if not kind:
         return None
     if kind == "msc":
-        r.check_keys(t, ("type", "command", "cue", "list", "device", "format"), path, label)
+        r.check_keys(
+            t,
+            (
+                "type",
+                "command",
+                "cue",
+                "list",
+                "device",
+                "format",
+                "time",
+                "control",
+                "value",
+                "macro",
+            ),
+            path,
+            label,
+        )
         command = r.string(t, "command", path, label=label, choices=list(MSC_COMMANDS))
         cue = r.string(t, "cue", path, default="", label=label)
         lst = r.string(t, "list", path, default="", label=label)
-        for key, value in (("cue", cue), ("list", lst)):
-            if value and not _CUE_NUMBER.match(value):
+        for key, text in (("cue", cue), ("list", lst)):
+            if text and not _CUE_NUMBER.match(text):
                 r.problem(
-                    f"{path}.{key}", f"found {value!r}; MSC numbers are digits and dots", label
+                    f"{path}.{key}", f"found {text!r}; MSC numbers are digits and dots", label
                 )
+        if command in ("ALL_OFF", "RESTORE", "RESET", "SET", "FIRE") and (cue or lst):
+            r.problem(path, f"MSC {command} carries no cue number; remove cue and list", label)
+        if command == "LOAD" and not cue:
+            r.problem(path, "MSC LOAD needs cue = 'NUMBER'", label)
+        msc_time: tuple[int, int, int, int] | None = None
+        if command == "TIMED_GO" or "time" in t:
+            raw = r.string(t, "time", path, label=label)
+            m = _MSC_TIME.match(raw)
+            if m is None or command not in ("TIMED_GO", "SET"):
+                r.problem(
+                    f"{path}.time",
+                    f"found {raw!r}; TIMED_GO (and SET) take time = 'HH:MM:SS:FF' (30 fps)",
+                    label,
+                )
+            else:
+                h, mi, sec, fr = (int(g) for g in m.groups())
+                if h > 23 or mi > 59 or sec > 59 or fr > 29:
+                    r.problem(f"{path}.time", f"found {raw!r}; out of range for 30 fps", label)
+                else:
+                    msc_time = (h, mi, sec, fr)
+        number = value = 0
+        if command == "SET":
+            number = r.integer(t, "control", path, label=label, lo=0, hi=0x3FFF)
+            value = r.integer(t, "value", path, label=label, lo=0, hi=0x3FFF)
+        elif command == "FIRE":
+            number = r.integer(t, "macro", path, label=label, lo=0, hi=0x7F)
+        for key in ("control", "value", "macro"):
+            if key in t and not (
+                (command == "SET" and key != "macro") or (command == "FIRE" and key == "macro")
+            ):
+                r.problem(f"{path}.{key}", f"MSC {command} carries no {key}", label)
         fmt_raw = t.get("format", "all")
         if isinstance(fmt_raw, str):
             if fmt_raw not in MSC_FORMATS:
@@ -84,11 +134,14 @@ def read_midi(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec |
             fmt = r.integer(t, "format", path, label=label, lo=1, hi=0x7F)
         return MidiSpec(
             kind="msc",
+            number=number,
+            value=value,
             msc_command=command,
             msc_cue=cue,
             msc_list=lst,
             msc_device=r.integer(t, "device", path, default=0x7F, label=label, lo=0, hi=0x7F),
             msc_format=fmt,
+            msc_time=msc_time,
         )
     number_key = {"note_on": "note", "note_off": "note", "cc": "controller", "cc14": "controller"}
     value_key = {"note_on": "velocity", "note_off": "velocity", "program": "program"}
@@ -167,6 +220,21 @@ def read_target(
     return FadeTarget(mapping=name)
 
 
+def one_signal_message(name: str) -> str:
+    """Why ``name`` cannot be used where one signal is needed."""
+    if any(ch in name for ch in "*?["):
+        return (
+            f"{name!r} is a pattern; name one signal here, or declare a [derived] signal"
+            " (sum, mean, min, max) over the pattern and use that"
+        )
+    return f"unknown signal {name!r}; declare it under [signals]"
+
+
+def cond_health_stale(t: dict[str, Any]) -> bool:
+    """Whether a condition table asks for a stale source (which never happens)."""
+    return t.get("health") == "stale"
+
+
 def read_condition(
     r: Reader,
     t: dict[str, Any],
@@ -201,7 +269,9 @@ def read_condition(
     if bool(signal) == bool(source):
         r.problem(path, "a condition needs exactly one of signal = '...' or source = '...'", label)
     if signal and not signal_ok(signal):
-        r.problem(f"{path}.signal", f"unknown signal {signal!r}; declare it under [signals]", label)
+        r.problem(f"{path}.signal", one_signal_message(signal), label)
+    if source and cond_health_stale(t):
+        r.problem(f"{path}.health", "a source is either live or lost; test 'live' or 'lost'", label)
     if source and source not in sources:
         r.problem(f"{path}.source", _unknown("source", source, sources), label)
     tests = [

@@ -403,3 +403,21 @@ def test_start_cue_via_trigger_then_pause_resume_all_keeps_mappings_running() ->
     assert s.osc("/m") == [(0.5, (0.5,))]
     s.at(1.0, Resume())
     assert s.state("1") is CueState.RUNNING
+
+
+def test_difference_takes_its_first_declared_input_first() -> None:
+    s = Script(
+        """
+[signals."grid.demand"]
+[signals."grid.supply"]
+[derived.shortfall]
+op = "difference"
+inputs = ["grid.demand", "grid.supply"]
+[[cue_lists]]
+name = "Main"
+"""
+    )
+    s.at(0.0, Sample("grid.supply", 10.0))  # seen first, but declared second
+    s.at(0.1, Sample("grid.demand", 3.0))
+    s.run_until(0.2)
+    assert s.engine.signals.signals["shortfall"].value == -7.0

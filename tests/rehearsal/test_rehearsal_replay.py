@@ -10,6 +10,7 @@ import random
 import re
 import subprocess
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from bridges.telemetry import (
 )
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
-from rehearsal.replay import CueNotFoundError, Pacer, ReplayFrame, Replayer, ReplaySource
+from rehearsal.replay import CueNotFoundError, Pacer, Replayer, ReplayFrame, ReplaySource
 from rehearsal.replay_serve import ReplayServer, instant_messages
 from rehearsal.telemetry import decode_message
 from show.cli import main as stovelight
@@ -36,8 +37,8 @@ WALL0 = 1_764_230_400.0
 
 def write_recording(
     path: Path,
-    rows: list[tuple[float, str, str, object]],
-    events: list[tuple[float, str, dict[str, object]]] = (),  # type: ignore[assignment]
+    rows: Sequence[tuple[float, str, str, object]],
+    events: Sequence[tuple[float, str, Mapping[str, object]]] = (),
 ) -> Path:
     """Rows are ``(t, source, signal, value)``; ``ts`` is ``WALL0 + t``."""
     with Recorder(path, show="replay test", started=WALL0) as rec:
@@ -155,7 +156,7 @@ def test_start_at_a_time_or_where_a_cue_fired(tmp_path: Path) -> None:
         for cue in ("2", "Main/2"):
             replayer = Replayer(rec, speed=None, start=cue)
             assert replayer.origin == 0.35
-            assert list(replayer.frames())[0].t == pytest.approx(0.4)
+            assert next(iter(replayer.frames())).t == pytest.approx(0.4)
         assert Replayer(rec, speed=None, start="Events/2").origin == 0.62
         with pytest.raises(CueNotFoundError):
             Replayer(rec, start="7")
@@ -221,8 +222,10 @@ def test_real_time_replay_reproduces_the_recorded_timing(tmp_path: Path) -> None
 
     errors = sorted(abs(e) for e in asyncio.run(run()))
     p99 = errors[min(len(errors) - 1, int(0.99 * len(errors)))]
-    print(f"1x replay timing error over {len(errors)} frames: p99 {p99 * 1e3:.2f} ms,"
-          f" max {errors[-1] * 1e3:.2f} ms")
+    print(
+        f"1x replay timing error over {len(errors)} frames: p99 {p99 * 1e3:.2f} ms,"
+        f" max {errors[-1] * 1e3:.2f} ms"
+    )
     assert len(errors) == len(times)
     assert errors[-1] < 0.05, f"p99 {p99 * 1e3:.2f} ms, max {errors[-1] * 1e3:.2f} ms"
 

@@ -186,3 +186,24 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1
     assert f"{bad_file}:5:" in bad.stderr and "expected one of: memo" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        '[mappings.m]\nsignal = "home-*.t"\nto = { osc = "desk", address = "/a" }',
+        '[[triggers]]\nname = "t"\nwhen = { signal = "home-*.t", above = 1 }\ngo = true',
+    ],
+)
+def test_patterns_are_refused_where_one_signal_is_needed(snippet: str) -> None:
+    text = BASE + '[signals."home-*.t"]\n' + snippet + '\n[[cue_lists]]\nname = "Main"\n'
+    assert any("is a pattern; name one signal" in p for p in problems(text))
+
+
+def test_a_signal_covered_by_a_pattern_can_be_mapped() -> None:
+    text = (
+        BASE
+        + '[signals."home-*.t"]\n[mappings.m]\nsignal = "home-01.t"\n'
+        + 'to = { osc = "desk", address = "/a" }\n[[cue_lists]]\nname = "Main"\n'
+    )
+    assert parse_show(text).model.mappings[0].signal == "home-01.t"
