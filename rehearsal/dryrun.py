@@ -72,6 +72,8 @@ _T = TypeVar("_T")
 MAX_HISTORY = 100_000
 #: Deadlines handled at one instant before the dry run assumes a loop and moves on.
 MAX_STEPS_AT_ONE_INSTANT = 10_000
+#: How much later a deadline that is still due after an advance at its time is retried.
+NUDGE_S = 1e-6
 #: Signal-valued keys of a dashboard panel.
 _PANEL_KEYS = ("signal", "supply", "demand", "exchange", "balance", "temperature", "state")
 
@@ -287,6 +289,7 @@ class _DryRun:
         self.now = result.start
         self._sources = [s.name for s in show.sources]
         self._source_of: dict[str, str] = {}
+        self.advanced_at = math.nan
 
     def engine_source(self, recorded: str) -> str:
         """The source name the live show would have handed the engine for ``recorded``."""
@@ -300,7 +303,12 @@ class _DryRun:
         return name
 
     def until(self, t: float) -> None:
-        """Advance through every deadline at or before ``t``."""
+        """Advance through every deadline at or before ``t``.
+
+        A deadline the engine still reports after an advance at that very time (a condition
+        held for ``hold`` seconds can miss by a rounding error: ``now - since < hold``) is
+        retried :data:`NUDGE_S` later, as the live runner's next wake-up would be.
+        """
         engine = self.engine
         collect = self.collector.collect
         steps = 0
@@ -309,7 +317,12 @@ class _DryRun:
             if d is None or d > t:
                 return
             if d <= self.now:
-                d = self.now
+                if self.advanced_at == self.now:
+                    d = self.now + NUDGE_S
+                    if d > t:
+                        return
+                else:
+                    d = self.now
                 steps += 1
                 if steps > MAX_STEPS_AT_ONE_INSTANT:
                     logger.warning("dry run: engine keeps asking for t = %.3f s; moving on", d)
@@ -317,6 +330,7 @@ class _DryRun:
             else:
                 steps = 0
             self.now = d
+            self.advanced_at = d
             engine.advance(d)
             collect(d, engine.commands())
 
@@ -326,6 +340,7 @@ class _DryRun:
         self.now = max(self.now, t)
         self.engine.handle(event, t)
         self.engine.advance(t)
+        self.advanced_at = t
         self.collector.collect(t, self.engine.commands())
 
 
@@ -436,6 +451,7 @@ def dry_run(
             if lane is not None:
                 lane.add(b, s.value)
         advance(t)
+        run.advanced_at = t
         collect(t, commands())
         for lane in derived_lanes:
             sig = store.signals.get(lane.signal)

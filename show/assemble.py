@@ -104,6 +104,8 @@ def add_midi(runner: ShowRunner) -> None:
         return
 
     def on_control(command: str, cue: str | None, origin: str) -> None:
-        runner.control(command, cue, origin=origin)
+        result = runner.control(command, cue, origin=origin)
+        if not result.get("ok"):
+            log.warning("%s: %s refused: %s", origin, command, result.get("error"))
 
     runner.parts.midi = MidiHub(runner.show.midi_ports, on_control)

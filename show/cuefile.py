@@ -232,12 +232,15 @@ class CueReader:
             if "message" not in t:
                 r.problem(f"{path}.message", "missing message = {type = ..., ...}", label)
         elif kind is CueKind.VISUAL:
+            if "output" not in t and len(self.visuals) != 1:
+                r.problem(
+                    f"{path}.output",
+                    "say which visual output: output = 'NAME'"
+                    f" (declared: {', '.join(self.visuals) or 'none; add [outputs.visuals.NAME]'})",
+                    label,
+                )
             output = r.string(
-                t,
-                "output",
-                path,
-                default=self.visuals[0] if len(self.visuals) == 1 else None,
-                label=label,
+                t, "output", path, default=self.visuals[0] if self.visuals else "", label=label
             )
             if output and output not in self.visuals:
                 r.problem(

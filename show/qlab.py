@@ -57,7 +57,7 @@ _WORKSPACE_COMMANDS = {
     "/pause": "pause",
     "/resume": "resume",
     "/panic": "panic",
-    "/hardStop": "panic",
+    "/hardStop": "stop",
     "/reset": "reset",
     "/playhead/next": "playhead_next",
     "/playhead/previous": "playhead_previous",
@@ -326,9 +326,10 @@ class QLabControl:
         parts = address.strip("/").split("/")
         if parts[0] in ("select", "go", "playhead") and len(parts) == 2:
             cid = self._resolve("cue", parts[1])
-            self._result(peer, original, r.control("set_playhead", cid, origin=origin))
-            if parts[0] == "go":
-                self._result(peer, original, r.control("go", origin=origin))
+            result = r.control("set_playhead", cid, origin=origin)
+            if parts[0] == "go" and result.get("ok"):
+                result = r.control("go", cue_list=cid.split("/", 1)[0], origin=origin)
+            self._result(peer, original, result)
             return
         if parts[0] in ("cue", "cue_id") and len(parts) >= 3:
             cid = self._resolve(parts[0], parts[1])

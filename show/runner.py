@@ -108,6 +108,7 @@ class SourceInfo:
 
     status: str = "connecting"
     detail: str = ""
+    up: bool | None = None
     samples: int = 0
     last_sample: float = -math.inf
     rate: float = 0.0
@@ -437,11 +438,16 @@ class ShowRunner:
             return
         info = self.sources.setdefault(source_name, SourceInfo(window_start=self.now()))
         info.status, info.detail = status.value, detail
+        up: bool | None = None
         if status is SourceStatus.CONNECTED:
-            self.engine.handle(SourceHealth(source_name, True), self.now())
+            up = True
         elif status in (SourceStatus.DISCONNECTED, SourceStatus.FAILED):
-            self.engine.handle(SourceHealth(source_name, False), self.now())
-        self._wake.set()
+            up = False
+        # only changes reach the engine: a source retrying every second is one loss
+        if up is not None and up != info.up:
+            info.up = up
+            self.engine.handle(SourceHealth(source_name, up), self.now())
+            self._wake.set()
 
     # -- control in ---------------------------------------------------------------------
 

@@ -339,6 +339,8 @@ def read_midi_ports(r: Reader, tables: dict[str, Any]) -> list[MidiPortConfig]:
                     threshold=r.integer(b, "threshold", bp, default=64, lo=1, hi=127),
                 )
             )
+        if bindings and not t.get("input", False):
+            r.problem(f"{path}.bindings", "bindings need input = true on this port")
         fps = r.optional_number(t, "timecode_fps", path)
         if fps is not None and fps not in (24, 25, 29.97, 30):
             r.problem(f"{path}.timecode_fps", f"found {fps:g}, expected 24, 25, 29.97 or 30")

@@ -57,6 +57,7 @@ COMMANDS: Final[frozenset[str]] = frozenset(
         "pause",
         "resume",
         "panic",
+        "reset",
         "playhead_next",
         "playhead_previous",
         "set_playhead",

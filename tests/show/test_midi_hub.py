@@ -14,7 +14,8 @@ HEAD = '[outputs.midi.desk]\nport = "Desk"\n[[cue_lists]]\nname = "Main"\n'
 
 def _spec(message: str) -> object:
     show = parse_show(
-        HEAD + f'[[cue_lists.cues]]\nnumber = "1"\ntype = "midi"\nport = "desk"\nmessage = {message}\n'
+        HEAD
+        + f'[[cue_lists.cues]]\nnumber = "1"\ntype = "midi"\nport = "desk"\nmessage = {message}\n'
     )
     cue = show.model.cues["Main/1"]  # type: ignore[index]
     assert cue.kind is CueKind.MIDI

@@ -149,7 +149,10 @@ document.addEventListener("keydown", (ev) => {
 
 $("go").addEventListener("click", () => go());
 for (const button of document.querySelectorAll("[data-command]")) {
-  button.addEventListener("click", () => send(button.dataset.command));
+  button.addEventListener("click", () => {
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) return;
+    send(button.dataset.command);
+  });
 }
 $("login-form").addEventListener("submit", (ev) => {
   ev.preventDefault();
