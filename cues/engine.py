@@ -115,7 +115,10 @@ class Engine:
         self._seq = 0
         self._starts: deque[tuple[CueId, float, bool]] = deque()
         self._queued: set[CueId] = set()
-        self._dirty_mappings: set[str] = set()
+        # mappings waiting to send: a heap of (due time, name); entries whose time no
+        # longer matches ``_mapping_due`` are stale and skipped
+        self._mapping_heap: list[tuple[float, str]] = []
+        self._mapping_due: dict[str, float] = {}
         self._dirty_derived: set[str] = set()
         self._level_fades: dict[str, _LevelFade] = {}
         self._waiting: set[CueId] = set()
@@ -187,8 +190,11 @@ class Engine:
                 best = due
                 break
             heapq.heappop(timers)
-        for name in self._dirty_mappings:
-            best = min(best, self.mappings[name].due())
+        heap, due_of = self._mapping_heap, self._mapping_due
+        while heap and due_of.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)
+        if heap:
+            best = min(best, heap[0][0])
         for ts in self.triggers.values():
             d = ts.deadline()
             if d is not None:
@@ -656,10 +662,10 @@ class Engine:
         ms = self.mappings[name]
         ms.enabled = on
         if on:
-            self._dirty_mappings.add(name)
+            self._mark_mapping(name)
             ms.last_sent = None
         else:
-            self._dirty_mappings.discard(name)
+            self._unmark_mapping(name)
 
     def _fade_begin(self, run: CueRun, t: float) -> None:
         cue = run.cue
@@ -705,7 +711,7 @@ class Engine:
             ms = self.mappings[target.mapping]
             ms.level = value
             if ms.enabled:
-                self._dirty_mappings.add(target.mapping)
+                self._mark_mapping(target.mapping)
             return
         self.target_values[target.key] = value
         cmd = target_command(target, value)
@@ -751,7 +757,7 @@ class Engine:
             lf.next_step = t
             lf.duration = min(lf.duration, t - lf.t0)
         self._step_level_fades(t)
-        for name in list(self._dirty_mappings):
+        for name in sorted(self._mapping_due):
             self._flush_mapping(name, t)
         self.panic_until = None
         self._level_fades.clear()
@@ -763,7 +769,7 @@ class Engine:
         for name, ms in self.mappings.items():
             ms.enabled = False
             ms.level = ms.definition.level
-            self._dirty_mappings.discard(name)
+            self._unmark_mapping(name)
         self._report("warning", "PANIC", "complete: all cues stopped, mappings disabled")
 
     def _reset(self, now: float) -> None:
@@ -782,7 +788,7 @@ class Engine:
         for ms in self.mappings.values():
             ms.reset()
             if ms.enabled:
-                self._dirty_mappings.add(ms.definition.name)
+                self._mark_mapping(ms.definition.name)
         for ts in self.triggers.values():
             ts.reset()
         for cl in self.show.cue_lists:
@@ -797,8 +803,8 @@ class Engine:
             x = (now - lf.t0) / lf.duration if lf.duration > 0 else 1.0
             ms = self.mappings[name]
             ms.level = lf.start + (lf.end - lf.start) * apply_curve(lf.curve, x)
-            self._dirty_mappings.add(name)
             ms.last_send_time = -math.inf
+            self._mark_mapping(name)
             if x >= 1.0:
                 del self._level_fades[name]
             else:
@@ -823,9 +829,11 @@ class Engine:
             ms = self.mappings[mname]
             ms.feed(sig.numeric(), sig.health)
             if ms.enabled:
-                self._dirty_mappings.add(mname)
+                self._mark_mapping(mname)
         derived = self.signals.derived_by_input.get(name)
         if derived:
+            for d in derived:
+                self.signals.note_member(d, sig)
             self._dirty_derived.update(derived)
         for tname in self._triggers_by_signal.get(name, ()):
             ts = self.triggers[tname]
@@ -923,15 +931,29 @@ class Engine:
                 self._emit(cmd)
             ms.mark_sent(value, now)
 
+    def _mark_mapping(self, name: str) -> None:
+        """Schedule a mapping to run when its rate limit allows."""
+        due = self.mappings[name].due()
+        current = self._mapping_due.get(name)
+        if current is None or due < current:
+            self._mapping_due[name] = due
+            heapq.heappush(self._mapping_heap, (due, name))
+
+    def _unmark_mapping(self, name: str) -> None:
+        self._mapping_due.pop(name, None)
+
     def _run_mappings(self, now: float) -> None:
-        if not self._dirty_mappings:
-            return
-        for name in sorted(self._dirty_mappings):
+        heap, due_of = self._mapping_heap, self._mapping_due
+        while heap and heap[0][0] <= now:
+            due, name = heapq.heappop(heap)
+            if due_of.get(name) != due:
+                continue
+            del due_of[name]
             ms = self.mappings[name]
             if not ms.enabled:
-                self._dirty_mappings.discard(name)
                 continue
             if now < ms.due():
+                self._mark_mapping(name)
                 continue
             value, settling = ms.evaluate(now)
             if value is not None:
@@ -940,7 +962,5 @@ class Engine:
                     self._emit(cmd)
                 ms.mark_sent(value, now)
             if settling:
-                ms.dirty = True
                 ms.last_send_time = max(ms.last_send_time, now)
-            else:
-                self._dirty_mappings.discard(name)
+                self._mark_mapping(name)

@@ -45,7 +45,6 @@ class MappingState:
     definition: MappingDef
     enabled: bool = True
     level: float = 1.0
-    dirty: bool = False
     raw: float | None = None
     stale: bool = False
     smoothed: float | None = None
@@ -61,7 +60,6 @@ class MappingState:
         d = self.definition
         self.enabled = d.enabled
         self.level = d.level
-        self.dirty = False
         self.smoothed = None
         self.slewed = None
         self.derivative = 0.0
@@ -74,7 +72,6 @@ class MappingState:
         self.stale = health is not Health.LIVE
         if value is not None:
             self.raw = value
-        self.dirty = True
 
     def due(self) -> float:
         """Earliest time the mapping may send again."""
@@ -128,7 +125,6 @@ class MappingState:
         """Run the chain at ``now``. Returns the value to send (None: nothing to
         send) and whether the filters are still settling."""
         d = self.definition
-        self.dirty = False
         if self.stale and d.stale is StaleMode.HOLD:
             self.last_eval = now
             return None, False

@@ -107,6 +107,7 @@ class SignalStore:
         self._derived_members: dict[str, list[str]] = {}
         self._derived_patterns: list[tuple[str, re.Pattern[str]]] = []
         self.derived_by_input: dict[str, list[str]] = {}
+        self._member_values: dict[str, dict[str, float]] = {}
         for d in definitions:
             if _is_pattern(d.name):
                 self._patterns.append((re.compile(translate(d.name)), d))
@@ -202,42 +203,37 @@ class SignalStore:
         sig.record(value, now)
         return sig
 
+    def note_member(self, derived: str, sig: Signal) -> None:
+        """Remember a member's usable value (kept per derived signal, so a
+        recompute never walks every member's state)."""
+        values = self._member_values.setdefault(derived, {})
+        v = sig.numeric() if sig.health is not Health.LOST else None
+        if v is None:
+            values.pop(sig.name, None)
+        else:
+            values[sig.name] = v
+
     def set_derived(self, name: str, now: float) -> Signal | None:
         """Recompute a derived signal from its members' current values."""
         dd = self.derived[name]
         sig = self.signals[name]
-        members = self._derived_members[name]
-        values: list[float] = []
-        for m in members:
-            s = self.signals[m]
-            if s.health is not Health.LOST:
-                v = s.numeric()
-                if v is not None:
-                    values.append(v)
-        if not values:
-            result: float | None = None
-        elif dd.op is DerivedOp.SUM:
-            result = math.fsum(values)
-        elif dd.op is DerivedOp.MEAN:
-            result = math.fsum(values) / len(values)
-        elif dd.op is DerivedOp.MIN:
-            result = min(values)
-        elif dd.op is DerivedOp.MAX:
-            result = max(values)
-        else:
+        by_member = self._member_values.get(name, {})
+        result: float | None
+        if dd.op is DerivedOp.DIFFERENCE:
             first_name = dd.inputs[0] if dd.inputs else ""
-            first_sig = self.signals.get(first_name)
-            first = (
-                first_sig.numeric() if first_sig and first_sig.health is not Health.LOST else None
-            )
-            rest = [
-                v
-                for m in members
-                if m != first_name and self.signals[m].health is not Health.LOST
-                for v in [self.signals[m].numeric()]
-                if v is not None
-            ]
+            first = by_member.get(first_name)
+            rest = [v for m, v in by_member.items() if m != first_name]
             result = None if first is None else first - math.fsum(rest)
+        elif not by_member:
+            result = None
+        elif dd.op is DerivedOp.SUM:
+            result = math.fsum(by_member.values())
+        elif dd.op is DerivedOp.MEAN:
+            result = math.fsum(by_member.values()) / len(by_member)
+        elif dd.op is DerivedOp.MIN:
+            result = min(by_member.values())
+        else:
+            result = max(by_member.values())
         if result == sig.value and sig.health is Health.LIVE:
             return None
         sig.record(result, now)
