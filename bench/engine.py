@@ -204,6 +204,7 @@ class Run:
     """One timed pass."""
 
     wall: float
+    cpu: float
     samples: int = 0
     commands: int = 0
     sends: int = 0
@@ -224,7 +225,7 @@ def feed(engine: Engine, frames: list[Frame]) -> Run:
     keep = outs.append
     advances = samples = 0
     last = -math.inf
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for now, batch in frames:
         while True:  # the runner sleeps until the engine's deadline if it comes first
             d = deadline()
@@ -241,11 +242,11 @@ def feed(engine: Engine, frames: list[Frame]) -> Run:
         last = now
         keep(take())
         advances += 1
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     commands = sum(len(out) for out in outs)
     sends = sum(type(c) is SendOsc for out in outs for c in out)
     virtual = frames[-1][0] - frames[0][0] if frames else 0.0
-    return Run(wall, samples, commands, sends, advances, virtual=virtual)
+    return Run(wall, cpu, samples, commands, sends, advances, virtual=virtual)
 
 
 def fresh_feed(model: ShowModel, frames: list[Frame]) -> Run:
@@ -267,7 +268,7 @@ def run_chain(model: ShowModel) -> Run:
     advance, take, deadline = engine.advance, engine.commands, engine.next_deadline
     commands = cues = sends = advances = 0
     now = 0.0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     engine.handle(Go(), now)
     engine.advance(now)
     pending = take()
@@ -285,8 +286,8 @@ def run_chain(model: ShowModel) -> Run:
         advance(now)
         advances += 1
         pending = take()
-    wall = time.perf_counter() - t0
-    return Run(wall, 0, commands, sends, advances, cues=cues, virtual=now)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return Run(wall, cpu, 0, commands, sends, advances, cues=cues, virtual=now)
 
 
 # -- 3. scheduling --------------------------------------------------------------------------
@@ -421,13 +422,33 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _cpu_busy() -> dict[int, int]:
+    """Busy jiffies per CPU since boot, from /proc/stat (empty where unavailable)."""
+    busy: dict[int, int] = {}
+    try:
+        lines = Path("/proc/stat").read_text().splitlines()
+    except OSError:
+        return busy
+    for text in lines:
+        name, *fields = text.split()
+        if name.startswith("cpu") and name[3:].isdigit():
+            ticks = [int(f) for f in fields]
+            busy[int(name[3:])] = sum(ticks) - ticks[3] - ticks[4]  # minus idle and iowait
+    return busy
+
+
 def pin_one_cpu() -> str:
-    """Pin this process to one CPU (Linux); says which."""
+    """Pin this process to the allowed CPU that was least busy over the last 0.3 s (Linux)."""
     if not hasattr(os, "sched_setaffinity"):
         return "not pinned (no sched_setaffinity)"
     cpus = sorted(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpus[-1]})
-    return f"pinned to CPU {cpus[-1]} of {len(cpus)}"
+    before = _cpu_busy()
+    time.sleep(0.3)
+    after = _cpu_busy()
+    load = {c: after.get(c, 0) - before.get(c, 0) for c in cpus}
+    cpu = min(cpus, key=lambda c: (load[c], -c))
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to CPU {cpu} of {len(cpus)} (the least busy)"
 
 
 def span(seconds: float) -> str:
@@ -491,16 +512,19 @@ def main() -> int:
 
     rows: list[list[str]] = []
     short = False
+    shares: list[float] = []
     for name, frames in (("steady 10 kHz", steady), ("flood 5k/ms", flood)):
         r = best(repeats, partial(fresh_feed, tele, frames))
         rate = r.samples / r.wall
         short = short or rate < TARGET_SAMPLES_PER_S
+        shares.append(r.cpu / r.wall)
         rows.append(
             [
                 name,
                 f"{r.samples:,}",
                 f"{r.virtual:.2f}",
                 f"{r.wall:.3f}",
+                f"{100 * r.cpu / r.wall:.0f}",
                 f"{rate:,.0f}",
                 f"{r.wall / r.samples * 1e6:.2f}",
                 f"{r.commands / r.wall:,.0f}",
@@ -519,6 +543,7 @@ def main() -> int:
                 "samples",
                 "virt s",
                 "wall s",
+                "cpu %",
                 "samples/s",
                 "us/sample",
                 "commands/s",
@@ -533,6 +558,7 @@ def main() -> int:
 
     chain, chain_parse = parse(chain_show(n_cues))
     r = best(max(1, repeats // 2), partial(run_chain, chain))
+    shares.append(r.cpu / r.wall)
     print(
         table(
             f"2. Cue chain: {n_cues:,} auto-continue cues (OSC, 10% fades at 30 Hz),"
@@ -542,6 +568,7 @@ def main() -> int:
                 "cues",
                 "virt s",
                 "wall s",
+                "cpu %",
                 "cues/s",
                 "commands/s",
                 "OSC sends",
@@ -554,6 +581,7 @@ def main() -> int:
                     f"{r.cues:,}",
                     f"{r.virtual:.2f}",
                     f"{r.wall:.3f}",
+                    f"{100 * r.cpu / r.wall:.0f}",
                     f"{r.cues / r.wall:,.0f}",
                     f"{r.commands / r.wall:,.0f}",
                     f"{r.sends:,}",
@@ -607,6 +635,11 @@ def main() -> int:
         f"show parsing (not timed above): telemetry show {tele_parse * 1e3:.0f} ms,"
         f" {n_cues:,}-cue chain {chain_parse:.2f} s"
     )
+    if min(shares) < 0.9:
+        print(
+            "machine busy: cpu % (process CPU time / wall time) under 90, so other processes"
+            " took turns on this CPU; rerun on a quiet machine for throughput figures"
+        )
     if short:
         print(
             f"below target: fewer than {TARGET_SAMPLES_PER_S:,} samples/s;"

@@ -13,23 +13,14 @@ message over UDP to ``/bench/<key>``. Each pipeline is a separate process:
 * **relay**: ``RELAY`` below, a few lines of Python (websockets client -> json.loads ->
   hand-built OSC packet -> UDP send): the ceiling of this stack.
 
-This process runs the load generator (a lean websocket server writing pre-formatted
-frames, 10 keys round-robin, one value per frame) and, in a child process, the UDP
-receiver (``bridges.osc.wire.decode_packet``). The OSC value is the sample's sequence
-number (exact in float32 below 2^24); the generator remembers each sequence number's
-send time (``time.perf_counter_ns``, CLOCK_MONOTONIC, shared by all processes here), so
-the receiver's arrival time minus that is the sample's latency.
-
-Phases per pipeline, after a 1 s warm-up:
-
-1. **paced**: 1,000 frames/s for ``--seconds``; p50/p99 latency per OSC arrival.
-2. **flood**: the generator writes as fast as the socket takes it for ``--seconds``
-   (it respects TCP backpressure, like a websockets-library producer). Reported:
-   *samples in/s*, the rate at which the newest sample that made it out advances
-   (samples consumed, whether sent or conflated away); *OSC out/s*; the newest-value
-   age p99 (arrival - send time of the value carried); how far behind the pipeline is
-   when the generator stops (that instant minus the send time of the newest value out
-   by then); pipeline RSS (``VmRSS``) at start and end of the phase and CPU use.
+This process runs the load generator (a lean websocket server, one value per frame, keys
+v0..v9 round-robin) and, in a child process, the UDP receiver (``decode_packet``). The
+OSC value is the sample's sequence number (exact in float32 below 2^24); the generator
+keeps each one's send time (``perf_counter_ns``: CLOCK_MONOTONIC, shared by all processes)
+so arrival minus send time is the latency. After a 1 s warm-up, two phases per pipeline:
+**paced** (1,000 frames/s: p50/p99 latency) and **flood** (as fast as the socket takes
+frames: samples in/s, OSC out/s, newest-value age, backlog at the end, RSS, CPU). The
+printed notes define each column.
 
 Usage::
 
@@ -64,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -110,26 +102,20 @@ asyncio.run(relay(sys.argv[1], int(sys.argv[2])))
 SHOW_HEAD = """\
 [show]
 title = "ws-to-osc bench"
-
 [control]
 enabled = false
-
 [web]
 enabled = false
-
 [sources.gen]
 kind = "stovelight"
 url = "{url}"
-
 [outputs.osc.bench]
 host = "127.0.0.1"
 port = {osc_port}
 transport = "udp"
 bundle = false
-
 [[cue_lists]]
 name = "Main"
-
 [[cue_lists.cues]]
 number = "1"
 type = "memo"
@@ -162,11 +148,15 @@ def cpu_model() -> str:
 def command_version(*cmd: str) -> str:
     """First line a version command prints, or why it could not run."""
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"unavailable ({exc})"
-    text = (done.stdout or done.stderr).strip()
-    return text.splitlines()[0] if text else f"unavailable (exit {done.returncode})"
+    return (done.stdout or done.stderr or f"exit {done.returncode}").strip().splitlines()[0]
+
+
+def load() -> str:
+    """The 1, 5 and 15 minute load averages."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def rss_mb(pid: int) -> float:
@@ -363,8 +353,6 @@ class Generator:
         return f"ws://127.0.0.1:{self.port}/"
 
     def connected(self, conn: _Conn) -> None:
-        if self.conn is not None and not self.conn.closed:
-            self.lost += 1  # a reconnect: the old one is dead to us
         self.conn = conn
         self._ready.set()
 
@@ -492,14 +480,8 @@ def nodered_install(folder: Path) -> tuple[str | None, str]:
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(HERE / "nodered" / "package.json", folder / "package.json")
         print(f"installing Node-RED 4 into {folder} (npm) ...", flush=True)
-        done = subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+        npm = ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"]
+        done = subprocess.run(npm, cwd=folder, capture_output=True, text=True, timeout=600)
         if done.returncode != 0 or not red.exists():
             tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
             return None, f"npm install failed (exit {done.returncode}): {' | '.join(tail)}"
@@ -586,21 +568,20 @@ def flood_metrics(
         row.behind_s = span
 
 
-async def run_pipeline(
-    name: str, make_cmd: Any, env: dict[str, str], receiver: Receiver, args: argparse.Namespace
-) -> Row:
+async def run_pipeline(name: str, receiver: Receiver, args: argparse.Namespace) -> Row:
     """Start the pipeline against a fresh generator, run both phases, stop it."""
     row = Row(name)
     gen = Generator()
     await gen.start()
-    work = Path(args.work)
-    proc = subprocess.Popen(
-        make_cmd(gen.url),
-        stdout=(work / f"{name}.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, **env, "STOVELIGHT_BENCH_WS_URL": gen.url},
-        cwd=str(work),
-    )
+    env = {
+        **os.environ,
+        "STOVELIGHT_BENCH_WS_URL": gen.url,
+        "STOVELIGHT_BENCH_OSC_PORT": str(receiver.port),
+        "NODE_RED_DISABLE_TELEMETRY": "1",
+    }
+    with (Path(args.work) / f"{name}.log").open("wb") as log:
+        cmd = pipeline_cmd(name, gen.url, receiver.port, args)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=args.work)
     loop = asyncio.get_running_loop()
     try:
         if not await gen.wait_client(60.0):
@@ -694,17 +675,8 @@ def fmt(value: float, spec: str, unit: str = "") -> str:
     return f"{value:{spec}}{unit}"
 
 
-HEADERS = [
-    "pipeline",
-    "samples in/s",
-    "OSC out/s",
-    "p50 @1k",
-    "p99 @1k",
-    "newest-value age p99",
-    "behind at end",
-    "RSS start -> end",
-    "CPU",
-]
+HEADERS = ["pipeline", "samples in/s", "OSC out/s", "p50 @1k", "p99 @1k"]
+HEADERS += ["newest-value age p99", "behind at end", "RSS start -> end", "CPU"]
 
 
 def cells(row: Row) -> list[str]:
@@ -767,15 +739,19 @@ Notes
     or conflated away. OSC out/s: datagrams received per second in the same window.
     Node-RED and the relay send one message per sample, so the two are equal for them
     (unless UDP drops); Stovelight keeps only the newest value per address per engine
-    tick and at most max_rate_hz per mapping, so OSC out/s <= in/s by design.
+    tick and at most max_rate_hz per mapping, so OSC out/s <= in/s by design; out/s
+    divided by the {keys} addresses is about how often its engine ran during the flood.
   * p50/p99 @1k: per-sample latency (generator write -> OSC datagram received) at a
     paced 1,000 frames/s (event-loop timer, +-1 ms), 100/s per address.
   * flood: the generator writes batches of {batch} frames as fast as the socket accepts
     them (it waits above {high} KiB of user-space buffer, like a websockets producer;
     kernel socket buffers are the OS defaults). newest-value age: arrival - send time
     of the value each datagram carries. behind at end: when the generator stops, how
-    old the newest value delivered so far is. RSS from /proc/PID/status (VmRSS) at the
-    start and end of the flood; CPU: pipeline process CPU time / wall time.
+    old the newest value delivered so far is. A pipeline slower than the generator is
+    behind by what the kernel socket buffers hold (MBs on loopback) plus its own queue.
+    --flood-rate caps the generator to see a pipeline that keeps up. RSS from
+    /proc/PID/status (VmRSS) at the start and end of the flood; CPU: pipeline CPU time
+    / wall time (all threads).
   * Stovelight: `stovelight run --no-visuals`, web and control off, mapping
     max_rate_hz = {hz:g} per address ({keys} addresses), OSC target bundle = false with
     no target rate limit. Node-RED: bench/nodered/flow.json, no editor or HTTP server.
@@ -787,41 +763,28 @@ Notes
 # -- main ---------------------------------------------------------------------------------------
 
 
+def pipeline_cmd(name: str, url: str, osc_port: int, args: argparse.Namespace) -> list[str]:
+    """The command line that starts pipeline ``name`` against the generator at ``url``."""
+    work = Path(args.work)
+    if name == "stovelight":
+        return stovelight_cmd(url, osc_port, work, args.mapping_hz)
+    if name == "relay":
+        return [venv_python(), "-c", RELAY, url, str(osc_port)]
+    return nodered_cmd(args.red_js, work)
+
+
 async def run_all(args: argparse.Namespace, names: list[str]) -> list[Row]:
     receiver = Receiver()
     rows: list[Row] = []
-    work = Path(args.work)
     try:
         for name in names:
-            env = {"STOVELIGHT_BENCH_OSC_PORT": str(receiver.port), "PYTHONUNBUFFERED": "1"}
-            make_cmd: Any
-            if name == "stovelight":
-
-                def make_cmd(url: str) -> list[str]:
-                    return stovelight_cmd(url, receiver.port, work, args.mapping_hz)
-
-            elif name == "relay":
-
-                def make_cmd(url: str) -> list[str]:
-                    return [venv_python(), "-c", RELAY, url, str(receiver.port)]
-
-            else:
-                red_js, info = nodered_install(Path(args.nodered_dir))
-                if red_js is None:
-                    print(f"Node-RED skipped: {info}", flush=True)
-                    rows.append(Row(name, status=f"not run: {info}"))
-                    continue
-                print(f"Node-RED: {info}", flush=True)
-                cmd = nodered_cmd(red_js, work)
-                env["NODE_RED_DISABLE_TELEMETRY"] = "1"
-
-                def make_cmd(url: str, cmd: list[str] = cmd) -> list[str]:
-                    return cmd
-
+            if name == "nodered" and args.red_js is None:
+                rows.append(Row(name, status=f"not run: {args.nodered_info}"))
+                continue
             print(f"running {name} ...", flush=True)
-            row = await run_pipeline(name, make_cmd, env, receiver, args)
+            row = await run_pipeline(name, receiver, args)
             if row.status != "ok":
-                log = (work / f"{name}.log").read_text(errors="replace").strip().splitlines()
+                log = (Path(args.work) / f"{name}.log").read_text(errors="replace").splitlines()
                 row.notes.append("log: " + " | ".join(log[-3:]))
             print(details(row), flush=True)
             rows.append(row)
@@ -836,30 +799,36 @@ def main() -> int:
     parser.add_argument("--only", choices=PIPELINES, help="run one pipeline")
     parser.add_argument("--skip-nodered", action="store_true", help="leave Node-RED out")
     parser.add_argument("--mapping-hz", type=float, default=1000.0, help="Stovelight max_rate_hz")
-    parser.add_argument(
-        "--flood-rate", type=float, default=0.0, help="cap the flood at this many frames/s"
-    )
+    parser.add_argument("--flood-rate", type=float, default=0.0, help="cap the flood (frames/s)")
     parser.add_argument("--nodered-dir", default=str(NODERED_DIR), help="npm scratch folder")
     parser.add_argument("--profile", help="folder for py-spy raw profiles of Python pipelines")
     args = parser.parse_args()
-    names = [args.only] if args.only else [p for p in PIPELINES]
+    names = [args.only] if args.only else list(PIPELINES)
     if args.skip_nodered and "nodered" in names:
         names.remove("nodered")
+    args.red_js, args.nodered_info = None, "skipped"
+    if "nodered" in names:
+        args.red_js, args.nodered_info = nodered_install(Path(args.nodered_dir))
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    sec = f"{args.seconds:g} s"
+    cap = f", capped at {args.flood_rate:,.0f} frames/s" if args.flood_rate > 0 else ""
+    facts = {
+        "CPU": f"{cpu_model()}, {os.cpu_count()} cores, load average {load()}",
+        "Linux": platform.release(),
+        "Python": f"{platform.python_version()} ({venv_python()})",
+        "websockets": websockets.__version__,
+        "Node": command_version("node", "--version"),
+        "Node-RED": args.nodered_info,
+        "phases": f"warm-up {WARMUP_S:g} s, paced {sec}, flood {sec}{cap}",
+    }
     print(f"ws -> OSC bench, {now}")
-    print(f"CPU     {cpu_model()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}")
-    print(f"Linux   {platform.release()}")
-    print(f"Python  {platform.python_version()} ({venv_python()})")
-    print(f"Node    {command_version('node', '--version')}")
-    cap = f" (capped at {args.flood_rate:,.0f}/s)" if args.flood_rate > 0 else ""
-    print(
-        f"phases  warm-up {WARMUP_S:g} s, paced {args.seconds:g} s, flood {args.seconds:g} s{cap}\n"
-    )
+    print("\n".join(f"{k:<11}{v}" for k, v in facts.items()) + "\n")
     with tempfile.TemporaryDirectory(prefix="stovelight-ws-osc-") as work:
         args.work = work
         rows = asyncio.run(run_all(args, names))
     print()
     print(text_table(rows))
+    print(f"(load average at the end: {load()})")
     print()
     print(NOTES.format(batch=BATCH, high=WRITE_HIGH // 1024, hz=args.mapping_hz, keys=KEYS))
     print("\nMarkdown:\n")

@@ -288,18 +288,18 @@ class _DryRun:
         self.engine = Engine(show.model, result.start)
         self.now = result.start
         self._sources = [s.name for s in show.sources]
-        self._source_of: dict[str, str] = {}
+        self.source_of: dict[str, str] = {}
         self.advanced_at = math.nan
 
     def engine_source(self, recorded: str) -> str:
         """The source name the live show would have handed the engine for ``recorded``."""
-        name = self._source_of.get(recorded)
+        name = self.source_of.get(recorded)
         if name is None:
             if recorded in self._sources or len(self._sources) != 1:
                 name = recorded
             else:
                 name = self._sources[0]
-            self._source_of[recorded] = name
+            self.source_of[recorded] = name
         return name
 
     def until(self, t: float) -> None:
@@ -431,6 +431,7 @@ def dry_run(
     advance = engine.advance
     commands = engine.commands
     collect = collector.collect
+    source_of = run.source_of
     engine_source = run.engine_source
     stop = result.end
     samples = instants = 0
@@ -446,7 +447,8 @@ def dry_run(
         run.now = t
         b = result.bucket_of(t)
         for s in instant:
-            handle(Sample(s.signal, s.value, engine_source(s.source)), t)
+            src = source_of.get(s.source) or engine_source(s.source)
+            handle(Sample(s.signal, s.value, src), t)
             lane = lanes.get(s.signal)
             if lane is not None:
                 lane.add(b, s.value)
