@@ -100,7 +100,8 @@ class TriggerState:
             return False
         if not self.enabled or self.fired:
             return False
-        if now - self.since < d.hold or now < self.last_fired + d.cooldown:
+        # the same sum as deadline(): now - since < hold can stay true at since + hold
+        if now < self.since + d.hold or now < self.last_fired + d.cooldown:
             return False
         self.fired = True
         self.last_fired = now

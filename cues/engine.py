@@ -140,6 +140,12 @@ class Engine:
                 self._list_of[cid] = cl.name
             self.playheads[cl.name] = 0 if cl.cues else None
         self._lists = {cl.name: cl for cl in show.cue_lists}
+        # each cue's index among its siblings (its list or its group), for _next_of
+        self._position: dict[CueId, int] = {}
+        for cl in show.cue_lists:
+            self._position.update((cid, i) for i, cid in enumerate(cl.cues))
+        for c in show.cues.values():
+            self._position.update((cid, i) for i, cid in enumerate(c.children))
 
     # -- public API ------------------------------------------------------------
 
@@ -148,13 +154,15 @@ class Engine:
         self.stats.events += 1
         self._now = now
         try:
-            if type(event) is Sample:
+            timers = self._timers
+            if timers and timers[0][0] <= now:
                 self._run_timers(now)
+            if type(event) is Sample:
                 self._on_sample(event, now)
             else:
-                self._run_timers(now)
                 self._dispatch(event, now)
-            self._drain_starts()
+            if self._starts:
+                self._drain_starts()
         except Exception as exc:  # the show must go on: report, never raise
             self._fail(f"while handling {type(event).__name__}", exc)
 
@@ -441,7 +449,7 @@ class Engine:
             siblings = self.cues[cue.parent].children
         else:
             siblings = self._lists[self._list_of[cue.id]].cues
-        i = siblings.index(cue.id) + 1
+        i = self._position[cue.id] + 1
         return siblings[i] if i < len(siblings) else None
 
     def _begin_action(self, run: CueRun, t: float) -> None:
@@ -828,7 +836,8 @@ class Engine:
         for mname in self._mappings_by_signal.get(name, ()):
             ms = self.mappings[mname]
             ms.feed(sig.numeric(), sig.health)
-            if ms.enabled:
+            # already queued: a new sample never makes a mapping due sooner
+            if ms.enabled and mname not in self._mapping_due:
                 self._mark_mapping(mname)
         derived = self.signals.derived_by_input.get(name)
         if derived:

@@ -255,10 +255,14 @@ class SignalStore:
             members = self._derived_members[sig.name]
             if not members:
                 return Health.LOST
-            states = [self.signals[m].health for m in members]
-            if Health.LIVE in states:
-                return Health.LIVE
-            return Health.STALE if Health.STALE in states else Health.LOST
+            result = Health.LOST
+            for m in members:
+                h = self.signals[m].health
+                if h is Health.LIVE:
+                    return h
+                if h is Health.STALE:
+                    result = h
+            return result
         if sig.value is None or self._source_up.get(sig.source) is False:
             return Health.LOST
         age = now - sig.time
