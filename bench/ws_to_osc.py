@@ -795,7 +795,7 @@ async def run_all(args: argparse.Namespace, names: list[str]) -> list[Row]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
     parser.add_argument("--only", choices=PIPELINES, help="run one pipeline")
     parser.add_argument("--skip-nodered", action="store_true", help="leave Node-RED out")
     parser.add_argument("--mapping-hz", type=float, default=1000.0, help="Stovelight max_rate_hz")
