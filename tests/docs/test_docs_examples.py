@@ -147,3 +147,11 @@ def test_documented_cue_fields_exist_in_the_cue_reader() -> None:
 def test_every_accepted_cue_field_is_documented() -> None:
     undocumented = sorted(_accepted_cue_fields() - _documented_cue_fields())
     assert not undocumented, f"cue fields missing from docs/show-file.md: {undocumented}"
+
+
+def test_quickstart_show_is_valid() -> None:
+    text = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, flags=re.S)
+    assert blocks, "the quick start should contain its example show"
+    for block in blocks:
+        assert parse_show(block, "quickstart.toml").model.cues
