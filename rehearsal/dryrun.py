@@ -287,7 +287,7 @@ class _DryRun:
         self.collector = collector
         self.engine = Engine(show.model, result.start)
         self.now = result.start
-        self._sources = [s.name for s in show.sources]
+        self.sources = [s.name for s in show.sources]
         self.source_of: dict[str, str] = {}
         self.advanced_at = math.nan
 
@@ -295,10 +295,10 @@ class _DryRun:
         """The source name the live show would have handed the engine for ``recorded``."""
         name = self.source_of.get(recorded)
         if name is None:
-            if recorded in self._sources or len(self._sources) != 1:
+            if recorded in self.sources or len(self.sources) != 1:
                 name = recorded
             else:
-                name = self._sources[0]
+                name = self.sources[0]
             self.source_of[recorded] = name
         return name
 
@@ -423,7 +423,7 @@ def dry_run(
     engine = run.engine
     store = engine.signals
 
-    events: list[tuple[float, Event]] = [(start, SourceHealth(name, True)) for name in run._sources]
+    events: list[tuple[float, Event]] = [(start, SourceHealth(name, True)) for name in run.sources]
     events += [(t, Go()) for t, _ in gos]
     events.sort(key=lambda e: e[0])
     ei = 0
