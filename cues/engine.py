@@ -24,6 +24,7 @@ from cues.commands import (
     Command,
     CueState,
     CueStateChanged,
+    Health,
     Notice,
     PlayheadChanged,
     Report,
@@ -124,9 +125,11 @@ class Engine:
         self._waiting: set[CueId] = set()
         self._next_sweep = now
         self._now = now
-        self._mappings_by_signal: dict[str, list[str]] = {}
+        self._mapping_states_by_signal: dict[str, list[tuple[str, MappingState]]] = {}
         for m in show.mappings:
-            self._mappings_by_signal.setdefault(m.signal, []).append(m.name)
+            self._mapping_states_by_signal.setdefault(m.signal, []).append(
+                (m.name, self.mappings[m.name])
+            )
         self._triggers_by_signal: dict[str, list[str]] = {}
         self._source_triggers: list[str] = []
         for t in show.triggers:
@@ -822,10 +825,15 @@ class Engine:
 
     def _on_sample(self, event: Sample, now: float) -> None:
         self.stats.samples += 1
-        sig = self.signals.update(event.signal, event.value, now, event.source)
+        store = self.signals
+        sig = store.update(event.signal, event.value, now, event.source)
         if sig is None:
             return
-        health = self.signals.health_of(sig, now)
+        # a fresh value from a source that is up keeps a live signal live
+        if sig.health is Health.LIVE and event.value is not None:
+            health = Health.LIVE if store.source_up(sig.source) is not False else Health.LOST
+        else:
+            health = store.health_of(sig, now)
         if health is not sig.health:
             sig.health = health
             self._emit(SignalHealthChanged(sig.name, health))
@@ -833,12 +841,14 @@ class Engine:
 
     def _signal_changed(self, sig: Signal, now: float) -> None:
         name = sig.name
-        for mname in self._mappings_by_signal.get(name, ()):
-            ms = self.mappings[mname]
-            ms.feed(sig.numeric(), sig.health)
-            # already queued: a new sample never makes a mapping due sooner
-            if ms.enabled and mname not in self._mapping_due:
-                self._mark_mapping(mname)
+        fed = self._mapping_states_by_signal.get(name)
+        if fed:
+            value, health, queued = sig.numeric(), sig.health, self._mapping_due
+            for mname, ms in fed:
+                ms.feed(value, health)
+                # already queued: a new sample never makes a mapping due sooner
+                if ms.enabled and mname not in queued:
+                    self._mark_mapping(mname)
         derived = self.signals.derived_by_input.get(name)
         if derived:
             for d in derived:
@@ -933,12 +943,9 @@ class Engine:
         if not ms.enabled:
             return
         ms.last_send_time = -math.inf
-        value, _ = ms.evaluate(now)
-        if value is not None:
-            cmd = target_command(ms.definition.target, value)
-            if cmd is not None:
-                self._emit(cmd)
-            ms.mark_sent(value, now)
+        cmd, _ = ms.step(now)
+        if cmd is not None:
+            self._emit(cmd)
 
     def _mark_mapping(self, name: str) -> None:
         """Schedule a mapping to run when its rate limit allows."""
@@ -953,23 +960,25 @@ class Engine:
 
     def _run_mappings(self, now: float) -> None:
         heap, due_of = self._mapping_heap, self._mapping_due
+        mappings, out = self.mappings, self._out
+        pop, push = heapq.heappop, heapq.heappush
         while heap and heap[0][0] <= now:
-            due, name = heapq.heappop(heap)
+            due, name = pop(heap)
             if due_of.get(name) != due:
                 continue
             del due_of[name]
-            ms = self.mappings[name]
+            ms = mappings[name]
             if not ms.enabled:
                 continue
             if now < ms.due():
                 self._mark_mapping(name)
                 continue
-            value, settling = ms.evaluate(now)
-            if value is not None:
-                cmd = target_command(ms.definition.target, value)
-                if cmd is not None:
-                    self._emit(cmd)
-                ms.mark_sent(value, now)
+            cmd, settling = ms.step(now)
+            if cmd is not None:
+                out.append(cmd)
             if settling:
-                ms.last_send_time = max(ms.last_send_time, now)
-                self._mark_mapping(name)
+                if ms.last_send_time < now:
+                    ms.last_send_time = now
+                again = ms.due()
+                due_of[name] = again
+                push(heap, (again, name))

@@ -9,11 +9,11 @@ mapping asks for further deadlines until it arrives.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cues.commands import Command, Health, SendMidi, SendOsc, SetVisualInput
 from cues.curves import apply_curve
-from cues.model import FadeTarget, MappingDef, StaleMode
+from cues.model import Curve, FadeTarget, MappingDef, StaleMode
 
 __all__ = ["MappingState", "target_command"]
 
@@ -54,6 +54,28 @@ class MappingState:
     last_sent: float | None = None
     last_send_time: float = -math.inf
     sent: int = 0
+    # constants of the chain, worked out once from the definition
+    _interval: float = field(init=False, default=0.0)
+    _lo: float = field(init=False, default=0.0)
+    _scale: float | None = field(init=False, default=None)
+    _out_lo: float = field(init=False, default=0.0)
+    _out_span: float = field(init=False, default=1.0)
+    _curved: bool = field(init=False, default=False)
+    _osc: tuple[str, str] | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        d = self.definition
+        rate = d.max_rate_hz
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        if d.in_range is not None:
+            lo, hi = d.in_range
+            self._lo = lo
+            self._scale = 1.0 / (hi - lo) if hi != lo else 0.0
+            out_lo, out_hi = d.out_range if d.out_range is not None else (0.0, 1.0)
+            self._out_lo, self._out_span = out_lo, out_hi - out_lo
+        self._curved = d.curve is not Curve.LINEAR
+        if d.target.osc:
+            self._osc = (d.target.osc, d.target.address)
 
     def reset(self) -> None:
         """Back to the state at load (filters forget)."""
@@ -75,20 +97,18 @@ class MappingState:
 
     def due(self) -> float:
         """Earliest time the mapping may send again."""
-        rate = self.definition.max_rate_hz
-        return self.last_send_time + (1.0 / rate if rate > 0 else 0.0)
+        return self.last_send_time + self._interval
 
     def _shape(self, raw: float) -> float:
-        d = self.definition
-        if d.in_range is None:
+        scale = self._scale
+        if scale is None:
             return raw
-        lo, hi = d.in_range
-        x = (raw - lo) / (hi - lo) if hi != lo else 0.0
-        if d.clamp:
-            x = min(1.0, max(0.0, x))
-        x = apply_curve(d.curve, x) if 0.0 <= x <= 1.0 else x
-        out_lo, out_hi = d.out_range if d.out_range is not None else (0.0, 1.0)
-        return out_lo + (out_hi - out_lo) * x
+        x = (raw - self._lo) * scale
+        if self.definition.clamp:
+            x = 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
+        if self._curved and 0.0 <= x <= 1.0:
+            x = apply_curve(self.definition.curve, x)
+        return self._out_lo + self._out_span * x
 
     def _smooth(self, x: float, now: float) -> float:
         d = self.definition
@@ -125,26 +145,37 @@ class MappingState:
         """Run the chain at ``now``. Returns the value to send (None: nothing to
         send) and whether the filters are still settling."""
         d = self.definition
-        if self.stale and d.stale is StaleMode.HOLD:
-            self.last_eval = now
-            return None, False
         if self.stale:
+            if d.stale is StaleMode.HOLD:
+                self.last_eval = now
+                return None, False
             target = d.fallback
-        elif self.raw is None:
-            return None, False
         else:
-            target = self._shape(self.raw)
-        smoothed = self._smooth(target, now)
-        out = self._slew(smoothed, now)
+            raw = self.raw
+            if raw is None:
+                return None, False
+            target = raw if self._scale is None else self._shape(raw)
+        out = self._smooth(target, now) if d.smoothing is not None else target
+        if d.slew is not None:
+            out = self._slew(out, now)
         self.last_eval = now
-        settling = abs(out - target) > _SETTLED * max(1.0, abs(target))
+        settling = out != target and abs(out - target) > _SETTLED * max(1.0, abs(target))
         value = out * self.level
-        if self.last_sent is not None and abs(value - self.last_sent) <= d.deadband:
+        last = self.last_sent
+        if last is not None and abs(value - last) <= d.deadband:
             return None, settling
         return value, settling
 
-    def mark_sent(self, value: float, now: float) -> None:
-        """Remember a value that went out."""
+    def step(self, now: float) -> tuple[Command | None, bool]:
+        """Evaluate at ``now`` and, when a value is due, the command that sends it
+        (already counted as sent). Returns (command or None, still settling)."""
+        value, settling = self.evaluate(now)
+        if value is None:
+            return None, settling
         self.last_sent = value
         self.last_send_time = now
         self.sent += 1
+        osc = self._osc
+        if osc is not None:
+            return SendOsc(osc[0], osc[1], (float(value),), continuous=True), settling
+        return target_command(self.definition.target, value), settling
