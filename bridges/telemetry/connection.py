@@ -65,6 +65,9 @@ __all__ = [
 
 _LOGGER = logging.getLogger(__name__)
 
+_YIELD_AFTER_S = 0.005
+"""Longest a source reads queued frames before letting other tasks run."""
+
 #: An awaitable sleep, injectable so tests can drive the backoff without waiting.
 SleepFn = Callable[[float], Awaitable[None]]
 
@@ -313,8 +316,15 @@ class WebSocketSource(TelemetrySource):
         protocol = self._protocol_factory()
         self._protocol = protocol
         ready = False
+        loop = asyncio.get_running_loop()
+        busy_since = loop.time()
         try:
             while True:
+                # a flood of queued frames must not starve the rest of the show
+                # (operator controls, the engine tick): yield every few ms of work
+                if loop.time() - busy_since > _YIELD_AFTER_S:
+                    await asyncio.sleep(0)
+                    busy_since = loop.time()
                 for text in protocol.data_to_send():
                     await websocket.send(text)
                 if protocol.failure is not None:
