@@ -16,6 +16,7 @@ import dataclasses
 import heapq
 import math
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,16 @@ from cues.events import (
     StopCue,
 )
 from cues.mappings import MappingState, target_command
-from cues.model import ContinueMode, CueDef, CueId, CueKind, Curve, GroupMode, ShowModel
+from cues.model import (
+    ContinueMode,
+    CueDef,
+    CueId,
+    CueKind,
+    Curve,
+    GroupMode,
+    ShowModel,
+    Value,
+)
 from cues.runtime import CueRun
 from cues.signals import Signal, SignalStore
 
@@ -161,13 +171,43 @@ class Engine:
             if timers and timers[0][0] <= now:
                 self._run_timers(now)
             if type(event) is Sample:
-                self._on_sample(event, now)
+                self._sample(event.signal, event.value, event.source, now)
             else:
                 self._dispatch(event, now)
             if self._starts:
                 self._drain_starts()
         except Exception as exc:  # the show must go on: report, never raise
             self._fail(f"while handling {type(event).__name__}", exc)
+
+    def handle_samples(
+        self, samples: Iterable[tuple[str, Value | None]], now: float, source: str = ""
+    ) -> None:
+        """Apply samples that arrived together (one telemetry frame) at ``now``.
+
+        The same as handing each in as a ``Sample`` event, without the per-event
+        overhead. Never raises; a failing sample is reported and the rest go on.
+        """
+        self._now = now
+        timers = self._timers
+        if timers and timers[0][0] <= now:
+            try:
+                self._run_timers(now)
+            except Exception as exc:
+                self._fail("while running timers", exc)
+        count = 0
+        sample = self._sample
+        for signal, value in samples:
+            count += 1
+            try:
+                sample(signal, value, source, now)
+            except Exception as exc:
+                self._fail(f"while handling a sample of {signal!r}", exc)
+        self.stats.events += count
+        if self._starts:
+            try:
+                self._drain_starts()
+            except Exception as exc:
+                self._fail("while starting cues", exc)
 
     def advance(self, now: float) -> None:
         """Run everything due at or before ``now``. Never raises."""
@@ -823,14 +863,14 @@ class Engine:
 
     # -- telemetry ----------------------------------------------------------------
 
-    def _on_sample(self, event: Sample, now: float) -> None:
+    def _sample(self, signal: str, value: Value | None, source: str, now: float) -> None:
         self.stats.samples += 1
         store = self.signals
-        sig = store.update(event.signal, event.value, now, event.source)
+        sig = store.update(signal, value, now, source)
         if sig is None:
             return
         # a fresh value from a source that is up keeps a live signal live
-        if sig.health is Health.LIVE and event.value is not None:
+        if sig.health is Health.LIVE and value is not None:
             health = Health.LIVE if store.source_up(sig.source) is not False else Health.LOST
         else:
             health = store.health_of(sig, now)

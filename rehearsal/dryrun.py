@@ -7,7 +7,7 @@ between (the pattern of ``tests/cues/script.py``)::
     for each instant t of the recording (samples with equal t_recv):
         GOs due at or before t:  run deadlines up to the GO, handle(Go), advance
         run every deadline <= t (advance at each)
-        handle(Sample(...), t) for each sample of the instant, then advance(t)
+        handle_samples(the instant's samples, t), then advance(t)
 
 This is what :class:`show.runner.ShowRunner` does on the event loop clock with a
 :class:`rehearsal.replay.ReplaySource` at 1x, minus the waiting, so both give the same cue
@@ -32,7 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from cues.commands import (
     ClearNotice,
@@ -48,7 +48,7 @@ from cues.commands import (
     TriggerFired,
 )
 from cues.engine import Engine
-from cues.events import Event, Go, Sample, SourceHealth
+from cues.events import Event, Go, SourceHealth
 from cues.model import CueId, Value
 from rehearsal.recording import Recording
 from rehearsal.replay import Replayer, resolve_start
@@ -427,7 +427,7 @@ def dry_run(
     events += [(t, Go()) for t, _ in gos]
     events.sort(key=lambda e: e[0])
     ei = 0
-    handle = engine.handle
+    handle_samples = engine.handle_samples
     advance = engine.advance
     commands = engine.commands
     collect = collector.collect
@@ -446,12 +446,20 @@ def dry_run(
         run.until(t)
         run.now = t
         b = result.bucket_of(t)
+        batch: list[tuple[str, Any]] = []
+        batch_source = ""
         for s in instant:
             src = source_of.get(s.source) or engine_source(s.source)
-            handle(Sample(s.signal, s.value, src), t)
+            if src != batch_source and batch:
+                handle_samples(batch, t, batch_source)
+                batch = []
+            batch_source = src
+            batch.append((s.signal, s.value))
             lane = lanes.get(s.signal)
             if lane is not None:
                 lane.add(b, s.value)
+        if batch:
+            handle_samples(batch, t, batch_source)
         advance(t)
         run.advanced_at = t
         collect(t, commands())

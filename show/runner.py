@@ -44,7 +44,6 @@ from cues.events import (
     PlayheadPrevious,
     Reset,
     Resume,
-    Sample,
     SetMinGoInterval,
     SetPlayhead,
     SourceHealth,
@@ -415,8 +414,7 @@ class ShowRunner:
         info = self.sources.get(source_name)
         if info is None:
             info = self.sources[source_name] = SourceInfo(window_start=now)
-        for s in samples:
-            engine.handle(Sample(s.signal, s.value, source_name), now)
+        engine.handle_samples([(s.signal, s.value) for s in samples], now, source_name)
         info.samples += len(samples)
         info.window_count += len(samples)
         info.last_sample = now
