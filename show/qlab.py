@@ -304,6 +304,11 @@ class QLabControl:
             seconds = float(args[0]) if args else None
             self._result(peer, original, r.control("panic", value=seconds, origin=origin))
             return
+        if address in ("/stovelight/testPattern", "/stovelight/identify"):
+            command = "test_pattern" if address.endswith("testPattern") else "identify"
+            value = float(args[0]) if args else None
+            self._result(peer, original, r.control(command, value=value, origin=origin))
+            return
         if address == "/settings/general/minGoTime":
             if args:
                 r.control("set_min_go", value=float(args[0]), origin=origin)

@@ -85,6 +85,8 @@ class RendererLike(Protocol):
         curve: str = "linear",
     ) -> None: ...
     def set_input(self, name: str, value: Any) -> None: ...
+    def set_test_pattern(self, on: bool) -> None: ...
+    def identify(self, on: bool) -> None: ...
     def stats(self) -> Any: ...
     def latest_preview(self) -> bytes | None: ...
     async def start(self) -> None: ...
@@ -165,6 +167,7 @@ class ShowRunner:
                 self._bound.setdefault(sig, []).append((vis.name, inp))
         self._bound_seen: dict[str, float] = {}
         self._closing = False
+        self.projector_aids: dict[str, bool] = {}
         self._last_drain = 0.0
         self.started_wall = time.time()
         self.ticks = 0
@@ -395,6 +398,27 @@ class ShowRunner:
                 if r is not None:
                     r.set_input(inp, value)
 
+    def _projector_aid(self, command: str, value: float | None, origin: str) -> dict[str, Any]:
+        """Projector set-up aids: the test pattern and the identify overlay. ``value``
+        1/0 switches on/off; without it the aid toggles."""
+        if not self.parts.renderers:
+            return {"ok": False, "error": "no visual output in this show"}
+        current = self.projector_aids.get(command, False)
+        on = (not current) if value is None else bool(value)
+        self.projector_aids[command] = on
+        for renderer in self.parts.renderers.values():
+            if command == "test_pattern":
+                renderer.set_test_pattern(on)
+            else:
+                renderer.identify(on)
+        log.info(
+            "projector %s %s (%s)",
+            command.replace("_", " "),
+            "on" if on else "off",
+            origin or "operator",
+        )
+        return {"ok": True, command: on}
+
     def wake(self) -> None:
         """Let the engine task run now."""
         self._wake.set()
@@ -474,6 +498,8 @@ class ShowRunner:
         origin: str = "",
     ) -> dict[str, Any]:
         """Carry out an operator command; returns ``{"ok": bool, ...}``. Never raises."""
+        if command in ("test_pattern", "identify"):
+            return self._projector_aid(command, value, origin)
         needs_cue = {"start_cue", "stop_cue", "pause_cue", "resume_cue", "set_playhead"}
         cid: CueId | None = None
         if command in needs_cue:

@@ -58,6 +58,8 @@ COMMANDS: Final[frozenset[str]] = frozenset(
         "resume",
         "panic",
         "reset",
+        "test_pattern",
+        "identify",
         "playhead_next",
         "playhead_previous",
         "set_playhead",
