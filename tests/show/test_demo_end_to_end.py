@@ -179,6 +179,9 @@ def test_demo_end_to_end(tmp_path: Path, browser: Any) -> None:
     assert proc.returncode == 0, err[-3000:]
     assert "Stovelight stopped cleanly." in out
     assert re.search(r"closed renderer projector", err)
+    # the cooking scene's cue crossfaded the renderer (in its own process) to the heat scene
+    assert "visual projector: scene heat (crossfade, 4.0 s)" in err
+    assert "renderer: scene heat on screen" in err
     assert renderer_pids, "the renderer should run in its own process"
     deadline = time.monotonic() + 10  # a bound for the children's own exit, not a timing check
     stray = renderer_pids
