@@ -249,11 +249,7 @@ class ShowRunner:
         for src in self.parts.sources:
             with contextlib.suppress(Exception):
                 await src.aclose()
-        engine_tasks = [t for t in self._tasks if not t.get_name().startswith("source:")]
-        for task in [*self._tasks]:
-            if task not in engine_tasks:
-                task.cancel()
-        for task in engine_tasks:
+        for task in self._tasks:
             task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
