@@ -119,6 +119,7 @@ class Engine:
         self.min_go_interval = show.min_go_interval
         self.last_go = -math.inf
         self.panic_until: float | None = None
+        self._panic_gen = 0
         self.notices: dict[str, float | None] = {}
         self.target_values: dict[str, float] = {}
         self._out: list[Command] = []
@@ -275,7 +276,8 @@ class Engine:
             raise TypeError("a cue's id, number, kind and group membership cannot change")
         new = dataclasses.replace(self.cues[cue], **changes)
         self.cues[cue] = new
-        self.runs[cue].cue = new
+        if not self.runs[cue].active:
+            self.runs[cue].cue = new
         return new
 
     def state_of(self, cue: CueId) -> CueState:
@@ -306,7 +308,7 @@ class Engine:
         if kind == "notice":
             return self.notices.get(key) is not None and gen == -1
         if kind == "panic":
-            return self.panic_until is not None
+            return self.panic_until is not None and gen == self._panic_gen
         run = self.runs.get(CueId(key))
         return run is not None and run.gen == gen
 
@@ -341,7 +343,7 @@ class Engine:
         elif isinstance(event, Stop | StopCue):
             if event.cue is None:
                 for run in self.runs.values():
-                    if run.active and run.cue.parent is None:
+                    if run.active:
                         self._stop(run, now)
             else:
                 self._stop(self.runs[self._known(event.cue)], now)
@@ -448,7 +450,8 @@ class Engine:
             self._report("warning", cue.id, "not started: panic in progress")
             return
         if run.active:
-            self._stop(run, t)
+            self._stop(run, t, notify_parent=False)
+        run.cue = cue = self.cues[cue.id]  # edits take effect from this start
         if follow:
             lst = self._list_of.get(cue.id)
             if lst is not None and self.playhead(lst) == cue.id:
@@ -575,7 +578,7 @@ class Engine:
         elif kind == "timeout":
             self._wait_timeout(run, due)
 
-    def _stop(self, run: CueRun, t: float) -> None:
+    def _stop(self, run: CueRun, t: float, notify_parent: bool = True) -> None:
         if not run.active:
             return
         run.gen += 1
@@ -587,7 +590,7 @@ class Engine:
             for c in run.cue.children:
                 self._stop(self.runs[c], t)
         self._set_state(run, CueState.IDLE)
-        if run.cue.parent is not None:
+        if notify_parent and run.cue.parent is not None:
             self._child_finished(self.runs[run.cue.parent], run, t)
 
     def _pause(self, run: CueRun, t: float) -> None:
@@ -624,6 +627,30 @@ class Engine:
         if run.cue.kind is CueKind.GROUP:
             for c in run.cue.children:
                 self._resume(self.runs[c], t)
+            if state is CueState.RUNNING and not run.action_done:
+                self._recheck_group(run, t)
+        if (
+            state is CueState.WAITING
+            and run.cue.wait_for is not None
+            and evaluate(run.cue.wait_for, self.signals, t, False)
+        ):
+            self._waiting.discard(cid)
+            self._proceed(run, t)
+
+    def _recheck_group(self, group: CueRun, t: float) -> None:
+        cue = group.cue
+        if cue.group_mode is GroupMode.PLAYLIST:
+            if group.child_index < len(cue.children):
+                current = cue.children[group.child_index]
+                if self.runs[current].active or current in self._queued:
+                    return
+                group.child_index += 1
+                if group.child_index < len(cue.children):
+                    self._queue_start(cue.children[group.child_index], t, follow=False)
+                    return
+        elif any(self.runs[c].active or c in self._queued for c in cue.children):
+            return
+        self._end_action(group, t)
 
     def _wait_timeout(self, run: CueRun, t: float) -> None:
         cue = run.cue
@@ -706,8 +733,9 @@ class Engine:
         if cue.target_trigger:
             trig = self.triggers[cue.target_trigger]
             trig.enabled = on
-            if on:
+            if on:  # an armed trigger's hold counts from now, not from when it was off
                 trig.fired = False
+                trig.since = t
 
     def _set_mapping_enabled(self, name: str, on: bool) -> None:
         ms = self.mappings[name]
@@ -781,8 +809,12 @@ class Engine:
         self._starts.clear()
         self._queued.clear()
         for run in self.runs.values():
-            if run.state in (CueState.WAITING, CueState.PREWAIT) or (
-                run.active and run.cue.kind is CueKind.FADE
+            pending = (CueState.WAITING, CueState.PREWAIT)
+            paused_early = run.state is CueState.PAUSED and run.paused_from in pending
+            if (
+                run.state in pending
+                or paused_early
+                or (run.active and run.cue.kind is CueKind.FADE)
             ):
                 self._stop(run, now)
             elif run.continue_at is not None:
@@ -801,22 +833,27 @@ class Engine:
             self._end_panic(now)
             return
         self.panic_until = now + d
-        self._push_timer(self.panic_until, "panic", "", 0)
+        self._panic_gen += 1
+        self._push_timer(self.panic_until, "panic", "", self._panic_gen)
 
     def _end_panic(self, t: float) -> None:
         for lf in self._level_fades.values():
             lf.next_step = t
             lf.duration = min(lf.duration, t - lf.t0)
         self._step_level_fades(t)
-        for name in sorted(self._mapping_due):
-            self._flush_mapping(name, t)
+        for ms in self.mappings.values():
+            if ms.enabled and ms.last_sent is not None and ms.last_sent != 0.0:
+                cmd = target_command(ms.definition.target, 0.0)
+                if cmd is not None:
+                    self._emit(cmd)
+                ms.last_sent = 0.0
+        self._mapping_due.clear()
         self.panic_until = None
         self._level_fades.clear()
         self._starts.clear()
         self._queued.clear()
         for run in self.runs.values():
-            if run.cue.parent is None:
-                self._stop(run, t)
+            self._stop(run, t)
         for name, ms in self.mappings.items():
             ms.enabled = False
             ms.level = ms.definition.level
@@ -829,8 +866,7 @@ class Engine:
         self._starts.clear()
         self._queued.clear()
         for run in self.runs.values():
-            if run.cue.parent is None:
-                self._stop(run, now)
+            self._stop(run, now)
         for run in self.runs.values():
             run.armed = run.cue.armed
         for nid in list(self.notices):

@@ -154,8 +154,10 @@ class SignalStore:
         return sig
 
     def _join_derived(self, name: str) -> None:
+        if name in self.derived:  # a derived signal never feeds another one
+            return
         for derived_name, regex in self._derived_patterns:
-            if name != derived_name and regex.fullmatch(name):
+            if regex.fullmatch(name):
                 members = self._derived_members[derived_name]
                 if name not in members:
                     members.append(name)

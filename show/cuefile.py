@@ -64,11 +64,13 @@ class CueReader:
         visuals: list[str],
         mappings: list[str],
         triggers: list[str],
+        sources: list[str] | None = None,
     ) -> None:
         self.r = r
         self.signal_ok = signal_ok
         self.osc, self.midi, self.visuals = osc, midi, visuals
         self.mappings, self.triggers = mappings, triggers
+        self.sources = sources or []
         self.cues: dict[CueId, CueDef] = {}
         self.paths: dict[CueId, str] = {}
         self.lists: list[CueListDef] = []
@@ -160,7 +162,7 @@ class CueReader:
                 f"{path}.wait_for",
                 label,
                 self.signal_ok,
-                [],
+                self.sources,
             )
             fields["wait_timeout"] = r.optional_number(
                 t, "timeout", path, label=label, lo=0, lo_open=True

@@ -502,6 +502,13 @@ class ShowRunner:
             cid = self.cue_id(cue or "", cue_list)
             if cid is None:
                 return {"ok": False, "error": f"no cue {cue!r} in this show"}
+        if command == "set_playhead" and all(
+            cid not in cl.cues for cl in self.show.model.cue_lists
+        ):
+            return {
+                "ok": False,
+                "error": f"cue {cue!r} is inside a group; only top-level cues can be on standby",
+            }
         if cue_list and cue_list not in {cl.name for cl in self.show.model.cue_lists}:
             return {"ok": False, "error": f"no cue list {cue_list!r} in this show"}
         event: Event
@@ -514,7 +521,7 @@ class ShowRunner:
         elif command in ("resume", "resume_all"):
             event = Resume()
         elif command == "panic":
-            event = Panic(value)
+            event = Panic(None if value is None else min(max(float(value), 0.0), 60.0))
         elif command == "reset":
             event = Reset()
         elif command == "playhead_next":

@@ -125,6 +125,7 @@ class _Builder:
         cues = CueReader(
             r,
             signal_ok=self._one_signal_ok,
+            sources=self.source_names,
             osc=self.osc_names,
             midi=self.midi_names,
             visuals=self.visual_names,
@@ -298,7 +299,14 @@ class _Builder:
                     f"{path}.op", "missing required field 'op' (sum, mean, min, max, difference)"
                 )
             inputs = r.strings(t, "inputs", path)
+            earlier_derived = [d.name for d in derived]
             for i, pattern in enumerate(inputs):
+                if pattern in earlier_derived or pattern == name:
+                    r.problem(
+                        f"{path}.inputs",
+                        f"{pattern!r} is a derived signal; derived signals are computed from"
+                        " telemetry signals only",
+                    )
                 if not self._signal_ok(pattern):
                     r.problem(f"{path}.inputs", _unknown("signal", pattern, self.signal_names))
                 if op is DerivedOp.DIFFERENCE and i == 0 and any(c in pattern for c in "*?["):

@@ -1,0 +1,40 @@
+"""Operator commands through the runner: refusals are clear and change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+from show.runner import RunnerParts, ShowRunner
+from show.showfile import parse_show
+
+SHOW = """
+[outputs.osc.desk]
+port = 9
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "memo"
+[[cue_lists.cues]]
+number = "G"
+type = "group"
+  [[cue_lists.cues.children]]
+  number = "5"
+  type = "memo"
+"""
+
+
+def test_control_refuses_what_it_cannot_do_and_says_why() -> None:
+    async def main() -> None:
+        runner = ShowRunner(parse_show(SHOW), RunnerParts())
+        refused = runner.control("set_playhead", "5")
+        assert refused["ok"] is False and "inside a group" in refused["error"]
+        assert runner.engine.playhead() == "Main/1"
+        assert runner.control("start_cue", "nope")["error"] == "no cue 'nope' in this show"
+        assert "unknown command" in runner.control("fly")["error"]
+        assert runner.control("go", cue_list="Nope")["ok"] is False
+        assert runner.control("panic", value=1e9)["ok"] is True
+        assert runner.engine.panic_until is not None and runner.engine.panic_until <= 60.0
+        assert runner.control("go")["ok"] is False  # refused during the panic
+
+    asyncio.run(main())
