@@ -49,13 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("show", nargs="+", help="show file(s) in TOML")
     check.set_defaults(func=_check)
     for module_name, attr in _PLUGINS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            if exc.name is not None and module_name.startswith(exc.name):
-                continue
-            raise
-        getattr(module, attr)(sub)
+        getattr(importlib.import_module(module_name), attr)(sub)
     return parser
 
 
