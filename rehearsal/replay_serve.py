@@ -21,18 +21,14 @@ has a bounded queue; a slow client loses its oldest messages (counted, logged ev
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-
-from rehearsal._throttle import Throttle
+from rehearsal.feed import FeedServer, split_messages
 from rehearsal.replay import Replayer, ReplayFrame
-from rehearsal.telemetry import Frame, Value, encode_frames
+from rehearsal.telemetry import Frame, Value
 
 __all__ = ["ReplayServer", "instant_messages", "protocol_frames"]
 
@@ -65,37 +61,14 @@ def protocol_frames(instant: Iterable[ReplayFrame]) -> list[Frame]:
 
 def instant_messages(instant: Iterable[ReplayFrame], max_frames: int = 100) -> list[str]:
     """The websocket text messages for one instant (arrays of at most ``max_frames``)."""
-    frames = protocol_frames(instant)
-    size = max(1, max_frames)
-    return [encode_frames(frames[i : i + size]) for i in range(0, len(frames), size)]
+    return split_messages(protocol_frames(instant), max_frames)
 
 
-class _Client:
-    """A connected client's bounded message queue."""
-
-    def __init__(self, connection: ServerConnection, queue_len: int) -> None:
-        self.connection = connection
-        self.queue: collections.deque[str] = collections.deque(maxlen=queue_len)
-        self.wakeup = asyncio.Event()
-        self.skipped = 0
-        self.throttle = Throttle(5.0)
-
-    def offer(self, messages: list[str], now: float) -> None:
-        for message in messages:
-            if len(self.queue) == self.queue.maxlen:
-                self.skipped += 1
-                if self.throttle.allow(now) is not None:
-                    logger.warning(
-                        "replay client %s is too slow: skipping messages (%d skipped so far)",
-                        self.connection.remote_address,
-                        self.skipped,
-                    )
-            self.queue.append(message)
-        self.wakeup.set()
-
-
-class ReplayServer:
+class ReplayServer(FeedServer):
     """Serve a :class:`Replayer` over websockets in Stovelight's telemetry protocol.
+
+    The player task is named ``replay-player``; :meth:`wait` returns when the replay has ended
+    (never with ``loop``).
 
     Args:
         replayer: the replay to serve (its pacing decides when messages go out).
@@ -116,40 +89,19 @@ class ReplayServer:
         max_frames_per_message: int = 100,
         client_queue: int = 64,
     ) -> None:
+        super().__init__(
+            host=host,
+            port=port,
+            max_frames_per_message=max_frames_per_message,
+            client_queue=client_queue,
+            label="replay",
+            task_name="replay-player",
+            watch_prefix="replay-client-watch",
+            log=logger,
+        )
         self.replayer = replayer
-        self.host = host
-        self._requested_port = port
         self.wait_for_client = wait_for_client
-        self.max_frames_per_message = max(1, max_frames_per_message)
-        self.client_queue = max(1, client_queue)
         self.messages = 0
-        self._clients: set[_Client] = set()
-        self._first_client = asyncio.Event()
-        self._server: Server | None = None
-        self._player: asyncio.Task[None] | None = None
-
-    @property
-    def port(self) -> int:
-        """The bound TCP port (after :meth:`start`)."""
-        if self._server is None:
-            raise RuntimeError("server not started")
-        port: int = next(iter(self._server.sockets)).getsockname()[1]
-        return port
-
-    @property
-    def client_count(self) -> int:
-        """Number of connected clients."""
-        return len(self._clients)
-
-    async def start(self) -> None:
-        """Listen and start the player task (``replay-player``)."""
-        self._server = await serve(self._handle, self.host, self._requested_port)
-        self._player = asyncio.create_task(self._play(), name="replay-player")
-
-    async def wait(self) -> None:
-        """Return when the replay has ended (never with ``loop``)."""
-        if self._player is not None:
-            await self._player
 
     async def drain(self, timeout: float) -> None:
         """Wait, at most ``timeout`` seconds, until every client's queue has been sent."""
@@ -157,25 +109,6 @@ class ReplayServer:
             async with asyncio.timeout(timeout):
                 while any(c.queue for c in self._clients):
                     await asyncio.sleep(0.01)
-
-    async def close(self) -> None:
-        """Stop the replay, close every connection and stop listening."""
-        if self._player is not None:
-            self._player.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._player
-            self._player = None
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def __aenter__(self) -> ReplayServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
     def stats(self) -> dict[str, Any]:
         """Counters: the replay's, messages sent and clients."""
@@ -186,47 +119,16 @@ class ReplayServer:
             "skipped": sum(c.skipped for c in self._clients),
         }
 
-    async def _play(self) -> None:
+    async def _run(self) -> None:
         if self.wait_for_client:
             logger.info("replay: waiting for the first client on port %d", self.port)
             await self._first_client.wait()
         loop = asyncio.get_running_loop()
         async for instant in self.replayer.play_instants():
-            if not self._clients:
-                continue
-            messages = instant_messages(instant, self.max_frames_per_message)
-            self.messages += len(messages)
-            now = loop.time()
-            for client in list(self._clients):
-                client.offer(messages, now)
+            if self._clients:
+                self.messages += self._broadcast(protocol_frames(instant), loop.time())
         logger.info(
             "replay finished: %d samples in %d messages",
             self.replayer.samples_out,
             self.messages,
         )
-
-    async def _handle(self, connection: ServerConnection) -> None:
-        client = _Client(connection, self.client_queue)
-        self._clients.add(client)
-        self._first_client.set()
-        logger.info("replay client connected from %s", connection.remote_address)
-        watcher = asyncio.create_task(
-            connection.wait_closed(), name=f"replay-client-watch:{connection.id}"
-        )
-        watcher.add_done_callback(lambda _: client.wakeup.set())
-        try:
-            while not watcher.done():
-                await client.wakeup.wait()
-                client.wakeup.clear()
-                while client.queue and not watcher.done():
-                    await connection.send(client.queue.popleft())
-        except ConnectionClosed:
-            pass
-        finally:
-            watcher.cancel()
-            self._clients.discard(client)
-            logger.info(
-                "replay client %s left (%d messages skipped)",
-                connection.remote_address,
-                client.skipped,
-            )

@@ -5,26 +5,21 @@ tick is due; the model is always stepped on the exact grid ``k / rate`` so that 
 reproducible whatever the loop's jitter. Every tick's frames are encoded once and offered to
 every connected client. Each client has a small bounded queue of messages: a client that
 cannot keep up loses the oldest queued messages (counted and logged), so memory never grows
-without bound.
+without bound. The websocket server and the clients' queues are :mod:`rehearsal.feed`'s.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import collections
-import contextlib
 import logging
 import time
 from typing import Any
 
-from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
-
 from rehearsal._throttle import Throttle
+from rehearsal.feed import FeedClient, FeedServer
 from rehearsal.sim.model import NeighbourhoodModel, SimConfig
 from rehearsal.sim.scenarios import SCENARIOS
-from rehearsal.telemetry import Frame, encode_frames
 
 __all__ = ["SimulatorServer", "register", "run", "run_async"]
 
@@ -34,33 +29,15 @@ logger = logging.getLogger(__name__)
 MAX_CATCH_UP_S = 1.0
 
 
-class _Client:
-    """A connected client's bounded message queue."""
-
-    def __init__(self, connection: ServerConnection, queue_len: int) -> None:
-        self.connection = connection
-        self.queue: collections.deque[str] = collections.deque(maxlen=queue_len)
-        self.wakeup = asyncio.Event()
-        self.skipped = 0
-        self.throttle = Throttle(5.0)
-
-    def offer(self, messages: list[str], now: float) -> None:
-        for message in messages:
-            if len(self.queue) == self.queue.maxlen:
-                self.skipped += 1
-                held = self.throttle.allow(now)
-                if held is not None:
-                    logger.warning(
-                        "simulator client %s is too slow: skipping messages (%d skipped so far)",
-                        self.connection.remote_address,
-                        self.skipped,
-                    )
-            self.queue.append(message)
-        self.wakeup.set()
+#: A connected client's bounded message queue (kept under its old name).
+_Client = FeedClient
 
 
-class SimulatorServer:
+class SimulatorServer(FeedServer):
     """Serve a :class:`NeighbourhoodModel` over websockets.
+
+    The ticker task is named ``sim-ticker``; :meth:`wait` returns when it has finished (after
+    ``duration_s``).
 
     Args:
         model: the model to step.
@@ -85,65 +62,22 @@ class SimulatorServer:
     ) -> None:
         if rate_hz <= 0:
             raise ValueError(f"rate must be positive, not {rate_hz}")
+        super().__init__(
+            host=host,
+            port=port,
+            max_frames_per_message=max_frames_per_message,
+            client_queue=client_queue,
+            label="simulator",
+            task_name="sim-ticker",
+            watch_prefix="sim-client-watch",
+            log=logger,
+        )
         self.model = model
         self.rate_hz = rate_hz
-        self.host = host
-        self._requested_port = port
         self.duration_s = duration_s
-        self.max_frames_per_message = max(1, max_frames_per_message)
-        self.client_queue = max(1, client_queue)
         self.ticks = 0
-        self._clients: set[_Client] = set()
-        self._server: Server | None = None
-        self._ticker: asyncio.Task[None] | None = None
 
-    @property
-    def port(self) -> int:
-        """The bound TCP port (after :meth:`start`)."""
-        if self._server is None:
-            raise RuntimeError("server not started")
-        port: int = next(iter(self._server.sockets)).getsockname()[1]
-        return port
-
-    @property
-    def client_count(self) -> int:
-        """Number of connected clients."""
-        return len(self._clients)
-
-    async def start(self) -> None:
-        """Listen and start the ticker task (``sim-ticker``)."""
-        self._server = await serve(self._handle, self.host, self._requested_port)
-        self._ticker = asyncio.create_task(self._tick_loop(), name="sim-ticker")
-
-    async def wait(self) -> None:
-        """Return when the ticker has finished (after ``duration_s``)."""
-        if self._ticker is not None:
-            await self._ticker
-
-    async def close(self) -> None:
-        """Stop ticking, close every connection and stop listening."""
-        if self._ticker is not None:
-            self._ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticker
-            self._ticker = None
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
-
-    async def __aenter__(self) -> SimulatorServer:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def _messages(self, frames: list[Frame]) -> list[str]:
-        size = self.max_frames_per_message
-        return [encode_frames(frames[i : i + size]) for i in range(0, len(frames), size)]
-
-    async def _tick_loop(self) -> None:
+    async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
         throttle = Throttle(5.0)
@@ -159,43 +93,13 @@ class SimulatorServer:
                         (due - k) / self.rate_hz,
                     )
                 k = due
-            frames: list[Frame] | None = None
             while k <= due and (last_tick is None or k <= last_tick):
                 frames = self.model.step(k / self.rate_hz)
                 k += 1
                 self.ticks += 1
-                if self._clients:
-                    messages = self._messages(frames)
-                    for client in list(self._clients):
-                        client.offer(messages, now)
+                self._broadcast(frames, now)
             await asyncio.sleep(max(0.0, k / self.rate_hz - (loop.time() - start)))
         logger.info("simulation finished after %d ticks", self.ticks)
-
-    async def _handle(self, connection: ServerConnection) -> None:
-        client = _Client(connection, self.client_queue)
-        self._clients.add(client)
-        logger.info("simulator client connected from %s", connection.remote_address)
-        # Wake the sender when the connection closes, even if no tick is coming.
-        watcher = asyncio.create_task(
-            connection.wait_closed(), name=f"sim-client-watch:{connection.id}"
-        )
-        watcher.add_done_callback(lambda _: client.wakeup.set())
-        try:
-            while not watcher.done():
-                await client.wakeup.wait()
-                client.wakeup.clear()
-                while client.queue and not watcher.done():
-                    await connection.send(client.queue.popleft())
-        except ConnectionClosed:
-            pass
-        finally:
-            watcher.cancel()
-            self._clients.discard(client)
-            logger.info(
-                "simulator client %s left (%d messages skipped)",
-                connection.remote_address,
-                client.skipped,
-            )
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
