@@ -13,8 +13,6 @@ from show.showfile import load_show
 
 __all__ = ["main"]
 
-log = logging.getLogger(__name__)
-
 # Subcommands that live in other packages: (module, function adding the parser).
 _PLUGINS = (
     ("show.runcmd", "register"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -428,8 +427,3 @@ def find_zero_time_loops(
                 state[node] = 2
                 path.pop()
     return loops
-
-
-def replace_cue(cue: CueDef, **changes: Any) -> CueDef:
-    """A copy of ``cue`` with fields changed."""
-    return dataclasses.replace(cue, **changes)
