@@ -435,8 +435,13 @@ def dry_run(
     engine_source = run.engine_source
     stop = result.end
     samples = instants = 0
-    for instant in Replayer(recording, speed=None, start=start).samples_by_instant():
-        t = instant[0].t_recv
+    replayer = Replayer(recording, speed=None, start=start)
+    only_sources = replayer.sources
+    for t, instant in recording.instants(start=replayer.origin, end=replayer.end):
+        if only_sources is not None:
+            instant = [row for row in instant if row[0] in only_sources]
+            if not instant:
+                continue
         if t > stop:
             break
         while ei < len(events) and events[ei][0] <= t:
@@ -448,16 +453,16 @@ def dry_run(
         b = result.bucket_of(t)
         batch: list[tuple[str, Any]] = []
         batch_source = ""
-        for s in instant:
-            src = source_of.get(s.source) or engine_source(s.source)
+        for source, signal, value in instant:
+            src = source_of.get(source) or engine_source(source)
             if src != batch_source and batch:
                 handle_samples(batch, t, batch_source)
                 batch = []
             batch_source = src
-            batch.append((s.signal, s.value))
-            lane = lanes.get(s.signal)
+            batch.append((signal, value))
+            lane = lanes.get(signal)
             if lane is not None:
-                lane.add(b, s.value)
+                lane.add(b, value)
         if batch:
             handle_samples(batch, t, batch_source)
         advance(t)
