@@ -38,6 +38,10 @@ class Signal:
     values: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     head: int = 0
     count: int = 0
+    capacity: int = 0
+
+    def __post_init__(self) -> None:
+        self.capacity = int(self.times.shape[0])
 
     def numeric(self) -> float | None:
         """The value as a number (booleans as 0/1), or None for strings and gaps."""
@@ -51,14 +55,11 @@ class Signal:
         self.value = value
         self.time = now
         self.samples += 1
-        cap = self.times.shape[0]
+        cap = self.capacity
         if cap:
             h = self.head
             self.times[h] = now
-            if value is None or isinstance(value, str):
-                self.values[h] = math.nan
-            else:
-                self.values[h] = float(value)
+            self.values[h] = math.nan if value is None or type(value) is str else value
             self.head = h + 1 if h + 1 < cap else 0
             if self.count < cap:
                 self.count += 1
@@ -187,18 +188,24 @@ class SignalStore:
     def update(self, name: str, value: Value | None, now: float, source: str = "") -> Signal | None:
         """Record a sample. Returns the signal, or None if the sample was refused
         (unknown name, NaN or infinity, over-long string) and counted."""
-        sig = self.get(name)
+        sig = self.signals.get(name) or self.get(name)
         if sig is None:
             self._reject("undeclared signal", name)
             return None
-        if name in self.derived:
-            self._reject("derived signals cannot be sent", name)
-            return None
-        if isinstance(value, float) and not math.isfinite(value):
+        kind = type(value)
+        if kind is float:
+            if not math.isfinite(value):  # type: ignore[arg-type]
+                self._reject("not a finite number", name)
+                return None
+        elif kind is str:
+            if len(value) > _MAX_STRING:  # type: ignore[arg-type]
+                self._reject("string too long", name)
+                return None
+        elif isinstance(value, float) and not math.isfinite(value):  # float subclasses
             self._reject("not a finite number", name)
             return None
-        if isinstance(value, str) and len(value) > _MAX_STRING:
-            self._reject("string too long", name)
+        if name in self.derived:
+            self._reject("derived signals cannot be sent", name)
             return None
         if source and not sig.source:
             sig.source = source
@@ -278,14 +285,29 @@ class SignalStore:
     def sweep(self, now: float) -> list[Signal]:
         """Recompute every signal's health; returns those whose health changed."""
         changed: list[Signal] = []
-        for derived_pass in (False, True):
-            for sig in self.signals.values():
-                if (sig.name in self.derived) is not derived_pass:
-                    continue
-                h = self.health_of(sig, now)
-                if h is not sig.health:
-                    sig.health = h
-                    changed.append(sig)
+        derived = self.derived
+        live = Health.LIVE
+        for sig in self.signals.values():
+            if sig.name in derived:
+                continue
+            # a live signal with a recent sample stays live (a source going down is
+            # handled when it happens, by set_source and an immediate sweep)
+            if (
+                sig.health is live
+                and now - sig.time <= sig.definition.stale_after
+                and self._source_up.get(sig.source) is not False
+            ):
+                continue
+            h = self.health_of(sig, now)
+            if h is not sig.health:
+                sig.health = h
+                changed.append(sig)
+        for name in derived:
+            sig = self.signals[name]
+            h = self.health_of(sig, now)
+            if h is not sig.health:
+                sig.health = h
+                changed.append(sig)
         return changed
 
     def any_not_lost(self) -> bool:
