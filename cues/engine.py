@@ -919,12 +919,17 @@ class Engine:
         name = sig.name
         fed = self._mapping_states_by_signal.get(name)
         if fed:
-            value, health, queued = sig.numeric(), sig.health, self._mapping_due
+            value, queued = sig.numeric(), self._mapping_due
+            stale = sig.health is not Health.LIVE
             for mname, ms in fed:
-                ms.feed(value, health)
+                ms.stale = stale
+                if value is not None:
+                    ms.raw = value
                 # already queued: a new sample never makes a mapping due sooner
                 if ms.enabled and mname not in queued:
-                    self._mark_mapping(mname)
+                    due = ms.due()
+                    queued[mname] = due
+                    heapq.heappush(self._mapping_heap, (due, mname))
         derived = self.signals.derived_by_input.get(name)
         if derived:
             for d in derived:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from cues.commands import Command, Health, SendMidi, SendOsc, SetVisualInput
+from cues.commands import Command, SendMidi, SendOsc, SetVisualInput
 from cues.curves import apply_curve
 from cues.model import Curve, FadeTarget, MappingDef, StaleMode
 
@@ -89,26 +89,9 @@ class MappingState:
         self.last_sent = None
         self.last_send_time = -math.inf
 
-    def feed(self, value: float | None, health: Health) -> None:
-        """Note the signal's newest numeric value and health."""
-        self.stale = health is not Health.LIVE
-        if value is not None:
-            self.raw = value
-
     def due(self) -> float:
         """Earliest time the mapping may send again."""
         return self.last_send_time + self._interval
-
-    def _shape(self, raw: float) -> float:
-        scale = self._scale
-        if scale is None:
-            return raw
-        x = (raw - self._lo) * scale
-        if self.definition.clamp:
-            x = 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
-        if self._curved and 0.0 <= x <= 1.0:
-            x = apply_curve(self.definition.curve, x)
-        return self._out_lo + self._out_span * x
 
     def _smooth(self, x: float, now: float) -> float:
         d = self.definition
@@ -141,9 +124,10 @@ class MappingState:
         self.slewed = y
         return y
 
-    def evaluate(self, now: float) -> tuple[float | None, bool]:
-        """Run the chain at ``now``. Returns the value to send (None: nothing to
-        send) and whether the filters are still settling."""
+    def step(self, now: float) -> tuple[Command | None, bool]:
+        """Run the chain at ``now``. Returns the command that sends the new value (None:
+        nothing to send; a sent value is counted) and whether the filters are still
+        settling towards their target."""
         d = self.definition
         if self.stale:
             if d.stale is StaleMode.HOLD:
@@ -154,7 +138,16 @@ class MappingState:
             raw = self.raw
             if raw is None:
                 return None, False
-            target = raw if self._scale is None else self._shape(raw)
+            scale = self._scale
+            if scale is None:
+                target = raw
+            else:  # the range map, inline: it runs for every value of every mapping
+                x = (raw - self._lo) * scale
+                if d.clamp:
+                    x = 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
+                if self._curved and 0.0 <= x <= 1.0:
+                    x = apply_curve(d.curve, x)
+                target = self._out_lo + self._out_span * x
         out = self._smooth(target, now) if d.smoothing is not None else target
         if d.slew is not None:
             out = self._slew(out, now)
@@ -164,18 +157,10 @@ class MappingState:
         last = self.last_sent
         if last is not None and abs(value - last) <= d.deadband:
             return None, settling
-        return value, settling
-
-    def step(self, now: float) -> tuple[Command | None, bool]:
-        """Evaluate at ``now`` and, when a value is due, the command that sends it
-        (already counted as sent). Returns (command or None, still settling)."""
-        value, settling = self.evaluate(now)
-        if value is None:
-            return None, settling
         self.last_sent = value
         self.last_send_time = now
         self.sent += 1
         osc = self._osc
         if osc is not None:
             return SendOsc(osc[0], osc[1], (float(value),), continuous=True), settling
-        return target_command(self.definition.target, value), settling
+        return target_command(d.target, value), settling
