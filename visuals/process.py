@@ -68,6 +68,7 @@ class RendererProcess:
         self.options = options or ChildOptions()
         self.heartbeat_timeout = heartbeat_timeout
         self.startup_timeout = startup_timeout
+        self._quick_failures = 0
         self._mp = multiprocessing.get_context("spawn")
         self._process: Any = None
         self._conn: multiprocessing.connection.Connection | None = None
@@ -288,11 +289,24 @@ class RendererProcess:
 
     async def _restart(self, reason: str) -> None:
         process = self._process
-        logger.error("renderer process %s; restarting it", reason)
+        loop = asyncio.get_running_loop()
+        # a child that dies before its first heartbeat would otherwise be restarted in a
+        # tight loop: back off (0.25 s doubling to 2 s) until one comes up healthy
+        self._quick_failures = 0 if self._got_beat else self._quick_failures + 1
+        delay = (
+            0.0 if self._quick_failures <= 1 else min(2.0, 0.25 * 2 ** (self._quick_failures - 2))
+        )
+        logger.error(
+            "renderer process %s; restarting it%s",
+            reason,
+            f" in {delay:.2f} s (failed {self._quick_failures} times at start)" if delay else "",
+        )
         self._detach()
         if process is not None and process.is_alive():
             process.kill()
         if process is not None:
-            await asyncio.get_running_loop().run_in_executor(None, process.join, 1.0)
+            await loop.run_in_executor(None, process.join, 1.0)
+        if delay:
+            await asyncio.sleep(delay)
         self._restarts += 1
         self._spawn()
