@@ -20,21 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from cues.actions import CueActions
 from cues.commands import (
     ClearNotice,
     Command,
     CueState,
     CueStateChanged,
-    Health,
-    Notice,
     PlayheadChanged,
     Report,
-    SendMidi,
-    SendOsc,
     SetScene,
-    SetVisualInput,
-    SignalHealthChanged,
-    TriggerFired,
 )
 from cues.conditions import TriggerState, evaluate
 from cues.curves import apply_curve
@@ -56,6 +50,7 @@ from cues.events import (
     Stop,
     StopCue,
 )
+from cues.live import TelemetryFlow
 from cues.mappings import MappingState, target_command
 from cues.model import (
     ContinueMode,
@@ -68,7 +63,7 @@ from cues.model import (
     Value,
 )
 from cues.runtime import CueRun
-from cues.signals import Signal, SignalStore
+from cues.signals import SignalStore
 
 __all__ = ["Engine", "EngineStats"]
 
@@ -97,8 +92,11 @@ class _LevelFade:
     next_step: float
 
 
-class Engine:
-    """Runs one show. See the module docstring for the calling pattern."""
+class Engine(CueActions, TelemetryFlow):
+    """Runs one show. See the module docstring for the calling pattern.
+
+    Cue actions live in :mod:`cues.actions` and telemetry in :mod:`cues.live`.
+    """
 
     def __init__(self, show: ShowModel, now: float = 0.0) -> None:
         self.show = show
@@ -672,131 +670,6 @@ class Engine:
         if cue.parent is not None:
             self._child_finished(self.runs[cue.parent], run, t)
 
-    # -- cue actions -------------------------------------------------------------
-
-    def _perform(self, run: CueRun, t: float) -> None:
-        cue = run.cue
-        kind = cue.kind
-        if kind is CueKind.OSC:
-            self._emit(SendOsc(cue.osc_target, cue.osc_address, cue.osc_args))
-        elif kind is CueKind.MIDI and cue.midi is not None:
-            self._emit(SendMidi(cue.midi_port, cue.midi))
-        elif kind is CueKind.VISUAL:
-            if cue.scene:
-                self._emit(
-                    SetScene(
-                        cue.visual_output, cue.scene, cue.transition, cue.duration, cue.curve.value
-                    )
-                )
-            for name, value in cue.visual_inputs:
-                self._emit(SetVisualInput(cue.visual_output, name, value))
-                self.target_values[f"visual:{cue.visual_output}:{name}"] = value
-        elif kind is CueKind.NOTICE:
-            nid = cue.notice_id or cue.id
-            if cue.text:
-                self._emit(Notice(nid, cue.text, cue.level))
-                expires = t + cue.ttl if cue.ttl > 0 else None
-                self.notices[nid] = expires
-                if expires is not None:
-                    self._push_timer(expires, "notice", nid, -1)
-            elif nid in self.notices:
-                del self.notices[nid]
-                self._emit(ClearNotice(nid))
-        elif kind is CueKind.FADE:
-            self._fade_begin(run, t)
-        elif kind is CueKind.GROUP:
-            run.action_end = None
-            children = cue.children
-            if not children:
-                run.action_end = t
-            elif cue.group_mode is GroupMode.TIMELINE:
-                for c in children:
-                    self._queue_start(c, t, follow=False)
-            else:
-                self._queue_start(children[0], t, follow=False)
-        elif kind in (CueKind.START, CueKind.STOP, CueKind.ARM, CueKind.DISARM):
-            self._perform_control(cue, t)
-
-    def _perform_control(self, cue: CueDef, t: float) -> None:
-        kind = cue.kind
-        on = kind in (CueKind.START, CueKind.ARM)
-        if cue.target_cue is not None:
-            target = self.runs[cue.target_cue]
-            if kind is CueKind.START:
-                self._queue_start(cue.target_cue, t, follow=False)
-            elif kind is CueKind.STOP:
-                self._stop(target, t)
-            else:
-                target.armed = on
-        if cue.target_mapping:
-            self._set_mapping_enabled(cue.target_mapping, on)
-        if cue.target_trigger:
-            trig = self.triggers[cue.target_trigger]
-            trig.enabled = on
-            if on:  # an armed trigger's hold counts from now, not from when it was off
-                trig.fired = False
-                trig.since = t
-
-    def _set_mapping_enabled(self, name: str, on: bool) -> None:
-        ms = self.mappings[name]
-        ms.enabled = on
-        if on:
-            self._mark_mapping(name)
-            ms.last_sent = None
-        else:
-            self._unmark_mapping(name)
-
-    def _fade_begin(self, run: CueRun, t: float) -> None:
-        cue = run.cue
-        target = cue.fade_target
-        if target is None:
-            return
-        if cue.fade_from is not None:
-            start = cue.fade_from
-        elif target.mapping:
-            start = self.mappings[target.mapping].level
-        else:
-            start = self.target_values.get(target.key, 0.0)
-        run.fade_from = start
-        run.fade_last = t
-        if cue.duration > 0 and cue.fade_from is not None:
-            self._fade_emit(run, start)
-
-    def _fade_value(self, run: CueRun, t: float) -> float:
-        cue = run.cue
-        start = run.action_at if run.action_at is not None else t
-        x = (t - start) / cue.duration if cue.duration > 0 else 1.0
-        return run.fade_from + (cue.fade_to - run.fade_from) * apply_curve(cue.curve, x)
-
-    def _next_fade_step(self, run: CueRun) -> float:
-        step = 1.0 / run.cue.rate_hz if run.cue.rate_hz > 0 else run.cue.duration
-        end = run.action_end if run.action_end is not None else run.fade_last + step
-        return min(run.fade_last + step, end)
-
-    def _fade_step(self, run: CueRun, t: float) -> None:
-        if run.action_done or run.state is not CueState.RUNNING:
-            return
-        if run.action_end is not None and t >= run.action_end:
-            return
-        run.fade_last = t
-        self._fade_emit(run, self._fade_value(run, t))
-        self._push_timer(self._next_fade_step(run), "fade", run.cue.id, run.gen)
-
-    def _fade_emit(self, run: CueRun, value: float) -> None:
-        target = run.cue.fade_target
-        if target is None:
-            return
-        if target.mapping:
-            ms = self.mappings[target.mapping]
-            ms.level = value
-            if ms.enabled:
-                self._mark_mapping(target.mapping)
-            return
-        self.target_values[target.key] = value
-        cmd = target_command(target, value)
-        if cmd is not None:
-            self._emit(cmd)
-
     # -- panic and reset -------------------------------------------------------------
 
     def _panic(self, duration: float | None, now: float) -> None:
@@ -896,170 +769,3 @@ class Engine:
                 del self._level_fades[name]
             else:
                 lf.next_step = now + 1.0 / _LEVEL_FADE_RATE
-
-    # -- telemetry ----------------------------------------------------------------
-
-    def _sample(self, signal: str, value: Value | None, source: str, now: float) -> None:
-        self.stats.samples += 1
-        store = self.signals
-        sig = store.update(signal, value, now, source)
-        if sig is None:
-            return
-        # a fresh value from a source that is up keeps a live signal live
-        if sig.health is Health.LIVE and value is not None:
-            health = Health.LIVE if store.source_up(sig.source) is not False else Health.LOST
-        else:
-            health = store.health_of(sig, now)
-        if health is not sig.health:
-            sig.health = health
-            self._emit(SignalHealthChanged(sig.name, health))
-        self._signal_changed(sig, now)
-
-    def _signal_changed(self, sig: Signal, now: float) -> None:
-        name = sig.name
-        fed = self._mapping_states_by_signal.get(name)
-        if fed:
-            value, queued = sig.numeric(), self._mapping_due
-            stale = sig.health is not Health.LIVE
-            for mname, ms in fed:
-                ms.stale = stale
-                if value is not None:
-                    ms.raw = value
-                # already queued: a new sample never makes a mapping due sooner
-                if ms.enabled and mname not in queued:
-                    due = ms.due()
-                    queued[mname] = due
-                    heapq.heappush(self._mapping_heap, (due, mname))
-        derived = self.signals.derived_by_input.get(name)
-        if derived:
-            for d in derived:
-                self.signals.note_member(d, sig)
-            self._dirty_derived.update(derived)
-        for tname in self._triggers_by_signal.get(name, ()):
-            ts = self.triggers[tname]
-            if ts.update(self.signals, now):
-                self._act_trigger(ts, sig.value, now)
-        if self._waiting:
-            self._check_waiting(now, name)
-
-    def _check_waiting(self, now: float, signal: str | None) -> None:
-        for cid in sorted(self._waiting):
-            run = self.runs[cid]
-            cond = run.cue.wait_for
-            if cond is None or run.state is not CueState.WAITING:
-                continue
-            if signal is not None and cond.signal and cond.signal != signal:
-                continue
-            if evaluate(cond, self.signals, now, False):
-                self._waiting.discard(cid)
-                self._proceed(run, now)
-
-    def _on_source(self, event: SourceHealth, now: float) -> None:
-        self.signals.set_source(event.source, event.up)
-        self._report(
-            "info" if event.up else "warning",
-            event.source,
-            "source connected" if event.up else "source lost: its signals are marked lost",
-        )
-        self._sweep(now)
-        for tname in self._source_triggers:
-            ts = self.triggers[tname]
-            if ts.update(self.signals, now):
-                self._act_trigger(ts, None, now)
-        if self._waiting:
-            self._check_waiting(now, None)
-
-    def _sweep(self, now: float) -> None:
-        interval = self.show.health_interval
-        # an integer count of intervals keeps the grid exact (4.3 / 0.1 is 42.999...)
-        self._next_sweep = (math.floor(now / interval + 1e-9) + 1) * interval
-        if self._next_sweep <= now:
-            self._next_sweep = now + interval
-        for sig in self.signals.sweep(now):
-            self._emit(SignalHealthChanged(sig.name, sig.health))
-            self._signal_changed(sig, now)
-        if self._source_triggers:
-            for tname in self._source_triggers:
-                ts = self.triggers[tname]
-                if ts.update(self.signals, now):
-                    self._act_trigger(ts, None, now)
-
-    def _sweep_needed(self) -> bool:
-        return self.signals.any_not_lost()
-
-    def _recompute_derived(self, now: float) -> None:
-        if not self._dirty_derived:
-            return
-        dirty = sorted(self._dirty_derived)
-        self._dirty_derived.clear()
-        for name in dirty:
-            sig = self.signals.set_derived(name, now)
-            if sig is None:
-                continue
-            health = self.signals.health_of(sig, now)
-            if health is not sig.health:
-                sig.health = health
-                self._emit(SignalHealthChanged(name, health))
-            self._signal_changed(sig, now)
-
-    def _check_trigger_deadlines(self, now: float) -> None:
-        for ts in self.triggers.values():
-            d = ts.deadline()
-            if d is not None and d <= now and ts.update(self.signals, now):
-                self._act_trigger(ts, None, now)
-
-    def _act_trigger(self, ts: TriggerState, value: object, now: float) -> None:
-        d = ts.definition
-        shown = value if isinstance(value, float | int | str | bool) else None
-        self._emit(TriggerFired(d.name, shown))
-        self._report("info", d.name, f"trigger fired ({d.condition.describe()})")
-        if d.go:
-            self._go("", now)
-        if d.start_cue is not None:
-            self._queue_start(d.start_cue, now, follow=False)
-
-    def _flush_mapping(self, name: str, now: float) -> None:
-        """Send a mapping's current value now, whatever its rate limit says."""
-        ms = self.mappings[name]
-        if not ms.enabled:
-            return
-        ms.last_send_time = -math.inf
-        cmd, _ = ms.step(now)
-        if cmd is not None:
-            self._emit(cmd)
-
-    def _mark_mapping(self, name: str) -> None:
-        """Schedule a mapping to run when its rate limit allows."""
-        due = self.mappings[name].due()
-        current = self._mapping_due.get(name)
-        if current is None or due < current:
-            self._mapping_due[name] = due
-            heapq.heappush(self._mapping_heap, (due, name))
-
-    def _unmark_mapping(self, name: str) -> None:
-        self._mapping_due.pop(name, None)
-
-    def _run_mappings(self, now: float) -> None:
-        heap, due_of = self._mapping_heap, self._mapping_due
-        mappings, out = self.mappings, self._out
-        pop, push = heapq.heappop, heapq.heappush
-        while heap and heap[0][0] <= now:
-            due, name = pop(heap)
-            if due_of.get(name) != due:
-                continue
-            del due_of[name]
-            ms = mappings[name]
-            if not ms.enabled:
-                continue
-            if now < ms.due():
-                self._mark_mapping(name)
-                continue
-            cmd, settling = ms.step(now)
-            if cmd is not None:
-                out.append(cmd)
-            if settling:
-                if ms.last_send_time < now:
-                    ms.last_send_time = now
-                again = ms.due()
-                due_of[name] = again
-                push(heap, (again, name))
