@@ -110,9 +110,8 @@ def _demo_cmd(args: argparse.Namespace) -> int:
 
 async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) -> int:
     """Run ``show`` until Ctrl-C, SIGTERM or ``--duration``; returns the exit status."""
-    log_dir = args.log_dir if args.log_dir is not None else Path(show.log_dir)
-    if not log_dir.is_absolute() and show.path.parent != Path("."):
-        log_dir = show.path.parent / log_dir if args.log_dir is None else log_dir
+    # the log goes next to the show file unless --log-dir says otherwise
+    log_dir = args.log_dir if args.log_dir is not None else show.path.parent / show.log_dir
     tail, log_path = configure_show_logging(
         show.model.title, log_dir, verbose=bool(getattr(args, "verbose", False))
     )
