@@ -20,7 +20,7 @@ from typing import Self
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from rehearsal._throttle import Throttle
+from bridges.ratelimit import RateLimitedLogger
 from rehearsal.telemetry import Frame, encode_frames
 
 __all__ = ["FeedClient", "FeedServer", "split_messages"]
@@ -56,7 +56,7 @@ class FeedClient:
         self.queue: collections.deque[str] = collections.deque(maxlen=queue_len)
         self.wakeup = asyncio.Event()
         self.skipped = 0
-        self.throttle = Throttle(5.0)
+        self._warn = RateLimitedLogger(log, 5.0)
         self.label = label
         self._log = log
 
@@ -70,13 +70,14 @@ class FeedClient:
         for message in messages:
             if len(self.queue) == self.queue.maxlen:
                 self.skipped += 1
-                if self.throttle.allow(now) is not None:
-                    self._log.warning(
-                        "%s client %s is too slow: skipping messages (%d skipped so far)",
-                        self.label,
-                        self.connection.remote_address,
-                        self.skipped,
-                    )
+                self._warn.warning(
+                    "slow",
+                    "%s client %s is too slow: skipping messages (%d skipped so far)",
+                    self.label,
+                    self.connection.remote_address,
+                    self.skipped,
+                    now=now,
+                )
             self.queue.append(message)
         self.wakeup.set()
 

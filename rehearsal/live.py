@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 from websockets.uri import parse_uri
 
-from rehearsal._throttle import Throttle
+from bridges.ratelimit import RateLimitedLogger
 from rehearsal.errors import TelemetryDecodeError
 from rehearsal.recorder import Recorder
 from rehearsal.telemetry import decode_message
@@ -69,7 +69,7 @@ async def record_url(
     loop = asyncio.get_running_loop()
     backoff = backoff or Backoff()
     bad_messages = 0
-    throttle = Throttle(5.0)
+    warn = RateLimitedLogger(logger, 5.0, loop.time)
     while True:
         try:
             async with connect(url, max_size=1 << 24, open_timeout=5.0) as ws:
@@ -82,13 +82,14 @@ async def record_url(
                         samples = decode_message(message)
                     except TelemetryDecodeError as err:
                         bad_messages += 1
-                        if throttle.allow(now) is not None:
-                            logger.warning(
-                                "%s sent an invalid message (%d so far), skipped: %s",
-                                url,
-                                bad_messages,
-                                err,
-                            )
+                        warn.warning(
+                            "invalid",
+                            "%s sent an invalid message (%d so far), skipped: %s",
+                            url,
+                            bad_messages,
+                            err,
+                            now=now,
+                        )
                         continue
                     recorder.add_telemetry(now - t0, wall, samples)
             logger.warning("%s closed the connection; reconnecting", url)

@@ -30,7 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from rehearsal._throttle import Throttle
+from bridges.ratelimit import RateLimitedLogger
 from rehearsal.errors import RecordingFormatError
 from rehearsal.recording import EVENT_KINDS, FORMAT_VERSION, SCHEMA_SQL
 from rehearsal.telemetry import TelemetrySample
@@ -156,7 +156,7 @@ class Recorder:
         self._stopping = False
         self._committed_cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._drop_throttle = Throttle(5.0)
+        self._warn = RateLimitedLogger(logger, 5.0)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -220,12 +220,12 @@ class Recorder:
 
     def _note_drop(self, count: int) -> None:
         self._dropped += count
-        if self._drop_throttle.allow(time.monotonic()) is not None:
-            logger.warning(
-                "recorder %s cannot keep up: dropping rows (%d dropped so far)",
-                self.path,
-                self._dropped,
-            )
+        self._warn.warning(
+            "drop",
+            "recorder %s cannot keep up: dropping rows (%d dropped so far)",
+            self.path,
+            self._dropped,
+        )
 
     def add_sample(
         self,
@@ -310,7 +310,6 @@ class Recorder:
         db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA synchronous=NORMAL")
         known = {row[0] for row in db.execute("SELECT name FROM signals")}
-        error_throttle = Throttle(5.0)
         try:
             while True:
                 began = time.monotonic()
@@ -320,7 +319,7 @@ class Recorder:
                     self._in_flight = len(samples) + len(events)
                     stopping = self._stopping
                 if samples or events:
-                    self._write(db, samples, events, known, error_throttle)
+                    self._write(db, samples, events, known)
                 if stopping:
                     with self._lock:
                         if not self._samples and not self._events:
@@ -339,7 +338,6 @@ class Recorder:
         samples: list[SampleRow],
         events: list[tuple[float, str, str]],
         known: set[str],
-        error_throttle: Throttle,
     ) -> None:
         rows = [(t, w, src, sig, _db_value(v), ts) for t, w, src, sig, v, ts in samples]
         fresh = {(row[3], row[2]) for row in samples if row[3] not in known}
@@ -364,8 +362,9 @@ class Recorder:
                 self._dropped += count
                 self._lost += count
                 self._in_flight = 0
-            if error_throttle.allow(time.monotonic()) is not None:
-                logger.error("recorder %s: writing %d rows failed: %s", self.path, count, err)
+            self._warn.error(
+                "write", "recorder %s: writing %d rows failed: %s", self.path, count, err
+            )
         else:
             known.update(name for name, _ in fresh)
             with self._lock:

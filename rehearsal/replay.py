@@ -35,9 +35,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from typing import Any, NamedTuple
 
+from bridges.ratelimit import RateLimitedLogger
 from bridges.telemetry import Sample as TelemetrySample
 from bridges.telemetry import SourceStatus, TelemetrySink, TelemetrySource
-from rehearsal._throttle import Throttle
 from rehearsal.errors import RehearsalError
 from rehearsal.recording import Recording, Sample
 
@@ -216,7 +216,7 @@ class Replayer:
         self.position: float | None = None
         self.max_lag = 0.0
         self.late = 0
-        self._throttle = Throttle(5.0)
+        self._warn = RateLimitedLogger(logger, 5.0)
 
     # -- unpaced iteration --------------------------------------------------------------------
 
@@ -331,17 +331,17 @@ class Replayer:
         self.max_lag = max(self.max_lag, lag)
         if lag > LATE_WARNING_S:
             self.late += 1
-            held = self._throttle.allow(now)
-            if held is not None:
-                logger.warning(
-                    "replay of %s is %.2f s behind at t = %.3f s: the consumer is too slow"
-                    " for %gx (%d late instants so far)",
-                    self.recording.path,
-                    lag,
-                    t,
-                    self.speed,
-                    self.late,
-                )
+            self._warn.warning(
+                "late",
+                "replay of %s is %.2f s behind at t = %.3f s: the consumer is too slow"
+                " for %gx (%d late instants so far)",
+                self.recording.path,
+                lag,
+                t,
+                self.speed,
+                self.late,
+                now=now,
+            )
 
     def stats(self) -> dict[str, Any]:
         """Counters for health displays and logs (plain, JSON-serialisable)."""

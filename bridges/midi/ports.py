@@ -33,6 +33,7 @@ from typing import Protocol, TypeVar
 
 from bridges.midi.errors import MidiDecodeError, MidiPortError, MidiSystemUnavailable
 from bridges.midi.wire import MidiMessage, parse_message, split_messages
+from bridges.ratelimit import RateLimitedLogger
 
 __all__ = [
     "NO_MIDI_SYSTEM_WARNING",
@@ -171,28 +172,6 @@ def match_port(pattern: PortPattern, names: list[str]) -> str | None:
     return next((name for name in names if regex.search(name)), None)
 
 
-class _RateLimitedLog:
-    """Log a repeated warning at most once per interval, reporting what was held back."""
-
-    def __init__(self, interval: float, clock: Callable[[], float]) -> None:
-        self._interval = interval
-        self._clock = clock
-        self._next: dict[str, float] = {}
-        self._suppressed: dict[str, int] = {}
-
-    def log(self, level: int, key: str, message: str, *args: object) -> None:
-        now = self._clock()
-        if now < self._next.get(key, float("-inf")):
-            self._suppressed[key] = self._suppressed.get(key, 0) + 1
-            return
-        suppressed = self._suppressed.pop(key, 0)
-        if suppressed:
-            message += " (%d similar message(s) suppressed)"
-            args = (*args, suppressed)
-        self._next[key] = now + self._interval
-        logger.log(level, message, *args)
-
-
 def probe_midi_system(backend: MidiBackend) -> MidiSystemStatus:
     """Find out once whether this machine has a MIDI system at all.
 
@@ -242,7 +221,7 @@ class _Port:
         self._errors = 0
         self._last_error: str | None = None
         self._dropped_while_missing = 0
-        self._log = _RateLimitedLog(warn_interval, clock)
+        self._log = RateLimitedLogger(logger, warn_interval, clock)
 
     @property
     def state(self) -> PortState:

@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast
 
-from bridges.osc._ratelimit import RateLimitedLogger
 from bridges.osc.conflate import ConflatingQueue
 from bridges.osc.errors import OscConfigError, OscEncodeError
 from bridges.osc.framing import slip_encode
@@ -50,6 +49,7 @@ from bridges.osc.wire import (
     iter_messages,
     split_for_bundles,
 )
+from bridges.ratelimit import RateLimitedLogger
 
 __all__ = [
     "BaseOscOutput",

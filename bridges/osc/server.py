@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, cast
 
-from bridges.osc._ratelimit import RateLimitedLogger
 from bridges.osc.errors import OscBindError, OscConfigError, OscDecodeError
 from bridges.osc.framing import (
     END,
@@ -41,6 +40,7 @@ from bridges.osc.framing import (
     slip_encode,
 )
 from bridges.osc.wire import OscMessage, decode_packet, encode_message, iter_messages
+from bridges.ratelimit import RateLimitedLogger
 
 __all__ = [
     "OscHandler",

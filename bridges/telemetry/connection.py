@@ -32,6 +32,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.frames import CloseCode
 
+from bridges.ratelimit import RateLimitedLogger
+
 from .config import (
     ConnectionSettings,
     HomeAssistantSourceConfig,
@@ -44,7 +46,6 @@ from .homeassistant import HomeAssistantProtocol
 from .jsonfeed import JsonFeedProtocol
 from .protocol import StovelightProtocol
 from .types import (
-    RateLimitedLog,
     RejectReason,
     Sample,
     SourceCounters,
@@ -103,7 +104,7 @@ class TelemetrySource(abc.ABC):
         self._failure: TelemetryProtocolError | None = None
         self._closing = False
         self._worker: asyncio.Task[None] | None = None
-        self._ratelimited = RateLimitedLog(_LOGGER, log_interval)
+        self._ratelimited = RateLimitedLogger(_LOGGER, log_interval)
         self.counters = SourceCounters()
 
     @property

@@ -8,11 +8,8 @@ rejection reasons; the connection layer counts both and hands the samples to a
 from __future__ import annotations
 
 import enum
-import logging
 import math
-import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
 
@@ -21,7 +18,6 @@ from .exceptions import TelemetryProtocolError
 __all__ = [
     "MAX_STRING_LENGTH",
     "ParseResult",
-    "RateLimitedLog",
     "RejectReason",
     "Sample",
     "SampleValue",
@@ -204,51 +200,3 @@ def check_value(raw: object) -> tuple[SampleValue, RejectReason | None]:
             return None, RejectReason.STRING_TOO_LONG
         return raw, None
     return None, RejectReason.WRONG_TYPE
-
-
-class RateLimitedLog:
-    """Log repeated warnings at most once per interval and key, counting the rest.
-
-    Repeats are not muted: the next message that gets through says how many similar
-    messages were suppressed in between.
-
-    Args:
-        logger: Where to log.
-        interval: Seconds between two messages with the same key.
-        clock: Monotonic clock in seconds (injectable for tests).
-    """
-
-    def __init__(
-        self,
-        logger: logging.Logger,
-        interval: float = 10.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._logger = logger
-        self._interval = interval
-        self._clock = clock
-        self._last: dict[str, float] = {}
-        self._suppressed: Counter[str] = Counter()
-
-    def log(self, level: int, key: str, msg: str, *args: object) -> bool:
-        """Log ``msg % args`` unless ``key`` was logged less than ``interval`` ago.
-
-        Returns:
-            True if the message was emitted.
-        """
-        now = self._clock()
-        last = self._last.get(key)
-        if last is not None and now - last < self._interval:
-            self._suppressed[key] += 1
-            return False
-        self._last[key] = now
-        suppressed = self._suppressed.pop(key, 0)
-        if suppressed:
-            msg += " (%d similar messages suppressed)"
-            args = (*args, suppressed)
-        self._logger.log(level, msg, *args)
-        return True
-
-    def warning(self, key: str, msg: str, *args: object) -> bool:
-        """Rate-limited :meth:`logging.Logger.warning`."""
-        return self.log(logging.WARNING, key, msg, *args)

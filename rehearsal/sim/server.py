@@ -16,7 +16,7 @@ import logging
 import time
 from typing import Any
 
-from rehearsal._throttle import Throttle
+from bridges.ratelimit import RateLimitedLogger
 from rehearsal.feed import FeedClient, FeedServer
 from rehearsal.sim.model import NeighbourhoodModel, SimConfig
 from rehearsal.sim.scenarios import SCENARIOS
@@ -80,18 +80,19 @@ class SimulatorServer(FeedServer):
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        throttle = Throttle(5.0)
+        warn = RateLimitedLogger(logger, 5.0)
         k = 0
         last_tick = None if self.duration_s is None else int(self.duration_s * self.rate_hz + 1e-9)
         while last_tick is None or k <= last_tick:
             now = loop.time() - start
             due = int(now * self.rate_hz)
             if due - k > MAX_CATCH_UP_S * self.rate_hz:
-                if throttle.allow(now) is not None:
-                    logger.warning(
-                        "simulator is %.1f s behind its clock; jumping ahead (rate too high?)",
-                        (due - k) / self.rate_hz,
-                    )
+                warn.warning(
+                    "behind",
+                    "simulator is %.1f s behind its clock; jumping ahead (rate too high?)",
+                    (due - k) / self.rate_hz,
+                    now=now,
+                )
                 k = due
             while k <= due and (last_tick is None or k <= last_tick):
                 frames = self.model.step(k / self.rate_hz)

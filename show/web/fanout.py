@@ -27,7 +27,7 @@ from typing import Any, Final
 from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.protocol import State
 
-from show.web._ratelimit import RateLimitedLog
+from bridges.ratelimit import RateLimitedLogger
 from show.web.protocol import encode_message
 
 __all__ = ["Broadcaster", "BroadcasterStats"]
@@ -82,7 +82,7 @@ class Broadcaster:
         *,
         rate_hz: float,
         clock: Callable[[], float],
-        warn: RateLimitedLog,
+        warn: RateLimitedLogger,
     ) -> None:
         if not rate_hz > 0:
             raise ValueError(f"rate_hz must be positive, got {rate_hz!r}")

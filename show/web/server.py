@@ -28,7 +28,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from show.web._ratelimit import RateLimitedLog
+from bridges.ratelimit import RateLimitedLogger
 from show.web.fanout import Broadcaster
 from show.web.http import (
     StaticFile,
@@ -174,7 +174,7 @@ class WebServer:
         self._auth_failure_delay = auth_failure_delay
         self._control_timeout = control_timeout
         self._send_buffer_bytes = send_buffer_bytes
-        self._warn = RateLimitedLog(logger, 30.0, time.monotonic)
+        self._warn = RateLimitedLogger(logger, 30.0, time.monotonic)
         self._public = Broadcaster(
             "public", "snapshot", public_snapshot, rate_hz=rate_hz, clock=clock, warn=self._warn
         )

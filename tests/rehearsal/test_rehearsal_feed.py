@@ -75,5 +75,6 @@ def test_slow_client_skips_the_oldest_and_warns_at_a_limited_rate(
     assert (list(client.queue), client.skipped) == (["m6", "m7"], 6)
     assert [r.getMessage() for r in caplog.records] == [
         "test client ('127.0.0.1', 1) is too slow: skipping messages (1 skipped so far)",
-        "test client ('127.0.0.1', 1) is too slow: skipping messages (6 skipped so far)",
+        "test client ('127.0.0.1', 1) is too slow: skipping messages (6 skipped so far)"
+        " (4 similar messages suppressed in the last 5 s)",
     ]

@@ -160,7 +160,7 @@ def test_repeated_losses_are_rate_limited(caplog: pytest.LogCaptureFixture) -> N
     output.refresh()
     lost = [r for r in caplog.records if "lost port" in r.getMessage()]
     assert len(lost) == 2
-    assert "2 similar message(s) suppressed" in lost[-1].getMessage()
+    assert "2 similar messages suppressed" in lost[-1].getMessage()
 
 
 def test_no_midi_system_is_a_quiet_state(caplog: pytest.LogCaptureFixture) -> None:

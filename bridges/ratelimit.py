@@ -1,5 +1,8 @@
 """A logger wrapper that lets repeated warnings through at a limited rate.
 
+The one rate limiter for every package's operator warnings (OSC, MIDI, telemetry,
+the web server and rehearsal).
+
 Repeated warnings are rate-limited, not muted: the first occurrence of a key
 is logged at once, later ones at most every ``interval_s`` seconds, each with
 the number of similar messages suppressed in between.
@@ -39,14 +42,18 @@ class RateLimitedLogger:
         key: Hashable,
         msg: str,
         *args: object,
-        exc_info: BaseException | None = None,
+        exc_info: BaseException | bool | None = None,
+        now: float | None = None,
     ) -> bool:
         """Log ``msg % args`` unless ``key`` was logged less than ``interval_s`` ago.
+
+        ``now`` is the caller's clock reading when it has one (else ``clock()``).
 
         Returns:
             True if the record was emitted, False if it was suppressed.
         """
-        now = self._clock()
+        if now is None:
+            now = self._clock()
         entry = self._seen.get(key)
         if entry is not None and now - entry[0] < self._interval:
             entry[1] += 1
@@ -61,6 +68,17 @@ class RateLimitedLogger:
         self._logger.log(level, msg, *args, exc_info=exc_info)
         return True
 
-    def warning(self, key: Hashable, msg: str, *args: object) -> bool:
+    def warning(
+        self,
+        key: Hashable,
+        msg: str,
+        *args: object,
+        exc_info: BaseException | bool | None = None,
+        now: float | None = None,
+    ) -> bool:
         """Rate-limited ``logger.warning``."""
-        return self.log(logging.WARNING, key, msg, *args)
+        return self.log(logging.WARNING, key, msg, *args, exc_info=exc_info, now=now)
+
+    def error(self, key: Hashable, msg: str, *args: object, now: float | None = None) -> bool:
+        """Rate-limited ``logger.error``."""
+        return self.log(logging.ERROR, key, msg, *args, now=now)

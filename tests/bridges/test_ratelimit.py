@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bridges.osc._ratelimit import RateLimitedLogger
+from bridges.ratelimit import RateLimitedLogger
 
 
 def test_repeats_are_suppressed_then_summarised(caplog: pytest.LogCaptureFixture) -> None:
