@@ -1,103 +1,60 @@
-"""Record live telemetry from websocket URLs into a :class:`Recorder`.
+"""``stovelight record``: telemetry from websocket URLs into a recording.
 
-One named task per URL (``record:<url>``) connects, decodes each message with
-:func:`rehearsal.telemetry.decode_message` and hands the samples to the recorder stamped with
-the receive time: ``t_recv`` from the event loop clock (relative to the recording start, the
-same clock for every URL) and ``wall`` from the system clock. A lost or refused connection is
-retried with exponential backoff (0.5 s doubling to 10 s, reset after a successful connect).
+The connections are ``bridges.telemetry`` Stovelight sources (the same client the
+running show uses: reconnect with capped, jittered backoff; malformed frames
+counted and logged at a limited rate); this module only hands what they deliver
+to a :class:`Recorder`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import Sequence
 
-from websockets.asyncio.client import connect
-from websockets.exceptions import WebSocketException
-from websockets.uri import parse_uri
-
-from bridges.ratelimit import RateLimitedLogger
-from rehearsal.errors import TelemetryDecodeError
+from bridges.telemetry import (
+    ConnectionSettings,
+    FrameLimits,
+    Sample,
+    SourceStatus,
+    StovelightSourceConfig,
+    create_source,
+)
 from rehearsal.recorder import Recorder
-from rehearsal.telemetry import decode_message
 
-__all__ = ["Backoff", "record_url", "record_urls"]
+__all__ = ["record_urls"]
 
-logger = logging.getLogger(__name__)
-
-
-class Backoff:
-    """Exponential reconnect delays (pure: no clock).
-
-    Args:
-        initial: first delay in seconds.
-        maximum: delays never exceed this.
-        factor: growth per failed attempt.
-    """
-
-    def __init__(self, initial: float = 0.5, maximum: float = 10.0, factor: float = 2.0) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.factor = factor
-        self._next = initial
-
-    def next(self) -> float:
-        """Return the delay before the next attempt and grow the following one."""
-        delay = self._next
-        self._next = min(self.maximum, self._next * self.factor)
-        return delay
-
-    def reset(self) -> None:
-        """Start again from ``initial`` (after a successful connection)."""
-        self._next = self.initial
+_FRAME_LIMIT = 1 << 24  # a recording takes whatever a producer sends in one frame
 
 
-async def record_url(
-    url: str, recorder: Recorder, t0: float, *, backoff: Backoff | None = None
-) -> None:
-    """Record ``url`` into ``recorder`` until cancelled, reconnecting after failures.
+class _RecorderSink:
+    """Receives samples from the sources, stamped with show time since ``t0``."""
 
-    Args:
-        url: ``ws://`` or ``wss://`` URL speaking the telemetry protocol.
-        recorder: a started recorder.
-        t0: event loop time that is show time 0.
-        backoff: reconnect policy (default 0.5 s → 10 s).
-    """
-    loop = asyncio.get_running_loop()
-    backoff = backoff or Backoff()
-    bad_messages = 0
-    warn = RateLimitedLogger(logger, 5.0, loop.time)
-    while True:
-        try:
-            async with connect(url, max_size=1 << 24, open_timeout=5.0) as ws:
-                backoff.reset()
-                logger.info("recording telemetry from %s", url)
-                async for message in ws:
-                    now = loop.time()
-                    wall = time.time()
-                    try:
-                        samples = decode_message(message)
-                    except TelemetryDecodeError as err:
-                        bad_messages += 1
-                        warn.warning(
-                            "invalid",
-                            "%s sent an invalid message (%d so far), skipped: %s",
-                            url,
-                            bad_messages,
-                            err,
-                            now=now,
-                        )
-                        continue
-                    recorder.add_telemetry(now - t0, wall, samples)
-            logger.warning("%s closed the connection; reconnecting", url)
-            delay = backoff.next()
-        except (OSError, TimeoutError, WebSocketException) as err:
-            delay = backoff.next()
-            logger.warning("%s unreachable (%s); retrying in %.1f s", url, err, delay)
-        await asyncio.sleep(delay)
+    def __init__(self, recorder: Recorder, loop: asyncio.AbstractEventLoop, t0: float) -> None:
+        self.recorder = recorder
+        self.loop = loop
+        self.t0 = t0
+
+    def on_samples(self, source_name: str, samples: list[Sample]) -> None:
+        t = self.loop.time() - self.t0
+        wall = time.time()
+        self.recorder.add_samples(
+            [
+                # the frame's own source is the signal's prefix ("central.temp_c")
+                (t, wall, s.signal.split(".", 1)[0], s.signal, s.value, s.ts)
+                for s in samples
+                if s.value is not None
+            ]
+        )
+
+    def on_status(self, source_name: str, status: SourceStatus, detail: str) -> None:
+        if status in (SourceStatus.CONNECTED, SourceStatus.DISCONNECTED, SourceStatus.FAILED):
+            self.recorder.add_event(
+                self.loop.time() - self.t0,
+                "note",
+                {"text": f"source {status.value}", "url": source_name, "detail": detail},
+            )
 
 
 async def record_urls(
@@ -105,33 +62,33 @@ async def record_urls(
     recorder: Recorder,
     *,
     stop: asyncio.Event | None = None,
-    backoff: Backoff | None = None,
+    settings: ConnectionSettings | None = None,
 ) -> None:
     """Record every URL until ``stop`` is set (or the caller is cancelled).
 
     Raises:
-        InvalidURI: a URL is not a websocket URL (checked before anything starts).
+        TelemetryConfigError: a URL is not a websocket URL (checked before anything starts).
     """
-    for url in urls:
-        parse_uri(url)
+    limits = FrameLimits(max_frame_bytes=_FRAME_LIMIT, max_objects=1 << 16)
+    configs = [
+        StovelightSourceConfig(url, url, limits, settings or ConnectionSettings()) for url in urls
+    ]
     loop = asyncio.get_running_loop()
     t0 = loop.time()
+    sink = _RecorderSink(recorder, loop, t0)
+    sources = [create_source(config, sink) for config in configs]
     recorder.add_event(0.0, "note", {"text": "recording started", "urls": list(urls)})
-    tasks = [
-        asyncio.create_task(
-            record_url(url, recorder, t0, backoff=backoff or Backoff()), name=f"record:{url}"
-        )
-        for url in urls
-    ]
+    tasks = [asyncio.create_task(source.run(), name=f"record:{source.name}") for source in sources]
     try:
         if stop is None:
             await asyncio.gather(*tasks)
         else:
             await stop.wait()
     finally:
-        for task in reversed(tasks):
-            task.cancel()
+        for source in reversed(sources):
+            await source.aclose()
         for task in tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         recorder.add_event(loop.time() - t0, "note", {"text": "recording stopped"})

@@ -33,7 +33,6 @@ from typing import Any
 from bridges.ratelimit import RateLimitedLogger
 from rehearsal.errors import RecordingFormatError
 from rehearsal.recording import EVENT_KINDS, FORMAT_VERSION, SCHEMA_SQL
-from rehearsal.telemetry import TelemetrySample
 
 __all__ = ["Recorder", "RecorderStats", "SampleRow", "create_recording"]
 
@@ -259,12 +258,6 @@ class Recorder:
                 self._note_drop(len(batch) - taken)
             self._accepted += taken
             return taken
-
-    def add_telemetry(self, t_recv: float, wall: float, samples: Iterable[TelemetrySample]) -> int:
-        """Queue decoded telemetry received at ``t_recv``/``wall``; return how many fit."""
-        return self.add_samples(
-            [(t_recv, wall, s.source, s.signal, s.value, s.ts) for s in samples]
-        )
 
     def add_event(self, t: float, kind: str, data: Mapping[str, Any]) -> bool:
         """Queue one event; return False (and count it) when the batch is full.

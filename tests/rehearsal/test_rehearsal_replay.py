@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 
 from bridges.telemetry import (
     RecordingSink,
+    Sample,
     SourceStatus,
     StovelightSource,
     StovelightSourceConfig,
@@ -28,7 +29,6 @@ from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
 from rehearsal.replay import CueNotFoundError, Pacer, Replayer, ReplayFrame, ReplaySource
 from rehearsal.replay_serve import ReplayServer, instant_messages
-from rehearsal.telemetry import decode_message
 from show.cli import main as stovelight
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -311,7 +311,7 @@ def test_serve_sends_valid_protocol_frames_to_a_real_client(tmp_path: Path) -> N
         frames = json.loads(message)
         assert [f["source"] for f in frames] == ["central", "grid"]
         stamps.append(frames[0]["ts"])
-        assert len(decode_message(message)) == 3
+        assert len(decode(message)) == 3
     assert stamps == sorted(stamps) and stamps[0] == WALL0
 
 
@@ -348,7 +348,7 @@ def test_replay_command_prints_protocol_messages(
     assert stovelight(["replay", str(path), "--speed", "max", "--from", "0.3"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3
-    assert [s.value for s in decode_message(lines[0]) if s.signal == "central.temp_c"] == [103.0]
+    assert [s.value for s in decode(lines[0]) if s.signal == "central.temp_c"] == [103.0]
 
 
 def test_replay_serve_command_serves_until_the_end(tmp_path: Path) -> None:
@@ -374,3 +374,10 @@ def test_replay_serve_command_serves_until_the_end(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert all(parse_frame(m).rejections == [] for m in messages)
+
+
+def decode(message: str) -> list[Sample]:
+    """Samples of a message, checked by the parser the running show uses."""
+    result = parse_frame(message)
+    assert result.rejections == [], result.rejections
+    return result.samples

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bridges.telemetry import Sample, parse_frame
 from rehearsal.errors import UnknownScenarioError
 from rehearsal.sim import SCENARIOS, NeighbourhoodModel, SimConfig, run
-from rehearsal.telemetry import Frame, decode_message, encode_frames
+from rehearsal.telemetry import Frame, encode_frames
 
 
 def _series(
@@ -36,7 +37,7 @@ def test_frames_follow_the_protocol() -> None:
     frames = model.step(0.5)
     sources = [f["source"] for f in frames]
     assert sources == [f"home-{i:02d}" for i in range(1, 13)] + ["central", "grid"]
-    samples = decode_message(encode_frames(frames))
+    samples = decode(encode_frames(frames))
     signals = {s.signal for s in samples}
     for key in ("temp_c", "power_w", "state", "setpoint_c"):
         assert f"central.{key}" in signals
@@ -129,3 +130,10 @@ def test_timeline_documents_scaled_times() -> None:
     moments = dict((what, t) for t, what in SCENARIOS["malfunction"].timeline(3.0))
     assert moments["central stovetop faults; energy exchange halts"] == 180.0
     assert moments["central stovetop restored; preheating, exchange resumes"] == 450.0
+
+
+def decode(message: str) -> list[Sample]:
+    """Samples of a message, checked by the parser the running show uses."""
+    result = parse_frame(message)
+    assert result.rejections == [], result.rejections
+    return result.samples
