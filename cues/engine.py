@@ -278,6 +278,10 @@ class Engine(CueActions, TelemetryFlow):
             self.runs[cue].cue = new
         return new
 
+    def set_armed(self, cue: CueId, armed: bool) -> None:
+        """Arm or disarm a cue (as an arm/disarm cue would), until the show is reset."""
+        self.runs[cue].armed = armed
+
     def state_of(self, cue: CueId) -> CueState:
         """A cue's current state."""
         return self.runs[cue].state

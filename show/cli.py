@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 
 from show.errors import ShowFileError
+from show.logsetup import LOG_FORMAT
 from show.showfile import load_show
 
 __all__ = ["main"]
@@ -57,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        format=LOG_FORMAT,
         stream=sys.stderr,
     )
     func = getattr(args, "func", None)

@@ -10,9 +10,9 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["TailHandler", "configure_show_logging"]
+__all__ = ["LOG_FORMAT", "TailHandler", "configure_show_logging"]
 
-_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
 
 class TailHandler(logging.Handler):
@@ -39,7 +39,7 @@ def configure_show_logging(
     for handler in list(root.handlers):
         root.removeHandler(handler)
     stderr = logging.StreamHandler(sys.stderr)
-    stderr.setFormatter(logging.Formatter(_FORMAT))
+    stderr.setFormatter(logging.Formatter(LOG_FORMAT))
     root.addHandler(stderr)
     # per-connection chatter from the websocket libraries drowns the show's own log
     for noisy in ("websockets", "show.web.server.ws"):
@@ -55,7 +55,7 @@ def configure_show_logging(
             rotating = logging.handlers.RotatingFileHandler(
                 path, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
             )
-            rotating.setFormatter(logging.Formatter(_FORMAT))
+            rotating.setFormatter(logging.Formatter(LOG_FORMAT))
             root.addHandler(rotating)
         except OSError as exc:
             logging.getLogger(__name__).warning(

@@ -12,6 +12,7 @@ state or the playhead moves. ``docs/control-api.md`` lists the subset.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import uuid
@@ -184,7 +185,8 @@ class QLabControl:
             for cl in self.runner.show.model.cue_lists
         ]
 
-    def _value(self, cid: CueId, key: str) -> Any:
+    def _values(self, cid: CueId) -> dict[str, Any]:
+        """Every readable property of a cue, in QLab's names."""
         engine = self.runner.engine
         cue: CueDef = engine.cues[cid]
         run = engine.runs[cid]
@@ -223,9 +225,7 @@ class QLabControl:
             "infiniteLoop": False,
             "notes": "",
         }
-        if key not in values:
-            raise KeyError(key)
-        return values[key]
+        return values
 
     # -- dispatch ----------------------------------------------------------------------
 
@@ -260,7 +260,9 @@ class QLabControl:
         r = self.runner
         origin = f"OSC {peer.transport} {peer.host}"
         if address == "/connect":
-            ok = not self.config.passcode or (args and str(args[0]) == self.config.passcode)
+            ok = not self.config.passcode or (
+                bool(args) and hmac.compare_digest(str(args[0]), self.config.passcode)
+            )
             client.connected = bool(ok)
             if not ok:
                 self.denied += 1
@@ -365,7 +367,8 @@ class QLabControl:
             return
         if action == "valuesForKeys":
             keys = json.loads(str(args[0])) if args else []
-            data = {k: self._value(cid, k) for k in keys if isinstance(k, str)}
+            values = self._values(cid)
+            data = {k: values[k] for k in keys if isinstance(k, str)}
             self._reply(peer, original, data)
             return
         if action == "children":
@@ -373,7 +376,7 @@ class QLabControl:
             self._reply(peer, original, [self._cue_dict(c) for c in cue.children])
             return
         if not args:
-            self._reply(peer, original, self._value(cid, action))
+            self._reply(peer, original, self._values(cid)[action])
             return
         value = args[0]
         changes: dict[str, Any] = {}
@@ -390,14 +393,14 @@ class QLabControl:
             modes = {v: k for k, v in _CONTINUE.items()}
             changes["continue_mode"] = modes[int(value)]
         elif action == "armed":
-            r.engine.runs[cid].armed = bool(int(value))
+            r.engine.set_armed(cid, bool(int(value)))
         elif action == "number":
             raise ValueError("cue numbers are fixed by the show file")
         else:
             raise KeyError(f"{action} cannot be set")
         if changes:
             r.engine.edit_cue(cid, **changes)
-            log.info("cue %s: %s set to %r by %s", cid, action, value, origin)
+        log.info("cue %s: %s set to %r by %s", cid, action, value, origin)
         self._reply(peer, original)
 
     def _result(self, peer: OscPeer, original: str, result: dict[str, Any]) -> None:
@@ -409,6 +412,8 @@ class QLabControl:
     # -- update pushes ---------------------------------------------------------------
 
     def _on_command(self, cmd: Command) -> None:
+        if not isinstance(cmd, CueStateChanged | PlayheadChanged):
+            return
         if not any(c.updates for c in self._clients.values()):
             return
         base = f"/update/workspace/{self.workspace_id}"

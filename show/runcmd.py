@@ -141,9 +141,9 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
         loop.add_signal_handler(sig, runner.request_stop)
     add_midi(runner)
     add_sources(runner)
-    await runner.start()
-    if sim is not None:
+    if sim is not None:  # started first, so closed last
         runner.add_service("simulator", sim.close)
+    await runner.start()
     urls: list[str] = []
     control = None
     if show.control.enabled:

@@ -60,7 +60,6 @@ log = logging.getLogger(__name__)
 
 _MAX_SLEEP = 0.25
 _MIDI_REFRESH = 3.0
-_FLOOD_TICK = 0.001
 
 
 class OscSink(Protocol):
@@ -113,9 +112,6 @@ class SourceInfo:
     up: bool | None = None
     samples: int = 0
     last_sample: float = -math.inf
-    rate: float = 0.0
-    window_start: float = 0.0
-    window_count: int = 0
 
 
 @dataclass(slots=True)
@@ -168,10 +164,6 @@ class ShowRunner:
         self._bound_seen: dict[str, float] = {}
         self._closing = False
         self.projector_aids: dict[str, bool] = {}
-        self._last_drain = 0.0
-        self.started_wall = time.time()
-        self.ticks = 0
-        self.reports = 0
 
     # -- time --------------------------------------------------------------------
 
@@ -215,7 +207,7 @@ class ShowRunner:
     def start_sources(self) -> None:
         """Connect the telemetry sources (last, once every output is ready)."""
         for src in self.parts.sources:
-            self.sources.setdefault(src.name, SourceInfo(window_start=self.now()))
+            self.sources.setdefault(src.name, SourceInfo())
             self._spawn(src.run(), f"source:{src.name}")
 
     def add_service(self, name: str, closer: Callable[[], Awaitable[None]]) -> None:
@@ -279,17 +271,17 @@ class ShowRunner:
     # -- the engine loop ---------------------------------------------------------------
 
     async def _engine_loop(self) -> None:
+        clock = self._clock or asyncio.get_running_loop().time
         while True:
-            now = self.now()
-            self._drain(now)
-            deadline = self.engine.next_deadline()
-            osc_due = self.parts.osc.next_due() if self.parts.osc is not None else None
+            self._drain(clock() - self._t0)
+            t = clock()  # loop time; the engine's deadlines are in show time (t - t0)
             sleep = _MAX_SLEEP
+            deadline = self.engine.next_deadline()
             if deadline is not None:
-                sleep = min(sleep, max(0.0, deadline - self.now()))
+                sleep = min(sleep, max(0.0, deadline - (t - self._t0)))
+            osc_due = self.parts.osc.next_due() if self.parts.osc is not None else None
             if osc_due is not None:
-                clock = self._clock or asyncio.get_running_loop().time
-                sleep = min(sleep, max(0.0, osc_due - clock()))
+                sleep = min(sleep, max(0.0, osc_due - t))
             self._wake.clear()
             if sleep > 0:
                 with contextlib.suppress(TimeoutError):
@@ -300,8 +292,6 @@ class ShowRunner:
 
     def _drain(self, now: float) -> None:
         """Advance the engine to ``now`` and carry out what it asks for."""
-        self.ticks += 1
-        self._last_drain = now
         self.engine.advance(now)
         self._push_bound_inputs()
         for cmd in self.engine.commands():
@@ -371,7 +361,6 @@ class ShowRunner:
         elif isinstance(cmd, TriggerFired):
             log.info("trigger %s fired (value %r)", cmd.trigger, cmd.value)
         elif isinstance(cmd, Report):
-            self.reports += 1
             level = {"error": logging.ERROR, "warning": logging.WARNING}.get(
                 cmd.level, logging.INFO
             )
@@ -415,10 +404,6 @@ class ShowRunner:
         )
         return {"ok": True, command: on}
 
-    def wake(self) -> None:
-        """Let the engine task run now."""
-        self._wake.set()
-
     async def _midi_refresh(self) -> None:
         midi = self.parts.midi
         while midi is not None and midi.available:
@@ -433,16 +418,10 @@ class ShowRunner:
         engine = self.engine
         info = self.sources.get(source_name)
         if info is None:
-            info = self.sources[source_name] = SourceInfo(window_start=now)
+            info = self.sources[source_name] = SourceInfo()
         engine.handle_samples([(s.signal, s.value) for s in samples], now, source_name)
         info.samples += len(samples)
-        info.window_count += len(samples)
         info.last_sample = now
-        if now - info.window_start >= 1.0:
-            info.rate = info.window_count / (now - info.window_start)
-            info.window_start, info.window_count = now, 0
-        if now - self._last_drain >= _FLOOD_TICK:
-            self._drain(now)  # under a flood the engine still ticks, newest values first
         rec = self.parts.recorder
         if rec is not None:
             wall = time.time()
@@ -459,7 +438,7 @@ class ShowRunner:
         """A source connected or went away."""
         if self._closing:
             return
-        info = self.sources.setdefault(source_name, SourceInfo(window_start=self.now()))
+        info = self.sources.setdefault(source_name, SourceInfo())
         info.status, info.detail = status.value, detail
         up: bool | None = None
         if status is SourceStatus.CONNECTED:
@@ -514,11 +493,11 @@ class ShowRunner:
         event: Event
         if command == "go":
             event = Go(cue_list)
-        elif command in ("stop", "stop_all"):
+        elif command == "stop":
             event = Stop()
-        elif command in ("pause", "pause_all"):
+        elif command == "pause":
             event = Pause()
-        elif command in ("resume", "resume_all"):
+        elif command == "resume":
             event = Resume()
         elif command == "panic":
             event = Panic(None if value is None else min(max(float(value), 0.0), 60.0))

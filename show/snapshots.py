@@ -38,6 +38,7 @@ class Snapshots:
         self.tail = tail
         self.extra_outputs = extra_outputs or []
         self.renderers = runner.parts.renderers
+        self._rates: dict[str, tuple[float, int, float]] = {}
 
     # -- public ------------------------------------------------------------------
 
@@ -164,6 +165,15 @@ class Snapshots:
 
     # -- console ----------------------------------------------------------------------
 
+    def _rate(self, source: str, samples: int, now: float) -> float:
+        """Samples per second over the last second or more (0 once a source goes quiet)."""
+        t0, n0, rate = self._rates.get(source, (now, samples, 0.0))
+        if now - t0 >= 1.0:
+            rate = (samples - n0) / (now - t0)
+            t0, n0 = now, samples
+        self._rates[source] = (t0, n0, rate)
+        return rate
+
     def _cue_rows(self, ids: tuple[CueId, ...], depth: int, now: float) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         engine = self.runner.engine
@@ -220,7 +230,7 @@ class Snapshots:
                     "name": name,
                     "status": info.status if info else "derived",
                     "detail": info.detail if info else "",
-                    "rate_hz": round(info.rate, 1) if info else 0.0,
+                    "rate_hz": round(self._rate(name, info.samples, now), 1) if info else 0.0,
                     "rejected": st.get("rejected_total", 0),
                     "signals": by_source.get(name, [])[:200],
                 }
