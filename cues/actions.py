@@ -20,7 +20,7 @@ from cues.commands import (
 )
 from cues.curves import apply_curve
 from cues.mappings import MappingState, target_command
-from cues.model import CueDef, CueId, CueKind, GroupMode
+from cues.model import CueDef, CueId, CueKind, FadeTarget, GroupMode
 from cues.runtime import CueRun
 
 if TYPE_CHECKING:
@@ -62,7 +62,9 @@ class CueActions:
                 )
             for name, value in cue.visual_inputs:
                 self._emit(SetVisualInput(cue.visual_output, name, value))
-                self.target_values[f"visual:{cue.visual_output}:{name}"] = value
+                self.target_values[FadeTarget(visual=cue.visual_output, visual_input=name).key] = (
+                    value
+                )
         elif kind is CueKind.NOTICE:
             nid = cue.notice_id or cue.id
             if cue.text:

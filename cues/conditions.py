@@ -5,15 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cues.commands import Health
-from cues.model import Condition, TriggerDef
+from cues.model import Condition, Rearm, TriggerDef
 from cues.signals import SignalStore
 
-__all__ = ["TriggerState", "evaluate", "watched_signal"]
-
-
-def watched_signal(cond: Condition) -> str:
-    """The signal whose samples can change this condition ('' for a source)."""
-    return cond.signal
+__all__ = ["TriggerState", "evaluate"]
 
 
 def _equal(a: object, b: object) -> bool:
@@ -95,7 +90,7 @@ class TriggerState:
             self.since = now
         self.holding = holds
         if not holds:
-            if self.fired and d.rearm.value == "on-clear":
+            if self.fired and d.rearm is Rearm.ON_CLEAR:
                 self.fired = False
             return False
         if not self.enabled or self.fired:

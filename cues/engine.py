@@ -31,7 +31,6 @@ from cues.commands import (
     SetScene,
 )
 from cues.conditions import TriggerState, evaluate
-from cues.curves import apply_curve
 from cues.events import (
     Event,
     ExternalTrigger,
@@ -84,11 +83,11 @@ class EngineStats:
 
 @dataclass(slots=True)
 class _LevelFade:
+    """A panic's linear fade of one mapping's level to zero."""
+
     start: float
-    end: float
     t0: float
     duration: float
-    curve: Curve
     next_step: float
 
 
@@ -555,16 +554,9 @@ class Engine(CueActions, TelemetryFlow):
         if group.state is not CueState.RUNNING or group.action_done:
             return
         cue = group.cue
-        if cue.group_mode is GroupMode.PLAYLIST:
-            if cue.children[group.child_index] != child.cue.id:
-                return
-            group.child_index += 1
-            if group.child_index < len(cue.children):
-                self._queue_start(cue.children[group.child_index], t, follow=False)
-                return
-        elif any(self.runs[c].active or c in self._queued for c in cue.children):
-            return
-        self._end_action(group, t)
+        if cue.group_mode is GroupMode.PLAYLIST and cue.children[group.child_index] != child.cue.id:
+            return  # a playlist moves on only when its current child finishes
+        self._recheck_group(group, t)
 
     def _on_cue_timer(self, run: CueRun, kind: str, due: float) -> None:
         if kind == "action":
@@ -640,6 +632,7 @@ class Engine(CueActions, TelemetryFlow):
             self._proceed(run, t)
 
     def _recheck_group(self, group: CueRun, t: float) -> None:
+        """Move a playlist to its next child, or end a group whose children are done."""
         cue = group.cue
         if cue.group_mode is GroupMode.PLAYLIST:
             if group.child_index < len(cue.children):
@@ -703,7 +696,7 @@ class Engine(CueActions, TelemetryFlow):
                     self._maybe_finish(run, now)
         for name, ms in self.mappings.items():
             if ms.enabled:
-                self._level_fades[name] = _LevelFade(ms.level, 0.0, now, d, Curve.LINEAR, now)
+                self._level_fades[name] = _LevelFade(ms.level, now, d, now)
         for output in self.show.visual_outputs:
             self._emit(SetScene(output, "", "crossfade", d, Curve.LINEAR.value))
         if d <= 0:
@@ -714,10 +707,6 @@ class Engine(CueActions, TelemetryFlow):
         self._push_timer(self.panic_until, "panic", "", self._panic_gen)
 
     def _end_panic(self, t: float) -> None:
-        for lf in self._level_fades.values():
-            lf.next_step = t
-            lf.duration = min(lf.duration, t - lf.t0)
-        self._step_level_fades(t)
         for ms in self.mappings.values():
             if ms.enabled and ms.last_sent is not None and ms.last_sent != 0.0:
                 cmd = target_command(ms.definition.target, 0.0)
@@ -766,7 +755,7 @@ class Engine(CueActions, TelemetryFlow):
                 continue
             x = (now - lf.t0) / lf.duration if lf.duration > 0 else 1.0
             ms = self.mappings[name]
-            ms.level = lf.start + (lf.end - lf.start) * apply_curve(lf.curve, x)
+            ms.level = lf.start * (1.0 - min(x, 1.0))
             ms.last_send_time = -math.inf
             self._mark_mapping(name)
             if x >= 1.0:

@@ -113,11 +113,7 @@ class TelemetryFlow:
             event.source,
             "source connected" if event.up else "source lost: its signals are marked lost",
         )
-        self._sweep(now)
-        for tname in self._source_triggers:
-            ts = self.triggers[tname]
-            if ts.update(self.signals, now):
-                self._act_trigger(ts, None, now)
+        self._sweep(now)  # marks the source's signals and runs the source triggers
         if self._waiting:
             self._check_waiting(now, None)
 

@@ -24,7 +24,6 @@ __all__ = [
     "FadeTarget",
     "GroupMode",
     "MappingDef",
-    "MappingTarget",
     "MidiSpec",
     "OscArg",
     "Rearm",
@@ -171,9 +170,6 @@ class FadeTarget:
         if self.visual:
             return f"visual:{self.visual}:{self.visual_input}"
         return f"mapping:{self.mapping}"
-
-
-MappingTarget = FadeTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,7 +359,3 @@ class ShowModel:
     health_interval: float = 0.1
     max_dynamic_signals: int = 10_000
     visual_outputs: tuple[str, ...] = ()
-
-    def cue(self, cue_id: CueId) -> CueDef:
-        """The cue with this id (KeyError if unknown)."""
-        return self.cues[cue_id]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cues.commands import CueState
-from cues.model import CueDef
+from cues.model import CueDef, CueKind
 
 __all__ = ["CueRun", "Phase"]
 
@@ -77,7 +77,7 @@ class CueRun:
         cue = self.cue
         t = self.paused_at if self.state is CueState.PAUSED and self.paused_at else now
         pre = Phase(0.0, cue.prewait)
-        act = Phase(0.0, None if cue.kind.value == "group" else cue.duration)
+        act = Phase(0.0, None if cue.kind is CueKind.GROUP else cue.duration)
         post = Phase(0.0, cue.postwait)
         if self.state is CueState.IDLE or self.state is CueState.WAITING:
             return pre, act, post

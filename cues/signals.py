@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import translate
 
@@ -73,14 +73,24 @@ class Signal:
         return self.times[order], self.values[order]
 
     def value_at(self, t: float) -> tuple[float, float] | None:
-        """The newest recorded (time, value) at or before ``t``, if any."""
-        times, values = self.history()
-        if times.size == 0:
+        """The newest recorded (time, value) at or before ``t``, if any.
+
+        Searches the ring where it lies (two sorted runs once it has wrapped), so a
+        rate condition checked on every sample copies nothing."""
+        n, head, times = self.count, self.head, self.times
+        if n == 0:
             return None
-        i = int(np.searchsorted(times, t, side="right")) - 1
+        if n < self.capacity:  # not wrapped yet: one run, oldest first
+            i = int(np.searchsorted(times[:n], t, side="right")) - 1
+        elif head and times[0] <= t:  # in the newer run, at the start of the array
+            i = int(np.searchsorted(times[:head], t, side="right")) - 1
+        else:  # in the older run, from head to the end
+            i = head + int(np.searchsorted(times[head:], t, side="right")) - 1
+            if i < head:
+                return None
         if i < 0:
             return None
-        return float(times[i]), float(values[i])
+        return float(times[i]), float(self.values[i])
 
 
 class SignalStore:
@@ -162,21 +172,7 @@ class SignalStore:
                 members = self._derived_members[derived_name]
                 if name not in members:
                     members.append(name)
-                    members.sort(key=self._input_order(derived_name))
                     self.derived_by_input.setdefault(name, []).append(derived_name)
-
-    def _input_order(self, derived_name: str) -> Callable[[str], tuple[int, str]]:
-        """Members sort by the position of the first input pattern they match, so
-        ``difference`` always takes its first declared input first."""
-        patterns = [re.compile(translate(p)) for p in self.derived[derived_name].inputs]
-
-        def key(member: str) -> tuple[int, str]:
-            for i, regex in enumerate(patterns):
-                if regex.fullmatch(member):
-                    return i, member
-            return len(patterns), member
-
-        return key
 
     # -- updates --------------------------------------------------------------
 

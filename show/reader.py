@@ -98,7 +98,7 @@ class Reader:
         label: str = "",
         choices: Iterable[str] | None = None,
     ) -> str:
-        """A string field; numbers are accepted where ``key`` is a cue number."""
+        """A string field, optionally one of ``choices``."""
         value = t.get(key, default)
         p = _join(path, key)
         if value is MISSING:
@@ -182,7 +182,12 @@ class Reader:
             self.problem(p, f"found {_kind(value)}, expected a whole number", label)
             return lo or 0
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            self.problem(p, f"found {value}, must be between {lo} and {hi}", label)
+            rule = (
+                f"between {lo} and {hi}"
+                if lo is not None and hi is not None
+                else (f">= {lo}" if lo is not None else f"<= {hi}")
+            )
+            self.problem(p, f"found {value}, must be {rule}", label)
             return lo or 0
         return value
 

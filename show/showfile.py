@@ -528,13 +528,12 @@ class _Builder:
             go = r.boolean(t, "go", path, False)
             if start is None and not go:
                 r.problem(path, "a trigger needs start = 'CUE' or go = true", label)
-            rearm_raw = r.string(t, "rearm", path, default="on-clear", choices=("on-clear", "once"))
             out.append(
                 TriggerDef(
                     name=name,
                     condition=cond,
                     hold=r.number(t, "hold", path, default=0.0, lo=0),
-                    rearm=_rearm(rearm_raw),
+                    rearm=r.enum(t, "rearm", path, Rearm, Rearm.ON_CLEAR),
                     cooldown=r.number(t, "cooldown", path, default=0.0, lo=0),
                     start_cue=start,
                     go=go,
@@ -617,10 +616,6 @@ def _pair(r: Reader, t: dict[str, Any], key: str, path: str) -> tuple[float, flo
         r.problem(f"{path}.{key}", f"found {value!r}, expected [low, high]")
         return None
     return float(value[0]), float(value[1])
-
-
-def _rearm(raw: str) -> Rearm:
-    return Rearm(raw) if raw in ("on-clear", "once") else Rearm.ON_CLEAR
 
 
 def _unknown(what: str, name: str, known: list[str]) -> str:
