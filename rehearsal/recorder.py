@@ -217,8 +217,8 @@ class Recorder:
 
     # -- live side (never blocks beyond a list append) ------------------------------------------
 
-    def _note_drop(self, count: int) -> None:
-        self._dropped += count
+    def _warn_dropped(self) -> None:
+        """Say that rows were dropped (called after the lock is released)."""
         self._warn.warning(
             "drop",
             "recorder %s cannot keep up: dropping rows (%d dropped so far)",
@@ -237,12 +237,15 @@ class Recorder:
     ) -> bool:
         """Queue one sample; return False (and count it) when the batch is full."""
         with self._lock:
-            if len(self._samples) + len(self._events) >= self.max_pending:
-                self._note_drop(1)
-                return False
-            self._samples.append((t_recv, wall, source, signal, value, ts))
-            self._accepted += 1
-            return True
+            full = len(self._samples) + len(self._events) >= self.max_pending
+            if full:
+                self._dropped += 1
+            else:
+                self._samples.append((t_recv, wall, source, signal, value, ts))
+                self._accepted += 1
+        if full:
+            self._warn_dropped()
+        return not full
 
     def add_samples(self, rows: Iterable[SampleRow]) -> int:
         """Queue ``(t_recv, wall, source, signal, value, ts)`` rows; return how many fit."""
@@ -255,9 +258,11 @@ class Recorder:
             else:
                 taken = max(0, room)
                 self._samples.extend(batch[:taken])
-                self._note_drop(len(batch) - taken)
+                self._dropped += len(batch) - taken
             self._accepted += taken
-            return taken
+        if taken < len(batch):
+            self._warn_dropped()
+        return taken
 
     def add_event(self, t: float, kind: str, data: Mapping[str, Any]) -> bool:
         """Queue one event; return False (and count it) when the batch is full.
@@ -274,12 +279,16 @@ class Recorder:
             raise ValueError(f"event kind {kind!r} is not one of {sorted(EVENT_KINDS)}")
         text = json.dumps(dict(data), separators=(",", ":"), allow_nan=False)
         with self._lock:
-            if len(self._samples) + len(self._events) >= self.max_pending:
-                self._note_drop(1)
-                return False
-            self._events.append((t, kind, text))
-            self._accepted += 1
-            return True
+            full = len(self._samples) + len(self._events) >= self.max_pending
+            if full:
+                self._dropped += 1
+            else:
+                self._events.append((t, kind, text))
+                self._accepted += 1
+        if full:
+            self._warn_dropped()
+            return False
+        return True
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Block until every row accepted so far is committed (not for the live loop).

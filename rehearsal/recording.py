@@ -199,10 +199,6 @@ class Recording:
         row = self._db.execute("SELECT max(seq) FROM samples").fetchone()
         return int(row[0] or 0)
 
-    def sample_count(self) -> int:
-        """Number of committed samples."""
-        return int(self._db.execute("SELECT count(*) FROM samples").fetchone()[0])
-
     def time_range(self) -> tuple[float, float] | None:
         """``(first, last)`` sample ``t_recv``, or None when there are no samples."""
         first = self._db.execute("SELECT t_recv FROM samples ORDER BY seq LIMIT 1").fetchone()

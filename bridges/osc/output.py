@@ -182,11 +182,6 @@ class BaseOscOutput:
 
     # ------------------------------------------------------------------ public API
 
-    @property
-    def target_names(self) -> list[str]:
-        """Names of the configured targets, in configuration order."""
-        return list(self._targets)
-
     async def start(self) -> None:
         """Open every target (in configuration order)."""
         if self._started:
@@ -281,7 +276,7 @@ class BaseOscOutput:
                 ``clock`` when omitted.
 
         Returns:
-            The number of packets handed to transports.
+            The number of packets tried (failures are counted in :meth:`stats`).
         """
         if now is None:
             now = self._clock()

@@ -67,9 +67,7 @@ __all__ = [
     "TimeTag",
     "bundle_from_encoded",
     "decode_packet",
-    "encode_bundle",
     "encode_message",
-    "encode_packet",
     "iter_messages",
     "length_prefix_encode",
     "pack_bundles",
@@ -477,16 +475,6 @@ class OscBundle:
 
 #: Anything that is a complete OSC packet.
 OscPacket: TypeAlias = OscMessage | OscBundle
-
-
-def encode_packet(packet: OscPacket) -> bytes:
-    """Encode a message or a bundle."""
-    return packet.encode()
-
-
-def encode_bundle(bundle: OscBundle) -> bytes:
-    """Encode a bundle (same as ``bundle.encode()``)."""
-    return bundle.encode()
 
 
 def bundle_from_encoded(elements: Iterable[bytes], timetag: TimeTag = IMMEDIATE) -> bytes:

@@ -13,7 +13,6 @@ from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from bridges.osc.errors import OscDecodeError, OscEncodeError, OscError
-from bridges.osc.pattern import match_address
 from bridges.osc.wire import (
     IMMEDIATE,
     IMPULSE,
@@ -381,25 +380,3 @@ def test_bundle_from_encoded_matches_bundle_encode() -> None:
 
 
 # --------------------------------------------------------------------------- patterns
-
-
-@pytest.mark.parametrize(
-    ("pattern", "address", "expected"),
-    [
-        ("/cue/*/start", "/cue/12/start", True),
-        ("/cue/*/start", "/cue/1/2/start", False),
-        ("/cue/?/go", "/cue/7/go", True),
-        ("/cue/?/go", "/cue/77/go", False),
-        ("/ch/[1-3]", "/ch/2", True),
-        ("/ch/[1-3]", "/ch/4", False),
-        ("/ch/[!1-3]", "/ch/4", True),
-        ("/ch/[!1-3]", "/ch/2", False),
-        ("/mix/{gain,mute}", "/mix/mute", True),
-        ("/mix/{gain,mute}", "/mix/pan", False),
-        ("/a.b", "/axb", False),
-        ("/broken[", "/broken[", False),
-        ("/exact", "/exact", True),
-    ],
-)
-def test_match_address(pattern: str, address: str, expected: bool) -> None:
-    assert match_address(pattern, address) is expected
