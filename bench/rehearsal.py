@@ -20,10 +20,12 @@ engine and report data; the report files are not written) as a multiple of real 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import cProfile
 import io
 import math
 import pstats
+import random
 import sys
 import tempfile
 import time
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rehearsal.dryrun import dry_run
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
+from rehearsal.replay import Replayer
 from show.showfile import parse_show
 
 DRY_RUN_TARGET_X = 240.0
@@ -172,6 +175,35 @@ def bench(
     ], profile_report
 
 
+def bench_replay_timing(directory: Path, frames: int = 200) -> list[tuple[str, str]]:
+    """Replay at 1x on the real event-loop clock: how far each frame lands from its
+    recorded time (irregular spacing of 5-50 ms)."""
+    path = directory / "timing.sqlite"
+    rnd = random.Random(7)
+    t = 0.0
+    with Recorder(path, show="timing", started=1_764_230_400.0) as recorder:
+        for i in range(frames):
+            recorder.add_samples([(t, 1_764_230_400.0 + t, "a", "a.x", float(i), None)])
+            t += rnd.uniform(0.005, 0.05)
+
+    async def run() -> list[float]:
+        loop = asyncio.get_running_loop()
+        with Recording.open(path) as rec:
+            start = loop.time()
+            replayer = Replayer(rec, speed=1.0, anchor=start)
+            return [abs(loop.time() - start - f.t) async for f in replayer.play()]
+
+    errors = sorted(asyncio.run(run()))
+    p99 = errors[min(len(errors) - 1, int(0.99 * len(errors)))]
+    return [
+        (
+            "replay at 1x, timing error",
+            f"p50 {errors[len(errors) // 2] * 1e3:.2f} ms, p99 {p99 * 1e3:.2f} ms,"
+            f" max {errors[-1] * 1e3:.2f} ms over {len(errors)} frames",
+        )
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=120.0, help="recording length")
@@ -182,6 +214,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         rows, profile_report = bench(args.minutes, args.signals, args.rate, Path(tmp), args.profile)
+        rows += bench_replay_timing(Path(tmp))
     width = max(len(k) for k, _ in rows)
     print(f"{'metric':<{width}}  value")
     print(f"{'-' * width}  {'-' * 40}")

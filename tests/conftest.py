@@ -8,14 +8,18 @@ from typing import Any
 
 import pytest
 
+from tests.tools import missing
 from tests.web.webtest_support import CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing("Playwright for Python is not installed")
     if not Path("/usr/bin/chromium").exists():
-        pytest.skip("headless Chromium (/usr/bin/chromium) is not installed")
+        missing("headless Chromium (/usr/bin/chromium) is not installed")
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         try:

@@ -101,11 +101,13 @@ def test_broken_example_is_rejected_as_documented(block: Block) -> None:
     with pytest.raises(ShowFileError) as caught:
         parse_show(block.text, "show.toml")
     following = BLOCKS[BLOCKS.index(block) + 1 :]
-    if following and following[0].info == "text":
-        documented = following[0].text.rstrip("\n")
-        assert str(caught.value) == documented, (
-            f"{block.label}: `stovelight check` now prints something else; update the reference"
-        )
+    assert following and following[0].info == "text", (
+        f"{block.label}: show what `stovelight check` prints in a text block below it"
+    )
+    documented = following[0].text.rstrip("\n")
+    assert str(caught.value) == documented, (
+        f"{block.label}: `stovelight check` now prints something else; update the reference"
+    )
 
 
 # -- cue fields --------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import signal
 
@@ -57,24 +56,17 @@ def test_killing_the_renderer_leaves_osc_running_and_it_comes_back() -> None:
                 while not osc.queue.empty():  # count only what arrives after the kill
                     osc.queue.get_nowait()
                 os.kill(pid, signal.SIGKILL)
-                killed_at = asyncio.get_running_loop().time()
-                arrivals: list[float] = []
-                while len(arrivals) < 20:  # OSC keeps flowing while the renderer is down
+                arrivals = 0
+                while arrivals < 20:  # OSC keeps flowing while the renderer is down
                     data, _ = await osc.get(timeout=5.0)
                     if any(m.address == "/temp" for m in iter_messages(decode_packet(data))):
-                        arrivals.append(asyncio.get_running_loop().time() - killed_at)
+                        arrivals += 1
                 await eventually(
                     lambda: renderer.stats().restarts == 1 and renderer.stats().scene == "heat",
                     timeout=10,
                 )
-                back_after = asyncio.get_running_loop().time() - killed_at
                 st = renderer.stats()
                 assert st.running and st.pid != pid
-                gaps = [b - a for a, b in itertools.pairwise(arrivals)]
-                print(
-                    f"renderer back with its scene {back_after:.2f} s after SIGKILL;"
-                    f" largest OSC gap meanwhile {max(gaps) * 1000:.0f} ms"
-                )
                 assert runner.engine.stats.errors == 0
         await server.stop()
 

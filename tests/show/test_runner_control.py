@@ -39,3 +39,17 @@ def test_control_refuses_what_it_cannot_do_and_says_why() -> None:
         assert runner.control("go")["ok"] is False  # refused during the panic
 
     asyncio.run(main())
+
+
+def test_a_second_go_inside_the_guard_is_refused_and_moves_nothing() -> None:
+    async def main() -> None:
+        show = parse_show("[show]\nmin_go_interval = 10\n" + SHOW)
+        runner = ShowRunner(show, RunnerParts())
+        assert runner.control("go")["ok"] is True
+        assert runner.engine.playhead() == "Main/G"
+        refused = runner.control("go")
+        assert refused == {"ok": False, "error": "GO refused (double-GO guard or panic)"}
+        assert runner.engine.playhead() == "Main/G"
+        assert runner.engine.stats.go_rejected == 1
+
+    asyncio.run(main())

@@ -162,11 +162,9 @@ def test_pulling_the_telemetry_server_mid_show_and_bringing_it_back() -> None:
     async def main() -> None:
         server = TelemetryServer()
         await server.start()
-        from bridges.osc.output import MemoryOscOutput
 
         show = _show(server.port, _free_udp_port(), _free_udp_port())
         async with running_show(show, MemoryMidiBackend(outputs=["Synth"])) as (runner, _):  # type: ignore[arg-type]
-            loop = asyncio.get_running_loop()
             sig = runner.engine.signals.signals["kitchen.temp_c"]
             await eventually(lambda: sig.health is Health.LIVE)
             await server.stop()
@@ -176,12 +174,10 @@ def test_pulling_the_telemetry_server_mid_show_and_bringing_it_back() -> None:
             assert runner.control("go")["ok"]
             sent_before = runner.engine.mappings["temp"].sent
             await server.start()
-            back_at = loop.time()
-            await eventually(lambda: runner.engine.mappings["temp"].sent > sent_before, timeout=5.0)
-            resumed_after = loop.time() - back_at
+            # resumption within two seconds rests on the sources' backoff cap (1 s by
+            # default, tested in the telemetry bridge); this bound is only liveness
+            await eventually(lambda: runner.engine.mappings["temp"].sent > sent_before, timeout=10)
             assert sig.health is Health.LIVE
-            print(f"mappings resumed {resumed_after:.2f} s after the server came back")
-            assert not isinstance(runner.parts.osc, MemoryOscOutput)
         await server.stop()
 
     run(main(), timeout=30)

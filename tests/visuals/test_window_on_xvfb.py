@@ -12,13 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.tools import missing
 from visuals.process import ChildOptions, RendererProcess
 
 
 @pytest.fixture
 def xvfb(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed (scripts/setup installs it)")
+        missing("Xvfb is not installed (scripts/setup installs it)")
     for number in range(90, 110):
         if not os.path.exists(f"/tmp/.X11-unix/X{number}"):
             break

@@ -236,7 +236,6 @@ def test_console_with_token_space_bar_sends_go(
         "() => document.getElementById('reply').textContent.includes('go accepted')",
         timeout=WAIT_MS,
     )
-    assert page.get_attribute("#go-guard", "data-state") in ("guarded", "ready")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Escape")
     wait_for(lambda: show.control_commands() == ["go", "playhead_next", "panic"])
@@ -249,6 +248,13 @@ def test_console_with_token_space_bar_sends_go(
     page.wait_for_function(
         "() => document.getElementById('preview').naturalWidth === 64", timeout=WAIT_MS
     )
+    # the double-GO guard shows at once after a GO (the engine enforces it)
+    guard = page.evaluate(
+        "() => { document.getElementById('go').click();"
+        " return document.getElementById('go-guard').dataset.state; }"
+    )
+    assert guard == "guarded"
+    wait_for(lambda: show.control_commands()[-1] == "go", what="the button's GO")
     screenshot(page, "console-live")
     assert_no_js_errors(page)
 
