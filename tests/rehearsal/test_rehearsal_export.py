@@ -204,3 +204,11 @@ def test_mcap_encoders_match_the_spec_conformance_vector() -> None:
     summary_offset = encode_record(Op.SUMMARY_OFFSET, struct.pack("<BQQ", 3, 202, 34))
     footer_head = encode_record(Op.FOOTER, struct.pack("<QQI", 202, 236, 0))[:-4]
     assert zlib.crc32(schema + summary_offset + footer_head) == 1380728824
+
+
+def test_export_command_writes_mcap(recording: Path, tmp_path: Path) -> None:
+    from show.cli import main as stovelight
+
+    out = tmp_path / "cli.mcap"
+    assert stovelight(["export", str(recording), "--format", "mcap", "-o", str(out)]) == 0
+    assert _read_mcap(out.read_bytes())["count"] == 121

@@ -345,3 +345,15 @@ def decode(message: str) -> list[Sample]:
     result = parse_frame(message)
     assert result.rejections == [], result.rejections
     return result.samples
+
+
+def test_replay_command_at_4x_from_the_moment_a_cue_fired(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fault = [(0.8, "cue_state", {"cue": "20", "list": "Events", "state": "running"})]
+    path = write_recording(tmp_path / "r.sqlite", grid(12), fault)
+    assert stovelight(["replay", str(path), "--speed", "4", "--from-cue", "20"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    temps = [s.value for line in lines for s in decode(line) if s.signal == "central.temp_c"]
+    assert temps == [108.0, 109.0, 110.0, 111.0]  # from t = 0.8 to the end, nothing before
+    assert stovelight(["replay", str(path), "--from-cue", "99"]) != 0  # no such cue: refused

@@ -79,3 +79,47 @@ def test_killed_child_restarts_and_resumes(tmp_path: Path) -> None:
         assert not renderer.stats().running
 
     asyncio.run(scenario())
+
+
+def _brightness(jpeg: bytes | None) -> float:
+    import io
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import numpy as np
+    import pygame
+
+    assert jpeg is not None
+    surface = pygame.image.load(io.BytesIO(jpeg), "preview.jpg")
+    return float(np.asarray(pygame.surfarray.array3d(surface), dtype=float).mean())
+
+
+def test_scene_inputs_reach_the_picture_and_survive_a_restart() -> None:
+    async def scenario() -> None:
+        renderer = RendererProcess(OPTIONS, heartbeat_timeout=1.0)
+        await renderer.start()
+        try:
+            renderer.set_scene("heat")
+            renderer.set_input("heat", 1.0)
+            for name in ("stove1", "stove2", "stove3", "stove4"):
+                renderer.set_input(name, 1.0)
+            await wait_for(lambda: renderer.stats().scene == "heat", 30)
+            await wait_for(lambda: renderer.latest_preview() is not None, 15)
+            await asyncio.sleep(0.5)  # let a preview with the inputs arrive
+            hot = _brightness(renderer.latest_preview())
+            renderer.set_input("heat", 0.15)  # low, but still animated
+            for name in ("stove1", "stove2", "stove3", "stove4"):
+                renderer.set_input(name, 0.15)
+            await wait_for(lambda: _brightness(renderer.latest_preview()) < hot / 2, 15)
+            pid = renderer.stats().pid
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            await wait_for(lambda: renderer.stats().restarts == 1, 15)
+            await wait_for(lambda: renderer.stats().scene == "heat", 30)
+            old = renderer.latest_preview()
+            await wait_for(lambda: renderer.latest_preview() != old, 15)  # the new child's
+            # the new child resumed the cold inputs, not the scene's defaults
+            assert _brightness(renderer.latest_preview()) < hot / 2
+        finally:
+            await renderer.aclose()
+
+    asyncio.run(scenario())
