@@ -22,6 +22,7 @@ __all__ = ["Snapshots"]
 
 HISTORY_POINTS = 60
 HISTORY_PERIOD = 1.0
+_CONSOLE_SIGNALS_PER_SOURCE = 200
 
 
 def _number(v: object) -> object:
@@ -39,10 +40,20 @@ class Snapshots:
         self.extra_outputs = extra_outputs or []
         self.renderers = runner.parts.renderers
         self._rates: dict[str, tuple[float, int, float]] = {}
+        self._layout_cache: tuple[int, list[dict[str, Any]], set[str]] | None = None
+        self._histories: dict[str, tuple[float, list[float | None]]] = {}
 
     # -- public ------------------------------------------------------------------
 
     def _layout(self) -> tuple[list[dict[str, Any]], set[str]]:
+        """The dashboard's panels and the signals they show; signals are only ever
+        added, so this is rebuilt only when their number changes."""
+        count = len(self.runner.engine.signals.signals)
+        if self._layout_cache is None or self._layout_cache[0] != count:
+            self._layout_cache = (count, *self._build_layout())
+        return self._layout_cache[1], self._layout_cache[2]
+
+    def _build_layout(self) -> tuple[list[dict[str, Any]], set[str]]:
         r = self.runner
         names = set(r.engine.signals.signals)
         used: set[str] = set()
@@ -123,17 +134,25 @@ class Snapshots:
             "age": round(now - sig.time, 2) if math.isfinite(sig.time) else None,
         }
         if history:
-            times, values = sig.history()
-            if times.size:
-                grid = now - HISTORY_PERIOD * np.arange(HISTORY_POINTS - 1, -1, -1)
-                idx = np.searchsorted(times, grid, side="right") - 1
-                picked = np.where(idx >= 0, values[np.clip(idx, 0, None)], np.nan)
-                out["history"] = [
-                    None if not math.isfinite(v) else round(float(v), 4) for v in picked
-                ]
-            else:
-                out["history"] = []
+            out["history"] = self._history(sig, now)
         return out
+
+    def _history(self, sig: Signal, now: float) -> list[float | None]:
+        """The last minute at one point per period, on a grid aligned to the period,
+        so each signal's history is resampled once per period, not once per tick."""
+        anchor = math.floor(now / HISTORY_PERIOD) * HISTORY_PERIOD
+        cached = self._histories.get(sig.name)
+        if cached is not None and cached[0] == anchor:
+            return cached[1]
+        times, values = sig.history()
+        points: list[float | None] = []
+        if times.size:
+            grid = anchor - HISTORY_PERIOD * np.arange(HISTORY_POINTS - 1, -1, -1)
+            idx = np.searchsorted(times, grid, side="right") - 1
+            picked = np.where(idx >= 0, values[np.clip(idx, 0, None)], np.nan)
+            points = [None if not math.isfinite(v) else round(float(v), 4) for v in picked]
+        self._histories[sig.name] = (anchor, points)
+        return points
 
     def public(self) -> dict[str, Any]:
         """The dashboard's snapshot."""
@@ -218,8 +237,9 @@ class Snapshots:
             )
         by_source: dict[str, list[dict[str, Any]]] = {}
         for name, sig in sorted(engine.signals.signals.items()):
-            entry = {"name": name, **self._signal(sig, now, False)}
-            by_source.setdefault(sig.source or "derived", []).append(entry)
+            rows = by_source.setdefault(sig.source or "derived", [])
+            if len(rows) < _CONSOLE_SIGNALS_PER_SOURCE:
+                rows.append({"name": name, **self._signal(sig, now, False)})
         source_stats = {s.name: s.stats() for s in r.parts.sources}
         sources = []
         for name in sorted(set(r.sources) | set(by_source)):
@@ -232,7 +252,7 @@ class Snapshots:
                     "detail": info.detail if info else "",
                     "rate_hz": round(self._rate(name, info.samples, now), 1) if info else 0.0,
                     "rejected": st.get("rejected_total", 0),
-                    "signals": by_source.get(name, [])[:200],
+                    "signals": by_source.get(name, []),
                 }
             )
         rejected = engine.signals.rejected
