@@ -15,6 +15,7 @@ from typing import Any
 
 from bridges.midi import incoming, msc, mtc, wire
 from bridges.midi.ports import MidiBackend, MidiInput, MidiOutput, MidoBackend, probe_midi_system
+from bridges.ratelimit import RateLimitedLogger
 from cues.model import MidiSpec
 from show.config import MidiPortConfig
 
@@ -111,7 +112,8 @@ class MidiHub:
         self._mappers: dict[str, incoming.IncomingMapper] = {}
         self.available = True
         self.warning: str | None = None
-        self.encode_errors = 0
+        self.encode_errors: dict[str, int] = {}
+        self._warn = RateLimitedLogger(log, 10.0)
 
     def open(self, loop: asyncio.AbstractEventLoop) -> None:
         """Probe the MIDI system and open every port (missing ports retry later)."""
@@ -153,8 +155,14 @@ class MidiHub:
         try:
             data = encode_spec(spec)
         except (ValueError, KeyError) as exc:
-            self.encode_errors += 1
-            log.warning("MIDI port %s: cannot encode %s (%s); message dropped", port, spec, exc)
+            self.encode_errors[port] = self.encode_errors.get(port, 0) + 1
+            self._warn.warning(
+                ("encode", port),
+                "MIDI port %s: cannot encode %s (%s); message dropped",
+                port,
+                spec,
+                exc,
+            )
             return False
         return out.send(data)
 
@@ -187,7 +195,9 @@ class MidiHub:
         try:
             actions = mapper.map(message)
         except ValueError as exc:
-            log.warning("MIDI input %s: malformed message ignored (%s)", port, exc)
+            self._warn.warning(
+                ("malformed", port), "MIDI input %s: malformed message ignored (%s)", port, exc
+            )
             return
         for action in actions:
             command = _ACTION_COMMANDS.get(action.kind)
@@ -212,7 +222,7 @@ class MidiHub:
                     entry.update(
                         state=st.state.value,
                         sent=getattr(st, "messages", 0),
-                        errors=getattr(st, "errors", 0),
+                        errors=getattr(st, "errors", 0) + self.encode_errors.get(cfg.name, 0),
                     )
             out.append(entry)
         return out

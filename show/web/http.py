@@ -8,7 +8,6 @@ that folder can be served, so no request path ever reaches the file system.
 from __future__ import annotations
 
 import email.utils
-import hmac
 import http
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,6 @@ __all__ = [
     "load_static",
     "make_response",
     "origin_allowed",
-    "token_matches",
 ]
 
 CONTENT_TYPES: Final[Mapping[str, str]] = {
@@ -142,18 +140,3 @@ def origin_allowed(origin: str | None, host: str | None, allowed: Sequence[str] 
     if parts.scheme not in ("http", "https"):
         return False
     return parts.netloc.lower() == host.lower()
-
-
-def token_matches(given: str | None, token: str) -> bool:
-    """Compare a console token in constant time.
-
-    Args:
-        given: The token presented by the client, or ``None``.
-        token: The configured token.
-
-    Returns:
-        True when they are equal.
-    """
-    if given is None:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))

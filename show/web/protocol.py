@@ -39,6 +39,7 @@ __all__ = [
     "parse_control",
     "reply_message",
     "sanitize",
+    "token_matches",
 ]
 
 CLOSE_GOING_AWAY: Final = 1001
@@ -141,6 +142,21 @@ def _optional_name(obj: Mapping[str, Any], key: str, message_id: int | str) -> s
     return text
 
 
+def token_matches(given: str | None, token: str) -> bool:
+    """Compare a console token in constant time.
+
+    Args:
+        given: The token presented by the client, or ``None``.
+        token: The configured token.
+
+    Returns:
+        True when they are equal.
+    """
+    if given is None:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
+
+
 def check_auth(data: str | bytes, token: str) -> bool:
     """Check a console's first message against the configured token.
 
@@ -159,9 +175,7 @@ def check_auth(data: str | bytes, token: str) -> bool:
     if obj.get("type") != "auth":
         raise ProtocolError("first message must be {'type': 'auth', 'token': ...}")
     given = obj.get("token")
-    if not isinstance(given, str):
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
+    return token_matches(given if isinstance(given, str) else None, token)
 
 
 def parse_control(data: str | bytes) -> ControlRequest:

@@ -35,7 +35,6 @@ from show.web.http import (
     load_static,
     make_response,
     origin_allowed,
-    token_matches,
 )
 from show.web.protocol import (
     CLOSE_POLICY,
@@ -48,6 +47,7 @@ from show.web.protocol import (
     error_reply,
     parse_control,
     reply_message,
+    token_matches,
 )
 
 __all__ = [
@@ -385,12 +385,10 @@ class WebServer:
 
     async def _session(self, connection: ServerConnection) -> None:
         address = self._address(connection)
-        if len(self._sessions) >= self._max_connections or (
-            self._per_address.get(address, 0) >= self._max_per_address
-        ):
+        refusal = self._capacity_refusal(address)
+        if refusal is not None:
             # Handshakes raced past process_request; refuse now with a close code.
-            self._counters["refused_capacity"] += 1
-            await connection.close(CLOSE_TRY_AGAIN, "server at capacity; try again later")
+            await connection.close(CLOSE_TRY_AGAIN, refusal)
             return
         self._sessions.add(connection)
         self._per_address[address] = self._per_address.get(address, 0) + 1
