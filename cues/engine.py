@@ -62,6 +62,7 @@ from cues.model import (
     Value,
 )
 from cues.runtime import CueRun
+from cues.sequence import CueOrder
 from cues.signals import SignalStore
 
 __all__ = ["Engine", "EngineStats"]
@@ -151,12 +152,7 @@ class Engine(CueActions, TelemetryFlow):
                 self._list_of[cid] = cl.name
             self.playheads[cl.name] = 0 if cl.cues else None
         self._lists = {cl.name: cl for cl in show.cue_lists}
-        # each cue's index among its siblings (its list or its group), for _next_of
-        self._position: dict[CueId, int] = {}
-        for cl in show.cue_lists:
-            self._position.update((cid, i) for i, cid in enumerate(cl.cues))
-        for c in show.cues.values():
-            self._position.update((cid, i) for i, cid in enumerate(c.children))
+        self._order = CueOrder(self.cues, show.cue_lists)
 
     # -- public API ------------------------------------------------------------
 
@@ -366,7 +362,7 @@ class Engine(CueActions, TelemetryFlow):
             if lst is None:
                 self._report("warning", cid, "only top-level cues can be on standby")
             else:
-                self._set_playhead(lst, self._lists[lst].cues.index(cid))
+                self._set_playhead(lst, self._order.position(cid))
         elif isinstance(event, PlayheadNext | PlayheadPrevious):
             name = event.cue_list or self.show.cue_lists[0].name
             cues = self._lists[name].cues
@@ -484,26 +480,11 @@ class Engine(CueActions, TelemetryFlow):
         else:
             self._begin_action(run, t)
 
-    def _continue_applies(self, cue: CueDef) -> bool:
-        if cue.continue_to is not None or cue.parent is None:
-            return True
-        return self.cues[cue.parent].group_mode is GroupMode.START_FIRST
-
-    def _next_of(self, cue: CueDef) -> CueId | None:
-        if cue.continue_to is not None:
-            return cue.continue_to
-        if cue.parent is not None:
-            siblings = self.cues[cue.parent].children
-        else:
-            siblings = self._lists[self._list_of[cue.id]].cues
-        i = self._position[cue.id] + 1
-        return siblings[i] if i < len(siblings) else None
-
     def _begin_action(self, run: CueRun, t: float) -> None:
         cue = run.cue
         run.action_at = t
         self._set_state(run, CueState.RUNNING)
-        if cue.continue_mode is ContinueMode.AUTO_CONTINUE and self._continue_applies(cue):
+        if cue.continue_mode is ContinueMode.AUTO_CONTINUE and self._order.continue_applies(cue):
             run.continue_at = t + cue.postwait
         run.action_end = t + cue.duration
         if run.armed:
@@ -525,7 +506,7 @@ class Engine(CueActions, TelemetryFlow):
 
     def _fire_continue(self, run: CueRun, t: float) -> None:
         run.continue_at = None
-        nxt = self._next_of(run.cue)
+        nxt = self._order.next_of(run.cue)
         if nxt is not None:
             self._queue_start(nxt, t, follow=True)
 
@@ -538,8 +519,8 @@ class Engine(CueActions, TelemetryFlow):
             if cue.stop_target and cue.fade_target is not None and cue.fade_target.mapping:
                 self._flush_mapping(cue.fade_target.mapping, t)
                 self._set_mapping_enabled(cue.fade_target.mapping, False)
-        if cue.continue_mode is ContinueMode.AUTO_FOLLOW and self._continue_applies(cue):
-            nxt = self._next_of(cue)
+        if cue.continue_mode is ContinueMode.AUTO_FOLLOW and self._order.continue_applies(cue):
+            nxt = self._order.next_of(cue)
             if nxt is not None:
                 self._queue_start(nxt, t, follow=True)
         self._maybe_finish(run, t)

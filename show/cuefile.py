@@ -15,6 +15,7 @@ from cues.model import (
     GroupMode,
     OscArg,
 )
+from cues.sequence import CueOrder
 from show.reader import Reader
 from show.targets import read_condition, read_midi, read_target
 
@@ -362,29 +363,12 @@ def _min_action(cues: dict[CueId, CueDef], cue: CueDef) -> float:
     return totals[0]
 
 
-def _zero_edges(cues: dict[CueId, CueDef], lists: list[CueListDef], cue: CueDef) -> list[CueId]:
+def _zero_edges(cues: dict[CueId, CueDef], order: CueOrder, cue: CueDef) -> list[CueId]:
     if cue.prewait > 0:
         return []
     out: list[CueId] = []
-    parent = cues.get(cue.parent) if cue.parent else None
-    applies = (
-        cue.continue_to is not None
-        or parent is None
-        or (parent.group_mode is GroupMode.START_FIRST)
-    )
-    nxt: CueId | None = cue.continue_to
-    if nxt is None:
-        siblings: tuple[CueId, ...] = ()
-        if parent is not None:
-            siblings = parent.children
-        else:
-            for cl in lists:
-                if cue.id in cl.cues:
-                    siblings = cl.cues
-        if cue.id in siblings:
-            i = siblings.index(cue.id) + 1
-            nxt = siblings[i] if i < len(siblings) else None
-    if applies and nxt is not None:
+    nxt = order.next_of(cue)
+    if order.continue_applies(cue) and nxt is not None:
         if cue.continue_mode is ContinueMode.AUTO_CONTINUE and cue.postwait == 0:
             out.append(nxt)
         if cue.continue_mode is ContinueMode.AUTO_FOLLOW and _min_action(cues, cue) == 0:
@@ -401,7 +385,8 @@ def find_zero_time_loops(
 ) -> list[list[str]]:
     """Cycles of cues that would start each other without any time passing."""
     lists = lists or []
-    edges = {cid: _zero_edges(cues, lists, c) for cid, c in cues.items()}
+    order = CueOrder(cues, lists)
+    edges = {cid: _zero_edges(cues, order, c) for cid, c in cues.items()}
     state: dict[CueId, int] = {}
     loops: list[list[str]] = []
     for root in cues:
