@@ -191,14 +191,7 @@ class CueReader:
         r = self.r
         f: dict[str, Any] = {}
         if kind is CueKind.OSC:
-            osc_target = r.string(t, "target", path, label=label)
-            if osc_target and osc_target not in self.osc:
-                r.problem(
-                    f"{path}.target",
-                    f"unknown OSC target {osc_target!r}"
-                    f" (declared: {', '.join(self.osc) or 'none'})",
-                    label,
-                )
+            osc_target = r.name_of(t, "target", path, "OSC target", self.osc, label)
             address = r.string(t, "address", path, label=label)
             if address and not address.startswith("/"):
                 r.problem(
@@ -220,13 +213,7 @@ class CueReader:
                     )
             f.update(osc_target=osc_target, osc_address=address, osc_args=tuple(ok))
         elif kind is CueKind.MIDI:
-            port = r.string(t, "port", path, label=label)
-            if port and port not in self.midi:
-                r.problem(
-                    f"{path}.port",
-                    f"unknown MIDI port {port!r} (declared: {', '.join(self.midi) or 'none'})",
-                    label,
-                )
+            port = r.name_of(t, "port", path, "MIDI port", self.midi, label)
             f.update(
                 midi_port=port,
                 midi=read_midi(r, r.table(t, "message", path, label), f"{path}.message", label),
@@ -241,16 +228,15 @@ class CueReader:
                     f" (declared: {', '.join(self.visuals) or 'none; add [outputs.visuals.NAME]'})",
                     label,
                 )
-            output = r.string(
-                t, "output", path, default=self.visuals[0] if self.visuals else "", label=label
+            output = r.name_of(
+                t,
+                "output",
+                path,
+                "visual output",
+                self.visuals,
+                label,
+                default=self.visuals[0] if self.visuals else "",
             )
-            if output and output not in self.visuals:
-                r.problem(
-                    f"{path}.output",
-                    f"unknown visual output {output!r} (declared: "
-                    f"{', '.join(self.visuals) or 'none'})",
-                    label,
-                )
             inputs: list[tuple[str, float]] = []
             for name, value in r.table(t, "inputs", path, label).items():
                 if isinstance(value, bool) or not isinstance(value, int | float):
@@ -318,14 +304,9 @@ class CueReader:
             if "cue" in t:
                 f["target_cue"] = self.ref(t["cue"], f"{path}.cue", label)
             if "mapping" in t:
-                name = r.string(t, "mapping", path, label=label)
-                if name not in self.mappings:
-                    r.problem(f"{path}.mapping", f"unknown mapping {name!r}", label)
-                f["target_mapping"] = name
+                f["target_mapping"] = r.name_of(t, "mapping", path, "mapping", self.mappings, label)
             if "trigger" in t:
-                name = r.string(t, "trigger", path, label=label)
-                if name not in self.triggers:
-                    r.problem(f"{path}.trigger", f"unknown trigger {name!r}", label)
+                name = r.name_of(t, "trigger", path, "trigger", self.triggers, label)
                 if kind in (CueKind.START, CueKind.STOP):
                     r.problem(
                         f"{path}.trigger", "triggers are armed or disarmed, not started", label

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from show.errors import Problem
 from show.locate import LineLocator
 
-__all__ = ["MISSING", "Reader"]
+__all__ = ["MISSING", "Reader", "unknown"]
 
 E = TypeVar("E")
 
@@ -191,6 +191,22 @@ class Reader:
             return lo or 0
         return value
 
+    def name_of(
+        self,
+        t: dict[str, Any],
+        key: str,
+        path: str,
+        what: str,
+        known: list[str],
+        label: str = "",
+        default: Any = MISSING,
+    ) -> str:
+        """A string that must name something declared (an output, a mapping...)."""
+        value = self.string(t, key, path, default=default, label=label)
+        if value and value not in known:
+            self.problem(_join(path, key), unknown(what, value, known), label)
+        return value
+
     def boolean(
         self, t: dict[str, Any], key: str, path: str, default: bool, label: str = ""
     ) -> bool:
@@ -233,6 +249,14 @@ class Reader:
             self.problem(p, f"found {_kind(value)}, expected a list of strings", label)
             return []
         return list(value)
+
+
+def unknown(what: str, name: str, known: list[str]) -> str:
+    """The message for a name nothing declares, with the nearest declared one."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    return f"unknown {what} {name!r}{hint} (declared: {listed or 'none'})"
 
 
 def _join(path: str, key: str) -> str:

@@ -7,7 +7,6 @@ pass and raised together as ``ShowFileError``, each naming the file, the line
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from fnmatch import fnmatchcase
@@ -39,7 +38,7 @@ from show.config import (
 from show.cuefile import CueReader, find_zero_time_loops
 from show.errors import Problem, ShowFileError
 from show.locate import LineLocator
-from show.reader import Reader
+from show.reader import Reader, unknown
 from show.targets import one_signal_message, read_condition, read_midi_ports, read_target
 
 __all__ = ["load_show", "parse_show"]
@@ -271,7 +270,7 @@ class _Builder:
                 )
             source = r.string(t, "source", path, default="")
             if source and source not in self.source_names:
-                r.problem(f"{path}.source", _unknown("source", source, self.source_names))
+                r.problem(f"{path}.source", unknown("source", source, self.source_names))
             signals.append(
                 SignalDef(
                     name=name,
@@ -308,7 +307,7 @@ class _Builder:
                         " telemetry signals only",
                     )
                 if not self._signal_ok(pattern):
-                    r.problem(f"{path}.inputs", _unknown("signal", pattern, self.signal_names))
+                    r.problem(f"{path}.inputs", unknown("signal", pattern, self.signal_names))
                 if op is DerivedOp.DIFFERENCE and i == 0 and any(c in pattern for c in "*?["):
                     r.problem(f"{path}.inputs", "difference needs a plain first input")
             derived.append(
@@ -433,7 +432,7 @@ class _Builder:
                     (
                         one_signal_message(signal)
                         if "*" in signal or "?" in signal or "[" in signal
-                        else _unknown("signal", signal, self.signal_names)
+                        else unknown("signal", signal, self.signal_names)
                     ),
                 )
             target = read_target(
@@ -590,7 +589,7 @@ class _Builder:
                 value = panel.get(key)
                 if isinstance(value, str) and not self._signal_ok(value):
                     r.problem(
-                        f"dashboard.panels[{i}].{key}", _unknown("signal", value, self.signal_names)
+                        f"dashboard.panels[{i}].{key}", unknown("signal", value, self.signal_names)
                     )
         return WebConfig(
             enabled=r.boolean(t, "enabled", "web", True),
@@ -616,10 +615,3 @@ def _pair(r: Reader, t: dict[str, Any], key: str, path: str) -> tuple[float, flo
         r.problem(f"{path}.{key}", f"found {value!r}, expected [low, high]")
         return None
     return float(value[0]), float(value[1])
-
-
-def _unknown(what: str, name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    declared = ", ".join(known[:12]) or "none declared"
-    return f"unknown {what} {name!r}{hint} (declared: {declared})"

@@ -3,14 +3,13 @@ conditions, MIDI messages and MIDI ports."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from typing import Any
 
 from cues.model import Condition, FadeTarget, MidiSpec
 from show.config import MidiInputBinding, MidiPortConfig
-from show.reader import Reader
+from show.reader import Reader, unknown
 
 __all__ = [
     "MSC_COMMANDS",
@@ -51,12 +50,6 @@ MSC_FORMATS = {
 _MIDI_KINDS = ("note_on", "note_off", "cc", "cc14", "program", "pitch_bend", "msc")
 _CUE_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _MSC_TIME = re.compile(r"^(\d{1,2}):(\d{1,2}):(\d{1,2})[:;.](\d{1,2})$")
-
-
-def _unknown(what: str, name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}{hint} (declared: {', '.join(known) or 'none'})"
 
 
 def read_midi(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec | None:
@@ -184,18 +177,14 @@ def read_target(
     kind = kinds[0]
     if kind == "osc":
         r.check_keys(t, ("osc", "address"), path, label)
-        name = r.string(t, "osc", path, label=label)
-        if name not in osc:
-            r.problem(f"{path}.osc", _unknown("OSC target", name, osc), label)
+        name = r.name_of(t, "osc", path, "OSC target", osc, label)
         address = r.string(t, "address", path, label=label)
         if address and not address.startswith("/"):
             r.problem(f"{path}.address", f"found {address!r}; OSC addresses start with '/'", label)
         return FadeTarget(osc=name, address=address)
     if kind == "midi":
         r.check_keys(t, ("midi", "cc", "cc14", "pitch_bend", "channel"), path, label)
-        name = r.string(t, "midi", path, label=label)
-        if name not in midi:
-            r.problem(f"{path}.midi", _unknown("MIDI port", name, midi), label)
+        name = r.name_of(t, "midi", path, "MIDI port", midi, label)
         channel = r.integer(t, "channel", path, default=1, label=label, lo=1, hi=16)
         if "cc" in t:
             spec = MidiSpec("cc", channel, r.integer(t, "cc", path, label=label, lo=0, hi=127))
@@ -209,14 +198,10 @@ def read_target(
         return FadeTarget(midi=name, midi_message=spec)
     if kind == "visual":
         r.check_keys(t, ("visual", "input"), path, label)
-        name = r.string(t, "visual", path, label=label)
-        if name not in visuals:
-            r.problem(f"{path}.visual", _unknown("visual output", name, visuals), label)
+        name = r.name_of(t, "visual", path, "visual output", visuals, label)
         return FadeTarget(visual=name, visual_input=r.string(t, "input", path, label=label))
     r.check_keys(t, ("mapping",), path, label)
-    name = r.string(t, "mapping", path, label=label)
-    if name not in mappings:
-        r.problem(f"{path}.mapping", _unknown("mapping", name, mappings), label)
+    name = r.name_of(t, "mapping", path, "mapping", mappings, label)
     return FadeTarget(mapping=name)
 
 
@@ -273,7 +258,7 @@ def read_condition(
     if source and cond_health_stale(t):
         r.problem(f"{path}.health", "a source is either live or lost; test 'live' or 'lost'", label)
     if source and source not in sources:
-        r.problem(f"{path}.source", _unknown("source", source, sources), label)
+        r.problem(f"{path}.source", unknown("source", source, sources), label)
     tests = [
         k
         for k in ("above", "below", "equals", "not_equals", "health", "rate_above", "rate_below")
