@@ -105,18 +105,12 @@ class CueActions:
         if cue.target_mapping:
             self._set_mapping_enabled(cue.target_mapping, on)
         if cue.target_trigger:
-            trig = self.triggers[cue.target_trigger]
-            trig.enabled = on
-            if on:  # an armed trigger's hold counts from now, not from when it was off
-                trig.fired = False
-                trig.since = t
+            self.triggers[cue.target_trigger].set_enabled(on, t)
 
     def _set_mapping_enabled(self, name: str, on: bool) -> None:
-        ms = self.mappings[name]
-        ms.enabled = on
+        self.mappings[name].set_enabled(on)
         if on:
             self._mark_mapping(name)
-            ms.last_sent = None
         else:
             self._unmark_mapping(name)
 

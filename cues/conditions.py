@@ -82,6 +82,13 @@ class TriggerState:
         self.fired = False
         self.last_fired = float("-inf")
 
+    def set_enabled(self, on: bool, now: float) -> None:
+        """Arm or disarm; an armed trigger fires afresh and its hold counts from now."""
+        self.enabled = on
+        if on:
+            self.fired = False
+            self.since = now
+
     def update(self, store: SignalStore, now: float) -> bool:
         """Re-evaluate; True when the trigger should act now."""
         d = self.definition

@@ -95,12 +95,14 @@ class TelemetryFlow:
             self._check_waiting(now, name)
 
     def _check_waiting(self, now: float, signal: str | None) -> None:
-        for cid in sorted(self._waiting):
+        def concerned(cid: CueId) -> bool:
+            cond = self.runs[cid].cue.wait_for
+            return cond is not None and (signal is None or cond.signal in ("", signal))
+
+        for cid in sorted(filter(concerned, self._waiting)):
             run = self.runs[cid]
             cond = run.cue.wait_for
             if cond is None or run.state is not CueState.WAITING:
-                continue
-            if signal is not None and cond.signal and cond.signal != signal:
                 continue
             if evaluate(cond, self.signals, now, False):
                 self._waiting.discard(cid)

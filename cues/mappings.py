@@ -89,6 +89,12 @@ class MappingState:
         self.last_sent = None
         self.last_send_time = -math.inf
 
+    def set_enabled(self, on: bool) -> None:
+        """Switch the mapping on or off; switched on, its current value goes out again."""
+        self.enabled = on
+        if on:
+            self.last_sent = None
+
     def due(self) -> float:
         """Earliest time the mapping may send again."""
         return self.last_send_time + self._interval
