@@ -27,6 +27,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
@@ -378,64 +379,62 @@ def _describe(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
-class StovelightSource(WebSocketSource):
+class _ConfiguredSource(WebSocketSource):
+    """A source built from its configuration; subclasses say which protocol it speaks."""
+
+    def __init__(
+        self,
+        config: SourceConfig,
+        sink: TelemetrySink,
+        *,
+        rand: Callable[[], float] = random.random,
+        sleep: SleepFn = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        factory, max_frame_bytes = self._protocol_for(config)
+        super().__init__(
+            config.name,
+            config.url,
+            sink,
+            factory,
+            max_frame_bytes=max_frame_bytes,
+            settings=config.settings,
+            rand=rand,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    @staticmethod
+    @abc.abstractmethod
+    def _protocol_for(config: Any) -> tuple[Callable[[], TelemetryProtocol], int]:
+        """A factory of fresh protocol objects (one per connection) and the frame cap."""
+
+
+class StovelightSource(_ConfiguredSource):
     """Source speaking Stovelight's own telemetry protocol."""
 
     kind = "stovelight"
 
-    def __init__(
-        self,
+    @staticmethod
+    def _protocol_for(
         config: StovelightSourceConfig,
-        sink: TelemetrySink,
-        *,
-        rand: Callable[[], float] = random.random,
-        sleep: SleepFn = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    ) -> tuple[Callable[[], TelemetryProtocol], int]:
         limits = config.limits
-        super().__init__(
-            config.name,
-            config.url,
-            sink,
-            lambda: StovelightProtocol(limits),
-            max_frame_bytes=limits.max_frame_bytes,
-            settings=config.settings,
-            rand=rand,
-            sleep=sleep,
-            clock=clock,
-        )
+        return (lambda: StovelightProtocol(limits)), limits.max_frame_bytes
 
 
-class JsonFeedSource(WebSocketSource):
+class JsonFeedSource(_ConfiguredSource):
     """Source reading configured signals out of any JSON websocket feed."""
 
     kind = "jsonfeed"
 
-    def __init__(
-        self,
-        config: JsonFeedSourceConfig,
-        sink: TelemetrySink,
-        *,
-        rand: Callable[[], float] = random.random,
-        sleep: SleepFn = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        parser = config.parser()
-        subscribe = config.subscribe_message
-        super().__init__(
-            config.name,
-            config.url,
-            sink,
-            lambda: JsonFeedProtocol(parser, subscribe),
-            max_frame_bytes=config.max_frame_bytes,
-            settings=config.settings,
-            rand=rand,
-            sleep=sleep,
-            clock=clock,
-        )
+    @staticmethod
+    def _protocol_for(config: JsonFeedSourceConfig) -> tuple[Callable[[], TelemetryProtocol], int]:
+        parser, subscribe = config.parser(), config.subscribe_message
+        return (lambda: JsonFeedProtocol(parser, subscribe)), config.max_frame_bytes
 
 
-class HomeAssistantSource(WebSocketSource):
+class HomeAssistantSource(_ConfiguredSource):
     """Source subscribed to Home Assistant entities over its WebSocket API.
 
     Each (re)connection authenticates and subscribes again; Home Assistant then sends
@@ -444,26 +443,11 @@ class HomeAssistantSource(WebSocketSource):
 
     kind = "homeassistant"
 
-    def __init__(
-        self,
+    @staticmethod
+    def _protocol_for(
         config: HomeAssistantSourceConfig,
-        sink: TelemetrySink,
-        *,
-        rand: Callable[[], float] = random.random,
-        sleep: SleepFn = asyncio.sleep,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(
-            config.name,
-            config.url,
-            sink,
-            config.protocol,
-            max_frame_bytes=config.max_frame_bytes,
-            settings=config.settings,
-            rand=rand,
-            sleep=sleep,
-            clock=clock,
-        )
+    ) -> tuple[Callable[[], TelemetryProtocol], int]:
+        return config.protocol, config.max_frame_bytes
 
     def stats(self) -> dict[str, object]:
         """Health snapshot, with per-entity health and the Home Assistant version."""
