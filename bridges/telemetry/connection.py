@@ -292,6 +292,7 @@ class WebSocketSource(TelemetrySource):
                 if became_ready:
                     attempt = 0
                 failure = self._protocol.failure if self._protocol is not None else None
+                self._protocol = None  # its entity health belongs to a closed connection
                 if failure is not None and failure.permanent:
                     self._failure = failure
                     self._set_status(SourceStatus.FAILED, str(failure))
