@@ -10,7 +10,6 @@ the load, so its timing follows the frame times the caller passes to :meth:`rend
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import moderngl
 import numpy as np
 import numpy.typing as npt
 
+from cues.curves import apply_curve, curve_named
 from visuals.blit import Blitter
 from visuals.dashboard_overlay import SignalHistory, draw_dashboard, draw_text_overlay
 from visuals.errors import InputError, IsfError, VisualsError
@@ -43,22 +43,21 @@ OVERLAY_MAX = (1920, 1080)
 def curve_value(curve: str, x: float) -> float:
     """Map linear progress ``x`` in [0, 1] through a transition curve.
 
-    ``linear``; ``smoothstep``/``s-curve`` (slow, fast, slow); ``exponential`` (starts
-    slowly, like a fade-in on a dimmer); ``logarithmic`` (starts quickly).
+    The shapes are the cue engine's (:func:`cues.curves.apply_curve`), so a cue fades a
+    light and crossfades the projector on the same curve: ``linear``;
+    ``smoothstep``/``s-curve`` (slow, fast, slow); ``exponential`` (starts slowly, like a
+    fade-in on a dimmer); ``logarithmic`` (starts quickly; its inverse).
 
     Raises:
         VisualsError: unknown curve name.
     """
-    x = min(max(float(x), 0.0), 1.0)
-    if curve == "linear":
-        return x
-    if curve in ("smoothstep", "s-curve"):
-        return x * x * (3.0 - 2.0 * x)
-    if curve == "exponential":
-        return (math.pow(2.0, 10.0 * x) - 1.0) / 1023.0
-    if curve == "logarithmic":
-        return math.log10(1.0 + 9.0 * x)
-    raise VisualsError(f"unknown transition curve {curve!r}; use one of {', '.join(CURVES)}")
+    try:
+        shape = curve_named(curve)
+    except ValueError as err:
+        raise VisualsError(
+            f"unknown transition curve {curve!r}; use one of {', '.join(CURVES)}"
+        ) from err
+    return apply_curve(shape, float(x))
 
 
 @dataclass

@@ -9,6 +9,8 @@ import moderngl
 import numpy as np
 import pytest
 
+from cues.curves import apply_curve
+from cues.model import Curve
 from visuals.compositor import Compositor, curve_value
 from visuals.errors import IsfError, VisualsError
 
@@ -34,10 +36,16 @@ def test_curves_run_from_0_to_1_monotonically(curve: str) -> None:
 def test_curve_shapes() -> None:
     assert curve_value("linear", 0.25) == 0.25
     assert curve_value("smoothstep", 0.25) < 0.25 < curve_value("smoothstep", 0.75) < 1
-    assert curve_value("exponential", 0.5) < 0.1
-    assert curve_value("logarithmic", 0.5) > 0.6
+    assert curve_value("exponential", 0.5) == pytest.approx(0.1192, abs=1e-4)
+    assert curve_value("logarithmic", 0.5) == pytest.approx(0.8313, abs=1e-4)
     with pytest.raises(VisualsError):
         curve_value("bouncy", 0.5)
+
+
+@pytest.mark.parametrize("curve", list(Curve))
+def test_crossfades_and_cue_fades_share_one_shape_per_name(curve: Curve) -> None:
+    for k in range(11):
+        assert curve_value(curve.value, k / 10) == apply_curve(curve, k / 10), (curve, k)
 
 
 def test_crossfade_follows_caller_time(comp: Compositor) -> None:
