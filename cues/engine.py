@@ -30,7 +30,7 @@ from cues.commands import (
     Report,
     SetScene,
 )
-from cues.conditions import TriggerState, evaluate
+from cues.conditions import TriggerState
 from cues.events import (
     Event,
     ExternalTrigger,
@@ -147,12 +147,12 @@ class Engine(CueActions, TelemetryFlow):
             else:
                 self._source_triggers.append(t.name)
         self._list_of: dict[CueId, str] = {}
+        self._order = CueOrder(self.cues, show.cue_lists)
         for cl in show.cue_lists:
             for cid in cl.cues:
                 self._list_of[cid] = cl.name
-            self.playheads[cl.name] = 0 if cl.cues else None
+            self.playheads[cl.name] = self._order.standby_index(cl.cues, 0, 1)
         self._lists = {cl.name: cl for cl in show.cue_lists}
-        self._order = CueOrder(self.cues, show.cue_lists)
 
     # -- public API ------------------------------------------------------------
 
@@ -368,8 +368,10 @@ class Engine(CueActions, TelemetryFlow):
             cues = self._lists[name].cues
             idx = self.playheads[name]
             step = 1 if isinstance(event, PlayheadNext) else -1
-            pos = len(cues) if idx is None else idx
-            self._set_playhead(name, min(max(pos + step, 0), len(cues)))
+            pos = min(max((len(cues) if idx is None else idx) + step, 0), len(cues))
+            found = self._order.standby_index(cues, pos, step)
+            if found is not None or step > 0:
+                self._set_playhead(name, found)
         elif isinstance(event, SetMinGoInterval):
             self.min_go_interval = max(0.0, float(event.seconds))
         elif isinstance(event, SourceHealth):
@@ -418,9 +420,15 @@ class Engine(CueActions, TelemetryFlow):
             self._report("info", "GO", f"nothing on standby in list {name!r}")
             return
         self.last_go = now
-        idx = self.playheads[name]
-        self._set_playhead(name, None if idx is None else idx + 1)
+        self._standby_after(name)
         self._queue_start(cid, now, follow=False)
+
+    def _standby_after(self, cue_list: str) -> None:
+        """Move a list's standby past its current cue (and past any fallback cues)."""
+        idx = self.playheads[cue_list]
+        if idx is not None:
+            idx = self._order.standby_index(self._lists[cue_list].cues, idx + 1, 1)
+        self._set_playhead(cue_list, idx)
 
     # -- starting and stopping cues ---------------------------------------------
 
@@ -452,8 +460,7 @@ class Engine(CueActions, TelemetryFlow):
         if follow:
             lst = self._list_of.get(cue.id)
             if lst is not None and self.playhead(lst) == cue.id:
-                idx = self.playheads[lst]
-                self._set_playhead(lst, None if idx is None else idx + 1)
+                self._standby_after(lst)
         run.gen += 1
         run.starts += 1
         run.clear()
@@ -464,9 +471,7 @@ class Engine(CueActions, TelemetryFlow):
             if cue.wait_timeout is not None:
                 run.wait_deadline = t + cue.wait_timeout
                 self._push_timer(run.wait_deadline, "timeout", cue.id, run.gen)
-            if evaluate(cue.wait_for, self.signals, t, False):
-                self._waiting.discard(cue.id)
-                self._proceed(run, t)
+            self._recheck_wait(run, t)
             return
         self._proceed(run, t)
 
@@ -552,6 +557,8 @@ class Engine(CueActions, TelemetryFlow):
             self._fade_step(run, due)
         elif kind == "timeout":
             self._wait_timeout(run, due)
+        elif kind == "hold" and run.state is CueState.WAITING:
+            self._recheck_wait(run, due)
 
     def _stop(self, run: CueRun, t: float, notify_parent: bool = True) -> None:
         if not run.active:
@@ -604,13 +611,9 @@ class Engine(CueActions, TelemetryFlow):
                 self._resume(self.runs[c], t)
             if state is CueState.RUNNING and not run.action_done:
                 self._recheck_group(run, t)
-        if (
-            state is CueState.WAITING
-            and run.cue.wait_for is not None
-            and evaluate(run.cue.wait_for, self.signals, t, False)
-        ):
-            self._waiting.discard(cid)
-            self._proceed(run, t)
+        if state is CueState.WAITING:
+            run.wait_since = None  # a hold counts again from the resume
+            self._recheck_wait(run, t)
 
     def _recheck_group(self, group: CueRun, t: float) -> None:
         """Move a playlist to its next child, or end a group whose children are done."""
@@ -726,7 +729,7 @@ class Engine(CueActions, TelemetryFlow):
         for ts in self.triggers.values():
             ts.reset()
         for cl in self.show.cue_lists:
-            self._set_playhead(cl.name, 0 if cl.cues else None)
+            self._set_playhead(cl.name, self._order.standby_index(cl.cues, 0, 1))
         self.last_go = -math.inf
         self._report("info", "RESET", "show reset: playheads on the first cue")
 

@@ -50,6 +50,7 @@ class TelemetryFlow:
         def _go(self, cue_list: str, now: float) -> None: ...
         def _queue_start(self, cid: CueId, t: float, follow: bool) -> None: ...
         def _proceed(self, run: CueRun, t: float) -> None: ...
+        def _push_timer(self, due: float, kind: str, key: str, gen: int) -> None: ...
 
     def _sample(self, signal: str, value: Value | None, source: str, now: float) -> None:
         self.stats.samples += 1
@@ -101,12 +102,28 @@ class TelemetryFlow:
 
         for cid in sorted(filter(concerned, self._waiting)):
             run = self.runs[cid]
-            cond = run.cue.wait_for
-            if cond is None or run.state is not CueState.WAITING:
-                continue
-            if evaluate(cond, self.signals, now, False):
-                self._waiting.discard(cid)
-                self._proceed(run, now)
+            if run.state is CueState.WAITING:
+                self._recheck_wait(run, now)
+
+    def _recheck_wait(self, run: CueRun, now: float) -> None:
+        """Test a waiting cue's condition at ``now``: go on once it is true (and, with
+        ``hold``, has stayed true that long); a false reading restarts the hold."""
+        cue = run.cue
+        cond = cue.wait_for
+        if cond is None:
+            return
+        if not evaluate(cond, self.signals, now, run.wait_since is not None):
+            run.wait_since = None
+            return
+        if cue.wait_hold > 0:
+            if run.wait_since is None:
+                run.wait_since = now
+                self._push_timer(now + cue.wait_hold, "hold", cue.id, run.gen)
+                return
+            if now - run.wait_since < cue.wait_hold - 1e-9:
+                return
+        self._waiting.discard(cue.id)
+        self._proceed(run, now)
 
     def _on_source(self, event: SourceHealth, now: float) -> None:
         self.signals.set_source(event.source, event.up)

@@ -257,13 +257,16 @@ class CueDef:
     target_cue: CueId | None = None
     target_mapping: str = ""
     target_trigger: str = ""
-    # conditional go
+    # conditional go: ``fallback`` runs only when the wait times out; a cue named as
+    # a fallback is outside its list's GO order (the standby never lands on it)
     wait_for: Condition | None = None
     wait_timeout: float | None = None
+    wait_hold: float = 0.0
     fallback: CueId | None = None
     # explicit next cue for continue modes (loops)
     continue_to: CueId | None = None
     parent: CueId | None = None
+    notes: str = ""
 
 
 @dataclass(frozen=True, slots=True)

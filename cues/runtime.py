@@ -36,6 +36,7 @@ class CueRun:
     action_done: bool = False
     continue_at: float | None = None
     wait_deadline: float | None = None
+    wait_since: float | None = None
     paused_at: float | None = None
     paused_from: CueState | None = None
     child_index: int = 0
@@ -55,6 +56,7 @@ class CueRun:
         self.action_done = False
         self.continue_at = None
         self.wait_deadline = None
+        self.wait_since = None
         self.paused_at = None
         self.paused_from = None
         self.child_index = 0

@@ -1,5 +1,10 @@
-"""Which cue a cue's continue mode starts next: one rule for the engine and for the
-show-file check that rejects loops taking no time."""
+"""Which cue a cue's continue mode starts next, and which cue GO stands by on next:
+one rule for the engine and for the show-file check that rejects loops taking no
+time.
+
+A cue named as some cue's ``fallback`` is outside the GO order: it runs only when
+that cue's wait times out, so neither a continue nor the standby ever lands on it.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +19,16 @@ class CueOrder:
     """Cue positions among their siblings (their list, or their group's children).
 
     ``cues`` may be a live mapping (the engine edits cues while a show runs); a cue's
-    list, parent and children never change, so positions are worked out once.
+    list, parent, children and fallback never change, so positions are worked out once.
     """
 
     def __init__(self, cues: Mapping[CueId, CueDef], lists: Iterable[CueListDef]) -> None:
         self.cues = cues
         self._siblings: dict[CueId, tuple[CueId, ...]] = {}
         self._position: dict[CueId, int] = {}
+        self.fallbacks: frozenset[CueId] = frozenset(
+            c.fallback for c in cues.values() if c.fallback is not None
+        )
         for cl in lists:
             self._place(cl.cues)
         for cue in cues.values():
@@ -44,9 +52,20 @@ class CueOrder:
         return self.cues[cue.parent].group_mode is GroupMode.START_FIRST
 
     def next_of(self, cue: CueDef) -> CueId | None:
-        """The cue a continue starts: ``continue_to``, else the next sibling."""
+        """The cue a continue starts: ``continue_to``, else the next sibling that is
+        not a fallback."""
         if cue.continue_to is not None:
             return cue.continue_to
         siblings = self._siblings.get(cue.id, ())
-        i = self._position.get(cue.id, len(siblings)) + 1
-        return siblings[i] if i < len(siblings) else None
+        i = self.standby_index(siblings, self._position.get(cue.id, len(siblings)) + 1, 1)
+        return siblings[i] if i is not None else None
+
+    def standby_index(self, siblings: tuple[CueId, ...], i: int, step: int) -> int | None:
+        """The first index from ``i`` (moving by ``step``) whose cue is not a fallback,
+        or None past either end."""
+        fallbacks = self.fallbacks
+        while 0 <= i < len(siblings):
+            if siblings[i] not in fallbacks:
+                return i
+            i += step
+        return None

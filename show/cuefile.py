@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ _COMMON = (
     "continue_to",
     "wait_for",
     "timeout",
+    "hold",
     "fallback",
     "notes",
 )
@@ -151,6 +153,7 @@ class CueReader:
             ),
             "armed": r.boolean(t, "armed", path, True, label),
             "parent": parent,
+            "notes": r.string(t, "notes", path, default="", label=label),
         }
         self.paths[cid] = path
         if "continue_to" in t:
@@ -167,12 +170,13 @@ class CueReader:
             fields["wait_timeout"] = r.optional_number(
                 t, "timeout", path, label=label, lo=0, lo_open=True
             )
+            fields["wait_hold"] = r.number(t, "hold", path, default=0.0, label=label, lo=0)
             if "fallback" in t:
                 fields["fallback"] = self.ref(t["fallback"], f"{path}.fallback", label)
                 if fields["wait_timeout"] is None:
                     r.problem(f"{path}.fallback", "a fallback needs timeout = SECONDS", label)
-        elif "timeout" in t or "fallback" in t:
-            r.problem(path, "timeout and fallback only apply with wait_for = {...}", label)
+        elif "timeout" in t or "fallback" in t or "hold" in t:
+            r.problem(path, "timeout, hold and fallback only apply with wait_for = {...}", label)
         fields.update(self._kind_fields(kind, t, path, label, cid))
         # placeholder so children can be registered before the group itself
         self.cues[cid] = CueDef(id=cid, number=number, name="", kind=kind)
@@ -315,20 +319,103 @@ class CueReader:
         return f
 
     def resolve_references(self) -> None:
-        """Report references to cues that do not exist."""
-        known = sorted(self.cues)
+        """Report references to cues that do not exist, with the nearest cue number."""
+        by_list: dict[str, list[str]] = {}
+        by_value: dict[str, dict[float, str]] = {}
+        for k in self.cues:
+            if "#" not in k:
+                lst, _, number = k.partition("/")
+                by_list.setdefault(lst, []).append(number)
+                value = _value(number)
+                if value is not None:
+                    by_value.setdefault(lst, {}).setdefault(value, number)
         for cid, path, label in self._refs:
             if cid not in self.cues:
-                number = cid.split("/", 1)[-1]
-                same_list = [
-                    k.split("/", 1)[1] for k in known if k.startswith(cid.split("/")[0] + "/")
-                ]
+                lst, _, number = cid.partition("/")
+                here = by_list.get(lst, [])
+                close = _close_number(number, here, by_value.get(lst, {}))
+                hint = f"; did you mean {close!r}?" if close else ""
+                if not here and lst not in by_list:
+                    lists = ", ".join(by_list) or "none"
+                    hint = f"; there is no cue list {lst!r} (lists: {lists})"
                 self.r.problem(
                     path,
-                    f"no cue {number!r} in list {cid.split('/')[0]!r}"
-                    f" (cues there: {', '.join(same_list[:15]) or 'none'})",
+                    f"no cue {number!r} in list {lst!r}{hint}"
+                    f" (cues there: {', '.join(here[:15]) or 'none'}"
+                    f"{', ...' if len(here) > 15 else ''})",
                     label,
                 )
+
+    def check_fallbacks(self) -> None:
+        """Refuse fallback layouts that could fire a fallback other than on a timeout.
+
+        A fallback stands outside its list's GO order (the engine never stands by on
+        it), so it may sit anywhere at the top level of a list; it may not sit in a
+        group (the group would start it), be its own cue's fallback, be a
+        ``continue_to`` target, or share its waiting cue's notice id.
+        """
+        fallback_of: dict[CueId, CueDef] = {}
+        for cue in self.cues.values():
+            fb = self.cues.get(cue.fallback) if cue.fallback is not None else None
+            if fb is None:
+                continue
+            fallback_of.setdefault(fb.id, cue)
+            path, label = f"{self.paths.get(cue.id, '')}.fallback", f"cue {cue.number}"
+            if fb.id == cue.id:
+                self.r.problem(path, "a cue cannot be its own fallback; name another cue", label)
+                continue
+            if fb.parent is not None:
+                parent = self.cues[fb.parent].number
+                self.r.problem(
+                    path,
+                    f"fallback {fb.number} is a child of group {parent}, which would start it"
+                    " whether or not the wait times out; move it to the top level of a list"
+                    " (a fallback is outside the GO order, so it can follow cue"
+                    f" {cue.number} directly)",
+                    label,
+                )
+            nid = cue.notice_id or cue.id
+            fid = fb.notice_id or fb.id
+            if fb.kind is cue.kind is CueKind.NOTICE and nid == fid:
+                self.r.problem(
+                    f"{self.paths.get(fb.id, '')}.id",
+                    f"fallback {fb.number} uses the notice id {nid!r} of cue {cue.number};"
+                    " give it its own id (or leave id out) so one message cannot replace"
+                    " the other",
+                    f"cue {fb.number}",
+                )
+        for cue in self.cues.values():
+            waiting = fallback_of.get(cue.continue_to) if cue.continue_to else None
+            if waiting is not None:
+                self.r.problem(
+                    f"{self.paths.get(cue.id, '')}.continue_to",
+                    f"cue {self.cues[cue.continue_to].number} is the fallback of cue"  # type: ignore[index]
+                    f" {waiting.number} and runs only when its wait times out; continue to"
+                    f" cue {waiting.number} instead",
+                    f"cue {cue.number}",
+                )
+
+
+_MAX_SPELLING_HINTS = 2_000
+
+
+def _value(number: str) -> float | None:
+    try:
+        return float(number)
+    except ValueError:
+        return None
+
+
+def _close_number(number: str, known: list[str], by_value: dict[float, str]) -> str | None:
+    """The known cue number nearest to ``number``: the same value written differently
+    (``4.90`` for ``4.9``), else the closest spelling (in lists of a sane size)."""
+    value = _value(number)
+    if value is not None and value in by_value:
+        return by_value[value]
+    if len(known) > _MAX_SPELLING_HINTS:
+        return None
+    close = difflib.get_close_matches(number, known, n=1)
+    return close[0] if close else None
 
 
 def _min_action(cues: dict[CueId, CueDef], cue: CueDef) -> float:

@@ -134,6 +134,7 @@ class _Builder:
         lists = cues.read_lists(r.tables(data, "cue_lists", ""))
         triggers = self._triggers(trig_tables, cues)
         cues.resolve_references()
+        cues.check_fallbacks()
         for loop in find_zero_time_loops(cues.cues, lists):
             chain = " -> ".join(loop)
             first = cues.cues[CueId(loop[0])]
@@ -416,6 +417,7 @@ class _Builder:
             "stale",
             "fallback",
             "max_rate_hz",
+            "armed",
             "enabled",
             "level",
         )
@@ -493,11 +495,18 @@ class _Builder:
                     stale=r.enum(t, "stale", path, StaleMode, StaleMode.HOLD),
                     fallback=r.number(t, "fallback", path, default=0.0),
                     max_rate_hz=r.number(t, "max_rate_hz", path, default=30.0, lo=0, lo_open=True),
-                    enabled=r.boolean(t, "enabled", path, True),
+                    enabled=self._armed(t, path),
                     level=r.number(t, "level", path, default=1.0, lo=0),
                 )
             )
         return out
+
+    def _armed(self, t: dict[str, Any], path: str) -> bool:
+        """A mapping's ``armed`` (``enabled`` is the older name for the same switch)."""
+        if "armed" in t and "enabled" in t:
+            self.r.problem(f"{path}.enabled", "give armed or enabled (the same switch), not both")
+        key = "armed" if "armed" in t else "enabled"
+        return self.r.boolean(t, key, path, True)
 
     def _triggers(self, tables: list[dict[str, Any]], cues: CueReader) -> list[TriggerDef]:
         r = self.r
