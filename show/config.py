@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from cues.model import ShowModel
 
@@ -15,6 +15,9 @@ __all__ = [
     "OscTargetConfig",
     "Show",
     "SourceConfig",
+    "WEB_MAX_CONNECTIONS",
+    "WEB_MAX_CONSOLES",
+    "WEB_MAX_PER_ADDRESS",
     "VisualOutputConfig",
     "WebConfig",
 ]
@@ -95,11 +98,21 @@ class ControlConfig:
     """The QLab-compatible OSC control server."""
 
     enabled: bool = True
-    host: str = "0.0.0.0"
+    host: str = "127.0.0.1"
     port: int = 53000
     reply_port: int | None = 53001
     passcode: str = ""
     allow: tuple[str, ...] = ()
+    open: bool = False
+    discovery: bool = True
+
+
+WEB_MAX_CONNECTIONS: Final = 2500
+"""Public websocket seats (dashboard viewers) unless ``[web] max_connections`` says otherwise."""
+WEB_MAX_PER_ADDRESS: Final = 50
+"""Viewer seats per client address unless ``[web] max_per_address`` says otherwise."""
+WEB_MAX_CONSOLES: Final = 8
+"""Operator console seats (separate from viewers) unless ``[web] max_consoles`` says otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +124,14 @@ class WebConfig:
     port: int = 8765
     console_token: str = ""
     rate_hz: float = 10.0
-    max_connections: int = 2500
-    max_per_address: int = 50
+    max_connections: int = WEB_MAX_CONNECTIONS
+    max_per_address: int = WEB_MAX_PER_ADDRESS
+    max_consoles: int = WEB_MAX_CONSOLES
     allowed_origins: tuple[str, ...] = ()
     title: str = ""
     panels: tuple[dict[str, Any], ...] = ()
+    texts: tuple[tuple[str, str], ...] = ()
+    """``[dashboard.text]``: the dashboard's wording and language (``show.dashtext``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,6 +185,7 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
             rate_hz=show.web.rate_hz,
             max_connections=show.web.max_connections,
             max_per_address=show.web.max_per_address,
+            max_consoles=show.web.max_consoles,
             allowed_origins=list(show.web.allowed_origins) or None,
         )
         try:

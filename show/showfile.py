@@ -32,6 +32,9 @@ from show.config import (
     OscTargetConfig,
     Show,
     SourceConfig,
+    WEB_MAX_CONNECTIONS,
+    WEB_MAX_CONSOLES,
+    WEB_MAX_PER_ADDRESS,
     VisualOutputConfig,
     WebConfig,
 )
@@ -588,6 +591,7 @@ class _Builder:
         panels = r.tables(dash, "panels", "dashboard")
         for i, panel in enumerate(panels):
             kind = panel.get("kind")
+                "max_consoles",
             if kind not in ("balance", "stoves", "signal", "chart", "messages", "alerts"):
                 r.problem(
                     f"dashboard.panels[{i}].kind",
@@ -606,8 +610,13 @@ class _Builder:
             port=r.integer(t, "port", "web", default=8765, lo=0, hi=65535),
             console_token=r.string(t, "console_token", "web", default=""),
             rate_hz=r.number(t, "rate_hz", "web", default=10.0, lo=0.5, hi=60),
-            max_connections=r.integer(t, "max_connections", "web", default=2500, lo=1),
-            max_per_address=r.integer(t, "max_per_address", "web", default=50, lo=1),
+            max_connections=r.integer(
+                t, "max_connections", "web", default=WEB_MAX_CONNECTIONS, lo=1
+            ),
+            max_per_address=r.integer(
+                t, "max_per_address", "web", default=WEB_MAX_PER_ADDRESS, lo=1
+            ),
+            max_consoles=r.integer(t, "max_consoles", "web", default=WEB_MAX_CONSOLES, lo=1),
             allowed_origins=tuple(r.strings(t, "allowed_origins", "web", default=[])),
             title=r.string(dash, "title", "dashboard", default=""),
             panels=tuple(dict(p) for p in panels),

@@ -25,11 +25,22 @@ from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bridges.ratelimit import RateLimitedLogger
+from show.config import WEB_MAX_CONNECTIONS, WEB_MAX_CONSOLES, WEB_MAX_PER_ADDRESS
 from show.web.fanout import Broadcaster
+from show.web.gate import (
+    CONSOLE_WS,
+    PUBLIC_WS,
+    Admission,
+    Gate,
+    GatedConnection,
+    Refusal,
+    gated_connection_class,
+)
 from show.web.http import (
     StaticFile,
     load_static,
@@ -39,7 +50,6 @@ from show.web.http import (
 from show.web.protocol import (
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
-    CLOSE_TRY_AGAIN,
     COMMANDS,
     ProtocolError,
     check_auth,
@@ -70,8 +80,16 @@ ControlCallable: TypeAlias = Callable[
 ]
 PreviewCallable: TypeAlias = Callable[[], bytes | None]
 
-_PUBLIC_WS: Final = "/ws"
-_CONSOLE_WS: Final = "/console/ws"
+# Headers a websocket handshake must not repeat; websockets reads some of them
+# itself, we read Host and Origin.
+_SINGLE_HEADERS: Final = (
+    "Host",
+    "Origin",
+    "Upgrade",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Version",
+    "Authorization",
+)
 _PAGES: Final[Mapping[str, str]] = {
     "/": "index.html",
     "/index.html": "index.html",
@@ -115,9 +133,13 @@ class WebServer:
         console_token: Secret the console must present; must not be empty.
         preview: Returns the latest visuals preview as JPEG bytes, or ``None``.
         rate_hz: Snapshots per second for both sockets.
-        max_connections: Websocket sessions in total (viewers and consoles).
-        max_per_address: Websocket sessions per client IP address. Raise it when
-            the dashboard is reached through a NAT or a reverse proxy.
+        max_connections: Viewer seats: public sockets (and console sockets that
+            authenticate only with their first message) in total.
+        max_per_address: Viewer seats per client IP address. Raise it when the
+            dashboard is reached through a NAT or a reverse proxy.
+        max_consoles: Console seats, for sockets opened as
+            ``/console/ws?token=<token>``; separate from the viewer seats and
+            not subject to ``max_per_address`` (see :mod:`show.web.gate`).
         max_message_bytes: Largest inbound websocket frame; larger ones close the
             socket with code 1009.
         allowed_origins: Origins allowed to open the console socket; ``None`` means
@@ -143,8 +165,9 @@ class WebServer:
         console_token: str,
         preview: PreviewCallable | None = None,
         rate_hz: float = 10.0,
-        max_connections: int = 3000,
-        max_per_address: int = 32,
+        max_connections: int = WEB_MAX_CONNECTIONS,
+        max_per_address: int = WEB_MAX_PER_ADDRESS,
+        max_consoles: int = WEB_MAX_CONSOLES,
         max_message_bytes: int = 4096,
         allowed_origins: Sequence[str] | None = None,
         ping_interval: float = 20.0,
@@ -157,15 +180,20 @@ class WebServer:
     ) -> None:
         if not console_token:
             raise ValueError("console_token must not be empty; use new_console_token()")
-        if max_connections < 1 or max_per_address < 1 or max_message_bytes < 64:
-            raise ValueError("connection caps must be >= 1 and max_message_bytes >= 64")
+        if max_message_bytes < 64:
+            raise ValueError("max_message_bytes must be >= 64")
         self._host = host
         self._requested_port = port
         self._control = control
         self._token = console_token
         self._preview = preview
-        self._max_connections = max_connections
-        self._max_per_address = max_per_address
+        self._admission = Admission(
+            max_viewers=max_connections,
+            max_per_address=max_per_address,
+            max_consoles=max_consoles,
+            token_ok=lambda given: token_matches(given, console_token),
+        )
+        self._gate = Gate(self._admission, self._refused)
         self._max_message_bytes = max_message_bytes
         self._allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
         self._ping_interval = ping_interval
@@ -190,11 +218,8 @@ class WebServer:
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._sessions: set[ServerConnection] = set()
-        self._per_address: dict[str, int] = {}
         self._counters: dict[str, int] = dict.fromkeys(
             (
-                "refused_capacity",
-                "refused_per_address",
                 "refused_public_messages",
                 "refused_oversize",
                 "refused_origin",
@@ -236,6 +261,7 @@ class WebServer:
             self._host,
             self._requested_port,
             process_request=self._process_request,
+            create_connection=gated_connection_class(self._gate),
             compression=None,
             max_size=self._max_message_bytes,
             max_queue=4,
@@ -251,10 +277,13 @@ class WebServer:
             )
             self._tasks.append(task)
         logger.info(
-            "web: dashboard on http://%s:%d/ and console on /console (%d viewers max)",
+            "web: dashboard on http://%s:%d/ and console on /console"
+            " (%d viewers, %d per address, %d consoles)",
             self._host,
             self.port,
-            self._max_connections,
+            self._admission.max_viewers,
+            self._admission.max_per_address,
+            self._admission.max_consoles,
         )
 
     async def aclose(self) -> None:
@@ -264,6 +293,7 @@ class WebServer:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         server, self._server = self._server, None
+        self._gate.close_waiting()
         if server is not None:
             server.close(close_connections=True, reason="show server stopped")
             await server.wait_closed()
@@ -288,6 +318,9 @@ class WebServer:
             "consoles": self._console.subscribers,
             "sessions": len(self._sessions),
             "peak_sessions": self._peak_sessions,
+            "viewer_seats": self._admission.viewers,
+            "console_seats": self._admission.consoles,
+            **self._admission.counters,
             **self._counters,
             "snapshots": public.ticks,
             "snapshot_bytes": public.last_bytes,
@@ -304,39 +337,50 @@ class WebServer:
     # ------------------------------------------------------------------ HTTP
 
     def _address(self, connection: ServerConnection) -> str:
+        if isinstance(connection, GatedConnection):
+            return connection.peer
         remote = connection.remote_address
         if isinstance(remote, tuple) and remote:
             return str(remote[0])
         return str(remote)
 
-    def _capacity_refusal(self, address: str) -> str | None:
-        if len(self._sessions) >= self._max_connections:
-            self._counters["refused_capacity"] += 1
-            self._warn.warning(
-                "capacity",
-                "web: refused a viewer from %s: %d sessions is the maximum",
-                address,
-                self._max_connections,
-            )
-            return f"dashboard full ({self._max_connections} connections); try again shortly"
-        if self._per_address.get(address, 0) >= self._max_per_address:
-            self._counters["refused_per_address"] += 1
-            self._warn.warning(
-                "per-address",
-                "web: refused a connection from %s: %d per address is the maximum",
-                address,
-                self._max_per_address,
-            )
-            return f"too many connections from {address} (max {self._max_per_address})"
-        return None
+    def _refused(self, refusal: Refusal, address: str) -> None:
+        # One summary line per reason every 30 s at most, however hard the flood.
+        self._warn.warning(
+            refusal.counter,
+            "web: refusing connections (%s), the latest from %s: %s; %d so far",
+            refusal.counter,
+            address,
+            refusal.text,
+            self._admission.counters[refusal.counter],
+        )
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        try:
+            return self._route(request)
+        except MultipleValuesError as err:
+            # e.g. two Host headers: the client's mistake, not ours; no traceback.
+            self._admission.counters["refused_malformed"] += 1
+            self._warn.warning(
+                "malformed-headers",
+                "web: refused a request from %s with a repeated header %s; %d so far",
+                self._address(connection),
+                err,
+                self._admission.counters["refused_malformed"],
+            )
+            return make_response(400, f"malformed request: repeated header {err}\n")
+        except Exception as err:
+            self._warn.warning(
+                "route-error", "web: request %r failed: %s", request.path, err, exc_info=True
+            )
+            return make_response(500, "request failed\n")
+
+    def _route(self, request: Request) -> Response | None:
         path = urlsplit(request.path).path
-        if path in (_PUBLIC_WS, _CONSOLE_WS):
-            refusal = self._capacity_refusal(self._address(connection))
-            if refusal is not None:
-                return make_response(503, refusal + "\n", extra_headers=(("Retry-After", "5"),))
-            if path == _CONSOLE_WS and not origin_allowed(
+        if path in (PUBLIC_WS, CONSOLE_WS):
+            for name in _SINGLE_HEADERS:
+                request.headers.get(name)  # raises MultipleValuesError when repeated
+            if path == CONSOLE_WS and not origin_allowed(
                 request.headers.get("Origin"), request.headers.get("Host"), self._allowed_origins
             ):
                 self._counters["refused_origin"] += 1
@@ -385,18 +429,12 @@ class WebServer:
 
     async def _session(self, connection: ServerConnection) -> None:
         address = self._address(connection)
-        refusal = self._capacity_refusal(address)
-        if refusal is not None:
-            # Handshakes raced past process_request; refuse now with a close code.
-            await connection.close(CLOSE_TRY_AGAIN, refusal)
-            return
         self._sessions.add(connection)
-        self._per_address[address] = self._per_address.get(address, 0) + 1
         self._peak_sessions = max(self._peak_sessions, len(self._sessions))
         self._tune_socket(connection)
         try:
             path = urlsplit(connection.request.path).path if connection.request else ""
-            if path == _CONSOLE_WS:
+            if path == CONSOLE_WS:
                 await self._console_session(connection, address)
             else:
                 await self._public_session(connection)
@@ -410,11 +448,6 @@ class WebServer:
             self._public.unsubscribe(connection)
             self._console.unsubscribe(connection)
             self._sessions.discard(connection)
-            left = self._per_address.get(address, 1) - 1
-            if left > 0:
-                self._per_address[address] = left
-            else:
-                self._per_address.pop(address, None)
 
     def _tune_socket(self, connection: ServerConnection) -> None:
         if self._send_buffer_bytes is None:

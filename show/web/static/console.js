@@ -57,7 +57,10 @@ let socket = null;
 
 function connect() {
   if (socket) socket.stop();
-  socket = new ReconnectingSocket("/console/ws", {
+  // The token in the socket URL takes a console seat, so a full dashboard or a
+  // crowd behind the same router cannot keep the operator out.
+  const path = `/console/ws?token=${encodeURIComponent(state.token)}`;
+  socket = new ReconnectingSocket(path, {
     onOpen(ws) {
       ws.send(JSON.stringify({ type: "auth", token: state.token }));
     },

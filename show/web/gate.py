@@ -1,0 +1,370 @@
+"""The door of the web port: admit or refuse a connection from its request line.
+
+A refused connection must cost the show loop microseconds. The websockets
+library does a lot per connection before our ``process_request`` hook runs (a
+handshake task, a parser, a response object, log records), so the decision is
+taken earlier, in the asyncio protocol itself: :class:`GatedConnection` holds
+back websockets until the request line (``GET /ws?token=... HTTP/1.1``) has
+arrived, asks :class:`Admission` (pure bookkeeping, no I/O), and either hands
+the bytes to websockets or writes one pre-built HTTP response and closes. A
+refusal creates no task, no future and no log record; it is counted, and the
+server logs one summary line per reason at most every 30 s.
+
+Budgets (each websocket connection holds a seat from its request line until
+its TCP connection closes):
+
+* **console**: ``/console/ws?token=<console token>``; the operator's own
+  budget, never shared with viewers and not subject to the per-address cap, so
+  a full dashboard or a crowd behind the operator's NAT cannot lock them out;
+* **viewer**: ``/ws`` and a ``/console/ws`` without the token in its URL (it
+  must then authenticate with its first message); bounded in total and per
+  client address.
+
+Plain HTTP requests (pages, scripts, the preview) hold no seat: each is
+answered and closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import ServerConnection
+
+__all__ = [
+    "HEAD_TIMEOUT_S",
+    "MAX_REQUEST_LINE",
+    "Admission",
+    "Gate",
+    "GatedConnection",
+    "Refusal",
+    "Seat",
+    "gated_connection_class",
+    "parse_request_line",
+]
+
+MAX_REQUEST_LINE: Final = 8192
+"""Longest request line read before the connection is refused with 414."""
+HEAD_TIMEOUT_S: Final = 10.0
+"""Seconds a client has to send its request line."""
+
+PUBLIC_WS: Final = "/ws"
+CONSOLE_WS: Final = "/console/ws"
+
+
+class Seat(enum.Enum):
+    """Which budget an admitted connection counts against."""
+
+    HTTP = "http"
+    VIEWER = "viewer"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a connection is refused and what it is told.
+
+    Attributes:
+        counter: The stats counter it increments (``refused_capacity``, ...).
+        status: HTTP status code of the response.
+        text: Response body (one line).
+    """
+
+    counter: str
+    status: int
+    text: str
+
+
+_PHRASES: Final = {
+    400: "Bad Request",
+    414: "URI Too Long",
+    503: "Service Unavailable",
+}
+
+
+def parse_request_line(line: bytes) -> tuple[str, str, str | None] | None:
+    """Split an HTTP/1.1 request line into method, path and ``token`` query value.
+
+    Args:
+        line: The bytes before the first CRLF.
+
+    Returns:
+        ``(method, path, token)``, or ``None`` when the line is not a valid
+        HTTP/1.x request line.
+    """
+    parts = line.split(b" ")
+    if len(parts) != 3 or not parts[2].startswith(b"HTTP/1.") or not parts[0].isalpha():
+        return None
+    try:
+        target = parts[1].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    if not target.startswith("/"):
+        return None
+    split = urlsplit(target)
+    token = None
+    if "token=" in split.query:
+        values = parse_qs(split.query).get("token")
+        token = values[0] if values else None
+    return parts[0].decode("ascii"), split.path, token
+
+
+class Admission:
+    """Seat bookkeeping for the web port: pure, no I/O, no clock.
+
+    Args:
+        max_viewers: Viewer seats in total.
+        max_per_address: Viewer seats per client address.
+        max_consoles: Console seats (token in the socket URL).
+        token_ok: Compares a presented token with the console token.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_viewers: int,
+        max_per_address: int,
+        max_consoles: int,
+        token_ok: Callable[[str | None], bool],
+    ) -> None:
+        if min(max_viewers, max_per_address, max_consoles) < 1:
+            raise ValueError("web connection caps must be >= 1")
+        self.max_viewers = max_viewers
+        self.max_per_address = max_per_address
+        self.max_consoles = max_consoles
+        self._token_ok = token_ok
+        self.viewers = 0
+        self.consoles = 0
+        self.per_address: dict[str, int] = {}
+        self.counters: dict[str, int] = dict.fromkeys(
+            (
+                "refused_capacity",
+                "refused_per_address",
+                "refused_console_seats",
+                "refused_malformed",
+                "head_timeouts",
+            ),
+            0,
+        )
+
+    def admit(self, request_line: bytes, address: str) -> Seat | Refusal:
+        """Decide on a connection from its request line; a seat is taken on success.
+
+        Args:
+            request_line: The bytes before the first CRLF.
+            address: The client's IP address.
+
+        Returns:
+            The seat taken (release it with :meth:`release`), or the refusal
+            (counted).
+        """
+        parsed = parse_request_line(request_line)
+        if parsed is None:
+            return self._refuse("refused_malformed", 400, "malformed HTTP request line")
+        _, path, token = parsed
+        if path == CONSOLE_WS and token is not None and self._token_ok(token):
+            if self.consoles >= self.max_consoles:
+                return self._refuse(
+                    "refused_console_seats",
+                    503,
+                    f"{self.max_consoles} consoles are already connected",
+                )
+            self.consoles += 1
+            return Seat.CONSOLE
+        if path not in (PUBLIC_WS, CONSOLE_WS):
+            return Seat.HTTP
+        if self.viewers >= self.max_viewers:
+            return self._refuse(
+                "refused_capacity",
+                503,
+                f"dashboard full ({self.max_viewers} connections); try again shortly",
+            )
+        held = self.per_address.get(address, 0)
+        if held >= self.max_per_address:
+            return self._refuse(
+                "refused_per_address",
+                503,
+                f"too many connections from {address} (max {self.max_per_address})",
+            )
+        self.viewers += 1
+        self.per_address[address] = held + 1
+        return Seat.VIEWER
+
+    def release(self, seat: Seat, address: str) -> None:
+        """Give back a seat taken by :meth:`admit`.
+
+        Args:
+            seat: The seat returned by :meth:`admit`.
+            address: The same address.
+        """
+        if seat is Seat.CONSOLE:
+            self.consoles -= 1
+        elif seat is Seat.VIEWER:
+            self.viewers -= 1
+            left = self.per_address.get(address, 1) - 1
+            if left > 0:
+                self.per_address[address] = left
+            else:
+                self.per_address.pop(address, None)
+
+    def _refuse(self, counter: str, status: int, text: str) -> Refusal:
+        self.counters[counter] += 1
+        return Refusal(counter, status, text)
+
+
+class Gate:
+    """The admission state of one server plus the connections still at the door.
+
+    Args:
+        admission: The seat bookkeeping.
+        on_refusal: Called with each refusal and the client address (the server
+            logs a rate-limited summary there).
+        head_timeout: Seconds a client has to send its request line.
+    """
+
+    def __init__(
+        self,
+        admission: Admission,
+        on_refusal: Callable[[Refusal, str], None],
+        head_timeout: float = HEAD_TIMEOUT_S,
+    ) -> None:
+        self.admission = admission
+        self.on_refusal = on_refusal
+        self.head_timeout = head_timeout
+        self.waiting: set[GatedConnection] = set()
+        self._date = (0, "")
+
+    def response(self, refusal: Refusal) -> bytes:
+        """Encode the HTTP response for a refusal (a few hundred bytes).
+
+        Args:
+            refusal: What to say.
+
+        Returns:
+            The whole response, ready to write.
+        """
+        second = int(time.time())
+        if second != self._date[0]:
+            self._date = (second, email.utils.formatdate(second, usegmt=True))
+        body = (refusal.text + "\n").encode("utf-8")
+        retry = "Retry-After: 5\r\n" if refusal.status == 503 else ""
+        head = (
+            f"HTTP/1.1 {refusal.status} {_PHRASES.get(refusal.status, 'Error')}\r\n"
+            f"Date: {self._date[1]}\r\nServer: Stovelight\r\nConnection: close\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+            f"Cache-Control: no-cache\r\n{retry}\r\n"
+        )
+        return head.encode("ascii") + body
+
+    def close_waiting(self) -> None:
+        """Drop every connection that has not sent its request line yet."""
+        for connection in list(self.waiting):
+            connection.abort_at_door()
+
+
+class GatedConnection(ServerConnection):
+    """A websockets server connection that first passes the :class:`Gate`.
+
+    Until its request line has arrived and been admitted, websockets has not
+    been told about the connection at all (no handler task exists). Use
+    :func:`gated_connection_class` to bind a gate.
+    """
+
+    gate: ClassVar[Gate]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.seat: Seat | None = None
+        self.peer = ""
+        self._head = b""
+        self._door_transport: asyncio.Transport | None = None
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._door_transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
+        self.gate.waiting.add(self)
+        self._timer = self.loop.call_later(self.gate.head_timeout, self._head_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self.seat is not None:
+            super().data_received(data)
+            return
+        transport = self._door_transport
+        if transport is None or transport.is_closing():
+            return
+        self._head += data
+        end = self._head.find(b"\r\n")
+        if end < 0:
+            if len(self._head) > MAX_REQUEST_LINE:
+                self._refuse(Refusal("refused_malformed", 414, "request line too long"))
+            return
+        verdict = self.gate.admission.admit(self._head[:end], self.peer)
+        if isinstance(verdict, Refusal):
+            self._refuse(verdict)
+            return
+        self.seat = verdict
+        self._leave_door()
+        head, self._head = self._head, b""
+        super().connection_made(transport)
+        super().data_received(head)
+
+    def eof_received(self) -> None:
+        # At the door, returning None lets the transport close itself.
+        if self.seat is not None:
+            super().eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.seat is None:
+            self._leave_door()
+            return
+        self.gate.admission.release(self.seat, self.peer)
+        super().connection_lost(exc)
+
+    def abort_at_door(self) -> None:
+        """Drop the connection if it is still waiting at the door."""
+        self._leave_door()
+        if self.seat is None and self._door_transport is not None:
+            self._door_transport.abort()
+
+    def _refuse(self, refusal: Refusal) -> None:
+        if refusal.counter == "refused_malformed" and refusal.status == 414:
+            self.gate.admission.counters["refused_malformed"] += 1
+        self._leave_door()
+        transport = self._door_transport
+        assert transport is not None
+        transport.write(self.gate.response(refusal))
+        transport.close()
+        self.gate.on_refusal(refusal, self.peer)
+
+    def _head_timeout(self) -> None:
+        self._timer = None
+        if self.seat is None:
+            self.gate.admission.counters["head_timeouts"] += 1
+            self.abort_at_door()
+
+    def _leave_door(self) -> None:
+        self.gate.waiting.discard(self)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+def gated_connection_class(gate: Gate) -> type[ServerConnection]:
+    """Return a :class:`GatedConnection` subclass bound to ``gate``.
+
+    Args:
+        gate: The server's gate.
+
+    Returns:
+        A class to pass as ``create_connection`` to ``websockets`` ``serve``.
+    """
+    return type("BoundGatedConnection", (GatedConnection,), {"gate": gate})
