@@ -9,15 +9,15 @@ from typing import Any, Final
 from cues.model import ShowModel
 
 __all__ = [
+    "WEB_MAX_CONNECTIONS",
+    "WEB_MAX_CONSOLES",
+    "WEB_MAX_PER_ADDRESS",
     "ControlConfig",
     "MidiInputBinding",
     "MidiPortConfig",
     "OscTargetConfig",
     "Show",
     "SourceConfig",
-    "WEB_MAX_CONNECTIONS",
-    "WEB_MAX_CONSOLES",
-    "WEB_MAX_PER_ADDRESS",
     "VisualOutputConfig",
     "WebConfig",
 ]

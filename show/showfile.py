@@ -27,14 +27,14 @@ from cues.model import (
     TriggerDef,
 )
 from show.config import (
+    WEB_MAX_CONNECTIONS,
+    WEB_MAX_CONSOLES,
+    WEB_MAX_PER_ADDRESS,
     ControlConfig,
     MidiPortConfig,
     OscTargetConfig,
     Show,
     SourceConfig,
-    WEB_MAX_CONNECTIONS,
-    WEB_MAX_CONSOLES,
-    WEB_MAX_PER_ADDRESS,
     VisualOutputConfig,
     WebConfig,
 )
@@ -582,6 +582,7 @@ class _Builder:
                 "rate_hz",
                 "max_connections",
                 "max_per_address",
+                "max_consoles",
                 "allowed_origins",
             ),
             "web",
@@ -591,7 +592,6 @@ class _Builder:
         panels = r.tables(dash, "panels", "dashboard")
         for i, panel in enumerate(panels):
             kind = panel.get("kind")
-                "max_consoles",
             if kind not in ("balance", "stoves", "signal", "chart", "messages", "alerts"):
                 r.problem(
                     f"dashboard.panels[{i}].kind",
