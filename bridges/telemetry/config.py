@@ -33,19 +33,28 @@ class BackoffPolicy:
     multiplier**n))`` seconds. With the defaults a source is back at most ~1 s (plus
     the connect time) after its server returns.
 
+    A connection closed for a violation (a frame too big to buffer) is penalised
+    instead: the n-th consecutive one (n = 1, 2, …) waits between half and all of
+    ``min(penalty_cap, cap * multiplier**n)``, so a producer that keeps breaking the
+    limit is retried ever more slowly, never in a storm.
+
     Attributes:
         initial: Ceiling of the first delay, in seconds.
         cap: Largest ceiling, in seconds.
         multiplier: Growth of the ceiling per failed attempt.
+        penalty_cap: Largest ceiling after repeated violations, in seconds.
     """
 
     initial: float = 0.25
     cap: float = 1.0
     multiplier: float = 2.0
+    penalty_cap: float = 30.0
 
     def __post_init__(self) -> None:
-        if not (0 < self.initial <= self.cap and math.isfinite(self.cap)):
-            raise TelemetryConfigError("backoff needs 0 < initial <= cap, both finite")
+        if not (0 < self.initial <= self.cap <= self.penalty_cap):
+            raise TelemetryConfigError("backoff needs 0 < initial <= cap <= penalty_cap")
+        if not math.isfinite(self.penalty_cap):
+            raise TelemetryConfigError("backoff caps must be finite")
         if self.multiplier < 1:
             raise TelemetryConfigError("backoff multiplier must be >= 1")
 
@@ -56,6 +65,11 @@ class BackoffPolicy:
     def delay(self, attempt: int, rand: float) -> float:
         """Delay for ``attempt`` given a uniform random number ``rand`` in [0, 1)."""
         return self.ceiling(attempt) * min(max(rand, 0.0), 1.0)
+
+    def penalty(self, violations: int, rand: float) -> float:
+        """Delay after the ``violations``-th consecutive violation (1-based)."""
+        ceiling = min(self.penalty_cap, self.cap * self.multiplier ** min(violations, 64))
+        return ceiling * (1.0 + min(max(rand, 0.0), 1.0)) / 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +82,8 @@ class ConnectionSettings:
         ping_timeout: Seconds to wait for a pong before declaring the link dead.
         close_timeout: Seconds to wait for the closing handshake.
         backoff: Reconnection backoff.
+        stable_after: Seconds a connection must last to clear the backoff.
+        max_size_floor: Smallest websocket ``max_size``; see :meth:`websocket_max_size`.
     """
 
     open_timeout: float = 2.0
@@ -75,6 +91,17 @@ class ConnectionSettings:
     ping_timeout: float | None = 5.0
     close_timeout: float = 1.0
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    stable_after: float = 5.0
+    max_size_floor: int = 4 << 20
+
+    def websocket_max_size(self, max_frame_bytes: int) -> int:
+        """The websocket layer's ``max_size`` for an application frame limit.
+
+        Well above the limit (16 times it, at least ``max_size_floor``), so that an
+        ordinary oversize frame reaches the protocol and is dropped and counted while
+        the connection stays up; only a frame beyond this closes it (code 1009).
+        """
+        return max(self.max_size_floor, 16 * max_frame_bytes)
 
 
 def _check_common(name: str, url: str) -> None:

@@ -17,6 +17,20 @@ Lifecycle::
 exponential backoff and full jitter, and returns only after :meth:`aclose` or a
 permanent failure (a rejected Home Assistant token: status ``FAILED``, see
 :attr:`TelemetrySource.failure`).
+
+The show loop is never held by a frame (``docs/performance.md``, "Telemetry input"):
+
+* frames over the source's limits are dropped and counted by the protocol, cheaply and
+  before any decoding where the limit allows; the connection stays up. The websocket
+  layer's own ``max_size`` is far above the application limit, so only a frame too big
+  to buffer at all closes the connection (1009);
+* a frame bigger than :data:`OFF_LOOP_BYTES` but within the limit is decoded in the
+  source's own decoder thread while the session waits for it (one frame in flight,
+  order kept);
+* samples reach the sink in chunks of at most :data:`DELIVERY_CHUNK`, with a yield to
+  the loop between chunks;
+* a connection that ends before it was stable does not reset the backoff, and one
+  closed for a violation waits longer each time (``BackoffPolicy.penalty``).
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -56,6 +71,8 @@ from .types import (
 )
 
 __all__ = [
+    "DELIVERY_CHUNK",
+    "OFF_LOOP_BYTES",
     "HomeAssistantSource",
     "JsonFeedSource",
     "SleepFn",
@@ -69,6 +86,11 @@ _LOGGER = logging.getLogger(__name__)
 
 _YIELD_AFTER_S = 0.005
 """Longest a source reads queued frames before letting other tasks run."""
+
+#: Frames longer than this (characters or bytes) are decoded in the decoder thread.
+OFF_LOOP_BYTES = 16_384
+#: Most samples handed to the sink in one call; the loop gets a turn between chunks.
+DELIVERY_CHUNK = 512
 
 #: An awaitable sleep, injectable so tests can drive the backoff without waiting.
 SleepFn = Callable[[float], Awaitable[None]]
@@ -203,6 +225,13 @@ class TelemetrySource(abc.ABC):
             )
             _LOGGER.debug("sink traceback", exc_info=True)
 
+    async def _deliver_chunked(self, samples: list[Sample]) -> None:
+        """Hand samples to the sink :data:`DELIVERY_CHUNK` at a time, yielding between."""
+        for start in range(0, len(samples), DELIVERY_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            self._deliver(samples[start : start + DELIVERY_CHUNK])
+
     def _deliver(self, samples: list[Sample]) -> None:
         """Count samples and hand them to the sink; a failing sink is counted, not fatal."""
         if not samples:
@@ -226,8 +255,9 @@ class WebSocketSource(TelemetrySource):
         url: ``ws://`` or ``wss://`` URL.
         sink: Where samples and status changes go.
         protocol_factory: Builds a fresh protocol object for each connection.
-        max_frame_bytes: Passed to websockets as ``max_size``: a larger frame closes
-            the connection with code 1009, counted as ``oversize``, and reconnects.
+        max_frame_bytes: The application's frame limit (the protocol drops larger
+            frames); websockets' own ``max_size`` is
+            :meth:`ConnectionSettings.websocket_max_size` of it.
         settings: Timeouts, keepalive and backoff.
         rand: Uniform random numbers in [0, 1) for the backoff jitter.
         sleep: Awaitable sleep used between attempts.
@@ -259,19 +289,32 @@ class WebSocketSource(TelemetrySource):
         self._rand = rand
         self._sleep = sleep
         self._protocol: TelemetryProtocol | None = None
+        self._decoder: ThreadPoolExecutor | None = None
+        self._decoding = False
 
     def stats(self) -> dict[str, object]:
         """Health snapshot, with the URL."""
         return {**super().stats(), "url": self._url}
 
+    async def aclose(self) -> None:
+        """Stop the source and its decoder thread."""
+        await super().aclose()
+        decoder, self._decoder = self._decoder, None
+        if decoder is not None:
+            decoder.shutdown(wait=False, cancel_futures=True)
+
     async def _run(self) -> None:
         attempt = 0
+        violations = 0
+        loop = asyncio.get_running_loop()
+        backoff = self._settings.backoff
         while not self._closing:
             self._set_status(SourceStatus.CONNECTING, f"connecting to {self._url}")
+            violation = False
             try:
                 websocket = await connect(
                     self._url,
-                    max_size=self._max_frame_bytes,
+                    max_size=self._settings.websocket_max_size(self._max_frame_bytes),
                     open_timeout=self._settings.open_timeout,
                     ping_interval=self._settings.ping_interval,
                     ping_timeout=self._settings.ping_timeout,
@@ -285,12 +328,16 @@ class WebSocketSource(TelemetrySource):
                 self._ratelimited.warning("connect", "telemetry source %s: %s", self._name, detail)
             else:
                 self.counters.connects += 1
+                opened = loop.time()
                 try:
-                    detail, became_ready = await self._session(websocket)
+                    detail, became_ready, violation = await self._session(websocket)
                 finally:
                     await websocket.close()
-                if became_ready:
-                    attempt = 0
+                # only a connection that was ready and stable clears the backoff: a peer
+                # that accepts and then drops or breaks every connection backs off
+                stable = loop.time() - opened >= self._settings.stable_after
+                if became_ready and stable and not violation:
+                    attempt = violations = 0
                 failure = self._protocol.failure if self._protocol is not None else None
                 self._protocol = None  # its entity health belongs to a closed connection
                 if failure is not None and failure.permanent:
@@ -306,15 +353,22 @@ class WebSocketSource(TelemetrySource):
                 self._ratelimited.warning(
                     "disconnect", "telemetry source %s disconnected: %s", self._name, detail
                 )
-            delay = self._settings.backoff.delay(attempt, self._rand())
-            attempt += 1
+            if violation:
+                violations += 1
+                self.counters.violation_closes += 1
+                delay = backoff.penalty(violations, self._rand())
+            else:
+                delay = backoff.delay(attempt, self._rand())
+                attempt += 1
+            self.counters.retry_delay = delay
             await self._sleep(delay)
 
-    async def _session(self, websocket: ClientConnection) -> tuple[str, bool]:
+    async def _session(self, websocket: ClientConnection) -> tuple[str, bool, bool]:
         """Serve one connection until it ends.
 
         Returns:
-            Why it ended, and whether the protocol became ready on it.
+            Why it ended, whether the protocol became ready on it, and whether it was
+            closed for a violation (a frame beyond the websocket's ``max_size``).
         """
         protocol = self._protocol_factory()
         self._protocol = protocol
@@ -323,36 +377,42 @@ class WebSocketSource(TelemetrySource):
         busy_since = loop.time()
         try:
             while True:
+                for text in protocol.data_to_send():
+                    await websocket.send(text)
+                if protocol.failure is not None:
+                    return str(protocol.failure), ready, False
+                if not ready and protocol.ready:
+                    ready = True
+                    self._set_status(SourceStatus.CONNECTED, f"connected to {self._url}")
+                    _LOGGER.info("telemetry source %s connected to %s", self._name, self._url)
                 # a flood of queued frames must not starve the rest of the show
                 # (operator controls, the engine tick): yield every few ms of work
                 if loop.time() - busy_since > _YIELD_AFTER_S:
                     await asyncio.sleep(0)
                     busy_since = loop.time()
-                for text in protocol.data_to_send():
-                    await websocket.send(text)
-                if protocol.failure is not None:
-                    return str(protocol.failure), ready
-                if not ready and protocol.ready:
-                    ready = True
-                    self._set_status(SourceStatus.CONNECTED, f"connected to {self._url}")
-                    _LOGGER.info("telemetry source %s connected to %s", self._name, self._url)
                 message = await websocket.recv()
-                self._handle_frame(protocol, message)
+                await self._handle_frame(protocol, message)
         except ConnectionClosed as closed:
             if closed.sent is not None and closed.sent.code == CloseCode.MESSAGE_TOO_BIG:
                 self.counters.reject([RejectReason.OVERSIZE])
-                return f"frame larger than {self._max_frame_bytes} bytes; reconnecting", ready
-            return f"connection lost: {closed}", ready
+                limit = self._settings.websocket_max_size(self._max_frame_bytes)
+                return f"frame larger than {limit} bytes closed the connection", ready, True
+            return f"connection lost: {closed}", ready, False
 
-    def _handle_frame(self, protocol: TelemetryProtocol, message: str | bytes) -> None:
-        """Feed one frame to the protocol, then count and deliver what came out."""
+    async def _handle_frame(self, protocol: TelemetryProtocol, message: str | bytes) -> None:
+        """Feed one frame to the protocol, then count and deliver what came out.
+
+        A frame within the limit but longer than :data:`OFF_LOOP_BYTES` is decoded in
+        the decoder thread; the session waits for it, so frames stay in order and at
+        most one is in flight.
+        """
         self.counters.frames += 1
         self.counters.last_frame_at = self._clock()
         try:
-            if isinstance(message, str):
-                protocol.receive_text(message)
+            if OFF_LOOP_BYTES < len(message) <= self._max_frame_bytes:
+                await self._decode_off_loop(protocol, message)
             else:
-                protocol.receive_bytes(message)
+                _feed(protocol, message)
         except Exception:
             self.counters.reject([RejectReason.PARSER_ERROR])
             self._ratelimited.warning(
@@ -369,7 +429,30 @@ class WebSocketSource(TelemetrySource):
                 ", ".join(sorted({reason.value for reason in rejections})),
                 dict(self.counters.rejected),
             )
-        self._deliver(protocol.samples_received())
+        await self._deliver_chunked(protocol.samples_received())
+
+    async def _decode_off_loop(self, protocol: TelemetryProtocol, message: str | bytes) -> None:
+        """Run the protocol on one big frame in this source's decoder thread."""
+        if self._decoder is None:
+            self._decoder = ThreadPoolExecutor(
+                1, thread_name_prefix=f"telemetry-decode:{self._name}"
+            )
+        self.counters.off_loop_frames += 1
+        self._decoding = True
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._decoder, _feed, protocol, message
+            )
+        finally:
+            self._decoding = False
+
+
+def _feed(protocol: TelemetryProtocol, message: str | bytes) -> None:
+    """Give one websocket message to a protocol object."""
+    if isinstance(message, str):
+        protocol.receive_text(message)
+    else:
+        protocol.receive_bytes(message)
 
 
 def _describe(err: BaseException) -> str:
@@ -444,6 +527,10 @@ class HomeAssistantSource(_ConfiguredSource):
 
     kind = "homeassistant"
 
+    def __init__(self, config: HomeAssistantSourceConfig, sink: TelemetrySink, **kwargs: Any):
+        super().__init__(config, sink, **kwargs)
+        self._entity_stats: dict[str, object] = {}
+
     @staticmethod
     def _protocol_for(
         config: HomeAssistantSourceConfig,
@@ -452,14 +539,20 @@ class HomeAssistantSource(_ConfiguredSource):
 
     def stats(self) -> dict[str, object]:
         """Health snapshot, with per-entity health and the Home Assistant version."""
-        stats = super().stats()
         protocol = self._protocol
-        if isinstance(protocol, HomeAssistantProtocol):
-            stats["ha_version"] = protocol.ha_version
-            stats["entities"] = {
-                entity_id: health.value for entity_id, health in protocol.entity_health().items()
-            }
-        return stats
+        # while the decoder thread works on a frame the protocol's state is its own:
+        # the last snapshot is shown meanwhile
+        if not self._decoding:
+            self._entity_stats = {}
+            if isinstance(protocol, HomeAssistantProtocol):
+                self._entity_stats = {
+                    "ha_version": protocol.ha_version,
+                    "entities": {
+                        entity_id: health.value
+                        for entity_id, health in protocol.entity_health().items()
+                    },
+                }
+        return {**super().stats(), **self._entity_stats}
 
 
 def create_source(

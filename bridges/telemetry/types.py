@@ -69,6 +69,7 @@ class RejectReason(enum.StrEnum):
     NON_FINITE = "non_finite"
     OVERSIZE = "oversize"
     TOO_MANY_OBJECTS = "too_many_objects"
+    TOO_MANY_VALUES = "too_many_values"
     STRING_TOO_LONG = "string_too_long"
     BAD_NAME = "bad_name"
     BINARY_FRAME = "binary_frame"
@@ -97,6 +98,9 @@ class SourceCounters:
         rejected: Rejections by reason (a frame, an object or a single value each).
         connects: Successful connections (the first one included).
         connect_failures: Connection attempts that failed or timed out.
+        violation_closes: Connections closed because a frame was too big to buffer.
+        off_loop_frames: Frames decoded in the source's decoder thread.
+        retry_delay: Seconds waited before the latest reconnection attempt.
         last_frame_at: Wall-clock time (epoch seconds) of the last frame, or None.
     """
 
@@ -105,6 +109,9 @@ class SourceCounters:
     rejected: Counter[str] = field(default_factory=Counter)
     connects: int = 0
     connect_failures: int = 0
+    violation_closes: int = 0
+    off_loop_frames: int = 0
+    retry_delay: float = 0.0
     last_frame_at: float | None = None
 
     def reject(self, reasons: list[RejectReason] | tuple[RejectReason, ...]) -> None:
@@ -127,6 +134,9 @@ class SourceCounters:
             "connects": self.connects,
             "reconnects": self.reconnects,
             "connect_failures": self.connect_failures,
+            "violation_closes": self.violation_closes,
+            "off_loop_frames": self.off_loop_frames,
+            "retry_delay": self.retry_delay,
             "last_frame_at": self.last_frame_at,
         }
 
@@ -138,7 +148,11 @@ class TelemetrySink(Protocol):
     """
 
     def on_samples(self, source_name: str, samples: list[Sample]) -> None:
-        """Receive the samples decoded from one frame (never an empty list)."""
+        """Receive samples decoded from one frame, in order (never an empty list).
+
+        A frame with many samples arrives in several calls of at most
+        ``bridges.telemetry.connection.DELIVERY_CHUNK`` samples.
+        """
 
     def on_status(self, source_name: str, status: SourceStatus, detail: str) -> None:
         """Receive a status change with a short operator-readable detail."""

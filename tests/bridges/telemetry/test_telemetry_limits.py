@@ -1,0 +1,197 @@
+"""Frame limits, off-loop decoding and violation backoff through real loopback servers.
+
+Each limit refuses and counts without closing the connection; a frame too big for the
+websocket layer closes it and is penalised with a growing wait; a big legal frame is
+decoded in the source's decoder thread and reaches the sink in bounded chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+from bridges.telemetry import (
+    BackoffPolicy,
+    ConnectionSettings,
+    FrameLimits,
+    RecordingSink,
+    Sample,
+    SourceStatus,
+    StovelightProtocol,
+    StovelightSource,
+    StovelightSourceConfig,
+    WebSocketSource,
+)
+from bridges.telemetry.connection import DELIVERY_CHUNK, OFF_LOOP_BYTES
+from tests.bridges.telemetry.test_telemetry_connection import FrameServer, frame, run
+
+pytestmark = pytest.mark.timeout(20)
+
+
+def test_each_limit_refuses_and_counts_without_closing() -> None:
+    async def scenario() -> None:
+        server = FrameServer()
+        await server.start()
+        sink = RecordingSink()
+        limits = FrameLimits(max_frame_bytes=4096, max_objects=4, max_values=8)
+        source = StovelightSource(StovelightSourceConfig("stoves", server.url, limits), sink)
+        task = asyncio.create_task(source.run())
+        connection = await server.connections.get()
+        await connection.send(frame("a", pad="x" * 5000))  # bytes: oversize
+        await connection.send(json.dumps([{"source": "a", "values": {"x": 1}}] * 5))
+        await connection.send(frame("a", **{f"k{i}": i for i in range(9)}))  # values
+        await connection.send("[" * 1100 + "]" * 1100)  # nesting: malformed_json
+        await connection.send(frame("a", s="y" * 65, ok=2))  # string length: value only
+        await connection.send(frame("a", **{f"k{i}": i for i in range(8)}))  # at the limits
+        await sink.wait_for(lambda: len(sink.samples) == 9)
+        stats = source.stats()
+        assert stats["rejected"] == {
+            "malformed_json": 1,
+            "oversize": 1,
+            "string_too_long": 1,
+            "too_many_objects": 1,
+            "too_many_values": 1,
+        }
+        assert stats["connects"] == 1
+        assert stats["violation_closes"] == 0
+        assert sink.status_history() == [SourceStatus.CONNECTING, SourceStatus.CONNECTED]
+        assert sink.values("a.ok") == [2.0]
+        await source.aclose()
+        await task
+        await server.stop()
+
+    run(scenario)
+
+
+def test_frame_beyond_websocket_max_size_closes_and_backs_off_more_each_time() -> None:
+    async def scenario() -> None:
+        server = FrameServer()
+        await server.start()
+        sink = RecordingSink()
+        sleeps: list[float] = []
+
+        async def record(delay: float) -> None:
+            sleeps.append(delay)
+
+        settings = ConnectionSettings(max_size_floor=2048)
+        limits = FrameLimits(max_frame_bytes=64)
+        assert settings.websocket_max_size(limits.max_frame_bytes) == 2048
+        source = StovelightSource(
+            StovelightSourceConfig("stoves", server.url, limits, settings),
+            sink,
+            sleep=record,
+            rand=lambda: 1.0,
+        )
+        task = asyncio.create_task(source.run())
+        for _ in range(4):
+            connection = await server.connections.get()
+            await connection.send(frame("a", x=1))
+            await connection.send(frame("a", pad="x" * 3000))  # over max_size: 1009
+        connection = await server.connections.get()
+        await connection.send(frame("a", x=2))
+        await sink.wait_for(lambda: sink.values("a.x") == [1.0] * 4 + [2.0])
+        stats = source.stats()
+        assert stats["violation_closes"] == 4
+        assert stats["rejected"] == {"oversize": 4}
+        policy = BackoffPolicy()
+        assert sleeps == [policy.penalty(n, 1.0) for n in (1, 2, 3, 4)]
+        assert sleeps == [2.0, 4.0, 8.0, 16.0]
+        assert stats["retry_delay"] == 16.0
+        await source.aclose()
+        await task
+        await server.stop()
+
+    run(scenario)
+
+
+def test_connections_that_keep_dropping_do_not_reset_the_backoff() -> None:
+    async def scenario() -> None:
+        server = FrameServer()
+        await server.start()
+        sink = RecordingSink()
+        sleeps: list[float] = []
+
+        async def record(delay: float) -> None:
+            sleeps.append(delay)
+
+        source = StovelightSource(
+            StovelightSourceConfig("stoves", server.url),
+            sink,
+            sleep=record,
+            rand=lambda: 1.0,
+        )
+        task = asyncio.create_task(source.run())
+        for i in range(4):
+            connection = await server.connections.get()
+            await connection.send(frame("a", x=i))
+            await sink.wait_for(lambda i=i: len(sink.samples) == i + 1)  # type: ignore[misc]
+            await connection.close()
+        await server.connections.get()
+        assert sleeps == [0.25, 0.5, 1.0, 1.0]
+        assert source.stats()["violation_closes"] == 0
+        await source.aclose()
+        await task
+        await server.stop()
+
+    run(scenario)
+
+
+class _ThreadNotingProtocol(StovelightProtocol):
+    """The real protocol, noting which thread decoded each frame."""
+
+    def __init__(self, limits: FrameLimits, threads: list[str]) -> None:
+        super().__init__(limits)
+        self._threads = threads
+
+    def receive_text(self, text: str) -> None:
+        self._threads.append(threading.current_thread().name)
+        super().receive_text(text)
+
+
+class _ChunkSink(RecordingSink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[int] = []
+
+    def on_samples(self, source_name: str, samples: list[Sample]) -> None:
+        self.calls.append(len(samples))
+        super().on_samples(source_name, samples)
+
+
+def test_big_legal_frame_is_decoded_off_loop_and_delivered_in_chunks() -> None:
+    async def scenario() -> None:
+        server = FrameServer()
+        await server.start()
+        sink = _ChunkSink()
+        threads: list[str] = []
+        limits = FrameLimits(max_frame_bytes=1 << 20, max_values=5000)
+        source = WebSocketSource(
+            "stoves",
+            server.url,
+            sink,
+            lambda: _ThreadNotingProtocol(limits, threads),
+            max_frame_bytes=limits.max_frame_bytes,
+        )
+        task = asyncio.create_task(source.run())
+        connection = await server.connections.get()
+        big = frame("a", **{f"k{i}": i for i in range(5000)})
+        assert len(big) > OFF_LOOP_BYTES
+        await connection.send(big)
+        await connection.send(frame("a", small=1))
+        await sink.wait_for(lambda: sink.values("a.small") == [1.0])
+        loop_thread = threading.current_thread().name
+        assert threads[0].startswith("telemetry-decode:stoves")
+        assert threads[1] == loop_thread
+        assert sum(sink.calls) == 5001
+        assert max(sink.calls) == DELIVERY_CHUNK
+        assert sink.calls[-1] == 1  # order kept: the small frame came after the big one
+        assert [s.signal for _, s in sink.samples[:3]] == ["a.k0", "a.k1", "a.k2"]
+        assert source.stats()["off_loop_frames"] == 1
+        await source.aclose()
+        await task
+        await server.stop()
+
+    run(scenario)
