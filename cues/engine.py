@@ -32,6 +32,8 @@ from cues.commands import (
 )
 from cues.conditions import TriggerState
 from cues.events import (
+    ArmCue,
+    EditCue,
     Event,
     ExternalTrigger,
     Go,
@@ -374,6 +376,12 @@ class Engine(CueActions, TelemetryFlow):
                 self._set_playhead(name, found)
         elif isinstance(event, SetMinGoInterval):
             self.min_go_interval = max(0.0, float(event.seconds))
+        elif isinstance(event, EditCue):
+            fields = ("name", "prewait", "duration", "postwait", "continue_mode")
+            changes = {f: getattr(event, f) for f in fields if getattr(event, f) is not None}
+            self.edit_cue(self._known(event.cue), **changes)
+        elif isinstance(event, ArmCue):
+            self.set_armed(self._known(event.cue), event.armed)
         elif isinstance(event, SourceHealth):
             self._on_source(event, now)
         elif isinstance(event, ExternalTrigger):

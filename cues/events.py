@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cues.model import CueId, Value
+from cues.model import ContinueMode, CueId, Value
 
 __all__ = [
+    "ArmCue",
+    "EditCue",
     "Event",
     "ExternalTrigger",
     "Go",
@@ -110,6 +112,27 @@ class SetMinGoInterval:
 
 
 @dataclass(frozen=True, slots=True)
+class EditCue:
+    """Change a cue's timing, name or continue mode while the show runs (fields left
+    None keep their value); it takes effect from the cue's next start."""
+
+    cue: CueId
+    name: str | None = None
+    prewait: float | None = None
+    duration: float | None = None
+    postwait: float | None = None
+    continue_mode: ContinueMode | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArmCue:
+    """Arm or disarm a cue, until the show is reset."""
+
+    cue: CueId
+    armed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Sample:
     """A telemetry value. ``None`` means the source says the value is unavailable."""
 
@@ -147,6 +170,8 @@ Event = (
     | PlayheadNext
     | PlayheadPrevious
     | SetMinGoInterval
+    | EditCue
+    | ArmCue
     | Sample
     | SourceHealth
     | ExternalTrigger

@@ -173,7 +173,9 @@ class TelemetryFlow:
         for ts in self.triggers.values():
             d = ts.deadline()
             if d is not None and d <= now and ts.update(self.signals, now):
-                self._act_trigger(ts, None, now)
+                # a hold ends between samples: show the value that held
+                sig = self.signals.signals.get(ts.definition.condition.signal)
+                self._act_trigger(ts, None if sig is None else sig.value, now)
 
     def _act_trigger(self, ts: TriggerState, value: object, now: float) -> None:
         d = ts.definition

@@ -11,6 +11,9 @@ import argparse
 import asyncio
 import logging
 import signal
+import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 from websockets.exceptions import InvalidURI
@@ -171,16 +174,21 @@ def _register_rehearse(subparsers: Any) -> None:
         help="press GO at show time T (repeatable)",
     )
     reh.add_argument(
+        "--from-recording",
         "--gos-from-recording",
+        dest="gos_from_recording",
         action="store_true",
-        help="press GO where the operator did in the recording",
+        help=(
+            "replay the operator's actions from the recording at their times (GO, refused"
+            " GOs, stop, pause, resume, panic, playhead moves, cue edits)"
+        ),
     )
     reh.add_argument(
         "--until",
         type=float,
         default=None,
         metavar="T",
-        help="run until show time T (default: the last sample or GO)",
+        help="run until show time T (default: the last sample or event)",
     )
     reh.add_argument(
         "--out",
@@ -319,6 +327,27 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 1
 
 
+def _progress_printer(every_s: float = 2.0) -> Callable[[float, float, float], None]:
+    """A dry-run progress callback printing one line to stderr at most every ``every_s``."""
+    began = time.monotonic()
+    shown = [began]
+
+    def show(t: float, start: float, end: float) -> None:
+        now = time.monotonic()
+        if now - shown[0] < every_s or t >= end:
+            return
+        shown[0] = now
+        done = (t - start) / (end - start) if end > start else 1.0
+        print(
+            f"dry run: {done:4.0%} ({t - start:,.0f} s of {end - start:,.0f} s of show,"
+            f" {now - began:.0f} s so far)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    return show
+
+
 def cmd_rehearse(args: argparse.Namespace) -> int:
     """``stovelight rehearse SHOW RECORDING [--go-at T ...] [--gos-from-recording] [--out DIR]``."""
     from pathlib import Path
@@ -342,6 +371,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
                 go_at=args.go_at,
                 gos_from_recording=args.gos_from_recording,
                 until=args.until,
+                progress=_progress_printer(),
             )
         files = write_report(result, out)
     except (RehearsalError, OSError) as err:

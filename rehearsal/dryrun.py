@@ -5,15 +5,25 @@ samples at their recorded times and the operator's GOs, and advanced deadline to
 between (the pattern of ``tests/cues/script.py``)::
 
     for each instant t of the recording (samples with equal t_recv):
-        GOs due at or before t:  run deadlines up to the GO, handle(Go), advance
+        events due at or before t:  run deadlines up to the event, handle(event), advance
         run every deadline <= t (advance at each)
         handle_samples(the instant's samples, t), then advance(t)
 
-This is what :class:`show.runner.ShowRunner` does on the event loop clock with a
-:class:`rehearsal.replay.ReplaySource` at 1x, minus the waiting, so both give the same cue
-firings and outputs (the tests check it). Show time equals recording time.
+This is what :class:`show.runner.ShowRunner` does on the event loop clock, minus the waiting,
+so both give the same cue firings and outputs (the tests check it against a recorded live
+run). Show time equals recording time.
 
-Sources: the show's telemetry sources are reported connected at the start, as when the show
+Events: a live run (``stovelight run --record``) records every event it hands the engine
+(:mod:`cues.eventcodec`): operator actions (GO, refused GOs too, stop, pause, resume, panic,
+playhead moves, the double-GO guard, cue edits) as ``operator`` and source connects and
+disconnects as ``source``. Source events are always replayed; operator actions when asked
+(``gos_from_recording``). Older recordings hold only the operator's command name: GO, stop,
+pause, resume, panic, reset and the playhead moves are replayed from it. After every advance
+scene inputs bound to signals follow their signals (:class:`cues.bindings.BoundInputs`, the
+runner's own rule).
+
+Sources: without recorded source events (recordings made by ``stovelight record`` or an older
+version) the show's telemetry sources are reported connected at the start, as when the show
 opens its websockets. A sample is handed to the engine under its recorded source name if that
 is one of the show's sources; otherwise, when the show has exactly one source, under that one
 (recordings made with ``stovelight record`` store the frame's source, e.g. ``central``).
@@ -34,6 +44,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
 
+from cues.bindings import BoundInputs
 from cues.commands import (
     ClearNotice,
     Command,
@@ -48,7 +59,19 @@ from cues.commands import (
     TriggerFired,
 )
 from cues.engine import Engine
-from cues.events import Event, Go, SourceHealth
+from cues.eventcodec import decode_event
+from cues.events import (
+    Event,
+    Go,
+    Panic,
+    Pause,
+    PlayheadNext,
+    PlayheadPrevious,
+    Reset,
+    Resume,
+    SourceHealth,
+    Stop,
+)
 from cues.model import CueId, Value
 from rehearsal.recording import Recording
 from rehearsal.replay import Replayer, resolve_start
@@ -60,6 +83,7 @@ __all__ = [
     "DryRunResult",
     "Lane",
     "OutputKey",
+    "Progress",
     "dry_run",
     "plotted_signals",
 ]
@@ -76,6 +100,23 @@ MAX_STEPS_AT_ONE_INSTANT = 10_000
 NUDGE_S = 1e-6
 #: Signal-valued keys of a dashboard panel.
 _PANEL_KEYS = ("signal", "supply", "demand", "exchange", "balance", "temperature", "state")
+
+#: Instants between two progress reports.
+PROGRESS_EVERY = 20_000
+#: Operator commands of recordings without engine events that are replayed, by name.
+_LEGACY_COMMANDS: dict[str, Callable[[], Event]] = {
+    "go": Go,
+    "stop": Stop,
+    "pause": Pause,
+    "resume": Resume,
+    "panic": Panic,
+    "reset": Reset,
+    "playhead_next": PlayheadNext,
+    "playhead_previous": PlayheadPrevious,
+}
+
+Progress = Callable[[float, float, float], None]
+"""Called as ``progress(show_time, start, end)`` while a long dry run goes on."""
 
 OutputKey = tuple[str, str]
 """``(kind, name)`` of an output: ``("osc", "desk")``, ``("visual", "projector")``,
@@ -141,7 +182,10 @@ class DryRunResult:
     samples: int = 0
     instants: int = 0
     gos: list[tuple[float, str]] = field(default_factory=list)
+    operator: Counter[str] = field(default_factory=Counter)
     operator_skipped: Counter[str] = field(default_factory=Counter)
+    go_refused_live: int = 0
+    source_events: list[tuple[float, str, bool]] = field(default_factory=list)
     cue_changes: list[tuple[float, CueId, str]] = field(default_factory=list)
     cue_names: dict[CueId, str] = field(default_factory=dict)
     triggers: list[tuple[float, str, Value | None]] = field(default_factory=list)
@@ -149,6 +193,10 @@ class DryRunResult:
     trigger_signals: dict[str, str] = field(default_factory=dict)
     health: list[tuple[float, str, str]] = field(default_factory=list)
     outputs: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    output_first: dict[tuple[str, str, str], tuple[float, tuple[Any, ...]]] = field(
+        default_factory=dict
+    )
+    output_last: dict[tuple[str, str, str], tuple[Any, ...]] = field(default_factory=dict)
     output_buckets: dict[OutputKey, list[int]] = field(default_factory=dict)
     reports: list[tuple[float, str, str, str]] = field(default_factory=list)
     report_counts: Counter[str] = field(default_factory=Counter)
@@ -205,25 +253,42 @@ class Collector:
         """Take the commands produced at show time ``t``."""
         r = self.result
         outputs = r.outputs
+        first = r.output_first
+        last = r.output_last
         hook = self.on_command
         b = -1
+        key: tuple[str, str, str]
+        payload: tuple[Any, ...]
         for cmd in commands:
             if hook is not None:
                 hook(t, cmd)
-            if isinstance(cmd, SendOsc):
-                key = ("osc", cmd.target, cmd.address)
-            elif isinstance(cmd, SetVisualInput):
-                key = ("visual", cmd.output, f"input {cmd.name}")
+            kind = type(cmd)
+            if kind is SendOsc:
+                key = ("osc", cmd.target, cmd.address)  # type: ignore[union-attr]
+                payload = cmd.args  # type: ignore[union-attr]
+            elif kind is SetVisualInput:
+                key = ("visual", cmd.output, f"input {cmd.name}")  # type: ignore[union-attr]
+                payload = (cmd.value,)  # type: ignore[union-attr]
             elif isinstance(cmd, SendMidi):
                 key = ("midi", cmd.port, cmd.message.kind)
+                m = cmd.message
+                payload = (m.channel, m.number, m.value)
             elif isinstance(cmd, SetScene):
                 key = ("visual", cmd.output, "scene")
-            elif isinstance(cmd, Notice | ClearNotice):
-                key = ("dashboard", "notices", "notice" if isinstance(cmd, Notice) else "clear")
+                payload = (cmd.scene or "black",)
+            elif isinstance(cmd, Notice):
+                key = ("dashboard", "notices", "notice")
+                payload = (cmd.text,)
+            elif isinstance(cmd, ClearNotice):
+                key = ("dashboard", "notices", "clear")
+                payload = (cmd.id,)
             else:
                 self._record(t, cmd)
                 continue
             outputs[key] += 1
+            last[key] = payload
+            if key not in first:
+                first[key] = (t, payload)
             if b < 0:
                 b = self._bucket(t)
             okey = (key[0], key[1])
@@ -290,6 +355,16 @@ class _DryRun:
         self.sources = [s.name for s in show.sources]
         self.source_of: dict[str, str] = {}
         self.advanced_at = math.nan
+        self.bound = BoundInputs(
+            (vis.name, inp, sig) for vis in show.visuals for inp, sig in vis.bindings
+        )
+
+    def drain(self, t: float) -> None:
+        """Collect what the runner's drain would carry out at ``t``: bound scene inputs,
+        then the engine's commands."""
+        if self.bound:
+            self.collector.collect(t, self.bound.poll(self.engine.signals.signals))
+        self.collector.collect(t, self.engine.commands())
 
     def engine_source(self, recorded: str) -> str:
         """The source name the live show would have handed the engine for ``recorded``."""
@@ -310,7 +385,7 @@ class _DryRun:
         retried :data:`NUDGE_S` later, as the live runner's next wake-up would be.
         """
         engine = self.engine
-        collect = self.collector.collect
+        drain = self.drain
         steps = 0
         while True:
             d = engine.next_deadline()
@@ -332,7 +407,7 @@ class _DryRun:
             self.now = d
             self.advanced_at = d
             engine.advance(d)
-            collect(d, engine.commands())
+            drain(d)
 
     def event(self, t: float, event: Event) -> None:
         """Hand in an operator or source event at ``t`` (deadlines before it run first)."""
@@ -341,22 +416,50 @@ class _DryRun:
         self.engine.handle(event, t)
         self.engine.advance(t)
         self.advanced_at = t
-        self.collector.collect(t, self.engine.commands())
+        self.drain(t)
 
 
-def _gos(
+def _recorded_event(data: dict[str, Any]) -> Event | None:
+    """The engine event a recorded ``operator``/``source`` event stands for, if any."""
+    encoded = data.get("event")
+    if isinstance(encoded, dict):
+        try:
+            return decode_event(encoded)
+        except ValueError as err:
+            logger.warning("dry run: recorded event %r not replayed: %s", encoded, err)
+            return None
+    make = _LEGACY_COMMANDS.get(str(data.get("command", "")).lower())
+    return None if make is None else make()
+
+
+def _events(
     recording: Recording, go_at: Sequence[float], from_recording: bool, result: DryRunResult
-) -> list[tuple[float, str]]:
+) -> list[tuple[float, Event]]:
+    """Every event to hand the engine, in time order; fills ``result.gos``, the operator
+    and source counts."""
+    events: list[tuple[float, Event]] = [(float(t), Go()) for t in go_at]
     gos = [(float(t), "--go-at") for t in go_at]
     if from_recording:
-        for event in recording.events(kind="operator"):
-            command = str(event.data.get("command", "")).lower()
-            if command == "go":
-                gos.append((event.t, "recording"))
-            else:
-                result.operator_skipped[command or "?"] += 1
+        for rec in recording.events(kind="operator"):
+            command = str(rec.data.get("command", "")).lower() or "?"
+            event = _recorded_event(rec.data)
+            if event is None:
+                result.operator_skipped[command] += 1
+                continue
+            events.append((rec.t, event))
+            result.operator[command] += 1
+            if isinstance(event, Go):
+                gos.append((rec.t, "recording"))
+                result.go_refused_live += bool(rec.data.get("refused"))
+    for rec in recording.events(kind="source"):
+        event = _recorded_event(rec.data)
+        if isinstance(event, SourceHealth):
+            events.append((rec.t, event))
+            result.source_events.append((rec.t, event.source, event.up))
     gos.sort(key=lambda g: g[0])
-    return gos
+    result.gos = gos
+    events.sort(key=lambda e: e[0])  # stable: equal times keep the recorded order
+    return events
 
 
 def dry_run(
@@ -369,6 +472,7 @@ def dry_run(
     buckets: int = 1200,
     max_lanes: int = 10,
     on_command: Callable[[float, Command], None] | None = None,
+    progress: Progress | None = None,
 ) -> DryRunResult:
     """Run ``show`` against ``recording`` on the virtual clock.
 
@@ -376,12 +480,14 @@ def dry_run(
         show: the parsed show (``show.showfile.load_show``).
         recording: an open recording.
         go_at: show times at which the operator presses GO.
-        gos_from_recording: also press GO where the recording has an operator ``go``
-            (other operator commands are counted, not replayed).
-        until: stop at this show time (default: the last sample or GO).
+        gos_from_recording: also replay the operator actions of the recording (GOs,
+            refused ones too, stop, pause, resume, panic, playhead moves, cue edits) at
+            their recorded times.
+        until: stop at this show time (default: the last sample or event).
         buckets: time buckets for the plotted curves and output marks.
         max_lanes: plotted signals at most (the rest are listed in ``unplotted``).
         on_command: called with ``(time, command)`` for every engine command.
+        progress: called every :data:`PROGRESS_EVERY` instants and at the end.
 
     Returns:
         The :class:`DryRunResult`.
@@ -396,10 +502,9 @@ def dry_run(
         end=start,
         buckets=max(1, buckets),
     )
-    gos = _gos(recording, go_at, gos_from_recording, result)
-    result.gos = gos
+    replayed = _events(recording, go_at, gos_from_recording, result)
     span = recording.time_range()
-    end = max([start] + ([span[1]] if span else []) + [t for t, _ in gos])
+    end = max([start] + ([span[1]] if span else []) + [t for t, _ in replayed])
     result.end = until if until is not None else end
     model = show.model
     result.cue_names = {cid: cue.name for cid, cue in model.cues.items()}
@@ -423,14 +528,18 @@ def dry_run(
     engine = run.engine
     store = engine.signals
 
-    events: list[tuple[float, Event]] = [(start, SourceHealth(name, True)) for name in run.sources]
-    events += [(t, Go()) for t, _ in gos]
+    recorded_sources = {name for _, name, _ in result.source_events}
+    events: list[tuple[float, Event]] = [
+        (start, SourceHealth(name, True)) for name in run.sources if name not in recorded_sources
+    ]
+    events += replayed
     events.sort(key=lambda e: e[0])
     ei = 0
+    n_events = len(events)
+    drain = run.drain
+    next_progress = PROGRESS_EVERY if progress is not None else -1
     handle_samples = engine.handle_samples
     advance = engine.advance
-    commands = engine.commands
-    collect = collector.collect
     source_of = run.source_of
     engine_source = run.engine_source
     stop = result.end
@@ -444,7 +553,7 @@ def dry_run(
                 continue
         if t > stop:
             break
-        while ei < len(events) and events[ei][0] <= t:
+        while ei < n_events and events[ei][0] <= t:
             te, ev = events[ei]
             ei += 1
             run.event(te, ev)
@@ -467,13 +576,16 @@ def dry_run(
             handle_samples(batch, t, batch_source)
         advance(t)
         run.advanced_at = t
-        collect(t, commands())
+        drain(t)
         for lane in derived_lanes:
             sig = store.signals.get(lane.signal)
             if sig is not None:
                 lane.add(b, sig.value)
         samples += len(instant)
         instants += 1
+        if instants == next_progress:
+            next_progress += PROGRESS_EVERY
+            progress(t, result.start, stop)  # type: ignore[misc]
     for te, ev in events[ei:]:
         if te <= stop:
             run.event(te, ev)
@@ -481,7 +593,9 @@ def dry_run(
     if run.now < stop:
         run.now = stop
         engine.advance(stop)
-        collect(stop, engine.commands())
+        drain(stop)
+    if progress is not None:
+        progress(stop, result.start, stop)
 
     result.samples = samples
     result.instants = instants

@@ -91,12 +91,18 @@ def summary_text(result: DryRunResult) -> str:
         f"recording:  {r.recording_file}: {r.samples:,} samples in {r.instants:,} instants",
         f"show time:  {r.start:.3f} s to {r.end:.3f} s ({r.end - r.start:.3f} s)",
         f"GOs:        {len(r.gos)} ({from_go_at} from --go-at, {len(r.gos) - from_go_at} from"
-        f" the recording), {r.go_rejected} refused",
+        f" the recording), {r.go_rejected} refused"
+        + (f" (live: {r.go_refused_live} refused)" if r.go_refused_live else ""),
     ]
     head += [f"  {_t(t)}  GO ({origin})" for t, origin in r.gos[:MAX_LINES]]
+    if r.operator:
+        replayed = ", ".join(f"{c} x{n}" for c, n in sorted(r.operator.items()))
+        head.append(f"operator actions replayed: {replayed}")
     if r.operator_skipped:
         skipped = ", ".join(f"{c} x{n}" for c, n in sorted(r.operator_skipped.items()))
         head.append(f"operator commands in the recording not replayed: {skipped}")
+    for t, source, up in r.source_events[:MAX_LINES]:
+        head.append(f"  {_t(t)}  source {source} {'connected' if up else 'disconnected'}")
     if r.dropped:
         kept = ", ".join(f"{w} ({n:,} not kept)" for w, n in sorted(r.dropped.items()))
         head.append(f"history limits reached: {kept}")
@@ -179,11 +185,28 @@ def _output_lines(r: DryRunResult) -> list[str]:
         lines.append(f"  {_output_label(*key):<30} {totals[key]:>12,} {unit}")
         details = sorted(by_output[key], key=lambda d: (-d[1], d[0]))
         for detail, n in details[:20]:
-            lines.append(f"      {detail:<26} {n:>12,}")
+            lines.append(f"      {detail:<26} {n:>12,}  {_sent(r, (*key, detail))}".rstrip())
         if len(details) > 20:
             rest = sum(n for _, n in details[20:])
             lines.append(f"      {f'({len(details) - 20} more)':<26} {rest:>12,}")
     return lines
+
+
+def _payload(args: tuple[object, ...]) -> str:
+    return " ".join(_value(a) for a in args[:4]) + (" ..." if len(args) > 4 else "")
+
+
+def _sent(r: DryRunResult, key: tuple[str, str, str]) -> str:
+    """What went out: the first value with its time and, when it changed, the last."""
+    first = r.output_first.get(key)
+    if first is None:
+        return ""
+    t, args = first
+    text = f"first {_payload(args)} at {t:.3f} s"
+    last = r.output_last.get(key, args)
+    if r.outputs[key] > 1:
+        text += f", last {_payload(last)}"
+    return text
 
 
 def _refused_lines(r: DryRunResult) -> list[str]:

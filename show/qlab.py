@@ -22,6 +22,7 @@ from typing import Any
 from bridges.osc.server import OscPeer, OscServer, OscServerConfig
 from bridges.osc.wire import OscMessage
 from cues.commands import Command, CueState, CueStateChanged, PlayheadChanged
+from cues.events import ArmCue, EditCue
 from cues.model import ContinueMode, CueDef, CueId, CueKind
 from show.config import ControlConfig
 from show.runner import ShowRunner
@@ -393,13 +394,13 @@ class QLabControl:
             modes = {v: k for k, v in _CONTINUE.items()}
             changes["continue_mode"] = modes[int(value)]
         elif action == "armed":
-            r.engine.set_armed(cid, bool(int(value)))
+            r.edit(ArmCue(cid, bool(int(value))), origin)
         elif action == "number":
             raise ValueError("cue numbers are fixed by the show file")
         else:
             raise KeyError(f"{action} cannot be set")
         if changes:
-            r.engine.edit_cue(cid, **changes)
+            r.edit(EditCue(cid, **changes), origin)
         log.info("cue %s: %s set to %r by %s", cid, action, value, origin)
         self._reply(peer, original)
 

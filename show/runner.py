@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from bridges.telemetry import Sample as TelemetrySample
 from bridges.telemetry import SourceStatus
+from cues.bindings import BoundInputs
 from cues.commands import (
     ClearNotice,
     Command,
@@ -35,7 +36,10 @@ from cues.commands import (
     TriggerFired,
 )
 from cues.engine import Engine
+from cues.eventcodec import encode_event
 from cues.events import (
+    ArmCue,
+    EditCue,
     Event,
     Go,
     Panic,
@@ -157,11 +161,9 @@ class ShowRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
-        self._bound: dict[str, list[tuple[str, str]]] = {}
-        for vis in show.visuals:
-            for inp, sig in vis.bindings:
-                self._bound.setdefault(sig, []).append((vis.name, inp))
-        self._bound_seen: dict[str, float] = {}
+        self._bound = BoundInputs(
+            (vis.name, inp, sig) for vis in show.visuals for inp, sig in vis.bindings
+        )
         self._closing = False
         self.projector_aids: dict[str, bool] = {}
 
@@ -293,7 +295,7 @@ class ShowRunner:
     def _drain(self, now: float) -> None:
         """Advance the engine to ``now`` and carry out what it asks for."""
         self.engine.advance(now)
-        self._push_bound_inputs()
+        self._push_bound_inputs(now)
         for cmd in self.engine.commands():
             self._execute(cmd, now)
         if self.parts.osc is not None:
@@ -366,22 +368,12 @@ class ShowRunner:
             )
             log.log(level, "%s: %s", cmd.subject, cmd.message)
 
-    def _push_bound_inputs(self) -> None:
+    def _push_bound_inputs(self, now: float) -> None:
         """Scene inputs bound to signals (derived ones too) follow their newest value,
-        pushed at most once per tick."""
-        signals = self.engine.signals.signals
-        for name, targets in self._bound.items():
-            sig = signals.get(name)
-            if sig is None or self._bound_seen.get(name) == sig.time:
-                continue
-            self._bound_seen[name] = sig.time
-            value = sig.numeric()
-            if value is None or not math.isfinite(value):
-                continue
-            for output, inp in targets:
-                r = self.parts.renderers.get(output)
-                if r is not None:
-                    r.set_input(inp, value)
+        pushed at most once per tick, as commands (recorded, so a dry run repeats them)."""
+        if self._bound:
+            for cmd in self._bound.poll(self.engine.signals.signals):
+                self._execute(cmd, now)
 
     def _projector_aid(self, command: str, value: float | None, origin: str) -> dict[str, Any]:
         """Projector set-up aids: the test pattern and the identify overlay. ``value``
@@ -448,7 +440,10 @@ class ShowRunner:
         # only changes reach the engine: a source retrying every second is one loss
         if up is not None and up != info.up:
             info.up = up
-            self.engine.handle(SourceHealth(source_name, up), self.now())
+            now = self.now()
+            event = SourceHealth(source_name, up)
+            self.engine.handle(event, now)
+            self._record_event(now, "source", event, detail=detail)
             self._wake.set()
 
     # -- control in ---------------------------------------------------------------------
@@ -526,14 +521,49 @@ class ShowRunner:
         self.engine.handle(event, now)
         if origin:
             log.info("operator %s from %s", command, origin)
-        rec = self.parts.recorder
-        if rec is not None:
-            rec.add_event(now, "operator", {"command": command, "cue": cue, "origin": origin})
+        refused = command == "go" and self.engine.stats.go_rejected > rejected_before
+        self._record_event(
+            now, "operator", event, command=command, cue=cue, origin=origin, refused=refused
+        )
         self._drain(now)
         self._wake.set()
         if command == "go" and self.engine.stats.go_rejected > rejected_before:
-            return {"ok": False, "error": "GO refused (double-GO guard or panic)"}
+            return self._go_refusal(now)
         return {"ok": True}
+
+    def _go_refusal(self, now: float) -> dict[str, Any]:
+        """Why GO was refused: a PANIC in progress or the double-GO guard, with time left."""
+        e = self.engine
+        if e.panic_until is not None:
+            left = max(0.0, e.panic_until - now)
+            return {
+                "ok": False,
+                "refused": "panic",
+                "remaining": round(left, 2),
+                "error": f"GO refused: PANIC in progress ({left:.1f} s left)",
+            }
+        left = max(0.0, e.last_go + e.min_go_interval - now)
+        return {
+            "ok": False,
+            "refused": "guard",
+            "remaining": round(left, 2),
+            "error": f"GO refused by the double-GO guard ({left:.1f} s left)",
+        }
+
+    def edit(self, event: EditCue | ArmCue, origin: str = "") -> None:
+        """Change a cue while the show runs (QLab's cue setters), recorded like an operator
+        action so a dry run makes the same change at the same time."""
+        now = self.now()
+        self.engine.handle(event, now)
+        self._record_event(now, "operator", event, command="edit", origin=origin)
+        self._drain(now)
+
+    def _record_event(self, now: float, kind: str, event: Event, **data: Any) -> None:
+        """Record an event handed to the engine (``data["event"]``, see
+        :mod:`cues.eventcodec`) with what the operator or source did."""
+        rec = self.parts.recorder
+        if rec is not None:
+            rec.add_event(now, kind, {**data, "event": encode_event(event)})
 
 
 def _event_kind(cmd: Command) -> str:

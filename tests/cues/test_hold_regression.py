@@ -26,4 +26,4 @@ type = "memo"
     )
     s.at(1.7, Sample("a", 9.0))
     s.run_until(2.0)
-    assert s.of_type(TriggerFired) == [(1.9, TriggerFired("hot", None))]
+    assert s.of_type(TriggerFired) == [(1.9, TriggerFired("hot", 9.0))]

@@ -236,7 +236,7 @@ def test_dry_run_equals_a_real_time_run_of_the_same_inputs(tmp_path: Path) -> No
         assert [e[2] for e in entries] == [e[2] for e in live_entries], kind
     # the dry run is what the show file says, to the sample
     assert [(round(t, 6), what) for t, _, what in dry_kinds["trigger"]] == [
-        (2.2, ("hot", None)),
+        (2.2, ("hot", 80.0)),
         (2.25, ("faulty", "fault")),
     ]
     assert [e[2][0] for e in dry_kinds["osc /light"]] == pytest.approx(
@@ -279,16 +279,17 @@ def test_summary_is_deterministic_and_complete(tmp_path: Path) -> None:
         "recording:  rehearsal.sqlite: 81 samples in 30 instants",
         "show time:  0.000 s to 2.950 s (2.950 s)",
         "GOs:        2 (0 from --go-at, 2 from the recording), 0 refused",
-        "operator commands in the recording not replayed: stop x1",
+        "operator actions replayed: go x2, stop x1",
         "       0.520  Main/1     First",
         "       1.020  Main/2     Light up",
         "       2.200  Events/10  Alarm",
-        "       2.200  hot      value -",
+        "       2.200  hot      value 80",
         '       2.250  faulty   value "fault"',
         "              never    kitchen.temp_c > 500",
         "       2.600  kitchen.temp_c  stale",
         "  OSC desk                                 29 messages",
-        "      /temp                                21",
+        "      /temp                                21  first 0.2 at 0.050 s, last 0.8",
+        '      /cue/one                              1  first "fired" at 0.520 s',
         "  undeclared signal                        30",
         "      kitchen.power_w                      30",
     ):
