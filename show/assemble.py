@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bridges.mqtt import MqttRoute, MqttSource, MqttSourceConfig
 from bridges.osc.output import OscOutput
 from bridges.osc.output import OscTargetConfig as BridgeOscTarget
 from bridges.telemetry import (
@@ -21,7 +22,7 @@ from bridges.telemetry import (
     StovelightSourceConfig,
     create_source,
 )
-from show.config import Show, SourceConfig
+from show.config import MqttSettings, Show, SourceConfig
 from show.midi_hub import MidiHub
 from show.runner import RunnerParts, ShowRunner
 
@@ -95,7 +96,25 @@ def build_parts(
 def add_sources(runner: ShowRunner) -> None:
     """Create the show's telemetry sources feeding ``runner``."""
     for cfg in runner.show.sources:
-        runner.parts.sources.append(create_source(_source_config(cfg), runner))
+        if cfg.mqtt is not None:
+            runner.parts.sources.append(MqttSource(_mqtt_config(cfg, cfg.mqtt), runner))
+        else:
+            runner.parts.sources.append(create_source(_source_config(cfg), runner))
+
+
+def _mqtt_config(cfg: SourceConfig, mqtt: MqttSettings) -> MqttSourceConfig:
+    return MqttSourceConfig(
+        cfg.name,
+        cfg.url,
+        tuple(MqttRoute(t.topic, t.signal, t.pointer, t.scale, t.offset) for t in mqtt.topics),
+        protocol=mqtt.protocol,
+        username=mqtt.username,
+        password=mqtt.password,
+        client_id=mqtt.client_id,
+        ca_file=mqtt.ca_file,
+        tls_insecure=mqtt.tls_insecure,
+        max_payload_bytes=mqtt.max_payload_bytes,
+    )
 
 
 def add_midi(runner: ShowRunner) -> None:

@@ -15,6 +15,8 @@ __all__ = [
     "ControlConfig",
     "MidiInputBinding",
     "MidiPortConfig",
+    "MqttSettings",
+    "MqttTopicConfig",
     "OscTargetConfig",
     "Show",
     "SourceConfig",
@@ -24,8 +26,34 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
+class MqttTopicConfig:
+    """One MQTT topic route: ``topic`` pattern → ``signal`` (template), payload reading."""
+
+    topic: str
+    signal: str
+    pointer: str = ""
+    scale: float = 1.0
+    offset: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MqttSettings:
+    """What an ``mqtt`` source adds to the common fields (see docs/telemetry-protocol.md)."""
+
+    topics: tuple[MqttTopicConfig, ...]
+    protocol: str = "5"
+    username: str = ""
+    password: str = field(default="", repr=False)
+    client_id: str = ""
+    ca_file: str = ""
+    tls_insecure: bool = False
+    max_payload_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
 class SourceConfig:
-    """A telemetry source: ``kind`` is ``stovelight``, ``json`` or ``homeassistant``."""
+    """A telemetry source: ``kind`` is ``stovelight``, ``json``, ``homeassistant`` or
+    ``mqtt``."""
 
     name: str
     kind: str
@@ -38,6 +66,8 @@ class SourceConfig:
     # home assistant
     token: str = ""
     entities: tuple[tuple[str, str], ...] = ()
+    # mqtt
+    mqtt: MqttSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,9 +38,12 @@ from show.config import (
     VisualOutputConfig,
     WebConfig,
 )
+from show.control_access import access_problem
 from show.cuefile import CueReader, find_zero_time_loops
+from show.dashtext import read_dashboard_text
 from show.errors import Problem, ShowFileError
 from show.locate import LineLocator
+from show.mqttfile import read_mqtt_source
 from show.reader import Reader, unknown
 from show.targets import one_signal_message, read_condition, read_midi_ports, read_target
 
@@ -185,7 +188,12 @@ class _Builder:
                 r.problem(path, "expected a table [sources.NAME]")
                 continue
             self.source_names.append(name)
-            kind = r.string(t, "kind", path, choices=("stovelight", "json", "homeassistant"))
+            kind = r.string(
+                t, "kind", path, choices=("stovelight", "json", "homeassistant", "mqtt")
+            )
+            if kind == "mqtt":
+                out.append(read_mqtt_source(r, name, t, path, self.path.parent))
+                continue
             common = ("kind", "url", "max_frame_bytes")
             extra: tuple[str, ...] = ()
             if kind == "json":
@@ -558,16 +566,23 @@ class _Builder:
     def _control(self) -> ControlConfig:
         r = self.r
         t = r.table(self.data, "control", "")
-        r.check_keys(t, ("enabled", "host", "port", "reply_port", "passcode", "allow"), "control")
+        keys = ("enabled", "host", "port", "reply_port", "passcode", "allow", "open", "discovery")
+        r.check_keys(t, keys, "control")
         reply: int | None = r.integer(t, "reply_port", "control", default=53001, lo=0, hi=65535)
-        return ControlConfig(
+        control = ControlConfig(
             enabled=r.boolean(t, "enabled", "control", True),
-            host=r.string(t, "host", "control", default="0.0.0.0"),
+            host=r.string(t, "host", "control", default="127.0.0.1"),
             port=r.integer(t, "port", "control", default=53000, lo=0, hi=65535),
             reply_port=reply or None,
             passcode=r.string(t, "passcode", "control", default=""),
             allow=tuple(r.strings(t, "allow", "control", default=[])),
+            open=r.boolean(t, "open", "control", False),
+            discovery=r.boolean(t, "discovery", "control", True),
         )
+        problem = access_problem(control)
+        if problem is not None:
+            r.problem("control.host" if "host" in t else "control", problem)
+        return control
 
     def _web(self) -> WebConfig:
         r = self.r
@@ -588,7 +603,7 @@ class _Builder:
             "web",
         )
         dash = r.table(self.data, "dashboard", "")
-        r.check_keys(dash, ("title", "panels"), "dashboard")
+        r.check_keys(dash, ("title", "panels", "text"), "dashboard")
         panels = r.tables(dash, "panels", "dashboard")
         for i, panel in enumerate(panels):
             kind = panel.get("kind")
@@ -598,6 +613,10 @@ class _Builder:
                     f"found {kind!r}, expected one of: balance, stoves, signal, chart,"
                     " messages, alerts",
                 )
+            if "range" in panel:  # the chart's declared axis range
+                _pair(r, panel, "range", f"dashboard.panels[{i}]")
+            if "min_span" in panel:  # the smallest axis span the chart autoscales to
+                r.number(panel, "min_span", f"dashboard.panels[{i}]", lo=0, lo_open=True)
             for key in ("signal", "supply", "demand", "exchange", "balance"):
                 value = panel.get(key)
                 if isinstance(value, str) and not self._signal_ok(value):
@@ -620,6 +639,7 @@ class _Builder:
             allowed_origins=tuple(r.strings(t, "allowed_origins", "web", default=[])),
             title=r.string(dash, "title", "dashboard", default=""),
             panels=tuple(dict(p) for p in panels),
+            texts=read_dashboard_text(r, r.table(dash, "text", "dashboard")),
         )
 
 

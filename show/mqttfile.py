@@ -1,0 +1,124 @@
+"""The show file's ``kind = "mqtt"`` source table, read and checked.
+
+    [sources.homes]
+    kind = "mqtt"
+    url = "mqtt://127.0.0.1:1883"
+    [[sources.homes.topics]]
+    topic = "tele/{home}/SENSOR"
+    signal = "{home}.power_kw"
+    pointer = "/ENERGY/Power"
+    scale = 0.001
+
+Topic patterns, signal templates and broker URLs are checked with the MQTT bridge's
+own rules, so ``stovelight check`` refuses exactly what the source would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bridges.mqtt.config import MQTT_VERSIONS, parse_broker_url
+from bridges.mqtt.topics import MqttRoute
+from bridges.telemetry.exceptions import TelemetryConfigError
+from show.config import MqttSettings, MqttTopicConfig, SourceConfig
+from show.reader import Reader
+
+__all__ = ["MQTT_KEYS", "read_mqtt_source"]
+
+MQTT_KEYS = (
+    "kind",
+    "url",
+    "topics",
+    "protocol",
+    "username",
+    "password_file",
+    "client_id",
+    "ca_file",
+    "tls_insecure",
+    "max_payload_bytes",
+)
+_TOPIC_KEYS = ("topic", "signal", "pointer", "scale", "offset")
+
+
+def read_mqtt_source(
+    r: Reader, name: str, t: dict[str, Any], path: str, base: Path
+) -> SourceConfig:
+    """One ``[sources.NAME]`` table of kind ``mqtt``; problems go to ``r``."""
+    r.check_keys(t, MQTT_KEYS, path)
+    url = r.string(t, "url", path)
+    if url:
+        try:
+            parse_broker_url(url)
+        except TelemetryConfigError as err:
+            r.problem(f"{path}.url", str(err))
+    topics = _topics(r, t, path)
+    username = r.string(t, "username", path, default="")
+    password = ""
+    password_file = r.string(t, "password_file", path, default="")
+    if password_file:
+        pf = (base / password_file).expanduser()
+        try:
+            password = pf.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            r.problem(f"{path}.password_file", f"cannot read {pf}: {exc.strerror}")
+        if not username:
+            r.problem(f"{path}.password_file", "a password needs username = '...' too")
+    ca_file = r.string(t, "ca_file", path, default="")
+    if ca_file:
+        ca = (base / ca_file).expanduser()
+        if not ca.is_file():
+            r.problem(f"{path}.ca_file", f"no such file: {ca}")
+        ca_file = str(ca)
+    settings = MqttSettings(
+        topics=tuple(topics),
+        protocol=r.string(t, "protocol", path, default="5", choices=MQTT_VERSIONS),
+        username=username,
+        password=password,
+        client_id=r.string(t, "client_id", path, default=""),
+        ca_file=ca_file,
+        tls_insecure=r.boolean(t, "tls_insecure", path, default=False),
+        max_payload_bytes=r.integer(
+            t, "max_payload_bytes", path, default=64 * 1024, lo=16, hi=16 << 20
+        ),
+    )
+    return SourceConfig(name=name, kind="mqtt", url=url, mqtt=settings)
+
+
+def _topics(r: Reader, t: dict[str, Any], path: str) -> list[MqttTopicConfig]:
+    raw = t.get("topics")
+    if raw is None:
+        r.problem(
+            f"{path}.topics",
+            "an mqtt source needs topics = [{ topic = 'tele/{home}/SENSOR', "
+            "signal = '{home}.power_w', pointer = '/ENERGY/Power' }]",
+        )
+        return []
+    entries = r.tables(t, "topics", path)
+    out: list[MqttTopicConfig] = []
+    for i, spec in enumerate(entries):
+        tp = f"{path}.topics[{i}]"
+        r.check_keys(spec, _TOPIC_KEYS, tp)
+        topic = r.string(spec, "topic", tp)
+        signal = r.string(spec, "signal", tp)
+        pointer = r.string(spec, "pointer", tp, default="")
+        if pointer and not pointer.startswith("/"):
+            r.problem(f"{tp}.pointer", f"found {pointer!r}; a JSON pointer starts with '/'")
+            continue
+        entry = MqttTopicConfig(
+            topic,
+            signal,
+            pointer,
+            r.number(spec, "scale", tp, default=1.0),
+            r.number(spec, "offset", tp, default=0.0),
+        )
+        if topic and signal:
+            try:
+                MqttRoute(entry.topic, entry.signal, entry.pointer, entry.scale, entry.offset)
+            except TelemetryConfigError as err:
+                r.problem(tp, str(err))
+                continue
+        out.append(entry)
+    if not entries and isinstance(raw, list):
+        r.problem(f"{path}.topics", "list at least one topic")
+    return out
