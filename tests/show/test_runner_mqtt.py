@@ -113,7 +113,8 @@ def test_mqtt_values_reach_osc_and_survive_a_broker_restart(broker: MosquittoBro
         ),
         ('url = "mqtt://h"', "needs topics"),
         (
-            'url = "mqtt://h"\npassword_file = "nope.txt"\ntopics = [{ topic = "t", signal = "s" }]',
+            'url = "mqtt://h"\npassword_file = "nope.txt"\n'
+            'topics = [{ topic = "t", signal = "s" }]',
             "cannot read",
         ),
         ('url = "mqtt://h"\nbroker = 1\ntopics = [{ topic = "t", signal = "s" }]', "broker"),
