@@ -166,11 +166,11 @@ class Admission:
         """
         parsed = parse_request_line(request_line)
         if parsed is None:
-            return self._refuse("refused_malformed", 400, "malformed HTTP request line")
+            return self.refuse("refused_malformed", 400, "malformed HTTP request line")
         _, path, token = parsed
         if path == CONSOLE_WS and token is not None and self._token_ok(token):
             if self.consoles >= self.max_consoles:
-                return self._refuse(
+                return self.refuse(
                     "refused_console_seats",
                     503,
                     f"{self.max_consoles} consoles are already connected",
@@ -180,14 +180,14 @@ class Admission:
         if path not in (PUBLIC_WS, CONSOLE_WS):
             return Seat.HTTP
         if self.viewers >= self.max_viewers:
-            return self._refuse(
+            return self.refuse(
                 "refused_capacity",
                 503,
                 f"dashboard full ({self.max_viewers} connections); try again shortly",
             )
         held = self.per_address.get(address, 0)
         if held >= self.max_per_address:
-            return self._refuse(
+            return self.refuse(
                 "refused_per_address",
                 503,
                 f"too many connections from {address} (max {self.max_per_address})",
@@ -213,7 +213,17 @@ class Admission:
             else:
                 self.per_address.pop(address, None)
 
-    def _refuse(self, counter: str, status: int, text: str) -> Refusal:
+    def refuse(self, counter: str, status: int, text: str) -> Refusal:
+        """Count a refusal and describe it.
+
+        Args:
+            counter: Key of :attr:`counters` to increment.
+            status: HTTP status code.
+            text: One line for the client.
+
+        Returns:
+            The refusal.
+        """
         self.counters[counter] += 1
         return Refusal(counter, status, text)
 
@@ -305,7 +315,8 @@ class GatedConnection(ServerConnection):
         end = self._head.find(b"\r\n")
         if end < 0:
             if len(self._head) > MAX_REQUEST_LINE:
-                self._refuse(Refusal("refused_malformed", 414, "request line too long"))
+                admission = self.gate.admission
+                self._refuse(admission.refuse("refused_malformed", 414, "request line too long"))
             return
         verdict = self.gate.admission.admit(self._head[:end], self.peer)
         if isinstance(verdict, Refusal):
@@ -336,8 +347,6 @@ class GatedConnection(ServerConnection):
             self._door_transport.abort()
 
     def _refuse(self, refusal: Refusal) -> None:
-        if refusal.counter == "refused_malformed" and refusal.status == 414:
-            self.gate.admission.counters["refused_malformed"] += 1
         self._leave_door()
         transport = self._door_transport
         assert transport is not None

@@ -34,6 +34,7 @@ from show.config import WEB_MAX_CONNECTIONS, WEB_MAX_CONSOLES, WEB_MAX_PER_ADDRE
 from show.web.fanout import Broadcaster
 from show.web.gate import (
     CONSOLE_WS,
+    HEAD_TIMEOUT_S,
     PUBLIC_WS,
     Admission,
     Gate,
@@ -146,6 +147,7 @@ class WebServer:
             the server's own origin only. The public socket accepts any origin.
         ping_interval: Seconds between keepalive pings.
         ping_timeout: Seconds without a pong before a connection is dropped.
+        head_timeout: Seconds a client has to send its HTTP request line.
         auth_timeout: Seconds a console has to send its auth message.
         auth_failure_delay: Seconds to wait before closing after a wrong token.
         control_timeout: Seconds a control call may take before an error reply.
@@ -172,6 +174,7 @@ class WebServer:
         allowed_origins: Sequence[str] | None = None,
         ping_interval: float = 20.0,
         ping_timeout: float = 20.0,
+        head_timeout: float = HEAD_TIMEOUT_S,
         auth_timeout: float = 10.0,
         auth_failure_delay: float = 0.5,
         control_timeout: float = 5.0,
@@ -193,7 +196,7 @@ class WebServer:
             max_consoles=max_consoles,
             token_ok=lambda given: token_matches(given, console_token),
         )
-        self._gate = Gate(self._admission, self._refused)
+        self._gate = Gate(self._admission, self._refused, head_timeout)
         self._max_message_bytes = max_message_bytes
         self._allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
         self._ping_interval = ping_interval

@@ -1,0 +1,233 @@
+"""The web port's door: seats, the operator's own budget, floods and bad handshakes.
+
+Refusals are tried with raw sockets (what a flood sends), a real websocket client
+(websockets' own) and headless Chromium running the console page. Log lines are
+counted through the root logger: a flood must not write one line per request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from show.web.gate import Admission, Refusal, Seat, parse_request_line
+from show.web.protocol import token_matches
+from tests.web.webtest_support import TOKEN, FakeShow, ServerThread, wait_for
+
+WAIT_MS = 20_000
+
+HANDSHAKE = (
+    "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    "Sec-WebSocket-Version: 13\r\n{extra}\r\n"
+)
+
+
+def raw_request(port: int, request: bytes) -> bytes:
+    """Send ``request`` on a fresh connection and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+            if b"HTTP/1.1 101" in chunks[0]:
+                break
+    return b"".join(chunks)
+
+
+def status_of(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def web_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith("show.web")]
+
+
+@contextlib.contextmanager
+def console_socket(srv: ServerThread, path: str) -> Iterator[ClientConnection]:
+    with connect(srv.ws + path, open_timeout=10) as ws:
+        ws.send(json.dumps({"type": "auth", "token": TOKEN}))
+        while json.loads(ws.recv(timeout=10))["type"] != "hello":
+            pass
+        yield ws
+
+
+# ---------------------------------------------------------------- pure bookkeeping
+
+
+def test_request_line_parsing() -> None:
+    assert parse_request_line(b"GET /ws HTTP/1.1") == ("GET", "/ws", None)
+    assert parse_request_line(b"GET /console/ws?token=a%2Bb&x=1 HTTP/1.1") == (
+        "GET",
+        "/console/ws",
+        "a+b",
+    )
+    for bad in (b"", b"GET /ws", b"GET  /ws HTTP/1.1", b"GET ws HTTP/1.1", b"G3T / HTTP/1.1"):
+        assert parse_request_line(bad) is None
+    assert parse_request_line(b"GET / SPDY/3") is None
+    assert parse_request_line("GET /é HTTP/1.1".encode()) is None
+
+
+def test_console_seats_are_separate_from_viewer_seats() -> None:
+    seats = Admission(
+        max_viewers=2,
+        max_per_address=1,
+        max_consoles=1,
+        token_ok=lambda given: token_matches(given, "secret"),
+    )
+    assert seats.admit(b"GET /ws HTTP/1.1", "10.0.0.1") is Seat.VIEWER
+    refusal = seats.admit(b"GET /ws HTTP/1.1", "10.0.0.1")
+    assert isinstance(refusal, Refusal) and refusal.counter == "refused_per_address"
+    assert seats.admit(b"GET /ws HTTP/1.1", "10.0.0.2") is Seat.VIEWER
+    full = seats.admit(b"GET /ws HTTP/1.1", "10.0.0.3")
+    assert isinstance(full, Refusal) and full.counter == "refused_capacity"
+    # The operator, from an address at its cap while the dashboard is full:
+    assert seats.admit(b"GET /console/ws?token=secret HTTP/1.1", "10.0.0.1") is Seat.CONSOLE
+    # A wrong token is an ordinary viewer seat (and the dashboard is full).
+    wrong = seats.admit(b"GET /console/ws?token=guess HTTP/1.1", "10.0.0.9")
+    assert isinstance(wrong, Refusal) and wrong.counter == "refused_capacity"
+    again = seats.admit(b"GET /console/ws?token=secret HTTP/1.1", "10.0.0.1")
+    assert isinstance(again, Refusal) and again.counter == "refused_console_seats"
+    assert seats.admit(b"GET /static/console.js HTTP/1.1", "10.0.0.1") is Seat.HTTP
+    seats.release(Seat.CONSOLE, "10.0.0.1")
+    seats.release(Seat.VIEWER, "10.0.0.1")
+    assert seats.per_address == {"10.0.0.2": 1}
+    assert seats.admit(b"GET /ws HTTP/1.1", "10.0.0.1") is Seat.VIEWER
+    assert seats.admit(b"GET /console/ws?token=secret HTTP/1.1", "10.0.0.1") is Seat.CONSOLE
+    assert seats.counters == {
+        "refused_capacity": 2,
+        "refused_per_address": 1,
+        "refused_console_seats": 1,
+        "refused_malformed": 0,
+        "head_timeouts": 0,
+    }
+
+
+# ---------------------------------------------------------------- the operator gets in
+
+
+def test_operator_gets_in_when_the_dashboard_is_full_and_the_address_at_its_cap(
+    show: FakeShow,
+) -> None:
+    srv = ServerThread(show, max_connections=3, max_per_address=2, max_consoles=2)
+    try:
+        with contextlib.ExitStack() as stack:
+            for _ in range(2):
+                stack.enter_context(connect(srv.ws + "/ws", open_timeout=10))
+            with pytest.raises(InvalidStatus) as info:
+                connect(srv.ws + "/ws", open_timeout=10)
+            assert info.value.response.status_code == 503
+            # Without the token in the URL a console socket is just another viewer seat.
+            with pytest.raises(InvalidStatus) as info:
+                connect(srv.ws + "/console/ws", open_timeout=10)
+            assert info.value.response.status_code == 503
+            ws = stack.enter_context(console_socket(srv, f"/console/ws?token={TOKEN}"))
+            ws.send(json.dumps({"type": "control", "id": 1, "command": "go"}))
+            while (reply := json.loads(ws.recv(timeout=10)))["type"] != "reply":
+                pass
+            assert reply["ok"] is True
+            assert show.control_commands() == ["go"]
+            stack.enter_context(console_socket(srv, f"/console/ws?token={TOKEN}"))
+            # The console budget is bounded too.
+            with pytest.raises(InvalidStatus) as info:
+                connect(srv.ws + f"/console/ws?token={TOKEN}", open_timeout=10)
+            assert info.value.response.status_code == 503
+            assert b"2 consoles are already connected" in info.value.response.body
+            stats = srv.stats()
+            assert stats["console_seats"] == 2 and stats["viewer_seats"] == 2
+            assert stats["consoles"] == 2
+            assert stats["refused_per_address"] == 2
+            assert stats["refused_console_seats"] == 1
+        wait_for(lambda: srv.stats()["viewer_seats"] == 0 and srv.stats()["console_seats"] == 0)
+    finally:
+        srv.shutdown()
+
+
+def test_console_page_gets_in_while_a_flood_holds_the_address(show: FakeShow, browser: Any) -> None:
+    srv = ServerThread(show, max_connections=4, max_per_address=4)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        with contextlib.ExitStack() as stack:
+            for _ in range(4):
+                stack.enter_context(connect(srv.ws + "/ws", open_timeout=10))
+            page = context.new_page()
+            page.goto(srv.http + f"/console?token={TOKEN}")
+            page.wait_for_selector("#console", state="visible", timeout=WAIT_MS)
+            page.keyboard.press("Space")
+            wait_for(lambda: show.control_commands() == ["go"], what="GO from the console")
+            assert srv.stats()["refused_capacity"] == 0
+    finally:
+        context.close()
+        srv.shutdown()
+
+
+# ---------------------------------------------------------------- floods
+
+
+def test_handshake_flood_is_refused_quietly(
+    show: FakeShow, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    srv = ServerThread(show, max_per_address=2)
+    try:
+        with contextlib.ExitStack() as stack:
+            for _ in range(2):
+                stack.enter_context(connect(srv.ws + "/ws", open_timeout=10))
+            request = HANDSHAKE.format(path="/ws", extra="").encode()
+            answers = [raw_request(srv.port, request) for _ in range(300)]
+            assert {status_of(a) for a in answers} == {503}
+            assert all(b"Retry-After: 5" in a and b"too many connections" in a for a in answers)
+            assert srv.stats()["refused_per_address"] == 300
+            assert srv.stats()["viewer_seats"] == 2
+    finally:
+        srv.shutdown()
+    refusals = [r for r in web_records(caplog) if "refusing connections" in r.getMessage()]
+    assert len(refusals) == 1  # one summary, not 300 lines
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize("path", ["/ws", "/console/ws", f"/console/ws?token={TOKEN}"])
+def test_repeated_host_headers_get_400_without_a_traceback(
+    show: FakeShow, caplog: pytest.LogCaptureFixture, path: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    srv = ServerThread(show)
+    try:
+        request = HANDSHAKE.format(path=path, extra="Host: evil.example\r\n").encode()
+        answers = [raw_request(srv.port, request) for _ in range(200)]
+        assert {status_of(a) for a in answers} == {400}
+        assert b"repeated header" in answers[0]
+        assert srv.stats()["refused_malformed"] == 200
+        assert srv.stats()["sessions"] == 0
+        # The server still works.
+        with connect(srv.ws + "/ws", open_timeout=10) as ws:
+            ws.recv(timeout=10)
+    finally:
+        srv.shutdown()
+    assert not [r for r in caplog.records if r.exc_info]
+    assert len([r for r in web_records(caplog) if r.levelno >= logging.WARNING]) <= 2
+
+
+def test_bad_request_lines_and_silent_clients_are_dropped(show: FakeShow) -> None:
+    srv = ServerThread(show, head_timeout=0.2)
+    try:
+        assert status_of(raw_request(srv.port, b"HELLO\r\n\r\n")) == 400
+        assert status_of(raw_request(srv.port, b"GET /" + b"a" * 9000)) == 414
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as silent:
+            assert silent.recv(100) == b""  # closed by the server, nothing said
+        stats = srv.stats()
+        assert stats["refused_malformed"] == 2
+        assert stats["head_timeouts"] == 1
+    finally:
+        srv.shutdown()
