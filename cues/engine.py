@@ -745,7 +745,11 @@ class Engine(CueActions, TelemetryFlow):
         for name, lf in list(self._level_fades.items()):
             if now < lf.next_step:
                 continue
-            x = (now - lf.t0) / lf.duration if lf.duration > 0 else 1.0
+            # steps sit on the fade's own grid (t0 + k / rate): a late wake-up sets the
+            # level the schedule says, as a dry run on the virtual clock does
+            k = math.floor((now - lf.t0) * _LEVEL_FADE_RATE + 1e-9)
+            elapsed = k / _LEVEL_FADE_RATE
+            x = elapsed / lf.duration if lf.duration > 0 and now < lf.t0 + lf.duration else 1.0
             ms = self.mappings[name]
             ms.level = lf.start * (1.0 - min(x, 1.0))
             ms.last_send_time = -math.inf
@@ -753,4 +757,4 @@ class Engine(CueActions, TelemetryFlow):
             if x >= 1.0:
                 del self._level_fades[name]
             else:
-                lf.next_step = now + 1.0 / _LEVEL_FADE_RATE
+                lf.next_step = lf.t0 + (k + 1) / _LEVEL_FADE_RATE

@@ -504,7 +504,13 @@ def dry_run(
     )
     replayed = _events(recording, go_at, gos_from_recording, result)
     span = recording.time_range()
-    end = max([start] + ([span[1]] if span else []) + [t for t, _ in replayed])
+    last_event = recording.last_event_time()
+    end = max(
+        [start]
+        + ([span[1]] if span else [])
+        + ([last_event] if last_event is not None else [])
+        + [t for t, _ in replayed]
+    )
     result.end = until if until is not None else end
     model = show.model
     result.cue_names = {cid: cue.name for cid, cue in model.cues.items()}

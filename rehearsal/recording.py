@@ -50,8 +50,9 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 """Version written to ``meta.format_version``; readers refuse newer versions."""
 
-EVENT_KINDS = frozenset({"operator", "cue_state", "output", "trigger", "note"})
-"""The allowed values of ``events.kind``."""
+EVENT_KINDS = frozenset({"operator", "source", "cue_state", "output", "trigger", "note"})
+"""The allowed values of ``events.kind``. ``operator`` and ``source`` events carry the engine
+event they caused under ``data["event"]`` (:mod:`cues.eventcodec`), which a dry run replays."""
 
 SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -206,6 +207,11 @@ class Recording:
             return None
         last = self._db.execute("SELECT t_recv FROM samples ORDER BY seq DESC LIMIT 1").fetchone()
         return float(first[0]), float(last[0])
+
+    def last_event_time(self) -> float | None:
+        """The show time of the last event (a live run ends with ``show stopped``)."""
+        row = self._db.execute("SELECT max(t) FROM events").fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     # -- seeking ------------------------------------------------------------------------------
 

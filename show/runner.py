@@ -24,7 +24,6 @@ from cues.commands import (
     ClearNotice,
     Command,
     CueStateChanged,
-    Health,
     Notice,
     PlayheadChanged,
     Report,
@@ -57,12 +56,17 @@ from cues.events import (
 )
 from cues.model import CueId
 from show.config import Show
+from show.healthlog import HealthLog
 
 __all__ = ["OscSink", "RendererLike", "ShowRunner", "Sources"]
 
 log = logging.getLogger(__name__)
 
 _MAX_SLEEP = 0.25
+_TIMER_GRAIN = 0.001
+"""epoll's timeout is whole milliseconds, rounded up: the engine loop sleeps until this
+long before a deadline and yields turn by turn for the rest, so it is not late by up to
+a millisecond (about half a millisecond of CPU per deadline)."""
 _MIDI_REFRESH = 3.0
 
 
@@ -166,6 +170,8 @@ class ShowRunner:
         )
         self._closing = False
         self.projector_aids: dict[str, bool] = {}
+        self._health_log = HealthLog(log)
+        self._pending_loss: dict[str, asyncio.TimerHandle] = {}
 
     # -- time --------------------------------------------------------------------
 
@@ -249,6 +255,8 @@ class ShowRunner:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._drain(self.now())
+        if self.parts.recorder is not None:  # the dry run of this recording ends here too
+            self.parts.recorder.add_event(self.now(), "note", {"text": "show stopped"})
         for name, closer in reversed(self.services):
             try:
                 await closer()
@@ -273,7 +281,8 @@ class ShowRunner:
     # -- the engine loop ---------------------------------------------------------------
 
     async def _engine_loop(self) -> None:
-        clock = self._clock or asyncio.get_running_loop().time
+        loop = asyncio.get_running_loop()
+        clock = self._clock or loop.time
         while True:
             self._drain(clock() - self._t0)
             t = clock()  # loop time; the engine's deadlines are in show time (t - t0)
@@ -285,30 +294,56 @@ class ShowRunner:
             if osc_due is not None:
                 sleep = min(sleep, max(0.0, osc_due - t))
             self._wake.clear()
-            if sleep > 0:
+            end = loop.time() + sleep
+            if sleep > _TIMER_GRAIN:
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(sleep):
+                    async with asyncio.timeout_at(end - _TIMER_GRAIN):
                         await self._wake.wait()
-            else:
+            # The last stretch one loop turn at a time (sockets are still served), as
+            # the selector would round the rest up to a whole millisecond.
+            await asyncio.sleep(0)
+            while not self._wake.is_set() and loop.time() < end:
                 await asyncio.sleep(0)
 
     def _drain(self, now: float) -> None:
         """Advance the engine to ``now`` and carry out what it asks for."""
+        self._note(self._act(now), now)
+
+    def _act(self, now: float) -> list[Command]:
+        """Advance the engine to ``now`` and send its outputs, OSC flushed last; returns
+        the commands for :meth:`_note`. Nothing else runs between an event and its
+        packets: log lines, listeners (control replies, update pushes) and the recorder
+        come after."""
         self.engine.advance(now)
         self._push_bound_inputs(now)
-        for cmd in self.engine.commands():
-            self._execute(cmd, now)
+        commands = self.engine.commands()
+        for cmd in commands:
+            self._output(cmd, now)
         if self.parts.osc is not None:
             try:
                 self.parts.osc.flush()
             except Exception as exc:
                 log.error("OSC flush failed: %s; show continues", exc)
+        return commands
+
+    def _note(self, commands: list[Command], now: float) -> None:
+        """Log, tell the listeners and record what :meth:`_act` carried out."""
+        for cmd in commands:
+            self._log_command(cmd)
+            self._tell(cmd, now)
 
     def _execute(self, cmd: Command, now: float) -> None:
+        self._output(cmd, now)
+        self._log_command(cmd)
+        self._tell(cmd, now)
+
+    def _output(self, cmd: Command, now: float) -> None:
         try:
             self._perform(cmd, now)
         except Exception as exc:
             log.error("could not carry out %s: %s; show continues", cmd, exc)
+
+    def _tell(self, cmd: Command, now: float) -> None:
         for listener in self.listeners:
             try:
                 listener(cmd)
@@ -339,6 +374,14 @@ class ShowRunner:
                 else:
                     duration = cmd.duration
                 r.set_scene(cmd.scene or "black", transition, duration, cmd.curve)
+        elif isinstance(cmd, Notice):
+            self.notices[cmd.id] = NoticeInfo(cmd.id, cmd.text, cmd.level, now)
+        elif isinstance(cmd, ClearNotice):
+            self.notices.pop(cmd.id, None)
+
+    def _log_command(self, cmd: Command) -> None:
+        """The operator's log line for a command (none for plain outputs)."""
+        if isinstance(cmd, SetScene):
             log.info(
                 "visual %s: scene %s (%s, %.1f s)",
                 cmd.output,
@@ -347,10 +390,7 @@ class ShowRunner:
                 cmd.duration,
             )
         elif isinstance(cmd, Notice):
-            self.notices[cmd.id] = NoticeInfo(cmd.id, cmd.text, cmd.level, now)
             log.info("dashboard: %s %r", cmd.level, cmd.text)
-        elif isinstance(cmd, ClearNotice):
-            self.notices.pop(cmd.id, None)
         elif isinstance(cmd, CueStateChanged):
             cue = self.show.model.cues.get(cmd.cue)
             name = f" {cue.name!r}" if cue is not None and cue.name else ""
@@ -358,8 +398,8 @@ class ShowRunner:
         elif isinstance(cmd, PlayheadChanged):
             log.info("list %s: standby %s", cmd.cue_list, cmd.cue or "(end of list)")
         elif isinstance(cmd, SignalHealthChanged):
-            level = logging.INFO if cmd.health is Health.LIVE else logging.WARNING
-            log.log(level, "signal %s is %s", cmd.signal, cmd.health.value)
+            sig = self.engine.signals.signals.get(cmd.signal)
+            self._health_log.note(cmd.signal, cmd.health, sig.source if sig is not None else "")
         elif isinstance(cmd, TriggerFired):
             log.info("trigger %s fired (value %r)", cmd.trigger, cmd.value)
         elif isinstance(cmd, Report):
@@ -426,17 +466,38 @@ class ShowRunner:
             )
         self._wake.set()
 
-    def on_status(self, source_name: str, status: SourceStatus, detail: str) -> None:
-        """A source connected or went away."""
+    def on_status(
+        self, source_name: str, status: SourceStatus, detail: str, *, confirmed: bool = False
+    ) -> None:
+        """A source connected or went away.
+
+        A loss reaches the engine only once it has lasted as long as the shortest stale
+        window of the source's signals (``_loss_grace``): a reconnect quicker than that
+        leaves its signals live and fires no ``lost`` trigger. A failure is at once.
+        """
         if self._closing:
             return
         info = self.sources.setdefault(source_name, SourceInfo())
-        info.status, info.detail = status.value, detail
+        if not confirmed:
+            info.status, info.detail = status.value, detail
         up: bool | None = None
         if status is SourceStatus.CONNECTED:
             up = True
+            pending = self._pending_loss.pop(source_name, None)
+            if pending is not None:
+                pending.cancel()
+                log.info("source %s back before its signals went stale", source_name)
         elif status in (SourceStatus.DISCONNECTED, SourceStatus.FAILED):
             up = False
+            if source_name in self._pending_loss and status is SourceStatus.FAILED:
+                self._pending_loss.pop(source_name).cancel()
+            elif info.up and not confirmed and status is SourceStatus.DISCONNECTED:
+                if source_name not in self._pending_loss:
+                    grace = self._loss_grace(source_name)
+                    self._pending_loss[source_name] = asyncio.get_running_loop().call_later(
+                        grace, self._loss_due, source_name, self.now() + grace
+                    )
+                return
         # only changes reach the engine: a source retrying every second is one loss
         if up is not None and up != info.up:
             info.up = up
@@ -445,6 +506,30 @@ class ShowRunner:
             self.engine.handle(event, now)
             self._record_event(now, "source", event, detail=detail)
             self._wake.set()
+
+    def _loss_grace(self, source_name: str) -> float:
+        """Seconds a source may be away before its signals are lost: the shortest
+        stale window of its signals (none: at once)."""
+        windows = [
+            sig.definition.stale_after
+            for sig in self.engine.signals.signals.values()
+            if sig.source == source_name
+        ]
+        return min(windows, default=0.0)
+
+    def _loss_due(self, source_name: str, due: float) -> None:
+        """The grace of a lost source ran out (re-armed if show time runs slower)."""
+        left = due - self.now()
+        if left > 1e-3:
+            loop = asyncio.get_running_loop()
+            self._pending_loss[source_name] = loop.call_later(
+                left, self._loss_due, source_name, due
+            )
+            return
+        self._pending_loss.pop(source_name, None)
+        info = self.sources.get(source_name)
+        detail = info.detail if info is not None else ""
+        self.on_status(source_name, SourceStatus.DISCONNECTED, detail, confirmed=True)
 
     # -- control in ---------------------------------------------------------------------
 
@@ -519,13 +604,14 @@ class ShowRunner:
         now = self.now()
         rejected_before = self.engine.stats.go_rejected
         self.engine.handle(event, now)
+        commands = self._act(now)  # the cue's packets leave before any bookkeeping
         if origin:
             log.info("operator %s from %s", command, origin)
         refused = command == "go" and self.engine.stats.go_rejected > rejected_before
         self._record_event(
             now, "operator", event, command=command, cue=cue, origin=origin, refused=refused
         )
-        self._drain(now)
+        self._note(commands, now)
         self._wake.set()
         if command == "go" and self.engine.stats.go_rejected > rejected_before:
             return self._go_refusal(now)
