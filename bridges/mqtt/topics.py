@@ -13,7 +13,7 @@ every ``{name}`` written as ``+``.
 Payloads are JSON documents read through an RFC 6901 pointer (Tasmota's
 ``{"ENERGY": {"Power": 12.5}}``, Shelly's ``{"apower": 12.5}``) or, without a
 pointer, plain text as Home Assistant's MQTT statestream and OpenEnergyMonitor
-publish it (``"21.5"``, ``"on"``). Numbers become ``raw * scale + offset``.
+publish it (``"21.5"``, ``"on"``, ``"true"``). Numbers become ``raw * scale + offset``.
 """
 
 from __future__ import annotations
@@ -41,8 +41,6 @@ DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024
 
 _CAPTURE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-_TRUE = frozenset({"true", "on"})
-_FALSE = frozenset({"false", "off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +220,8 @@ def _decode_json(payload: bytes) -> object:
 
 
 def _plain_value(payload: bytes) -> tuple[SampleValue, RejectReason | None]:
-    """A plain-text payload: a number, true/false/on/off, or a short string."""
+    """A plain-text payload: a number, true/false, or a short string (``on`` and
+    ``off`` stay strings, as the Home Assistant source keeps them)."""
     try:
         text = payload.decode("utf-8").strip()
     except UnicodeDecodeError:
@@ -236,10 +235,8 @@ def _plain_value(payload: bytes) -> tuple[SampleValue, RejectReason | None]:
     else:
         return (number, None) if math.isfinite(number) else (None, RejectReason.NON_FINITE)
     lowered = text.lower()
-    if lowered in _TRUE:
-        return True, None
-    if lowered in _FALSE:
-        return False, None
+    if lowered in ("true", "false"):
+        return lowered == "true", None
     if lowered in ("null", "unavailable", "unknown", ""):
         return None, None
     return check_value(text)

@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bridges.ratelimit import RateLimitedLogger
 from rehearsal.feed import FeedClient, FeedServer
+from rehearsal.mqtt_publish import MqttFramePublisher
 from rehearsal.sim.model import NeighbourhoodModel, SimConfig
 from rehearsal.sim.scenarios import SCENARIOS
+from rehearsal.telemetry import Frame
+from show.cliargs import describe_os_error, number_in, port, whole_in
 
 __all__ = ["SimulatorServer", "register", "run", "run_async"]
 
@@ -76,6 +82,8 @@ class SimulatorServer(FeedServer):
         self.rate_hz = rate_hz
         self.duration_s = duration_s
         self.ticks = 0
+        #: Called with every tick's frames too (e.g. an MQTT publisher); must not block.
+        self.frame_listeners: list[Callable[[list[Frame]], None]] = []
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -99,6 +107,8 @@ class SimulatorServer(FeedServer):
                 k += 1
                 self.ticks += 1
                 self._broadcast(frames, now)
+                for listener in self.frame_listeners:
+                    listener(frames)
             await asyncio.sleep(max(0.0, k / self.rate_hz - (loop.time() - start)))
         logger.info("simulation finished after %d ticks", self.ticks)
 
@@ -117,12 +127,31 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="serve simulated stovetop and grid telemetry over websockets",
         description="Serve a deterministic simulated neighbourhood over websockets.",
     )
-    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="normal-evening")
-    parser.add_argument("--homes", type=int, default=12, help="home stovetops (default 12)")
-    parser.add_argument("--rate", type=float, default=10.0, help="ticks per second (default 10)")
+    parser.add_argument(
+        "--scenario",
+        choices=sorted(SCENARIOS),
+        default="normal-evening",
+        help="%(choices)s (default %(default)s)",
+    )
+    parser.add_argument(
+        "--homes", type=whole_in(1, 9999), default=12, help="home stovetops, 1..9999 (default 12)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=number_in(0.0, 1000.0, lo_open=True),
+        default=10.0,
+        help="ticks per second, up to 1000 (default 10)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8766, help="TCP port (default 8766)")
+    parser.add_argument(
+        "--sim-port",
+        "--port",
+        dest="port",
+        type=port,
+        default=8766,
+        help="TCP port (default 8766; --port is the same flag)",
+    )
     parser.add_argument(
         "--time-scale",
         type=float,
@@ -135,6 +164,16 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="simulated clock seconds per second, for solar and household load (default 1)",
+    )
+    parser.add_argument(
+        "--mqtt",
+        metavar="URL",
+        default="",
+        help="also publish every value to this MQTT broker (mqtt://host:1883), retained, "
+        "as <prefix>/<source>/<key>",
+    )
+    parser.add_argument(
+        "--mqtt-prefix", default="stovelight", help="first topic level (default stovelight)"
     )
     parser.add_argument(
         "--max-frames",
@@ -165,6 +204,11 @@ async def run_async(args: argparse.Namespace) -> int:
         duration_s=args.duration,
         max_frames_per_message=args.max_frames,
     )
+    publisher: asyncio.Task[None] | None = None
+    if getattr(args, "mqtt", ""):
+        mqtt = MqttFramePublisher(args.mqtt, args.mqtt_prefix)
+        server.frame_listeners.append(mqtt.offer)
+        publisher = asyncio.create_task(mqtt.run(), name="sim-mqtt-publisher")
     async with server:
         logger.info(
             "simulating %s: %d homes, %.1f Hz, seed %d on ws://%s:%d",
@@ -178,6 +222,10 @@ async def run_async(args: argparse.Namespace) -> int:
         for at, what in model.scenario.timeline(config.time_scale):
             logger.info("timeline %7.1f s: %s", at, what)
         await server.wait()
+    if publisher is not None:
+        publisher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await publisher
     return 0
 
 
@@ -188,3 +236,8 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(run_async(args))
     except KeyboardInterrupt:
         return 0
+    except OSError as exc:
+        print(
+            f"stovelight simulate: {describe_os_error(exc, f'port {args.port}')}", file=sys.stderr
+        )
+        return 1
