@@ -16,6 +16,15 @@ import numpy as np
 from cues.commands import CueState
 from cues.model import CueId, CueKind
 from cues.signals import Signal
+from show.consoleview import ConsoleView
+from show.healthline import (
+    Chip,
+    RefusalRate,
+    output_chip,
+    refused_chip,
+    renderer_chip,
+    source_chip,
+)
 from show.runner import ShowRunner
 
 __all__ = ["Snapshots"]
@@ -23,6 +32,18 @@ __all__ = ["Snapshots"]
 HISTORY_POINTS = 60
 HISTORY_PERIOD = 1.0
 _CONSOLE_SIGNALS_PER_SOURCE = 200
+
+
+def _axis(panel: dict[str, Any]) -> dict[str, Any]:
+    """A panel's declared chart range and minimum span, when the show file gives them."""
+    out: dict[str, Any] = {}
+    rng = panel.get("range")
+    if isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, int | float) for v in rng):
+        out["range"] = [float(rng[0]), float(rng[1])]
+    span = panel.get("min_span")
+    if isinstance(span, int | float) and not isinstance(span, bool) and span > 0:
+        out["min_span"] = float(span)
+    return out
 
 
 def _number(v: object) -> object:
@@ -42,6 +63,10 @@ class Snapshots:
         self._rates: dict[str, tuple[float, int, float]] = {}
         self._layout_cache: tuple[int, list[dict[str, Any]], set[str]] | None = None
         self._histories: dict[str, tuple[float, list[float | None]]] = {}
+        self._texts = dict(runner.show.web.texts)
+        self.view = ConsoleView(runner.engine, runner.show.model)
+        runner.listeners.append(self.view.on_command)
+        self._refusals: dict[str, RefusalRate] = {}
 
     # -- public ------------------------------------------------------------------
 
@@ -71,6 +96,7 @@ class Snapshots:
                         "title": title,
                         "unit": panel.get("unit", "kW"),
                         "signals": sigs,
+                        **_axis(panel),
                     }
                 )
             elif kind == "stoves":
@@ -93,7 +119,7 @@ class Snapshots:
                         }
                     )
                     used.update((name, state_name))
-                layout.append({"kind": "stoves", "title": title, "stoves": stoves})
+                layout.append({"kind": "stoves", "title": title, "stoves": stoves, **_axis(panel)})
             elif kind in ("signal", "chart"):
                 sig = str(panel.get("signal", ""))
                 matched = [n for n in sorted(names) if fnmatchcase(n, sig)] or [sig]
@@ -110,6 +136,7 @@ class Snapshots:
                             "unit": panel.get("unit") or (defn.definition.unit if defn else ""),
                             "decimals": int(panel.get("decimals", 1)),
                             "title": title,
+                            **_axis(panel),
                         }
                     )
             elif kind in ("messages", "alerts"):
@@ -176,6 +203,7 @@ class Snapshots:
         return {
             "title": r.show.web.title or r.show.model.title,
             "history_period_s": HISTORY_PERIOD,
+            "text": self._texts,
             "layout": layout,
             "signals": out_signals,
             "alerts": alerts,
@@ -216,6 +244,8 @@ class Snapshots:
                     "postwait": {"elapsed": round(post.elapsed, 2), "total": post.total},
                 }
             )
+            if cue.wait_for is not None:
+                rows[-1]["wait"] = self.view.wait_story(cue, now)
             if cue.kind is CueKind.GROUP:
                 rows.extend(self._cue_rows(cue.children, depth + 1, now))
         return rows
@@ -255,18 +285,41 @@ class Snapshots:
                     "signals": by_source.get(name, []),
                 }
             )
+        chips: list[Chip] = []
+        for src in sources:
+            st = source_stats.get(src["name"], {})
+            per_min = self._refused_rate(src["name"], int(src["rejected"] or 0), now)
+            if src["status"] == "derived":
+                continue
+            chips.append(
+                source_chip(
+                    src["name"],
+                    src["status"],
+                    src["detail"],
+                    src["rate_hz"],
+                    src["signals"],
+                    st,
+                    per_min,
+                )
+            )
         rejected = engine.signals.rejected
         if rejected:
+            total = sum(rejected.values())
             sources.append(
                 {
                     "name": "engine (refused samples)",
                     "status": "info",
                     "rate_hz": 0.0,
-                    "rejected": sum(rejected.values()),
+                    "rejected": total,
                     "detail": ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items())),
                     "signals": [],
                 }
             )
+            chip = refused_chip(
+                rejected, engine.signals.rejected_names, self._refused_rate("", total, now)
+            )
+            if chip is not None:
+                chips.append(chip)
         outputs: list[dict[str, Any]] = []
         if r.parts.osc is not None:
             for name, st in r.parts.osc.stats().items():
@@ -301,6 +354,10 @@ class Snapshots:
                 "last_error": st.last_error,
             }
             break
+        chips += [output_chip(o) for o in outputs]
+        rchip = renderer_chip(renderer)
+        if rchip is not None:
+            chips.append(rchip)
         guard = engine.min_go_interval
         return {
             "title": r.show.model.title,
@@ -314,4 +371,16 @@ class Snapshots:
                 "remaining": round(max(0.0, engine.last_go + guard - now), 3),
             },
             "panic": engine.panic_until is not None,
+            "go": self.view.go_state(now),
+            "standby": self.view.standby(),
+            "running": self.view.running(now),
+            "health": chips,
+            "mappings": self.view.mappings(now),
+            "triggers": self.view.triggers(now),
         }
+
+    def _refused_rate(self, key: str, total: int, now: float) -> float:
+        rate = self._refusals.get(key)
+        if rate is None:
+            rate = self._refusals[key] = RefusalRate()
+        return round(rate.update(total, now), 1)

@@ -36,7 +36,9 @@ def test_control_refuses_what_it_cannot_do_and_says_why() -> None:
         assert runner.control("panic", value=1e9)["ok"] is True
         until = runner.engine.panic_until
         assert until is not None and until - runner.now() <= 60.0
-        assert runner.control("go")["ok"] is False  # refused during the panic
+        refused = runner.control("go")  # refused during the panic, and it says so
+        assert refused["ok"] is False and refused["refused"] == "panic"
+        assert 0 < refused["remaining"] <= 60.0 and "PANIC" in refused["error"]
 
     asyncio.run(main())
 
@@ -48,7 +50,9 @@ def test_a_second_go_inside_the_guard_is_refused_and_moves_nothing() -> None:
         assert runner.control("go")["ok"] is True
         assert runner.engine.playhead() == "Main/G"
         refused = runner.control("go")
-        assert refused == {"ok": False, "error": "GO refused (double-GO guard or panic)"}
+        assert refused["ok"] is False and refused["refused"] == "guard"
+        assert 0 < refused["remaining"] <= 10.0
+        assert refused["error"].startswith("GO refused by the double-GO guard (")
         assert runner.engine.playhead() == "Main/G"
         assert runner.engine.stats.go_rejected == 1
 

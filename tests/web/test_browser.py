@@ -251,9 +251,10 @@ def test_console_with_token_space_bar_sends_go(
     # the double-GO guard shows at once after a GO (the engine enforces it)
     guard = page.evaluate(
         "() => { document.getElementById('go').click();"
-        " return document.getElementById('go-guard').dataset.state; }"
+        " return [document.getElementById('go').dataset.state,"
+        " document.getElementById('go-state').textContent]; }"
     )
-    assert guard == "guarded"
+    assert guard[0] == "guard" and guard[1].startswith("double-GO guard")
     wait_for(lambda: show.control_commands()[-1] == "go", what="the button's GO")
     screenshot(page, "console-live")
     assert_no_js_errors(page)

@@ -95,12 +95,24 @@ export class ReconnectingSocket {
   }
 }
 
+let locale = "en-GB";
+
+/** Set the language numbers are formatted in (a BCP 47 tag such as "de"). */
+export function setLocale(tag) {
+  try {
+    new Intl.NumberFormat(tag);
+    locale = tag;
+  } catch {
+    locale = "en-GB";
+  }
+}
+
 /** Format a number for display: fixed decimals, thin-space thousands, "—" when missing. */
 export function fmt(value, decimals = 1) {
   if (value === null || value === undefined) return "—";
   if (typeof value !== "number") return String(value);
   if (!Number.isFinite(value)) return "—";
-  return value.toLocaleString("en-GB", {
+  return value.toLocaleString(locale, {
     minimumFractionDigits: decimals,
     maximumFractionDigits: decimals,
   });
@@ -127,10 +139,52 @@ export function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/** The smallest axis span worth showing for a unit, so sensor noise stays flat. */
+const MIN_SPAN = { "°C": 10, "°F": 20, K: 10, kW: 1, W: 100, MW: 0.5, Hz: 0.5, "%": 10, V: 10, A: 1 };
+
+/** The y range to draw: a declared range wins; otherwise the data, widened to at
+ * least ``minSpan`` (or the unit's default) around its middle, and 0 when ``zero``. */
+export function axisRange(values, opts = {}) {
+  if (opts.range && opts.range.length === 2) return [opts.range[0], opts.range[1]];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (typeof v === "number" && Number.isFinite(v)) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+  }
+  if (lo === Infinity) return null;
+  const span = opts.minSpan || MIN_SPAN[opts.unit] || 1e-9;
+  if (hi - lo < span) {
+    const mid = (hi + lo) / 2;
+    lo = mid - span / 2;
+    hi = mid + span / 2;
+  }
+  if (opts.zero) {
+    if (lo < 0 && lo + span / 2 >= 0 && Math.min(...values.filter(Number.isFinite)) >= 0) {
+      hi -= lo; // a positive quantity widened below zero: start the axis at zero instead
+      lo = 0;
+    }
+    lo = Math.min(lo, 0);
+    hi = Math.max(hi, 0);
+  }
+  const step = niceStep((hi - lo) / 4);
+  return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
+}
+
+function niceStep(raw) {
+  if (!(raw > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
+  return 10 * p;
+}
+
 /**
  * Draw line series on a canvas, sized to its CSS box and the device pixel ratio.
- * series: [{values: number[]|null[], color, dash?: number[], fill?: bool, width?}]
- * opts: {zero: bool (include 0 in range and draw the axis), label: fn(v)->str}
+ * series: [{values: number[]|null[], color, dash?: number[], width?}]
+ * opts: {zero, range: [lo, hi], minSpan, unit, axes (default true): y labels with the
+ * unit and an x axis from ``ago`` ("60 s ago") to ``now``}
  */
 export function drawChart(canvas, series, opts = {}) {
   const dpr = window.devicePixelRatio || 1;
@@ -142,37 +196,50 @@ export function drawChart(canvas, series, opts = {}) {
   }
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, w, h);
-  let lo = Infinity;
-  let hi = -Infinity;
   let n = 0;
+  const all = [];
   for (const s of series) {
-    for (const v of s.values || []) {
-      if (typeof v === "number" && Number.isFinite(v)) {
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
-    }
     n = Math.max(n, (s.values || []).length);
+    all.push(...(s.values || []));
   }
-  if (n < 2 || lo === Infinity) return;
-  if (opts.zero) {
-    lo = Math.min(lo, 0);
-    hi = Math.max(hi, 0);
-  }
+  const range = axisRange(all, opts);
+  if (n < 2 || !range) return;
+  let [lo, hi] = range;
   if (hi - lo < 1e-9) {
     hi += 1;
     lo -= 1;
   }
-  const pad = (hi - lo) * 0.08;
-  lo -= pad;
-  hi += pad;
-  const left = 4 * dpr;
+  const axes = opts.axes !== false;
+  const font = axes ? parseFloat(getComputedStyle(canvas).fontSize) * 0.8 * dpr : 0;
+  ctx.font = `${Math.round(font)}px system-ui, sans-serif`;
+  const labels = axes ? [hi, (hi + lo) / 2, lo].map((v) => `${fmt(v, niceDecimals((hi - lo) / 2))}${opts.unit ? " " + opts.unit : ""}`) : [];
+  const labelW = axes ? Math.max(...labels.map((t) => ctx.measureText(t).width)) + 6 * dpr : 0;
+  const left = axes ? labelW : 2 * dpr;
   const right = w - 4 * dpr;
-  const top = 6 * dpr;
-  const bottom = h - 6 * dpr;
+  const top = axes ? font * 0.7 : 3 * dpr;
+  const bottom = axes ? h - font * 1.4 : h - 3 * dpr;
   const x = (i) => left + ((right - left) * i) / (n - 1);
-  const y = (v) => bottom - ((bottom - top) * (v - lo)) / (hi - lo);
+  const y = (v) => bottom - ((bottom - top) * (Math.min(hi, Math.max(lo, v)) - lo)) / (hi - lo);
 
+  if (axes) {
+    ctx.fillStyle = "rgba(230,235,240,0.75)";
+    ctx.strokeStyle = "rgba(255,255,255,0.14)";
+    ctx.lineWidth = 1 * dpr;
+    ctx.textBaseline = "middle";
+    ctx.textAlign = "right";
+    [hi, (hi + lo) / 2, lo].forEach((v, i) => {
+      ctx.fillText(labels[i], left - 4 * dpr, y(v));
+      ctx.beginPath();
+      ctx.moveTo(left, y(v));
+      ctx.lineTo(right, y(v));
+      ctx.stroke();
+    });
+    ctx.textBaseline = "bottom";
+    ctx.textAlign = "left";
+    ctx.fillText(opts.ago || "", left, h);
+    ctx.textAlign = "right";
+    ctx.fillText(opts.now || "", right, h);
+  }
   if (opts.zero && lo < 0 && hi > 0) {
     ctx.strokeStyle = "rgba(255,255,255,0.35)";
     ctx.lineWidth = 1 * dpr;
@@ -205,4 +272,11 @@ export function drawChart(canvas, series, opts = {}) {
     ctx.stroke();
   }
   ctx.setLineDash([]);
+  canvas.dataset.range = `${lo},${hi}`;
+}
+
+function niceDecimals(span) {
+  if (span >= 10) return 0;
+  if (span >= 1) return 1;
+  return 2;
 }

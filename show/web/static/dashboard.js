@@ -1,10 +1,75 @@
 // Stovelight public dashboard. Read-only: it listens on /ws and never sends.
 // Renders the panels the show file chose (snapshot.layout) at most once per
 // animation frame, whatever the snapshot rate.
-import { ReconnectingSocket, drawChart, el, fmt, fmtAge, setText } from "./common.js";
+import { ReconnectingSocket, drawChart, el, fmt, fmtAge, setLocale, setText } from "./common.js";
+import { Projector } from "./projector.js";
 
 const DELAYED_AFTER_MS = 3000;
 const $ = (id) => document.getElementById(id);
+
+/** Every text on the page; a show replaces any of them in [dashboard.text]
+ * (the keys are listed in show/dashtext.py). {name} placeholders are filled in. */
+export const DEFAULT_TEXT = {
+  language: "en",
+  live: "● Live",
+  connecting: "Connecting…",
+  offline: "Offline",
+  delayed: "Delayed",
+  no_live_data: "No live data",
+  lost_banner: "Connection to the show lost. Reconnecting in {s} s…",
+  delayed_banner: "No new readings for {age}. Showing the last known values.",
+  nosignal_banner: "No live readings right now: the values shown are old or missing.",
+  waiting_title: "Waiting for data",
+  waiting_sub: "The show has not started sending readings yet. This page updates by itself.",
+  updated: "Updated {time}",
+  stale: "STALE",
+  stale_age: "{age} old",
+  no_signal: "NO SIGNAL",
+  no_data: "NO DATA",
+  energy_title: "Neighbourhood energy",
+  energy_explain: "Energy made by the homes right now, energy used, and energy passed between homes.",
+  energy_made: "Made (supply)",
+  energy_used: "Used (demand)",
+  energy_shared: "Shared between homes",
+  energy_shared_note: "passed from home to home",
+  energy_balanced: "Made and used are in balance.",
+  energy_surplus: "The homes make {value} {unit} more than they use.",
+  energy_deficit: "The homes use {value} {unit} more than they make.",
+  legend_made: "made",
+  legend_used: "used",
+  legend_shared: "shared",
+  stoves_title: "Stovetops",
+  messages_title: "Announcements",
+  messages_empty: "No announcements right now.",
+  chart_now: "now",
+  chart_ago: "{s} s ago",
+  page: "{n} / {of}",
+};
+
+let TEXT = { ...DEFAULT_TEXT };
+
+/** A text by key with its {placeholders} filled in. */
+function t(key, values = {}) {
+  const raw = TEXT[key] ?? DEFAULT_TEXT[key] ?? key;
+  return raw.replace(/\{([a-z_]+)\}/g, (m, name) => (name in values ? String(values[name]) : m));
+}
+
+function applyText(overrides) {
+  const k = JSON.stringify(overrides || {});
+  if (k === state.textKey) return false;
+  state.textKey = k;
+  TEXT = { ...DEFAULT_TEXT, ...(overrides || {}) };
+  document.documentElement.lang = TEXT.language;
+  setLocale(TEXT.language);
+  setText($("waiting-title"), t("waiting_title"));
+  setText($("waiting-sub"), t("waiting_sub"));
+  return true;
+}
+
+function chartOpts(snap, extra) {
+  const n = 60 * (snap.history_period_s || 1);
+  return { ago: t("chart_ago", { s: n }), now: t("chart_now"), ...extra };
+}
 
 const state = {
   snap: null,
@@ -15,6 +80,7 @@ const state = {
   conn: "connecting",
   retryAt: 0,
   lostReason: "",
+  textKey: null,
 };
 
 // ------------------------------------------------------------------ signals
@@ -25,9 +91,9 @@ function signal(snap, name) {
 }
 
 function healthText(s) {
-  if (s.health === "stale") return `STALE${s.age != null ? " · " + fmtAge(s.age) + " old" : ""}`;
-  if (s.health === "lost") return "NO SIGNAL";
-  if (s.health === "missing") return "NO DATA";
+  if (s.health === "stale") return `${t("stale")}${s.age != null ? " · " + t("stale_age", { age: fmtAge(s.age) }) : ""}`;
+  if (s.health === "lost") return t("no_signal");
+  if (s.health === "missing") return t("no_data");
   return "";
 }
 
@@ -74,14 +140,12 @@ function figure(kind, label, signalName, unit, decimals) {
 function balancePanel(spec) {
   const sig = spec.signals || {};
   const node = el("section", "panel balance");
-  node.append(el("h2", null, spec.title || "Neighbourhood energy"));
-  node.append(
-    el("p", "explain", "Energy made by the homes right now, energy used, and energy passed between homes."),
-  );
+  node.append(el("h2", null, spec.title || t("energy_title")));
+  node.append(el("p", "explain", t("energy_explain")));
   const figs = el("div", "figures");
-  const supply = figure("supply", "Made (supply)", sig.supply, spec.unit, 1);
-  const demand = figure("demand", "Used (demand)", sig.demand, spec.unit, 1);
-  const exchange = figure("exchange", "Shared between homes", sig.exchange, spec.unit, 1);
+  const supply = figure("supply", t("energy_made"), sig.supply, spec.unit, 1);
+  const demand = figure("demand", t("energy_used"), sig.demand, spec.unit, 1);
+  const exchange = figure("exchange", t("energy_shared"), sig.exchange, spec.unit, 1);
   const parts = [supply, demand];
   if (sig.exchange) parts.push(exchange);
   figs.append(...parts.map((p) => p.node));
@@ -91,9 +155,9 @@ function balancePanel(spec) {
   canvas.setAttribute("aria-label", "History of energy made, used and shared");
   const legend = el("div", "legend");
   for (const [label, color, dash] of [
-    ["made", "var(--supply)", false],
-    ["used", "var(--demand)", true],
-    ...(sig.exchange ? [["shared", "var(--exchange)", true]] : []),
+    [t("legend_made"), "var(--supply)", false],
+    [t("legend_used"), "var(--demand)", true],
+    ...(sig.exchange ? [[t("legend_shared"), "var(--exchange)", true]] : []),
   ]) {
     const item = el("span");
     const sw = el("span", `sw${dash ? " dash" : ""}`);
@@ -114,12 +178,12 @@ function balancePanel(spec) {
       if (ok(s) && ok(d)) {
         const diff = s.value - d.value;
         const unit = spec.unit || s.unit || "kW";
-        if (Math.abs(diff) < 0.05) text = "Made and used are in balance.";
-        else if (diff > 0) text = `The homes make ${fmt(diff)} ${unit} more than they use.`;
-        else text = `The homes use ${fmt(-diff)} ${unit} more than they make.`;
+        if (Math.abs(diff) < 0.05) text = t("energy_balanced");
+        else if (diff > 0) text = t("energy_surplus", { value: fmt(diff), unit });
+        else text = t("energy_deficit", { value: fmt(-diff), unit });
       }
       setText(sentence, text);
-      setText(exchange.note, ok(x) ? "passed from home to home" : "");
+      setText(exchange.note, ok(x) ? t("energy_shared_note") : "");
       drawChart(
         canvas,
         [
@@ -129,7 +193,7 @@ function balancePanel(spec) {
             ? [{ values: x.history, color: css.getPropertyValue("--exchange").trim(), dash: [2, 4] }]
             : []),
         ],
-        { zero: true },
+        chartOpts(snap, { zero: true, unit: spec.unit || s.unit || "kW", range: spec.range, minSpan: spec.min_span }),
       );
     },
   };
@@ -137,7 +201,7 @@ function balancePanel(spec) {
 
 function stovesPanel(spec) {
   const node = el("section", "panel stoves-panel");
-  node.append(el("h2", null, spec.title || "Stovetops"));
+  node.append(el("h2", null, spec.title || t("stoves_title")));
   const grid = el("div", "stoves");
   node.append(grid);
   const css = getComputedStyle(document.documentElement);
@@ -175,7 +239,11 @@ function stovesPanel(spec) {
         }
         const unit = t.stove.unit || tc.unit || "°C";
         setText(t.temp, tc.health === "lost" || tc.value == null ? "—" : `${fmt(tc.value, 0)} ${unit}`);
-        drawChart(t.canvas, [{ values: tc.history, color: css.getPropertyValue("--demand").trim(), width: 2 }]);
+        drawChart(
+          t.canvas,
+          [{ values: tc.history, color: css.getPropertyValue("--demand").trim(), width: 2 }],
+          chartOpts(snap, { unit, range: spec.range, minSpan: spec.min_span, axes: tiles.length <= 4 }),
+        );
       }
     },
   };
@@ -192,14 +260,18 @@ function signalPanel(spec) {
     node,
     update(snap) {
       const s = fig.update(snap);
-      drawChart(canvas, [{ values: s.history, color: css.getPropertyValue("--exchange").trim() }]);
+      drawChart(
+        canvas,
+        [{ values: s.history, color: css.getPropertyValue("--exchange").trim() }],
+        chartOpts(snap, { unit: spec.unit || s.unit, range: spec.range, minSpan: spec.min_span }),
+      );
     },
   };
 }
 
 function messagesPanel(spec) {
   const node = el("section", "panel messages-panel");
-  node.append(el("h2", null, spec.title || "Announcements"));
+  node.append(el("h2", null, spec.title || t("messages_title")));
   const list = el("ul", "messages");
   node.append(list);
   let key = null;
@@ -211,7 +283,8 @@ function messagesPanel(spec) {
       if (k === key) return;
       key = k;
       list.replaceChildren();
-      if (!msgs.length) list.append(el("li", "empty", "No announcements right now."));
+      if (!msgs.length) list.append(el("li", "empty", t("messages_empty")));
+      projector.refit();
       for (const m of msgs) list.append(el("li", `level-${m.level || "info"}`, m.text));
     },
   };
@@ -231,6 +304,7 @@ function buildLayout(layout) {
     root.append(panel.node);
     state.panels.push(panel);
   }
+  projector.refit();
 }
 
 // ------------------------------------------------------------------ render
@@ -242,6 +316,7 @@ function renderAlerts(snap) {
   if (box.dataset.key === k) return;
   box.dataset.key = k;
   box.replaceChildren(...alerts.map((a) => el("div", `alert level-${a.level || "warning"}`, a.text)));
+  projector.refit();
 }
 
 function hasData(snap) {
@@ -251,12 +326,18 @@ function hasData(snap) {
     (snap.alerts || []).length > 0 || (snap.messages || []).length > 0;
 }
 
+/** Live means fresh readings: at least one signal on the page is live. */
+function anyLive(snap) {
+  return Object.values((snap && snap.signals) || {}).some((s) => s && s.health === "live");
+}
+
 function render() {
   state.frame = 0;
   const snap = state.snap;
   if (!snap) return;
+  const textChanged = applyText(snap.text);
   const key = JSON.stringify(snap.layout || []);
-  if (key !== state.layoutKey) {
+  if (key !== state.layoutKey || textChanged) {
     state.layoutKey = key;
     buildLayout(snap.layout);
   }
@@ -266,7 +347,7 @@ function render() {
   }
   renderAlerts(snap);
   for (const p of state.panels) p.update(snap);
-  setText($("updated"), `Updated ${new Date().toLocaleTimeString()}`);
+  setText($("updated"), t("updated", { time: new Date().toLocaleTimeString(TEXT.language) }));
   refreshStatus();
 }
 
@@ -274,7 +355,7 @@ function schedule() {
   if (!state.frame) state.frame = requestAnimationFrame(render);
 }
 
-/** Connection pill, offline banner, waiting and delayed states; runs every second too. */
+/** Connection pill, offline banner, waiting, delayed and no-signal states; runs every second too. */
 function refreshStatus() {
   const body = document.body;
   body.dataset.conn = state.conn;
@@ -282,23 +363,33 @@ function refreshStatus() {
   const since = performance.now() - state.receivedAt;
   let feed = hasData(state.snap) ? "ok" : "waiting";
   if (feed === "ok" && state.conn === "open" && since > DELAYED_AFTER_MS) feed = "delayed";
+  else if (feed === "ok" && !anyLive(state.snap)) feed = "nosignal";
+  const was = body.dataset.feed;
   body.dataset.feed = feed;
   if (state.conn === "lost") {
     const secs = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
     banner.hidden = false;
     banner.className = "offline-banner";
-    setText(banner, `Connection to the show lost${state.lostReason}. Reconnecting${secs ? ` in ${secs} s` : "…"}`);
-    setText($("conn"), "Offline");
+    setText(banner, t("lost_banner", { s: secs }));
+    setText($("conn"), t("offline"));
   } else if (feed === "delayed") {
     banner.hidden = false;
     banner.className = "offline-banner delayed";
-    setText(banner, `No new readings for ${fmtAge(since / 1000)}. Showing the last known values.`);
-    setText($("conn"), "Delayed");
+    setText(banner, t("delayed_banner", { age: fmtAge(since / 1000) }));
+    setText($("conn"), t("delayed"));
+  } else if (feed === "nosignal") {
+    banner.hidden = false;
+    banner.className = "offline-banner delayed";
+    setText(banner, t("nosignal_banner"));
+    setText($("conn"), t("no_live_data"));
   } else {
     banner.hidden = true;
-    setText($("conn"), state.conn === "open" ? "● Live" : "Connecting…");
+    setText($("conn"), state.conn === "open" && feed === "ok" ? t("live") : t("connecting"));
   }
+  if (was !== feed) projector.refit();
 }
+
+const projector = new Projector({ root: document.body, panels: () => $("panels"), toggle: $("kiosk"), pageText: (n, of) => t("page", { n, of }) });
 
 const socket = new ReconnectingSocket("/ws", {
   onState(s, info) {
@@ -319,5 +410,11 @@ const socket = new ReconnectingSocket("/ws", {
 });
 
 socket.start();
-setInterval(refreshStatus, 1000);
-window.addEventListener("resize", schedule);
+setInterval(() => {
+  refreshStatus();
+  projector.check();
+}, 1000);
+window.addEventListener("resize", () => {
+  projector.refit();
+  schedule();
+});
