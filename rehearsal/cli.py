@@ -121,7 +121,14 @@ def _register_replay(subparsers: Any) -> None:
     rep.add_argument("file", help="recording file")
     rep.add_argument("--serve", action="store_true", help="serve over websockets")
     rep.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    rep.add_argument("--port", type=int, default=8766, help="TCP port (default 8766)")
+    rep.add_argument(
+        "--sim-port",
+        "--port",
+        dest="port",
+        type=int,
+        default=8766,
+        help="TCP port (default 8766; --port is the same flag)",
+    )
     rep.add_argument(
         "--speed",
         type=parse_speed,

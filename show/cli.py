@@ -7,12 +7,16 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
+from show.cliargs import describe_os_error
 from show.errors import ShowFileError
 from show.logsetup import LOG_FORMAT
 from show.showfile import load_show
 
 __all__ = ["main"]
+
+log = logging.getLogger(__name__)
 
 # Subcommands that live in other packages: (module, function adding the parser).
 _PLUGINS = (
@@ -43,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show control and live visualization driven by telemetry.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"stovelight {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser("check", help="validate show files and print a summary")
     check.add_argument("show", nargs="+", help="show file(s) in TOML")
@@ -69,6 +74,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args))
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # a port, file or device the command needs
+        log.debug("%s failed", args.command, exc_info=True)
+        why = describe_os_error(exc, "cannot go on")
+        print(f"stovelight {args.command}: {why}", file=sys.stderr)
+        return 1
+    except (ValueError, ShowFileError) as exc:
+        log.debug("%s failed", args.command, exc_info=True)
+        print(f"stovelight {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # never a traceback for the operator; -v shows it
+        log.debug("%s failed", args.command, exc_info=True)
+        print(
+            f"stovelight {args.command}: {type(exc).__name__}: {exc} (run with -v for the details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _version() -> str:
+    try:
+        return metadata.version("stovelight")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 if __name__ == "__main__":

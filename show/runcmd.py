@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import os
 import signal
+import sqlite3
 import sys
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from rehearsal.errors import RehearsalError
 from show.assemble import add_midi, add_sources, build_parts
+from show.cliargs import describe_os_error, host_port, number_in, port, positive_float, whole_in
 from show.config import Show
+from show.control_access import exposure
 from show.errors import ShowFileError
-from show.logsetup import configure_show_logging
+from show.logsetup import configure_show_logging, flush_show_logging
 from show.qlab import QLabControl
 from show.runner import ShowRunner
 from show.showfile import load_show, parse_show
@@ -35,13 +42,32 @@ def register(sub: Any) -> None:
     demo = sub.add_parser(
         "demo", help="the built-in simulator and demo show, with dashboard and console"
     )
-    demo.add_argument("--scenario", default="malfunction", help="simulator scenario")
-    demo.add_argument("--homes", type=int, default=8, help="simulated home stovetops")
-    demo.add_argument("--sim-port", type=int, default=8766, help="simulator websocket port")
-    demo.add_argument("--time-scale", type=float, default=1.0, help="stretch the scenario")
+    from rehearsal.sim.scenarios import SCENARIOS
+
+    demo.add_argument(
+        "--scenario",
+        default="malfunction",
+        choices=sorted(SCENARIOS),
+        help="simulator scenario: %(choices)s (default %(default)s)",
+    )
+    demo.add_argument(
+        "--homes", type=whole_in(1, 9999), default=8, help="simulated home stovetops, 1..9999"
+    )
+    demo.add_argument(
+        "--sim-port",
+        "--port",
+        dest="sim_port",
+        type=port,
+        default=8766,
+        help="simulator websocket port (default 8766; --port is the same flag)",
+    )
+    demo.add_argument(
+        "--time-scale", type=positive_float, default=1.0, help="stretch the scenario (> 0)"
+    )
     demo.add_argument(
         "--osc-out",
-        default="127.0.0.1:9000",
+        type=host_port,
+        default=("127.0.0.1", 9000),
         metavar="HOST:PORT",
         help="where the demo's sound and light desk messages go (default 127.0.0.1:9000)",
     )
@@ -53,15 +79,21 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--record", type=Path, help="record everything into this SQLite file")
     p.add_argument("--headless", action="store_true", help="render without a window")
     p.add_argument("--no-visuals", action="store_true", help="do not start the renderer")
-    p.add_argument("--web-port", type=int, help="dashboard/console port (show file or 8765)")
+    p.add_argument(
+        "--web-port", type=port, help="dashboard/console port, 0..65535 (show file or 8765)"
+    )
     p.add_argument("--web-host", help="dashboard/console interface")
-    p.add_argument("--control-port", type=int, help="QLab-compatible OSC port (default 53000)")
+    p.add_argument(
+        "--control-port", type=port, help="QLab-compatible OSC port, 0..65535 (default 53000)"
+    )
     p.add_argument("--token", help="console token (default: show file, else random)")
     p.add_argument("--log-dir", type=Path, help="where the rotating log file goes")
-    p.add_argument("--duration", type=float, default=None, help="stop after N seconds")
+    p.add_argument(
+        "--duration", type=positive_float, default=None, help="stop after N seconds (> 0)"
+    )
     p.add_argument(
         "--go-at",
-        type=float,
+        type=number_in(0.0, 1e9),
         action="append",
         default=[],
         metavar="SECONDS",
@@ -99,22 +131,96 @@ def demo_show_text() -> str:
 def _demo_cmd(args: argparse.Namespace) -> int:
     text = demo_show_text().replace("ws://127.0.0.1:8766/", f"ws://127.0.0.1:{args.sim_port}/")
     show = parse_show(text, "demo.toml")
-    host, _, port = str(args.osc_out).rpartition(":")
-    if not host or not port.isdigit():
-        print(f"--osc-out wants HOST:PORT, got {args.osc_out!r}", file=sys.stderr)
-        return 2
-    desk = dataclasses.replace(show.osc_targets[0], host=host, port=int(port))
+    host, osc_port = args.osc_out
+    desk = dataclasses.replace(show.osc_targets[0], host=host, port=osc_port)
     show = dataclasses.replace(show, osc_targets=(desk,))
     return asyncio.run(run_show(_override(show, args), args, simulator=args))
 
 
+class SetupError(Exception):
+    """A show cannot start: one line for the operator, printed before the banner."""
+
+
+def _record_problem(path: Path) -> str | None:
+    """Why a recording cannot be written at ``path``, or None if it looks writable."""
+    folder = path.expanduser().resolve().parent
+    if not folder.is_dir():
+        return f"cannot record to {path}: the folder {folder} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"cannot record to {path}: the folder {folder} is not writable"
+    if path.is_dir():
+        return f"cannot record to {path}: it is a folder; give a file name"
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"cannot record to {path}: the file is read-only"
+    return None
+
+
 async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) -> int:
-    """Run ``show`` until Ctrl-C, SIGTERM or ``--duration``; returns the exit status."""
+    """Run ``show`` until Ctrl-C, SIGTERM or ``--duration``; returns the exit status.
+
+    Anything the show needs that cannot be had (a recording file, a port) ends the run
+    before the show starts, with one line on stderr and exit status 1. Rows the recorder
+    had to drop are summarised at the end and give exit status 3.
+    """
+    if args.record is not None and (problem := _record_problem(args.record)) is not None:
+        print(f"stovelight: {problem}", file=sys.stderr)
+        return 1
     # the log goes next to the show file unless --log-dir says otherwise
     log_dir = args.log_dir if args.log_dir is not None else show.path.parent / show.log_dir
     tail, log_path = configure_show_logging(
         show.model.title, log_dir, verbose=bool(getattr(args, "verbose", False))
     )
+    closers: list[Callable[[], Awaitable[None]]] = []
+    try:
+        runner, urls = await _start(show, args, simulator, tail, closers)
+    except SetupError as exc:
+        for closer in reversed(closers):  # what had started, in reverse order
+            with contextlib.suppress(Exception):
+                await closer()
+        flush_show_logging()  # the reason is the last line on stderr
+        print(f"stovelight: {exc}", file=sys.stderr)
+        return 1
+    if log_path is not None:
+        urls.append(f"Log file:         {log_path}")
+    print(f"\nStovelight is running {show.model.title!r}", flush=True)
+    for line in urls:
+        print(f"  {line}", flush=True)
+    print("  Press Ctrl-C to stop.\n", flush=True)
+    loop = asyncio.get_running_loop()
+    runner.start_sources()
+    for t in args.go_at:
+        loop.call_later(t, runner.control, "go", None, "", None, "--go-at")
+    if args.duration is not None:
+        loop.call_later(args.duration, runner.request_stop)
+    await runner.wait()
+    log.info("stopping: closing outputs in reverse order")
+    await runner.aclose()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.remove_signal_handler(sig)
+    flush_show_logging()
+    status = 0
+    rec = runner.parts.recorder
+    if rec is not None and rec.stats.dropped:
+        st = rec.stats
+        print(
+            f"stovelight: the recording {args.record} is incomplete: {st.dropped} rows dropped"
+            f" ({st.write_errors} write errors; disk full or removed?)",
+            file=sys.stderr,
+        )
+        status = 3
+    print("Stovelight stopped cleanly." if status == 0 else "Stovelight stopped.", flush=True)
+    return status
+
+
+async def _start(
+    show: Show,
+    args: argparse.Namespace,
+    simulator: Any,
+    tail: Any,
+    closers: list[Callable[[], Awaitable[None]]],
+) -> tuple[ShowRunner, list[str]]:
+    """Start everything but the sources; raises ``SetupError`` when something the show
+    needs cannot be had (``closers`` then says how to close what had started)."""
     loop = asyncio.get_running_loop()
     sim = None
     if simulator is not None:
@@ -127,7 +233,13 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
             )
         )
         sim = SimulatorServer(model, rate_hz=10.0, port=simulator.sim_port)
-        await sim.start()
+        try:
+            await sim.start()
+        except OSError as exc:
+            raise SetupError(
+                describe_os_error(exc, f"simulator port {simulator.sim_port}") + " (--sim-port)"
+            ) from exc
+        closers.append(sim.close)
         log.info("simulator: scenario %s on ws://127.0.0.1:%d/", simulator.scenario, sim.port)
     parts = build_parts(
         show,
@@ -137,82 +249,88 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
         renderers=not args.no_visuals,
     )
     runner = ShowRunner(show, parts)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runner.request_stop)
     add_midi(runner)
     add_sources(runner)
     if sim is not None:  # started first, so closed last
         runner.add_service("simulator", sim.close)
-    await runner.start()
+    closers[:] = [runner.aclose]  # the runner closes the simulator too
+    try:
+        await runner.start()
+    except (OSError, sqlite3.Error, RehearsalError) as exc:
+        what = f"cannot record to {args.record}" if args.record else "cannot start the outputs"
+        raise SetupError(f"{what}: {exc}") from exc
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runner.request_stop)
     urls: list[str] = []
     control = None
     if show.control.enabled:
         control = QLabControl(runner, show.control)
         try:
             await control.start()
-            runner.add_service("QLab control", control.aclose)
-            urls.append(f"QLab-compatible OSC control: udp/tcp port {control.server.ports.udp}")
-        except Exception as exc:
-            log.error("QLab control could not start (%s); show continues without it", exc)
-            control = None
-    if show.web.enabled:
-        from show.web import WebServer, new_console_token
-
-        token = show.web.console_token or new_console_token()
-        snaps = Snapshots(runner, tail, [control.stats] if control is not None else [])
-
-        def preview() -> bytes | None:
-            for rend in runner.parts.renderers.values():
-                return rend.latest_preview()
-            return None
-
-        async def web_control(message: dict[str, Any]) -> dict[str, Any]:
-            return runner.control(
-                str(message.get("command", "")),
-                message.get("cue"),
-                str(message.get("list") or ""),
-                origin="console",
+        except Exception as exc:  # the OSC bridge wraps the OSError in its own error
+            cause = exc if isinstance(exc, OSError) else exc.__cause__
+            why = (
+                describe_os_error(cause, f"QLab control port {show.control.port}")
+                if isinstance(cause, OSError)
+                else f"QLab control could not start: {exc}"
             )
-
-        web = WebServer(
-            show.web.host,
-            show.web.port,
-            public_snapshot=snaps.public,
-            console_snapshot=snaps.console,
-            control=web_control,
-            console_token=token,
-            preview=preview,
-            rate_hz=show.web.rate_hz,
-            max_connections=show.web.max_connections,
-            max_per_address=show.web.max_per_address,
-            max_consoles=show.web.max_consoles,
-            allowed_origins=list(show.web.allowed_origins) or None,
+            raise SetupError(f"{why} (--control-port, or [control] port)") from exc
+        runner.add_service("QLab control", control.aclose)
+        urls.append(
+            f"QLab-compatible OSC control: udp/tcp port {control.server.ports.udp}"
+            f" ({exposure(show.control)})"
         )
-        try:
-            await web.start()
-            runner.add_service("web server", web.aclose)
-            host = "127.0.0.1" if show.web.host in ("0.0.0.0", "") else show.web.host
-            urls.append(f"Dashboard:        http://{host}:{web.port}/")
-            urls.append(f"Operator console: http://{host}:{web.port}/console?token={token}")
-        except OSError as exc:
-            log.error("web server could not start on port %s (%s)", show.web.port, exc)
+    if show.web.enabled:
+        urls.extend(await _start_web(show, runner, control, tail))
     for name, target in ((t.name, t) for t in show.osc_targets):
         urls.append(f"OSC out '{name}':   {target.transport} {target.host}:{target.port}")
-    if log_path is not None:
-        urls.append(f"Log file:         {log_path}")
-    print(f"\nStovelight is running {show.model.title!r}", flush=True)
-    for line in urls:
-        print(f"  {line}", flush=True)
-    print("  Press Ctrl-C to stop.\n", flush=True)
-    runner.start_sources()
-    for t in args.go_at:
-        loop.call_later(t, runner.control, "go", None, "", None, "--go-at")
-    if args.duration is not None:
-        loop.call_later(args.duration, runner.request_stop)
-    await runner.wait()
-    log.info("stopping: closing outputs in reverse order")
-    await runner.aclose()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.remove_signal_handler(sig)
-    print("Stovelight stopped cleanly.", flush=True)
-    return 0
+    return runner, urls
+
+
+async def _start_web(
+    show: Show, runner: ShowRunner, control: QLabControl | None, tail: Any
+) -> list[str]:
+    from show.web import WebServer, new_console_token
+
+    token = show.web.console_token or new_console_token()
+    snaps = Snapshots(runner, tail, [control.stats] if control is not None else [])
+
+    def preview() -> bytes | None:
+        for rend in runner.parts.renderers.values():
+            return rend.latest_preview()
+        return None
+
+    async def web_control(message: dict[str, Any]) -> dict[str, Any]:
+        return runner.control(
+            str(message.get("command", "")),
+            message.get("cue"),
+            str(message.get("list") or ""),
+            origin="console",
+        )
+
+    web = WebServer(
+        show.web.host,
+        show.web.port,
+        public_snapshot=snaps.public,
+        console_snapshot=snaps.console,
+        control=web_control,
+        console_token=token,
+        preview=preview,
+        rate_hz=show.web.rate_hz,
+        max_connections=show.web.max_connections,
+        max_per_address=show.web.max_per_address,
+        allowed_origins=list(show.web.allowed_origins) or None,
+    )
+    try:
+        await web.start()
+    except OSError as exc:
+        raise SetupError(
+            describe_os_error(exc, f"web server port {show.web.port}")
+            + " (--web-port, or [web] port)"
+        ) from exc
+    runner.add_service("web server", web.aclose)
+    host = "127.0.0.1" if show.web.host in ("0.0.0.0", "") else show.web.host
+    return [
+        f"Dashboard:        http://{host}:{web.port}/",
+        f"Operator console: http://{host}:{web.port}/console?token={token}",
+    ]
