@@ -1,13 +1,18 @@
 """QLab-compatible OSC control: the part of QLab 5's OSC dictionary that remotes use.
 
-Bitfocus Companion's QLab module, QLab remotes and liblo's ``oscsend`` can drive
-Stovelight as if it were a QLab workspace. Every message gets a ``/reply/...``
-answer whose one string argument is JSON in QLab's shape::
+Bitfocus Companion's QLab module, QLab remotes, TouchOSC layouts and liblo's
+``oscsend`` drive Stovelight as if it were a QLab workspace. Every message gets a
+``/reply/...`` answer (the address as received) whose one string argument is strict
+JSON in QLab's shape::
 
-    {"workspace_id": "...", "address": "/cue/3/name", "status": "ok", "data": "..."}
+    {"workspace_id": "...", "address": "/workspace/{id}/cue/3/name", "status": "ok", "data": "..."}
 
-Clients that send ``/updates 1`` also get ``/update/...`` pushes when cues change
-state or the playhead moves. ``docs/control-api.md`` lists the subset.
+The JSON ``address`` of a workspace method always carries the ``/workspace/{id}``
+prefix, as QLab 5 reports it (Companion's module reads the cue number of armed and
+flagged replies from its fourth and fifth parts). Refused values answer
+``"status": "error"`` with the reason. Clients that send ``/updates 1`` get
+``/update/...`` pushes (see :mod:`show.qlab_updates`). ``docs/control-api.md``
+lists every address.
 """
 
 from __future__ import annotations
@@ -15,16 +20,35 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from bridges.osc.server import OscPeer, OscServer, OscServerConfig
 from bridges.osc.wire import OscMessage
-from cues.commands import Command, CueState, CueStateChanged, PlayheadChanged
+from bridges.ratelimit import RateLimitedLogger
+from cues.commands import Command, CueState, CueStateChanged, PlayheadChanged, Report
 from cues.events import ArmCue, EditCue
-from cues.model import ContinueMode, CueDef, CueId, CueKind
+from cues.model import CueId, CueKind
 from show.config import ControlConfig
+from show.control_access import exposure
+from show.discovery import ControlAdvert
+from show.qlab_cues import CONTINUE_MODES, MEDIA_ONLY, QLabCues
+from show.qlab_updates import UpdatePusher
+from show.qlab_values import (
+    MAX_COLOR_CHARS,
+    MAX_NAME_CHARS,
+    MAX_NOTES_CHARS,
+    ControlValueError,
+    flag,
+    integer_in,
+    number_in,
+    strict_dumps,
+    text,
+    time_value,
+)
 from show.runner import ShowRunner
 
 __all__ = ["VERSION", "QLabControl"]
@@ -34,59 +58,59 @@ log = logging.getLogger(__name__)
 VERSION = "5.0.0"
 """What ``/version`` answers: remotes choose their QLab 5 code path by the major number."""
 
-_TYPES = {
-    CueKind.MEMO: "Memo",
-    CueKind.WAIT: "Wait",
-    CueKind.OSC: "Network",
-    CueKind.MIDI: "MIDI",
-    CueKind.VISUAL: "Video",
-    CueKind.NOTICE: "Text",
-    CueKind.FADE: "Fade",
-    CueKind.GROUP: "Group",
-    CueKind.START: "Start",
-    CueKind.STOP: "Stop",
-    CueKind.ARM: "Arm",
-    CueKind.DISARM: "Disarm",
-}
-_CONTINUE = {
-    ContinueMode.DO_NOT_CONTINUE: 0,
-    ContinueMode.AUTO_CONTINUE: 1,
-    ContinueMode.AUTO_FOLLOW: 2,
-}
-_WORKSPACE_COMMANDS = {
+_GLOBAL = {
     "/go": "go",
-    "/stop": "stop",
-    "/pause": "pause",
-    "/resume": "resume",
-    "/panic": "panic",
-    "/hardStop": "stop",
-    "/reset": "reset",
     "/playhead/next": "playhead_next",
     "/playhead/previous": "playhead_previous",
-    "/select/next": "playhead_next",
-    "/select/previous": "playhead_previous",
 }
-_CUE_ACTIONS = {
+_GLOBAL.update({"/select/next": "playhead_next", "/select/previous": "playhead_previous"})
+_CUE_COMMANDS = {
     "start": "start_cue",
     "go": "start_cue",
     "stop": "stop_cue",
     "hardStop": "stop_cue",
+    "reset": "stop_cue",
+    "panic": "stop_cue",
     "pause": "pause_cue",
     "resume": "resume_cue",
     "load": "set_playhead",
 }
+# QLab application settings that Stovelight answers as a QLab without those windows
+# or modes would (never an error, so a remote's buttons show them off).
+_APP_FALSE = {"/alwaysAudition", "/auditionMonitors", "/auditionWindow", "/overrideWindow"}
+_APP_FALSE.add("/liveFadePreview")
 _OPEN = {"/connect", "/version", "/workspaces", "/thump", "/alwaysReply", "/disconnect"}
+_NO_AUDITION = "audition is not available in Stovelight: nothing was started"
+_TIMES = {"preWait": "prewait", "postWait": "postwait", "duration": "duration"}
+_MAX_KEYS = 128
+_MAX_KEYS_CHARS = 8192
+
+
+def _is_action(action: str) -> bool:
+    """Whether a cue address without arguments does something (rather than read)."""
+    return (
+        action in _CUE_COMMANDS
+        or action in ("togglePause", "panicInTime", "loadAt", "addSliceMarker")
+        or action.startswith(("audition", "preview"))
+    )
+
+
+class _Refused(Exception):
+    """A request answered with ``status: error`` (the message is the reply's data)."""
 
 
 @dataclass(slots=True)
 class _Client:
     peer: OscPeer
     connected: bool = False
-    updates: bool = False
 
 
-def _uid(cid: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"stovelight-cue:{cid}")).upper()
+@dataclass(slots=True)
+class _Request:
+    client: _Client
+    original: str
+    args: list[Any]
+    origin: str
 
 
 class QLabControl:
@@ -97,11 +121,18 @@ class QLabControl:
         self.config = config
         title = runner.show.model.title
         self.workspace_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"stovelight:{title}")).upper()
-        self._uids: dict[str, CueId] = {_uid(c): c for c in runner.show.model.cues}
-        self._list_uids = {cl.name: _uid(f"list:{cl.name}") for cl in runner.show.model.cue_lists}
+        self.cues = QLabCues(runner.show.model, runner.engine, runner.now)
+        self.updates = UpdatePusher(self.workspace_id, time.monotonic)
         self._clients: dict[tuple[str, int, str], _Client] = {}
+        self._heads = {
+            cl.name: runner.engine.playhead(cl.name) for cl in runner.show.model.cue_lists
+        }
+        self._armed = {c: r.armed for c, r in runner.engine.runs.items()}
         self.unknown = 0
         self.denied = 0
+        self.refused = 0
+        self._quiet = RateLimitedLogger(log, interval_s=60.0)
+        self.advert: ControlAdvert | None = None
         self.server = OscServer(
             self._handle,
             OscServerConfig(
@@ -118,314 +149,503 @@ class QLabControl:
         await self.server.start()
         ports = self.server.ports
         log.info(
-            "QLab-compatible OSC control on %s udp %s / tcp %s (replies to port %s)",
+            "QLab-compatible OSC control on %s udp %s / tcp %s (replies to port %s); access: %s",
             self.config.host,
             ports.udp,
             ports.tcp,
             self.config.reply_port or "sender's port",
+            exposure(self.config),
         )
+        if self.config.discovery:
+            self.advert = ControlAdvert(
+                self.runner.show.model.title, self.config.host, ports.tcp, ports.udp
+            )
+            self.advert.start()
 
     async def aclose(self) -> None:
-        """Stop listening."""
+        """Tell subscribed remotes the workspace is closing, withdraw the zeroconf
+        adverts, then stop listening."""
+        self.updates.disconnect()
+        if self.advert is not None:
+            await self.advert.aclose()
         await self.server.aclose()
 
     def stats(self) -> dict[str, Any]:
         """Counters for the console."""
         return {
             "name": "qlab-control",
-            "kind": "osc-in",
+            "kind": f"osc-in: {exposure(self.config)}",
             "state": "listening" if self.server.running else "closed",
             "clients": len(self._clients),
+            "subscribers": len(self.updates),
+            "updates_sent": self.updates.sent,
             "unknown": self.unknown,
             "denied": self.denied,
+            "refused": self.refused,
             **{k: v for k, v in self.server.stats().items() if isinstance(v, int)},
         }
 
-    # -- replies ---------------------------------------------------------------
+    # -- replies -------------------------------------------------------------------------
 
-    def _reply(self, peer: OscPeer, address: str, data: Any = None, status: str = "ok") -> None:
-        body: dict[str, Any] = {"address": address, "status": status}
-        if address not in ("/version", "/workspaces"):
-            body = {"workspace_id": self.workspace_id, **body}
+    def _reply(self, req: _Request, rel: str, data: Any = None, status: str = "ok") -> None:
+        app = (
+            rel in ("/version", "/workspaces") or rel in _APP_FALSE or rel.startswith("/overrides/")
+        )
+        body: dict[str, Any] = {}
+        if app:
+            body["address"] = rel
+        else:
+            body["workspace_id"] = self.workspace_id
+            body["address"] = f"/workspace/{self.workspace_id}{rel}"
+        body["status"] = status
         if data is not None:
             body["data"] = data
-        peer.reply(f"/reply{address}", [json.dumps(body, separators=(",", ":"))])
+        req.client.peer.reply(f"/reply{req.original}", [strict_dumps(body)])
 
-    # -- cues as QLab describes them -----------------------------------------------
-
-    def _cue_dict(self, cid: CueId, deep: bool = True) -> dict[str, Any]:
-        cue = self.runner.engine.cues[cid]
-        run = self.runner.engine.runs[cid]
-        out: dict[str, Any] = {
-            "uniqueID": _uid(cid),
-            "number": cue.number,
-            "name": cue.name,
-            "listName": cue.name or cue.number,
-            "type": _TYPES[cue.kind],
-            "colorName": "none",
-            "flagged": False,
-            "armed": run.armed,
-        }
-        if deep and cue.kind is CueKind.GROUP:
-            out["cues"] = [self._cue_dict(c) for c in cue.children]
-        return out
-
-    def _cue_lists(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "uniqueID": self._list_uids[cl.name],
-                "number": "",
-                "name": cl.name,
-                "listName": cl.name,
-                "type": "Cue List",
-                "colorName": "none",
-                "flagged": False,
-                "armed": True,
-                "cues": [self._cue_dict(c) for c in cl.cues],
-            }
-            for cl in self.runner.show.model.cue_lists
-        ]
-
-    def _values(self, cid: CueId) -> dict[str, Any]:
-        """Every readable property of a cue, in QLab's names."""
-        engine = self.runner.engine
-        cue: CueDef = engine.cues[cid]
-        run = engine.runs[cid]
-        now = self.runner.now()
-        pre, act, post = run.phases(now)
-
-        def pct(phase: Any) -> float:
-            return min(1.0, phase.elapsed / phase.total) if phase.total else 0.0
-
-        values: dict[str, Any] = {
-            "uniqueID": _uid(cid),
-            "number": cue.number,
-            "name": cue.name,
-            "displayName": cue.name or cue.number,
-            "listName": cue.name or cue.number,
-            "type": _TYPES[cue.kind],
-            "preWait": cue.prewait,
-            "postWait": cue.postwait,
-            "duration": cue.duration,
-            "currentDuration": cue.duration,
-            "continueMode": _CONTINUE[cue.continue_mode],
-            "armed": run.armed,
-            "flagged": False,
-            "colorName": "none",
-            "isBroken": False,
-            "isLoaded": engine.playhead(cid.split("/", 1)[0]) == cid,
-            "isRunning": run.state in (CueState.PREWAIT, CueState.RUNNING, CueState.WAITING),
-            "isPaused": run.state is CueState.PAUSED,
-            "isActionRunning": run.state is CueState.RUNNING,
-            "percentPreWaitElapsed": pct(pre),
-            "percentActionElapsed": pct(act),
-            "percentPostWaitElapsed": pct(post),
-            "preWaitElapsed": pre.elapsed,
-            "actionElapsed": act.elapsed,
-            "postWaitElapsed": post.elapsed,
-            "infiniteLoop": False,
-            "notes": "",
-        }
-        return values
-
-    # -- dispatch ----------------------------------------------------------------------
+    # -- dispatch ------------------------------------------------------------------------
 
     def _handle(self, message: OscMessage, peer: OscPeer) -> None:
         key = (peer.host, peer.port, peer.transport)
         client = self._clients.get(key)
         if client is None:
-            if len(self._clients) > 256:
+            if len(self._clients) >= 256:
                 self._clients.pop(next(iter(self._clients)))
             client = self._clients[key] = _Client(peer, connected=not self.config.passcode)
         client.peer = peer
-        address = message.address
-        args = list(message.args)
-        if address.startswith("/workspace/"):
-            parts = address.split("/", 3)
-            known = (self.workspace_id, self.runner.show.model.title.upper(), "")
-            if len(parts) >= 3 and parts[2].upper() not in known:
-                self._reply(peer, address, status="error", data="unknown workspace")
+        self.updates.heard(peer)
+        req = _Request(
+            client, message.address, list(message.args), f"OSC {peer.transport} {peer.host}"
+        )
+        rel = message.address
+        if rel.startswith("/workspace/"):
+            parts = rel.split("/", 3)
+            known = (self.workspace_id, self.runner.show.model.title.upper())
+            if parts[2].upper() not in known:
+                self._reply(req, rel, "unknown workspace", status="error")
                 return
-            address = "/" + parts[3] if len(parts) > 3 else "/"
-        if not client.connected and address not in _OPEN:
+            rel = "/" + parts[3] if len(parts) > 3 else "/"
+        if not client.connected and rel not in _OPEN:
             self.denied += 1
-            self._reply(peer, message.address, status="denied")
+            self._reply(req, rel, status="denied")
             return
         try:
-            self._dispatch(client, message.address, address, args)
-        except (KeyError, ValueError, TypeError) as exc:
-            self._reply(peer, message.address, status="error", data=str(exc))
+            self._route(req, rel, "")
+        except (_Refused, ControlValueError, KeyError, IndexError) as exc:
+            self.refused += 1
+            reason = exc.args[0] if exc.args else type(exc).__name__
+            self._reply(req, rel, str(reason), status="error")
 
-    def _dispatch(self, client: _Client, original: str, address: str, args: list[Any]) -> None:
-        peer = client.peer
+    def _route(self, req: _Request, rel: str, scope: str) -> None:
+        """Answer one workspace-relative address; ``scope`` is a cue list's name when
+        the address came under ``/cue_id/{list id}``."""
+        parts = rel.strip("/").split("/")
+        head, rest = parts[0], parts[1:]
+        if head in ("cue", "cue_id") and rest:
+            self._cue_route(req, rel, head, rest[0], rest[1:], scope)
+        elif rel in _GLOBAL:
+            self._command(req, rel, _GLOBAL[rel], cue_list=scope)
+        elif (
+            head in ("playhead", "select")
+            and rest
+            and rest[0] in ("nextSequence", "previousSequence")
+        ):
+            self._sequence(req, rel, scope, rest[0] == "nextSequence")
+        elif head in ("playhead", "select", "go") and len(rest) == 1:
+            cid = self.runner.cue_id(rest[0], scope)
+            if cid is None:
+                raise _Refused(f"no cue {rest[0]!r}")
+            self._load_then(req, rel, cid, go=head == "go")
+        elif head in ("playheadID", "select_id") and len(rest) == 1:
+            self._load_then(req, rel, self._by_uid(rest[0]), go=False)
+        elif rel in ("/playheadID", "/playheadId"):
+            self._reply(req, rel, self.cues.playhead_uid(scope))
+        elif rel in ("/stop", "/hardStop", "/pause", "/resume", "/togglePause", "/reset"):
+            self._list_transport(req, rel, head, scope)
+        elif rel in ("/panic", "/panicInTime"):
+            seconds = number_in(req.args[0], "panic time", 0, 60) if req.args else None
+            self._panic(req, rel, scope, seconds)
+        elif head in (
+            "connect",
+            "disconnect",
+            "version",
+            "workspaces",
+            "thump",
+            "alwaysReply",
+            "updates",
+        ):
+            self._session(req, rel, head)
+        elif rel in _APP_FALSE or head == "overrides":
+            self._app_setting(req, rel, head)
+        else:
+            self._query(req, rel, scope)
+
+    def _query(self, req: _Request, rel: str, scope: str) -> None:
         r = self.runner
-        origin = f"OSC {peer.transport} {peer.host}"
-        if address == "/connect":
-            ok = not self.config.passcode or (
-                bool(args) and hmac.compare_digest(str(args[0]), self.config.passcode)
+        cues = self.cues
+        if rel == "/cueLists":
+            self._reply(req, rel, [cues.list_dict(cl.name) for cl in r.show.model.cue_lists])
+        elif rel in ("/runningCues", "/runningOrPausedCues"):
+            self._reply(req, rel, [cues.cue_dict(c) for c in cues.active(scope)])
+        elif rel == "/selectedCues":
+            head = r.engine.playhead(scope)
+            self._reply(req, rel, [cues.cue_dict(head)] if head else [])
+        elif rel == "/showMode":
+            if req.args and not flag(req.args[0], "showMode"):
+                raise _Refused("Stovelight is always in show mode; edit the show file instead")
+            self._reply(req, rel, True)
+        elif rel == "/settings/general/minGoTime":
+            if req.args:
+                seconds = number_in(req.args[0], "minGoTime", 0, 10)
+                r.control("set_min_go", value=seconds, origin=req.origin)
+                log.info("minimum GO time set to %g s by %s", seconds, req.origin)
+                self.updates.settings("general")
+            self._reply(req, rel, r.engine.min_go_interval)
+        elif rel == "/doubleGoWindowRemaining":
+            left = r.engine.last_go + r.engine.min_go_interval - r.now()
+            self._reply(req, rel, max(0.0, left))
+        elif rel in ("/auditionGo", "/audition/go"):
+            raise _Refused(_NO_AUDITION)
+        elif rel in ("/stovelight/testPattern", "/stovelight/identify"):
+            command = "test_pattern" if rel.endswith("testPattern") else "identify"
+            value = number_in(req.args[0], command, 0, 86400) if req.args else None
+            self._result(req, rel, r.control(command, value=value, origin=req.origin))
+        else:
+            self.unknown += 1
+            self._quiet.log(
+                logging.INFO,
+                "unknown",
+                "QLab control: unknown address %r from %s answered with an error",
+                req.original[:80],
+                req.client.peer.host,
             )
-            client.connected = bool(ok)
+            raise _Refused("unknown address")
+
+    # -- session and application ---------------------------------------------------------
+
+    def _session(self, req: _Request, rel: str, head: str) -> None:
+        client, args = req.client, req.args
+        if head == "connect":
+            offered = str(args[0]) if args else ""
+            ok = not self.config.passcode or (
+                bool(offered)
+                and hmac.compare_digest(offered.encode(), self.config.passcode.encode())
+            )
+            client.connected = ok
             if not ok:
                 self.denied += 1
-                log.warning("QLab control: wrong passcode from %s", peer.host)
-            self._reply(peer, original, "ok:view|edit|control" if ok else "badpass")
-            return
-        if address == "/disconnect":
+                if offered:
+                    self._quiet.warning(
+                        "badpass", "QLab control: wrong passcode from %s", client.peer.host
+                    )
+            self._reply(req, rel, "ok:view|edit|control" if ok else "badpass")
+        elif head == "disconnect":
             client.connected = not self.config.passcode
-            client.updates = False
-            self._reply(peer, original)
-            return
-        if address == "/version":
-            self._reply(peer, original, VERSION)
-            return
-        if address == "/workspaces":
-            self._reply(
-                peer,
-                original,
-                [
-                    {
-                        "uniqueID": self.workspace_id,
-                        "displayName": r.show.model.title,
-                        "hasPasscode": bool(self.config.passcode),
-                        "version": VERSION,
-                    }
-                ],
-            )
-            return
-        if address in ("/thump", "/alwaysReply"):
-            self._reply(peer, original, "thump" if address == "/thump" else None)
-            return
-        if address == "/updates":
-            client.updates = bool(args and int(args[0]))
-            self._reply(peer, original)
-            return
-        if address in _WORKSPACE_COMMANDS:
-            result = r.control(_WORKSPACE_COMMANDS[address], origin=origin)
-            self._result(peer, original, result)
-            return
-        if address == "/panicInTime":
-            seconds = float(args[0]) if args else None
-            self._result(peer, original, r.control("panic", value=seconds, origin=origin))
-            return
-        if address in ("/stovelight/testPattern", "/stovelight/identify"):
-            command = "test_pattern" if address.endswith("testPattern") else "identify"
-            value = float(args[0]) if args else None
-            self._result(peer, original, r.control(command, value=value, origin=origin))
-            return
-        if address == "/settings/general/minGoTime":
-            if args:
-                r.control("set_min_go", value=float(args[0]), origin=origin)
-            self._reply(peer, original, r.engine.min_go_interval)
-            return
-        if address == "/cueLists":
-            self._reply(peer, original, self._cue_lists())
-            return
-        if address == "/runningOrPausedCues" or address == "/runningCues":
-            running = [self._cue_dict(c, deep=False) for c in r.engine.running_cues()]
-            self._reply(peer, original, running)
-            return
-        if address == "/selectedCues":
-            head = r.engine.playhead()
-            self._reply(peer, original, [self._cue_dict(head)] if head else [])
-            return
-        if address in ("/showMode", "/audition/monitoring"):
-            self._reply(peer, original, address == "/showMode")
-            return
-        parts = address.strip("/").split("/")
-        if parts[0] in ("select", "go", "playhead") and len(parts) == 2:
-            cid = self._resolve("cue", parts[1])
-            result = r.control("set_playhead", cid, origin=origin)
-            if parts[0] == "go" and result.get("ok"):
-                result = r.control("go", cue_list=cid.split("/", 1)[0], origin=origin)
-            self._result(peer, original, result)
-            return
-        if parts[0] in ("cue", "cue_id") and len(parts) >= 3:
-            cid = self._resolve(parts[0], parts[1])
-            self._cue_message(peer, original, cid, "/".join(parts[2:]), args, origin)
-            return
-        self.unknown += 1
-        log.info("QLab control: unknown address %s from %s", original, peer.host)
-        self._reply(peer, original, status="error", data="unknown address")
-
-    def _resolve(self, kind: str, ref: str) -> CueId:
-        engine = self.runner.engine
-        if kind == "cue_id":
-            cid = self._uids.get(ref.upper())
-        elif ref in ("selected", "playhead"):
-            cid = engine.playhead()
+            self.updates.subscribe(client.peer, False)
+            self._reply(req, rel)
+        elif head == "version":
+            self._reply(req, rel, VERSION)
+        elif head == "workspaces":
+            entry = {
+                "uniqueID": self.workspace_id,
+                "displayName": self.runner.show.model.title,
+                "hasPasscode": bool(self.config.passcode),
+                "version": VERSION,
+            }
+            self._reply(req, rel, [entry])
+        elif head == "updates":
+            if not req.args:
+                self._reply(req, rel)
+                return
+            self.updates.subscribe(client.peer, flag(req.args[0], "updates"))
+            self._reply(req, rel)
         else:
-            cid = self.runner.cue_id(ref)
+            self._reply(req, rel, "thump" if head == "thump" else None)
+
+    def _app_setting(self, req: _Request, rel: str, head: str) -> None:
+        if head == "overrides":
+            # Stovelight's outputs have no master overrides: every one is always on.
+            if req.args and not flag(req.args[0], rel):
+                raise _Refused("Stovelight has no output overrides: outputs stay on")
+            self._reply(req, rel, True)
+            return
+        if req.args and flag(req.args[0], rel):
+            raise _Refused(f"{rel[1:]} is not available in Stovelight")
+        self._reply(req, rel, False)
+
+    # -- transport -----------------------------------------------------------------------
+
+    def _command(self, req: _Request, rel: str, command: str, cue_list: str = "") -> None:
+        self._result(req, rel, self.runner.control(command, cue_list=cue_list, origin=req.origin))
+
+    def _result(self, req: _Request, rel: str, result: dict[str, Any]) -> None:
+        if not result.get("ok"):
+            raise _Refused(result.get("error") or "refused")
+        self._reply(req, rel)
+
+    def _cue_command(self, command: str, cid: CueId, origin: str) -> None:
+        result = self.runner.control(command, cid, origin=origin)
+        if not result.get("ok"):
+            raise _Refused(result.get("error") or "refused")
+
+    def _load_then(self, req: _Request, rel: str, cid: CueId, go: bool) -> None:
+        self._cue_command("set_playhead", cid, req.origin)
+        if go:
+            self._command(req, rel, "go", cue_list=self.cues.list_of(cid))
+        else:
+            self._reply(req, rel)
+
+    def _list_transport(self, req: _Request, rel: str, head: str, scope: str) -> None:
+        """``/stop``, ``/pause``, ``/resume``, ``/togglePause``, ``/reset``: for the whole
+        show, or for one list's cues under ``/cue_id/{list id}``."""
+        r = self.runner
+        whole = not scope or len(r.show.model.cue_lists) == 1
+        if head == "togglePause":
+            active = self.cues.active(scope)
+            running = [c for c in active if r.engine.runs[c].state is not CueState.PAUSED]
+            head = "pause" if running else "resume"
+        if whole:
+            command = {"hardStop": "stop"}.get(head, head)
+            self._command(req, rel, command)
+            return
+        for cid in self.cues.active(scope):
+            if r.engine.cues[cid].parent is None:
+                command = {"pause": "pause_cue", "resume": "resume_cue"}.get(head, "stop_cue")
+                self._cue_command(command, cid, req.origin)
+        if head == "reset":
+            first = self.cues.list_cues(scope)
+            if first:
+                self._cue_command("set_playhead", first[0], req.origin)
+        self._reply(req, rel)
+
+    def _panic(self, req: _Request, rel: str, scope: str, seconds: float | None) -> None:
+        r = self.runner
+        if not scope or len(r.show.model.cue_lists) == 1:
+            self._result(req, rel, r.control("panic", value=seconds, origin=req.origin))
+            return
+        for cid in self.cues.active(scope):
+            if r.engine.cues[cid].parent is None:
+                self._cue_command("stop_cue", cid, req.origin)
+        self._reply(req, rel)
+
+    def _sequence(self, req: _Request, rel: str, scope: str, forward: bool) -> None:
+        r = self.runner
+        name = scope or r.show.model.cue_lists[0].name
+        cues = self.cues.list_cues(name)
+        target = self.cues.sequence_target(name, forward)
+        if target < len(cues):
+            self._cue_command("set_playhead", cues[target], req.origin)
+        else:
+            while r.engine.playhead(name) is not None:
+                r.control("playhead_next", cue_list=name, origin=req.origin)
+        self._reply(req, rel)
+
+    # -- cues ----------------------------------------------------------------------------
+
+    def _by_uid(self, uid: str) -> CueId:
+        cid = self.cues.by_uid.get(uid.upper())
         if cid is None:
-            raise KeyError(f"no cue {ref!r}")
+            raise _Refused(f"no cue with id {uid[:40]!r}")
         return cid
 
-    def _cue_message(
-        self, peer: OscPeer, original: str, cid: CueId, action: str, args: list[Any], origin: str
+    def _targets(self, kind: str, ref: str, scope: str) -> list[CueId]:
+        engine = self.runner.engine
+        if ref in ("selected", "playhead"):
+            head = engine.playhead(scope)
+            if head is None:
+                raise _Refused("no cue is on standby")
+            return [head]
+        if ref == "active":
+            active = self.cues.active(scope)
+            if not active:
+                raise _Refused("no cue is active")
+            return active
+        if kind == "cue_id":
+            return [self._by_uid(ref)]
+        if any(c in ref for c in "*?["):
+            lists = [scope] if scope else [cl.name for cl in self.runner.show.model.cue_lists]
+            found = [
+                c
+                for c, cue in engine.cues.items()
+                if c.split("/", 1)[0] in lists and fnmatchcase(cue.number, ref)
+            ]
+            if not found:
+                raise _Refused(f"no cue matches {ref[:40]!r}")
+            return found
+        cid = self.runner.cue_id(ref, scope)
+        if cid is None:
+            raise _Refused(f"no cue {ref[:40]!r}")
+        return [cid]
+
+    def _cue_route(
+        self, req: _Request, rel: str, kind: str, ref: str, rest: list[str], scope: str
     ) -> None:
-        r = self.runner
-        if action in _CUE_ACTIONS:
-            self._result(peer, original, r.control(_CUE_ACTIONS[action], cid, origin=origin))
+        list_name = self.cues.list_by_uid.get(ref.upper()) if kind == "cue_id" else None
+        if list_name is not None:
+            self._list_route(req, rel, list_name, rest)
             return
+        if not rest:
+            raise _Refused("unknown address")
+        action = "/".join(rest)
+        targets = self._targets(kind, ref, scope)
+        if action in ("valuesForKeys", "children") or (
+            not req.args and "/" not in action and not _is_action(action)
+        ):
+            for cid in targets:
+                self._reply(req, rel, self._read(cid, action, req.args))
+            return
+        for cid in targets:
+            self._act(req, cid, action)
+        self._reply(req, rel)
+
+    def _list_route(self, req: _Request, rel: str, name: str, rest: list[str]) -> None:
+        """Addresses under ``/cue_id/{list id}``: list transport, or anything else
+        scoped to that list (``/cue_id/{list}/cue/active/togglePause``)."""
+        action = "/".join(rest)
+        if not rest:
+            raise _Refused("unknown address")
         if action == "valuesForKeys":
-            keys = json.loads(str(args[0])) if args else []
-            values = self._values(cid)
-            data = {k: values[k] for k in keys if isinstance(k, str)}
-            self._reply(peer, original, data)
-            return
+            self._reply(req, rel, self.cues.list_values(name, self._keys(req.args)))
+        elif action == "children":
+            self._reply(req, rel, [self.cues.cue_dict(c) for c in self.cues.list_cues(name)])
+        elif action in ("start", "go"):
+            self._command(req, rel, "go", cue_list=name)
+        elif action == "playhead/nextSequence" or action == "playhead/previousSequence":
+            self._sequence(req, rel, name, action.endswith("nextSequence"))
+        elif not req.args and "/" not in action and action in self.cues.list_dict(name, deep=False):
+            self._reply(req, rel, self.cues.list_dict(name, deep=False)[action])
+        else:
+            self._route(req, "/" + action, name)
+
+    @staticmethod
+    def _keys(args: list[Any]) -> list[str]:
+        raw = args[0] if args else "[]"
+        if not isinstance(raw, str) or len(raw) > _MAX_KEYS_CHARS:
+            raise ControlValueError("valuesForKeys takes one JSON array of key names")
+        try:
+            keys = json.loads(raw)
+        except ValueError:
+            raise ControlValueError("valuesForKeys takes one JSON array of key names") from None
+        if not isinstance(keys, list) or len(keys) > _MAX_KEYS:
+            raise ControlValueError(f"valuesForKeys takes a JSON array of at most {_MAX_KEYS} keys")
+        return [k for k in keys if isinstance(k, str)]
+
+    def _read(self, cid: CueId, action: str, args: list[Any]) -> Any:
+        if action == "valuesForKeys":
+            return self.cues.values(cid, self._keys(args))
         if action == "children":
-            cue = r.engine.cues[cid]
-            self._reply(peer, original, [self._cue_dict(c) for c in cue.children])
-            return
-        if not args:
-            self._reply(peer, original, self._values(cid)[action])
-            return
-        value = args[0]
-        changes: dict[str, Any] = {}
-        if action in ("preWait", "postWait", "duration"):
-            v = float(value)
-            if not v >= 0:
-                raise ValueError(f"{action} must be a number >= 0")
-            changes[
-                {"preWait": "prewait", "postWait": "postwait", "duration": "duration"}[action]
-            ] = v
-        elif action == "name":
-            changes["name"] = str(value)
+            return [self.cues.cue_dict(c) for c in self.runner.engine.cues[cid].children]
+        return self.cues.value(cid, action)
+
+    def _act(self, req: _Request, cid: CueId, action: str) -> None:
+        """A cue action or property change; raises to refuse."""
+        r, args = self.runner, req.args
+        run = r.engine.runs[cid]
+        if action in _CUE_COMMANDS:
+            self._cue_command(_CUE_COMMANDS[action], cid, req.origin)
+        elif action == "togglePause":
+            paused = run.state is CueState.PAUSED
+            self._cue_command("resume_cue" if paused else "pause_cue", cid, req.origin)
+        elif action == "panicInTime":
+            if args:
+                number_in(args[0], "panic time", 0, 60)
+            self._cue_command("stop_cue", cid, req.origin)
+        elif action.split("/")[0] == "loadAt":
+            self._time(args, action, 0.0, "loadAt")
+            self._cue_command("set_playhead", cid, req.origin)
+        elif action.startswith(("audition", "preview")):
+            raise _Refused(_NO_AUDITION)
+        elif action == "addSliceMarker":
+            raise _Refused("Stovelight's cues have no slices")
+        elif action.split("/")[0] in _TIMES:
+            field = action.split("/")[0]
+            current = float(getattr(r.engine.cues[cid], _TIMES[field]))
+            value = self._time(args, action, current, field)
+            edit = {
+                "preWait": EditCue(cid, prewait=value),
+                "postWait": EditCue(cid, postwait=value),
+                "duration": EditCue(cid, duration=value),
+            }[field]
+            self._edit(req, cid, field, value, edit)
+        else:
+            self._set(req, cid, action)
+
+    @staticmethod
+    def _time(args: list[Any], action: str, current: float, what: str) -> float:
+        """A time setter's new value: ``field h m s`` sets, ``field/+ s`` and ``field/- s``
+        nudge (a nudge below zero stops at zero, as in QLab)."""
+        if action.endswith("/+") or action.endswith("/-"):
+            delta = time_value(args, what)
+            return current + delta if action.endswith("/+") else max(0.0, current - delta)
+        if "/" in action:
+            raise _Refused("unknown address")
+        return time_value(args, what)
+
+    def _set(self, req: _Request, cid: CueId, action: str) -> None:
+        if not req.args:
+            raise _Refused(f"{action} needs a value")
+        value = req.args[0]
+        cues = self.cues
+        if action == "name":
+            name = text(value, "name", MAX_NAME_CHARS)
+            self._edit(req, cid, action, name, EditCue(cid, name=name))
         elif action == "continueMode":
-            modes = {v: k for k, v in _CONTINUE.items()}
-            changes["continue_mode"] = modes[int(value)]
+            modes = {v: k for k, v in CONTINUE_MODES.items()}
+            mode = modes[integer_in(value, "continueMode", 0, 2)]
+            self._edit(req, cid, action, mode.value, EditCue(cid, continue_mode=mode))
         elif action == "armed":
-            r.edit(ArmCue(cid, bool(int(value))), origin)
+            on = flag(value, "armed")
+            self._edit(req, cid, action, on, ArmCue(cid, on))
+        elif action == "flagged":
+            (cues.flagged.add if flag(value, "flagged") else cues.flagged.discard)(cid)
+            self._edit(req, cid, action, cid in cues.flagged, None)
+        elif action == "colorName":
+            color = text(value, "colorName", MAX_COLOR_CHARS).strip() or "none"
+            cues.colors[cid] = color
+            self._edit(req, cid, action, color, None)
+        elif action == "notes":
+            cues.notes[cid] = text(value, "notes", MAX_NOTES_CHARS)
+            self._edit(req, cid, action, f"{len(cues.notes[cid])} characters", None)
         elif action == "number":
-            raise ValueError("cue numbers are fixed by the show file")
+            raise _Refused("cue numbers are fixed by the show file")
+        elif action in MEDIA_ONLY or action == "autoLoad":
+            raise _Refused(f"{action} does not apply to Stovelight's cues")
         else:
-            raise KeyError(f"{action} cannot be set")
-        if changes:
-            r.edit(EditCue(cid, **changes), origin)
-        log.info("cue %s: %s set to %r by %s", cid, action, value, origin)
-        self._reply(peer, original)
+            raise _Refused(f"{action} cannot be set")
 
-    def _result(self, peer: OscPeer, original: str, result: dict[str, Any]) -> None:
-        if result.get("ok"):
-            self._reply(peer, original)
-        else:
-            self._reply(peer, original, status="error", data=result.get("error"))
+    def _edit(
+        self, req: _Request, cid: CueId, what: str, value: Any, event: EditCue | ArmCue | None
+    ) -> None:
+        if event is not None:
+            self.runner.edit(event, req.origin)
+        if isinstance(event, ArmCue):
+            self._armed[cid] = event.armed
+        log.info("cue %s: %s set to %r by %s", cid, what, value, req.origin)
+        self.updates.cue(self.cues.uids[cid])
 
-    # -- update pushes ---------------------------------------------------------------
+    # -- update pushes -------------------------------------------------------------------
 
     def _on_command(self, cmd: Command) -> None:
-        if not isinstance(cmd, CueStateChanged | PlayheadChanged):
-            return
-        if not any(c.updates for c in self._clients.values()):
-            return
-        base = f"/update/workspace/{self.workspace_id}"
         if isinstance(cmd, CueStateChanged):
-            address, args = f"{base}/cue_id/{_uid(cmd.cue)}", []
+            self.updates.cue(self.cues.uids[cmd.cue])
+            kind = self.runner.engine.cues[cmd.cue].kind
+            if kind in (CueKind.ARM, CueKind.DISARM) and cmd.state is CueState.RUNNING:
+                self._push_armed()
         elif isinstance(cmd, PlayheadChanged):
-            lid = self._list_uids.get(cmd.cue_list, "")
-            address = f"{base}/cueList/{lid}/playbackPosition"
-            args = [_uid(cmd.cue) if cmd.cue else ""]
-        else:
-            return
-        for client in self._clients.values():
-            if client.updates and client.connected:
-                client.peer.reply(address, args)
+            before = self._heads.get(cmd.cue_list)
+            self._heads[cmd.cue_list] = cmd.cue
+            lid = self.cues.list_uids.get(cmd.cue_list)
+            if lid is not None:
+                self.updates.playhead(lid, self.cues.uids[cmd.cue] if cmd.cue else None)
+            for cid in (before, cmd.cue):
+                if cid is not None:
+                    self.updates.cue(self.cues.uids[cid])
+        elif isinstance(cmd, Report) and cmd.subject == "RESET":
+            self._push_armed()
+
+    def _push_armed(self) -> None:
+        """Push cues whose armed state changed behind the remotes' back (arm and
+        disarm cues, reset)."""
+        for cid, run in self.runner.engine.runs.items():
+            if self._armed.get(cid) != run.armed:
+                self._armed[cid] = run.armed
+                self.updates.cue(self.cues.uids[cid])

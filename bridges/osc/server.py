@@ -122,12 +122,18 @@ class OscPeer:
         port: int,
         transport: Literal["udp", "tcp"],
         send: Callable[[bytes], None],
+        warn: RateLimitedLogger | None = None,
     ) -> None:
-        """Create a peer; ``send`` delivers one encoded packet to the client."""
+        """Create a peer; ``send`` delivers one encoded packet to the client.
+
+        ``warn`` rate-limits the warning for a failed reply (one key for every
+        client, so outsiders rotating their address cannot flood the log).
+        """
         self.host = host
         self.port = port
         self.transport = transport
         self._send = send
+        self._warn = warn or RateLimitedLogger(logger, interval_s=10.0)
 
     def reply(self, address: str, args: Iterable[Any] = ()) -> bool:
         """Send a message back to this client.
@@ -144,9 +150,10 @@ class OscPeer:
         try:
             self._send(packet)
         except (OSError, RuntimeError) as err:
-            logger.warning(
+            self._warn.warning(
+                ("reply-failed", self.transport),
                 "OSC reply %s to %s:%d (%s) failed: %s; reply dropped",
-                address,
+                address[:64],
                 self.host,
                 self.port,
                 self.transport,
@@ -203,7 +210,7 @@ class _UdpServerProtocol(asyncio.DatagramProtocol):
                 raise RuntimeError("server is closed")
             transport.sendto(packet, (host, reply_port))
 
-        server._dispatch(data, OscPeer(host, port, "udp", send))
+        server._dispatch(data, OscPeer(host, port, "udp", send, server._warn))
 
     def error_received(self, exc: Exception) -> None:
         # E.g. ICMP port unreachable after a reply to a client that left.
@@ -239,7 +246,7 @@ class _TcpServerProtocol(asyncio.Protocol):
             return
         self._transport = transport
         server._connections.add(transport)
-        self._peer = OscPeer(host, port, "tcp", self._send)
+        self._peer = OscPeer(host, port, "tcp", self._send, server._warn)
         logger.info("OSC TCP client %s:%d connected", host, port)
 
     def _send(self, packet: bytes) -> None:

@@ -131,7 +131,7 @@ def test_oscsend_go_fires_the_standby_cue_and_gets_qlab_replies() -> None:
                 body = _reply((await replies.get())[0], "/reply/go")
                 assert body == {
                     "workspace_id": control.workspace_id,
-                    "address": "/go",
+                    "address": f"/workspace/{control.workspace_id}/go",
                     "status": "ok",
                 }
                 assert runner.engine.playhead() == "Main/2"
