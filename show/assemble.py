@@ -45,9 +45,8 @@ def _source_config(cfg: SourceConfig) -> Any:
         return HomeAssistantSourceConfig(
             cfg.name, cfg.url, cfg.token, dict(cfg.entities), max_frame_bytes=cfg.max_frame_bytes
         )
-    return StovelightSourceConfig(
-        cfg.name, cfg.url, FrameLimits(max_frame_bytes=cfg.max_frame_bytes)
-    )
+    limits = FrameLimits(cfg.max_frame_bytes, cfg.max_objects, cfg.max_values)
+    return StovelightSourceConfig(cfg.name, cfg.url, limits)
 
 
 def build_parts(

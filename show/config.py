@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from bridges.telemetry.protocol import (
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_OBJECTS,
+    DEFAULT_MAX_VALUES,
+)
 from cues.model import ShowModel
 
 __all__ = [
@@ -58,7 +63,10 @@ class SourceConfig:
     name: str
     kind: str
     url: str
-    max_frame_bytes: int = 1 << 20
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    # stovelight sources: objects per array frame, values per object
+    max_objects: int = DEFAULT_MAX_OBJECTS
+    max_values: int = DEFAULT_MAX_VALUES
     # json feeds: signal name -> (pointer, scale, offset)
     pointers: tuple[tuple[str, str, float, float], ...] = ()
     ts_pointer: str = ""

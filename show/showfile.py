@@ -13,6 +13,12 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from bridges.telemetry.homeassistant import DEFAULT_HA_MAX_FRAME_BYTES
+from bridges.telemetry.protocol import (
+    DEFAULT_MAX_FRAME_BYTES,
+    DEFAULT_MAX_OBJECTS,
+    DEFAULT_MAX_VALUES,
+)
 from cues.model import (
     CueId,
     Curve,
@@ -200,11 +206,20 @@ class _Builder:
                 extra = ("signals", "ts_pointer", "subscribe")
             elif kind == "homeassistant":
                 extra = ("token", "token_file", "entities")
+            else:
+                extra = ("max_objects", "max_values")
             r.check_keys(t, common + extra, path)
             url = r.string(t, "url", path)
             if url and not _URL.match(url):
                 r.problem(f"{path}.url", f"found {url!r}, expected ws://host:port/path or wss://")
-            max_frame = r.integer(t, "max_frame_bytes", path, default=1 << 20, lo=256, hi=64 << 20)
+            frame_default = (
+                DEFAULT_HA_MAX_FRAME_BYTES if kind == "homeassistant" else DEFAULT_MAX_FRAME_BYTES
+            )
+            max_frame = r.integer(
+                t, "max_frame_bytes", path, default=frame_default, lo=256, hi=64 << 20
+            )
+            max_objects = r.integer(t, "max_objects", path, default=DEFAULT_MAX_OBJECTS, lo=1)
+            max_values = r.integer(t, "max_values", path, default=DEFAULT_MAX_VALUES, lo=1)
             pointers: list[tuple[str, str, float, float]] = []
             for sig, spec in r.table(t, "signals", path).items():
                 sp = f"{path}.signals.{sig}"
@@ -253,6 +268,8 @@ class _Builder:
                     kind=kind,
                     url=url,
                     max_frame_bytes=max_frame,
+                    max_objects=max_objects,
+                    max_values=max_values,
                     pointers=tuple(pointers),
                     ts_pointer=r.string(t, "ts_pointer", path, default=""),
                     subscribe=r.string(t, "subscribe", path, default=""),

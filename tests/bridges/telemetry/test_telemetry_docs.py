@@ -11,11 +11,13 @@ import pytest
 from bridges.telemetry.protocol import (
     DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_MAX_OBJECTS,
+    DEFAULT_MAX_VALUES,
     KEY_PATTERN,
     SOURCE_PATTERN,
     parse_frame,
 )
 from bridges.telemetry.types import MAX_STRING_LENGTH
+from show.showfile import parse_show
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 SCHEMA = json.loads((DOCS / "telemetry.schema.json").read_text(encoding="utf-8"))
@@ -62,3 +64,27 @@ def test_schema_limits_match_the_parser() -> None:
     string_rule = SCHEMA["$defs"]["value"]["oneOf"][2]
     assert string_rule == {"type": "string", "maxLength": MAX_STRING_LENGTH}
     assert str(DEFAULT_MAX_FRAME_BYTES) in SCHEMA["description"]
+    assert definitions["values"]["maxProperties"] == DEFAULT_MAX_VALUES
+
+
+def test_documented_limit_defaults_are_the_show_file_defaults() -> None:
+    text = (DOCS / "telemetry-protocol.md").read_text(encoding="utf-8")
+    rows = {
+        row.split("|")[1].strip(): row.split("|")[2].strip()
+        for row in text.splitlines()
+        if row.startswith("| ") and row.count("|") > 4
+    }
+    assert rows["frame size (UTF-8 bytes)"].startswith("65 536 (64 KiB)")
+    assert rows["objects per array frame"] == "256"
+    assert rows["values per object"] == "1 024"
+    show = parse_show(
+        '[sources.s]\nkind = "stovelight"\nurl = "ws://h:1/"\n'
+        '[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\ntype = "memo"\n'
+    )
+    source = show.sources[0]
+    assert (source.max_frame_bytes, source.max_objects, source.max_values) == (
+        DEFAULT_MAX_FRAME_BYTES,
+        DEFAULT_MAX_OBJECTS,
+        DEFAULT_MAX_VALUES,
+    )
+    assert DEFAULT_MAX_FRAME_BYTES == 65_536
