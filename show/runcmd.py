@@ -71,6 +71,11 @@ def register(sub: Any) -> None:
         metavar="HOST:PORT",
         help="where the demo's sound and light desk messages go (default 127.0.0.1:9000)",
     )
+    demo.add_argument(
+        "--mqtt",
+        action="store_true",
+        help="carry the simulated telemetry through a private Mosquitto broker (MQTT)",
+    )
     _common(demo)
     demo.set_defaults(func=_demo_cmd)
 
@@ -134,7 +139,20 @@ def _demo_cmd(args: argparse.Namespace) -> int:
     host, osc_port = args.osc_out
     desk = dataclasses.replace(show.osc_targets[0], host=host, port=osc_port)
     show = dataclasses.replace(show, osc_targets=(desk,))
-    return asyncio.run(run_show(_override(show, args), args, simulator=args))
+    if not args.mqtt:
+        return asyncio.run(run_show(_override(show, args), args, simulator=args))
+    from rehearsal.broker import BrokerError
+    from show.demo_mqtt import over_mqtt, with_broker
+
+    def run_over(url: str) -> int:
+        args.mqtt_url = url
+        return asyncio.run(run_show(_override(over_mqtt(show, url), args), args, simulator=args))
+
+    try:
+        return with_broker(run_over)
+    except BrokerError as exc:
+        print(f"stovelight: {exc}", file=sys.stderr)
+        return 1
 
 
 class SetupError(Exception):
@@ -223,6 +241,7 @@ async def _start(
     needs cannot be had (``closers`` then says how to close what had started)."""
     loop = asyncio.get_running_loop()
     sim = None
+    publishing: Callable[[], Awaitable[None]] | None = None
     if simulator is not None:
         from rehearsal.sim.model import NeighbourhoodModel, SimConfig
         from rehearsal.sim.server import SimulatorServer
@@ -241,6 +260,11 @@ async def _start(
             ) from exc
         closers.append(sim.close)
         log.info("simulator: scenario %s on ws://127.0.0.1:%d/", simulator.scenario, sim.port)
+        if getattr(simulator, "mqtt_url", ""):
+            from show.demo_mqtt import attach_publisher
+
+            publishing = attach_publisher(sim, simulator.mqtt_url)
+            closers.append(publishing)
     parts = build_parts(
         show,
         clock=loop.time,
@@ -253,6 +277,8 @@ async def _start(
     add_sources(runner)
     if sim is not None:  # started first, so closed last
         runner.add_service("simulator", sim.close)
+    if publishing is not None:
+        runner.add_service("MQTT publisher", publishing)
     closers[:] = [runner.aclose]  # the runner closes the simulator too
     try:
         await runner.start()

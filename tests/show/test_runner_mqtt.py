@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import aiomqtt
 import pytest
@@ -126,3 +130,18 @@ def test_mqtt_source_mistakes_are_reported_with_the_line(table: str, message: st
         parse_show(text, "bad.toml")
     assert message in str(err.value)
     assert "bad.toml:" in str(err.value)
+
+
+def test_demo_over_mqtt_runs_the_show_through_a_private_broker(tmp_path) -> None:
+    if not Path("/usr/sbin/mosquitto").exists():
+        missing("mosquitto is not installed")
+    exe = Path(sys.executable).with_name("stovelight")
+    args = [str(exe), "demo", "--mqtt", "--no-visuals", "--duration", "5"]
+    args += ["--web-port", "0", "--control-port", "0", "--sim-port", "0"]
+    args += ["--osc-out", "127.0.0.1:9", "--log-dir", str(tmp_path)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=40, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    assert "telemetry source neighbourhood subscribed at mqtt://127.0.0.1:" in done.stderr
+    assert re.search(r"(source neighbourhood.* live|home-01\.temp_c is live)", done.stderr)
+    assert "closed MQTT publisher" in done.stderr
