@@ -19,10 +19,13 @@ from typing import Any
 from websockets.exceptions import InvalidURI
 from websockets.uri import parse_uri
 
+from bridges.mqtt import MqttRoute
+from bridges.mqtt.config import parse_broker_url
+from bridges.telemetry import TelemetryConfigError
 from rehearsal.errors import RehearsalError
 from rehearsal.export import FORMATS, export
 from rehearsal.importer import ImportMapping, import_file
-from rehearsal.live import record_urls
+from rehearsal.live import DEFAULT_MQTT_ROUTES, record_urls
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
 
@@ -46,10 +49,22 @@ def register(subparsers: Any) -> None:
     subparsers object."""
     rec = subparsers.add_parser(
         "record",
-        help="record websocket telemetry into a recording file",
-        description="Record every sample from telemetry websocket URLs until Ctrl-C.",
+        help="record websocket or MQTT telemetry into a recording file",
+        description="Record every sample from telemetry websocket URLs and MQTT brokers "
+        "until Ctrl-C.",
     )
-    rec.add_argument("urls", nargs="+", metavar="URL", help="ws:// telemetry URL(s)")
+    rec.add_argument(
+        "urls", nargs="+", metavar="URL", help="ws:// telemetry URL(s) or mqtt:// broker(s)"
+    )
+    rec.add_argument(
+        "--topic",
+        action="append",
+        default=[],
+        metavar="PATTERN=SIGNAL[@POINTER]",
+        help="for mqtt:// URLs: which topics to record as which signals, e.g. "
+        "'tele/{home}/SENSOR={home}.power_w@/ENERGY/Power' (repeatable; default "
+        "'stovelight/{source}/{key}={source}.{key}', the simulator's layout)",
+    )
     rec.add_argument("-o", "--output", required=True, help="recording file (SQLite)")
     rec.add_argument("--show", default="", help="show name stored in the recording")
     rec.set_defaults(func=cmd_record)
@@ -206,16 +221,31 @@ def _register_rehearse(subparsers: Any) -> None:
     reh.set_defaults(func=cmd_rehearse)
 
 
+def _mqtt_routes(items: list[str]) -> tuple[MqttRoute, ...]:
+    routes = []
+    for item in items:
+        pattern, sep, rest = item.partition("=")
+        signal_name, _, pointer = rest.partition("@")
+        if not sep or not signal_name:
+            raise TelemetryConfigError(f"--topic {item!r}: expected PATTERN=SIGNAL[@POINTER]")
+        routes.append(MqttRoute(pattern.strip(), signal_name.strip(), pointer.strip()))
+    return tuple(routes) or DEFAULT_MQTT_ROUTES
+
+
 async def _record(args: argparse.Namespace) -> int:
-    for url in args.urls:
-        parse_uri(url)  # refuse a bad URL before creating the file
+    routes = _mqtt_routes(args.topic)
+    for url in args.urls:  # refuse a bad URL before creating the file
+        if url.startswith("mqtt"):
+            parse_broker_url(url)
+        else:
+            parse_uri(url)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     recorder = Recorder(args.output, show=args.show).start()
     try:
-        await record_urls(args.urls, recorder, stop=stop)
+        await record_urls(args.urls, recorder, stop=stop, mqtt_routes=routes)
     finally:
         stats = recorder.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -228,7 +258,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     """``stovelight record URL... -o FILE``: record until Ctrl-C / SIGTERM."""
     try:
         return asyncio.run(_record(args))
-    except InvalidURI as err:
+    except (InvalidURI, TelemetryConfigError) as err:
         print(f"record: {err}")
         return 2
     except RehearsalError as err:

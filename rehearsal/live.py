@@ -1,4 +1,4 @@
-"""``stovelight record``: telemetry from websocket URLs into a recording.
+"""``stovelight record``: telemetry from websocket URLs and MQTT brokers into a recording.
 
 The connections are ``bridges.telemetry`` Stovelight sources (the same client the
 running show uses: reconnect with capped, jittered backoff; malformed frames
@@ -13,6 +13,7 @@ import contextlib
 import time
 from collections.abc import Sequence
 
+from bridges.mqtt import MqttRoute, MqttSource, MqttSourceConfig
 from bridges.telemetry import (
     ConnectionSettings,
     FrameLimits,
@@ -23,7 +24,7 @@ from bridges.telemetry import (
 )
 from rehearsal.recorder import Recorder
 
-__all__ = ["record_urls"]
+__all__ = ["DEFAULT_MQTT_ROUTES", "record_urls"]
 
 _FRAME_LIMIT = 1 << 24  # a recording takes whatever a producer sends in one frame
 
@@ -57,26 +58,42 @@ class _RecorderSink:
             )
 
 
+#: What ``record`` reads from a broker when no ``--topic`` is given: the layout
+#: ``stovelight simulate --mqtt`` publishes.
+DEFAULT_MQTT_ROUTES = (MqttRoute("stovelight/{source}/{key}", "{source}.{key}"),)
+
+
 async def record_urls(
     urls: Sequence[str],
     recorder: Recorder,
     *,
     stop: asyncio.Event | None = None,
     settings: ConnectionSettings | None = None,
+    mqtt_routes: Sequence[MqttRoute] = DEFAULT_MQTT_ROUTES,
 ) -> None:
-    """Record every URL until ``stop`` is set (or the caller is cancelled).
+    """Record every URL (``ws://``, ``wss://``, ``mqtt://``, ``mqtts://``) until ``stop``
+    is set (or the caller is cancelled). Brokers are read through ``mqtt_routes``.
 
     Raises:
-        TelemetryConfigError: a URL is not a websocket URL (checked before anything starts).
+        TelemetryConfigError: a URL is not a telemetry URL (checked before anything starts).
     """
     limits = FrameLimits(max_frame_bytes=_FRAME_LIMIT, max_objects=1 << 16)
+    settings = settings or ConnectionSettings()
     configs = [
-        StovelightSourceConfig(url, url, limits, settings or ConnectionSettings()) for url in urls
+        MqttSourceConfig(url, url, tuple(mqtt_routes), settings=settings)
+        if url.startswith("mqtt")
+        else StovelightSourceConfig(url, url, limits, settings)
+        for url in urls
     ]
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     sink = _RecorderSink(recorder, loop, t0)
-    sources = [create_source(config, sink) for config in configs]
+    sources = [
+        MqttSource(config, sink)
+        if isinstance(config, MqttSourceConfig)
+        else create_source(config, sink)
+        for config in configs
+    ]
     recorder.add_event(0.0, "note", {"text": "recording started", "urls": list(urls)})
     tasks = [asyncio.create_task(source.run(), name=f"record:{source.name}") for source in sources]
     try:
