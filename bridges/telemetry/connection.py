@@ -319,6 +319,9 @@ class WebSocketSource(TelemetrySource):
                     ping_interval=self._settings.ping_interval,
                     ping_timeout=self._settings.ping_timeout,
                     close_timeout=self._settings.close_timeout,
+                    # no permessage-deflate: inflating a big frame would run on the
+                    # show loop, and JSON telemetry on a show network is small
+                    compression=None,
                     proxy=None,
                 )
             except (OSError, TimeoutError, WebSocketException) as err:
