@@ -102,7 +102,11 @@ def producer_main(conn: Any) -> None:
     async def handler(ws: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
         t0, n = loop.time(), 0
-        next_big = t0 + BIG_EVERY_S if ws.request.path == "/big" else float("inf")
+        next_big = (
+            t0 + BIG_EVERY_S
+            if ws.request is not None and ws.request.path == "/big"
+            else float("inf")
+        )
         with contextlib.suppress(Exception):
             while True:
                 await ws.send(f'{{"source":"s","values":{{"v":{n}}}}}')
