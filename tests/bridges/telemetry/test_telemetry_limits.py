@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 
 import pytest
@@ -195,3 +196,27 @@ def test_big_legal_frame_is_decoded_off_loop_and_delivered_in_chunks() -> None:
         await server.stop()
 
     run(scenario)
+
+
+def test_a_malformed_flood_writes_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        server = FrameServer()
+        await server.start()
+        sink = RecordingSink()
+        source = StovelightSource(StovelightSourceConfig("stoves", server.url), sink)
+        task = asyncio.create_task(source.run())
+        connection = await server.connections.get()
+        for i in range(500):
+            await connection.send("{not json" if i % 2 else frame("a", **{"-bad": 1}))
+        await connection.send(frame("a", x=1))
+        await sink.wait_for(lambda: bool(sink.samples))
+        assert source.stats()["rejected"] == {"bad_name": 250, "malformed_json": 250}
+        await source.aclose()
+        await task
+        await server.stop()
+
+    caplog.set_level(logging.INFO, logger="bridges.telemetry")
+    run(scenario)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    assert warnings[0].startswith("telemetry source stoves rejected data: bad_name")
