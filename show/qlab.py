@@ -83,6 +83,8 @@ _OPEN = {"/connect", "/version", "/workspaces", "/thump", "/alwaysReply", "/disc
 _NO_AUDITION = "audition is not available in Stovelight: nothing was started"
 _TIMES = {"preWait": "prewait", "postWait": "postwait", "duration": "duration"}
 _MAX_KEYS = 128
+_MAX_CLIENTS = 256
+_MAX_MATCHES = 64
 _MAX_KEYS_CHARS = 8192
 
 
@@ -208,8 +210,12 @@ class QLabControl:
         key = (peer.host, peer.port, peer.transport)
         client = self._clients.get(key)
         if client is None:
-            if len(self._clients) >= 256:
-                self._clients.pop(next(iter(self._clients)))
+            if len(self._clients) >= _MAX_CLIENTS:
+                # forget a client that never connected first, so a flood of strangers
+                # cannot log the operator's remote out
+                clients = self._clients
+                stale = next((k for k, c in clients.items() if not c.connected), None)
+                clients.pop(stale if stale is not None else next(iter(clients)))
             client = self._clients[key] = _Client(peer, connected=not self.config.passcode)
         client.peer = peer
         self.updates.heard(peer)
@@ -234,6 +240,17 @@ class QLabControl:
             self.refused += 1
             reason = exc.args[0] if exc.args else type(exc).__name__
             self._reply(req, rel, str(reason), status="error")
+        except Exception as exc:  # a bug: answered, counted and logged, never fatal
+            self.refused += 1
+            self._quiet.log(
+                logging.ERROR,
+                "internal",
+                "QLab control: %r from %s failed; answered with an error",
+                req.original[:80],
+                peer.host,
+                exc_info=exc,
+            )
+            self._reply(req, rel, "internal error", status="error")
 
     def _route(self, req: _Request, rel: str, scope: str) -> None:
         """Answer one workspace-relative address; ``scope`` is a cue list's name when
@@ -470,6 +487,8 @@ class QLabControl:
             ]
             if not found:
                 raise _Refused(f"no cue matches {ref[:40]!r}")
+            if len(found) > _MAX_MATCHES:
+                raise _Refused(f"{ref[:40]!r} matches more than {_MAX_MATCHES} cues; narrow it")
             return found
         cid = self.runner.cue_id(ref, scope)
         if cid is None:
@@ -523,7 +542,7 @@ class QLabControl:
             raise ControlValueError("valuesForKeys takes one JSON array of key names")
         try:
             keys = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ControlValueError("valuesForKeys takes one JSON array of key names") from None
         if not isinstance(keys, list) or len(keys) > _MAX_KEYS:
             raise ControlValueError(f"valuesForKeys takes a JSON array of at most {_MAX_KEYS} keys")

@@ -194,7 +194,7 @@ class _UdpServerProtocol(asyncio.DatagramProtocol):
         if len(data) > server.config.max_packet_size:
             server._count(server._oversize, host)
             server._warn.warning(
-                ("oversize", host),
+                ("oversize",),
                 "OSC datagram of %d bytes from %s:%d exceeds %d bytes; ignored",
                 len(data),
                 host,
@@ -282,7 +282,7 @@ class _TcpServerProtocol(asyncio.Protocol):
                 server._count(server._oversize, peer.host)
             self._oversize_seen = self._decoder.oversize
             server._warn.warning(
-                ("oversize", peer.host),
+                ("oversize",),
                 "OSC TCP packet from %s:%d exceeds %d bytes; ignored",
                 peer.host,
                 peer.port,
@@ -458,7 +458,7 @@ class OscServer:
             return True
         self._count(self._rejected, host)
         self._warn.warning(
-            ("rejected", host),
+            ("rejected",),
             "OSC %s packet from %s ignored: client not in the allowlist",
             transport,
             host,
@@ -468,7 +468,7 @@ class OscServer:
     def _malformed_packet(self, peer: OscPeer, err: OscDecodeError) -> None:
         self._count(self._malformed, peer.host)
         self._warn.warning(
-            ("malformed", peer.host),
+            ("malformed",),
             "Ignored malformed OSC packet from %s:%d (%s): %s",
             peer.host,
             peer.port,
@@ -490,7 +490,7 @@ class OscServer:
                 self.handler_errors += 1
                 self._warn.log(
                     logging.ERROR,
-                    ("handler", message.address),
+                    ("handler",),
                     "OSC handler failed for %s from %s:%d; message ignored, server continues",
                     message.address,
                     peer.host,

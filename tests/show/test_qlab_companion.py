@@ -447,3 +447,57 @@ def test_audition_and_media_only_actions_start_nothing_and_say_so() -> None:
             remote.close()
 
     run(main(), timeout=30)
+
+
+def test_updates_are_followed_the_way_the_module_follows_them() -> None:
+    """readUpdate: a cue_id update makes the module ask
+    ``/workspace/{ws}/cue_id/{id}/valuesForKeys``; the reply's OSC address echoes it."""
+
+    async def main() -> None:
+        async with conformance_show() as (_runner, control, _desk):
+            port = control.server.ports.tcp
+            assert port is not None
+            remote = await CompanionRemote.tcp(port)
+            await remote.connect_sequence()
+            remote.received.updates.clear()
+            assert (await remote.ask("/cue/2/name", "Renamed"))["status"] == "ok"
+            await eventually(lambda: bool(remote.received.updates))
+            parts = remote.received.updates[0].address.split("/")[1:]
+            assert parts[3] == "cue_id"
+            node = "/" + "/".join(parts[1:]) + "/valuesForKeys"
+            body = await remote.ask(node, CUE_KEYS)
+            assert module_cue(body["data"])["qName"] == "Renamed"
+            children = await remote.ask(f"/workspace/{control.workspace_id}/cue/5/children")
+            assert [c["number"] for c in children["data"]] == ["5.1"]
+            remote.close()
+
+    run(main(), timeout=30)
+
+
+def test_hostile_requests_are_refused_without_harm() -> None:
+    async def main() -> None:
+        async with conformance_show(passcode="4321") as (runner, control, _desk):
+            port, udp = control.server.ports.tcp, control.server.ports.udp
+            assert port is not None and udp is not None
+            operator = await CompanionRemote.tcp(port)
+            assert (await operator.ask("/connect", "4321"))["data"] == "ok:view|edit|control"
+            # 300 strangers (more than the client table holds) cannot log the operator out
+            for _ in range(300):
+                stranger = await CompanionRemote.udp(udp)
+                assert (await stranger.ask("/go"))["status"] == "denied"
+                stranger.close()
+            assert runner.engine.playhead() == "Main/1"
+            deep = "[" * 5000 + "]" * 5000
+            for address, args in (
+                ("/cue/1/valuesForKeys", (deep[:8000],)),
+                ("/cue/1/valuesForKeys", ("[" + ",".join(['"number"'] * 500) + "]",)),
+                ("/cue/1/valuesForKeys", ("x" * 60_000,)),
+                ("/workspace/NOT-OURS/go", ()),
+                ("/cue_id/" + "A" * 1000 + "/start", ()),
+            ):
+                assert (await operator.ask(address, *args))["status"] == "error", address
+            assert (await operator.ask("/go"))["status"] == "ok"  # still connected
+            assert runner.engine.playhead() == "Main/2"
+            operator.close()
+
+    run(main(), timeout=60)

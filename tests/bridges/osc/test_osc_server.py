@@ -14,7 +14,7 @@ from bridges.osc.errors import OscBindError, OscConfigError
 from bridges.osc.framing import SlipDecoder, length_prefix_encode, slip_encode
 from bridges.osc.server import OscPeer, OscServer, OscServerConfig
 from bridges.osc.wire import OscBundle, OscMessage, decode_packet, encode_message
-from tests.bridges.osc.osc_test_support import needs_liblo, run, run_oscsend, udp_sink
+from tests.bridges.osc.osc_test_support import eventually, needs_liblo, run, run_oscsend, udp_sink
 
 Received = asyncio.Queue[tuple[OscMessage, OscPeer]]
 
@@ -312,3 +312,41 @@ def test_port_in_use_raises_bind_error() -> None:
             assert not server.running  # the UDP socket it did bind was released
 
     run(scenario())
+
+
+def test_failed_replies_and_handler_errors_log_one_line_whatever_the_senders_address(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outsider cannot flood the log by varying its address: one line per kind."""
+    caplog.set_level(logging.WARNING, logger="bridges.osc.server")
+
+    async def scenario() -> None:
+        def handler(message: OscMessage, peer: OscPeer) -> None:
+            peer.reply("/reply" + message.address, ["x"])
+            if message.address.startswith("/boom"):
+                raise RuntimeError("handler bug")
+
+        server = OscServer(handler, OscServerConfig(port=0, tcp=False))
+        await server.start()
+        try:
+            shared = server._warn
+
+            def closed(packet: bytes) -> None:
+                raise RuntimeError("connection closed")
+
+            for n in range(200):  # 200 peers whose replies cannot be delivered
+                peer = OscPeer(f"10.0.{n // 250}.{n % 250}", 40000 + n, "tcp", closed, shared)
+                assert peer.reply(f"/reply/from/{n}", []) is False
+            with udp_client() as client:
+                for n in range(50):
+                    client.sendto(encode_message(f"/boom/{n}"), ("127.0.0.1", server.ports.udp))
+                client.sendto(encode_message("/ok"), ("127.0.0.1", server.ports.udp))
+                await eventually(lambda: server.messages == 51)
+            assert server.handler_errors == 50
+        finally:
+            await server.aclose()
+
+    run(scenario())
+    failed = [r for r in caplog.records if "reply dropped" in r.getMessage()]
+    handler_lines = [r for r in caplog.records if "OSC handler failed" in r.getMessage()]
+    assert len(failed) == 1 and len(handler_lines) == 1
