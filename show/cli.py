@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # Subcommands that live in other packages: (module, function adding the parser).
 _PLUGINS = (
     ("show.runcmd", "register"),
+    ("show.relay", "register"),
     ("rehearsal.cli", "register"),
     ("rehearsal.sim.server", "register"),
     ("visuals.render_cli", "register"),

@@ -23,6 +23,7 @@ __all__ = [
     "MqttSettings",
     "MqttTopicConfig",
     "OscTargetConfig",
+    "RelayConfig",
     "Show",
     "SourceConfig",
     "VisualOutputConfig",
@@ -173,6 +174,18 @@ class WebConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class RelayConfig:
+    """``[relay]``: publish the public dashboard snapshot to an MQTT broker, retained,
+    for ``stovelight relay`` processes to serve (docs/deployment.md)."""
+
+    broker: str
+    topic: str = "stovelight/dashboard"
+    rate_hz: float = 10.0
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Show:
     """A parsed and validated show file."""
 
@@ -185,6 +198,7 @@ class Show:
     control: ControlConfig = field(default_factory=ControlConfig)
     web: WebConfig = field(default_factory=WebConfig)
     log_dir: str = "logs"
+    relay: RelayConfig | None = None
 
     def summary(self) -> str:
         """A few lines for ``stovelight check``."""

@@ -1,4 +1,5 @@
-"""The show file's ``kind = "mqtt"`` source table, read and checked.
+"""The show file's MQTT tables, read and checked: ``kind = "mqtt"`` sources and
+``[relay]`` (the public dashboard published to a broker).
 
     [sources.homes]
     kind = "mqtt"
@@ -21,10 +22,10 @@ from typing import Any
 from bridges.mqtt.config import MQTT_VERSIONS, parse_broker_url
 from bridges.mqtt.topics import MqttRoute
 from bridges.telemetry.exceptions import TelemetryConfigError
-from show.config import MqttSettings, MqttTopicConfig, SourceConfig
+from show.config import MqttSettings, MqttTopicConfig, RelayConfig, SourceConfig
 from show.reader import Reader
 
-__all__ = ["MQTT_KEYS", "read_mqtt_source"]
+__all__ = ["MQTT_KEYS", "read_mqtt_source", "read_relay"]
 
 MQTT_KEYS = (
     "kind",
@@ -122,3 +123,42 @@ def _topics(r: Reader, t: dict[str, Any], path: str) -> list[MqttTopicConfig]:
     if not entries and isinstance(raw, list):
         r.problem(f"{path}.topics", "list at least one topic")
     return out
+
+
+_RELAY_KEYS = ("broker", "topic", "rate_hz", "username", "password_file")
+
+
+def read_relay(r: Reader, data: dict[str, Any], base: Path) -> RelayConfig | None:
+    """The optional ``[relay]`` table: where the public dashboard is published."""
+    if "relay" not in data:
+        return None
+    t = r.table(data, "relay", "")
+    r.check_keys(t, _RELAY_KEYS, "relay")
+    broker = r.string(t, "broker", "relay")
+    if broker:
+        try:
+            parse_broker_url(broker)
+        except TelemetryConfigError as err:
+            r.problem("relay.broker", str(err))
+    topic = r.string(t, "topic", "relay", default="stovelight/dashboard")
+    if not topic or any(c in topic for c in "+#") or topic.startswith("$"):
+        r.problem(
+            "relay.topic",
+            f"found {topic!r}; a topic to publish to has no wildcards and does not start with $",
+        )
+    username = r.string(t, "username", "relay", default="")
+    password = ""
+    password_file = r.string(t, "password_file", "relay", default="")
+    if password_file:
+        pf = (base / password_file).expanduser()
+        try:
+            password = pf.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            r.problem("relay.password_file", f"cannot read {pf}: {exc.strerror}")
+    return RelayConfig(
+        broker=broker,
+        topic=topic,
+        rate_hz=r.number(t, "rate_hz", "relay", default=10.0, lo=0.5, hi=60.0),
+        username=username,
+        password=password,
+    )

@@ -19,7 +19,7 @@ from typing import Any
 from rehearsal.errors import RehearsalError
 from show.assemble import add_midi, add_sources, build_parts
 from show.cliargs import describe_os_error, host_port, number_in, port, positive_float, whole_in
-from show.config import Show
+from show.config import RelayConfig, Show
 from show.control_access import exposure
 from show.errors import ShowFileError
 from show.logsetup import configure_show_logging, flush_show_logging
@@ -308,9 +308,27 @@ async def _start(
         )
     if show.web.enabled:
         urls.extend(await _start_web(show, runner, control, tail))
+    if show.relay is not None:
+        urls.append(_start_relay_publisher(show.relay, runner, tail))
     for name, target in ((t.name, t) for t in show.osc_targets):
         urls.append(f"OSC out '{name}':   {target.transport} {target.host}:{target.port}")
     return runner, urls
+
+
+def _start_relay_publisher(relay: RelayConfig, runner: ShowRunner, tail: Any) -> str:
+    """Publish the public dashboard for ``stovelight relay`` processes ([relay])."""
+    from show.relay_publish import SnapshotPublisher
+
+    publisher = SnapshotPublisher(relay, Snapshots(runner, tail, []).public)
+    task = asyncio.create_task(publisher.run(), name="relay-publisher")
+
+    async def close() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    runner.add_service("relay publisher", close)
+    return f"Dashboard relays: {relay.broker} topic {relay.topic}"
 
 
 async def _start_web(

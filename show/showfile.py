@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +48,9 @@ from show.cuefile import CueReader, find_zero_time_loops
 from show.dashtext import read_dashboard_text
 from show.errors import Problem, ShowFileError
 from show.locate import LineLocator
-from show.mqttfile import read_mqtt_source
+from show.mqttfile import read_mqtt_source, read_relay
 from show.reader import Reader, unknown
+from show.signalnames import SignalNames
 from show.targets import one_signal_message, read_condition, read_midi_ports, read_target
 
 __all__ = ["load_show", "parse_show"]
@@ -67,7 +67,10 @@ _TOP = (
     "mappings",
     "triggers",
     "cue_lists",
+    "relay",
 )
+MAX_SHOW_FILE_BYTES = 64_000_000
+"""Larger files are refused before they are read (a show file is a few kB)."""
 _URL = re.compile(r"^wss?://[^\s/]+(/\S*)?$")
 
 
@@ -75,6 +78,19 @@ def load_show(path: str | Path) -> Show:
     """Read and validate a show file. Raises ``ShowFileError`` listing every problem."""
     p = Path(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_SHOW_FILE_BYTES:
+            raise ShowFileError(
+                [
+                    Problem(
+                        str(p),
+                        None,
+                        "",
+                        f"the file is {size / 1e6:.1f} MB; a show file may be at most"
+                        f" {MAX_SHOW_FILE_BYTES // 1_000_000} MB (is it the right file?)",
+                    )
+                ]
+            )
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise ShowFileError(
@@ -92,6 +108,18 @@ def parse_show(text: str, path: str | Path = "<show>") -> Show:
     p = Path(path)
     try:
         data = tomllib.loads(text)
+    except RecursionError as exc:
+        raise ShowFileError(
+            [
+                Problem(
+                    str(p),
+                    None,
+                    "",
+                    "lists or tables are nested too deeply to read; a show file needs a few"
+                    " levels at most",
+                )
+            ]
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"at line (\d+)", str(exc))
         line = int(m.group(1)) if m else None
@@ -111,6 +139,8 @@ class _Builder:
         self.data = data
         self.path = path
         self.signal_names: list[str] = []
+        self._index = SignalNames()
+        self._indexed = 0
         self.source_names: list[str] = []
         self.osc_names: list[str] = []
         self.midi_names: list[str] = []
@@ -181,6 +211,7 @@ class _Builder:
             control=self._control(),
             web=self._web(),
             log_dir=r.string(show, "log_dir", "show", default="logs"),
+            relay=read_relay(r, data, self.path.parent),
         )
 
     # -- sources and signals -----------------------------------------------------
@@ -313,13 +344,15 @@ class _Builder:
             )
             self.signal_names.append(name)
         derived: list[DerivedDef] = []
+        declared = set(self.signal_names)
+        earlier_derived: set[str] = set()
         for name, t in r.table(self.data, "derived", "").items():
             path = f"derived.{name}"
             if not isinstance(t, dict):
                 r.problem(path, 'expected a table [derived."NAME"]')
                 continue
             r.check_keys(t, ("op", "inputs", "unit"), path)
-            if name in self.signal_names:
+            if name in declared:
                 r.problem(path, f"{name!r} is already a declared signal; pick another name")
             op = r.enum(t, "op", path, DerivedOp, DerivedOp.SUM)
             if "op" not in t:
@@ -327,7 +360,6 @@ class _Builder:
                     f"{path}.op", "missing required field 'op' (sum, mean, min, max, difference)"
                 )
             inputs = r.strings(t, "inputs", path)
-            earlier_derived = [d.name for d in derived]
             for i, pattern in enumerate(inputs):
                 if pattern in earlier_derived or pattern == name:
                     r.problem(
@@ -336,26 +368,30 @@ class _Builder:
                         " telemetry signals only",
                     )
                 if not self._signal_ok(pattern):
-                    r.problem(f"{path}.inputs", unknown("signal", pattern, self.signal_names))
+                    r.problem(f"{path}.inputs", r.unknown("signal", pattern, self.signal_names))
                 if op is DerivedOp.DIFFERENCE and i == 0 and any(c in pattern for c in "*?["):
                     r.problem(f"{path}.inputs", "difference needs a plain first input")
             derived.append(
                 DerivedDef(name, op, tuple(inputs), unit=r.string(t, "unit", path, default=""))
             )
+            earlier_derived.add(name)
         self.signal_names.extend(d.name for d in derived)
         return signals, derived
 
+    def _names(self) -> SignalNames:
+        """The index of ``signal_names``, brought up to date with what was declared."""
+        index = self._index
+        while self._indexed < len(self.signal_names):
+            index.add(self.signal_names[self._indexed])
+            self._indexed += 1
+        return index
+
     def _one_signal_ok(self, name: str) -> bool:
         """A single signal (no pattern) that the show declares or a pattern covers."""
-        if any(ch in name for ch in "*?["):
-            return False
-        return any(name == d or fnmatchcase(name, d) for d in self.signal_names)
+        return self._names().covers(name)
 
     def _signal_ok(self, name: str) -> bool:
-        for declared in self.signal_names:
-            if name == declared or fnmatchcase(name, declared) or fnmatchcase(declared, name):
-                return True
-        return False
+        return self._names().meets(name)
 
     # -- outputs ---------------------------------------------------------------------
 
@@ -462,7 +498,7 @@ class _Builder:
                     (
                         one_signal_message(signal)
                         if "*" in signal or "?" in signal or "[" in signal
-                        else unknown("signal", signal, self.signal_names)
+                        else r.unknown("signal", signal, self.signal_names)
                     ),
                 )
             target = read_target(
@@ -638,7 +674,7 @@ class _Builder:
                 value = panel.get(key)
                 if isinstance(value, str) and not self._signal_ok(value):
                     r.problem(
-                        f"dashboard.panels[{i}].{key}", unknown("signal", value, self.signal_names)
+                        f"dashboard.panels[{i}].{key}", r.unknown("signal", value, self.signal_names)
                     )
         return WebConfig(
             enabled=r.boolean(t, "enabled", "web", True),

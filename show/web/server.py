@@ -154,6 +154,8 @@ class WebServer:
         send_buffer_bytes: ``SO_SNDBUF`` for each websocket, bounding how much a
             slow viewer can have queued in the kernel; ``None`` leaves the default.
         clock: Wall clock stamped as ``t`` into snapshots (``time.time``).
+        console: Serve the operator console; a dashboard relay serves the public
+            pages only and answers 404 for every ``/console`` path.
     """
 
     def __init__(
@@ -180,6 +182,7 @@ class WebServer:
         control_timeout: float = 5.0,
         send_buffer_bytes: int | None = 256 * 1024,
         clock: Callable[[], float] = time.time,
+        console: bool = True,
     ) -> None:
         if not console_token:
             raise ValueError("console_token must not be empty; use new_console_token()")
@@ -187,6 +190,7 @@ class WebServer:
             raise ValueError("max_message_bytes must be >= 64")
         self._host = host
         self._requested_port = port
+        self._serves_console = console
         self._control = control
         self._token = console_token
         self._preview = preview
@@ -380,6 +384,8 @@ class WebServer:
 
     def _route(self, request: Request) -> Response | None:
         path = urlsplit(request.path).path
+        if not self._serves_console and path.startswith("/console"):
+            return make_response(404, "no console here: this serves the public dashboard only\n")
         if path in (PUBLIC_WS, CONSOLE_WS):
             for name in _SINGLE_HEADERS:
                 request.headers.get(name)  # raises MultipleValuesError when repeated
