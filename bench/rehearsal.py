@@ -3,11 +3,14 @@
 Writes a generated recording (default: two hours of 100 signals at 10 Hz = 7.2 million
 samples) through :class:`rehearsal.recorder.Recorder` with its normal 100 ms batch commits,
 then reads it back with :class:`rehearsal.recording.Recording`, then dry-runs a generated show
-against it (:func:`rehearsal.dryrun.dry_run`: one mapping per signal, a few triggers, two GOs).
+against it (:func:`rehearsal.dryrun.dry_run`: one mapping per signal, a few triggers, four
+scene inputs bound to signals) with everything a live run records replayed: operator actions
+(GOs, a refused GO, pause, resume, a cue edit, stop) and a source disconnect and reconnect.
 
     .venv/bin/python bench/rehearsal.py              # full two hours (7.2 M samples)
     .venv/bin/python bench/rehearsal.py --minutes 10 # smaller
     .venv/bin/python bench/rehearsal.py --minutes 10 --profile   # cProfile the dry run
+    .venv/bin/python bench/rehearsal.py --write-docs docs/performance.md  # update its section
 
 Reported: recorder throughput (samples/s, from the first add to the last commit), the cost
 the live loop pays per sample in ``add_samples``, dropped rows (must be 0: the producer waits
@@ -24,6 +27,7 @@ import asyncio
 import cProfile
 import io
 import math
+import os
 import pstats
 import random
 import sys
@@ -33,6 +37,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from cues.eventcodec import encode_event
+from cues.events import EditCue, Event, Go, Pause, Resume, SourceHealth, Stop
+from cues.model import CueId
 from rehearsal.dryrun import dry_run
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
@@ -50,6 +57,8 @@ def bench_show(signals: int) -> str:
         '[sources.bench]\nkind = "stovelight"\nurl = "ws://127.0.0.1:9/"\n',
         '[signals."bench-*"]\nsource = "bench"\nstale_after = 1.0\nlost_after = 5.0\n',
         "[outputs.osc.desk]\nport = 9000\n",
+        "[outputs.visuals.projector]\n"
+        'inputs = { a = "bench-00.s0", b = "bench-01.s1", c = "bench-02.s2", d = "bench-03.s3" }\n',
     ]
     for i in range(signals):
         smooth = "smooth = { ema = 0.2 }\n" if i % 10 == 0 else ""
@@ -78,6 +87,23 @@ def bench_show(signals: int) -> str:
     return "".join(parts)
 
 
+def bench_events(real_s: float) -> list[tuple[float, str, Event]]:
+    """What a live run records besides samples: the source connecting, going away for 10 s
+    and coming back, and the operator's actions (the second GO is refused by the guard)."""
+    return [
+        (0.0, "source", SourceHealth("bench", True)),
+        (1.0, "operator", Go()),
+        (1.1, "operator", Go()),
+        (60.0, "operator", Pause()),
+        (61.0, "operator", Resume()),
+        (90.0, "operator", EditCue(CueId("Main/2"), prewait=0.5)),
+        (real_s * 0.4, "source", SourceHealth("bench", False)),
+        (real_s * 0.4 + 10.0, "source", SourceHealth("bench", True)),
+        (real_s / 2, "operator", Go()),
+        (real_s - 5.0, "operator", Stop()),
+    ]
+
+
 def bench_dry_run(
     path: Path, minutes: float, signals: int, profile: bool
 ) -> tuple[list[tuple[str, str]], str]:
@@ -90,7 +116,7 @@ def bench_dry_run(
         cpu0 = time.process_time()
         if profiler is not None:
             profiler.enable()
-        result = dry_run(show, recording, go_at=[1.0, real_s / 2])
+        result = dry_run(show, recording, gos_from_recording=True)
         if profiler is not None:
             profiler.disable()
         wall = time.perf_counter() - t0
@@ -106,6 +132,11 @@ def bench_dry_run(
         ("dry run speed", f"{multiple:,.0f}x real time (target >= {DRY_RUN_TARGET_X:.0f}x)"),
         ("dry run, two hours at this speed", f"{7200 / multiple:.1f} s (target <= 30 s)"),
         ("dry run outputs", f"{outputs:,} commands, {len(result.triggers):,} trigger firings"),
+        (
+            "dry run events replayed",
+            f"{sum(result.operator.values())} operator actions ({result.go_rejected} GO"
+            f" refused), {len(result.source_events)} source events",
+        ),
         ("dry run result", "MEETS TARGET" if multiple >= DRY_RUN_TARGET_X else "BELOW TARGET"),
     ]
     report = ""
@@ -143,6 +174,9 @@ def bench(
         a = time.perf_counter()
         recorder.add_samples(rows)
         in_add += time.perf_counter() - a
+    for t, kind, event in bench_events(minutes * 60):
+        command = type(event).__name__.lower() if kind == "operator" else ""
+        recorder.add_event(t, kind, {"command": command, "event": encode_event(event)})
     recorder.flush(600)
     write_s = time.perf_counter() - t_begin
     stats = recorder.close()
@@ -204,6 +238,29 @@ def bench_replay_timing(directory: Path, frames: int = 200) -> list[tuple[str, s
     ]
 
 
+DOCS_HEADING = "## Rehearsal: recorder, replay, dry run"
+
+
+def write_docs(path: Path, argv: str, table: list[str]) -> None:
+    """Replace the rehearsal section of ``path`` (up to the next ``## `` heading)."""
+    text = path.read_text(encoding="utf-8")
+    command = ".venv/bin/python bench/rehearsal.py" + (f" {argv}" if argv else "")
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    section = (
+        f"{DOCS_HEADING}\n\nCommand: `{command}` ({stamp}, load average"
+        f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)\n\n```\n"
+        + "\n".join(table)
+        + "\n```\n\n"
+    )
+    start = text.find(DOCS_HEADING)
+    if start < 0:
+        text = text.rstrip("\n") + "\n\n" + section
+    else:
+        end = text.find("\n## ", start + len(DOCS_HEADING))
+        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=120.0, help="recording length")
@@ -211,15 +268,19 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="samples per signal per second")
     parser.add_argument("--dir", type=Path, default=None, help="where to write (default: temp)")
     parser.add_argument("--profile", action="store_true", help="cProfile the dry run")
+    parser.add_argument(
+        "--write-docs", type=Path, default=None, help="replace this file's rehearsal section"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         rows, profile_report = bench(args.minutes, args.signals, args.rate, Path(tmp), args.profile)
         rows += bench_replay_timing(Path(tmp))
     width = max(len(k) for k, _ in rows)
-    print(f"{'metric':<{width}}  value")
-    print(f"{'-' * width}  {'-' * 40}")
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
+    table = [f"{'metric':<{width}}  value", f"{'-' * width}  {'-' * 40}"]
+    table += [f"{key:<{width}}  {value}" for key, value in rows]
+    print("\n".join(table))
+    if args.write_docs is not None:
+        write_docs(args.write_docs, " ".join(sys.argv[1:]), table)
     if profile_report:
         print("\ndry run profile (top 25 by own time):")
         print(profile_report)

@@ -235,6 +235,8 @@ class Collector:
         self.result = result
         self.on_command = on_command
         self._bucket_cache: tuple[float, int] = (math.nan, 0)
+        # OSC target -> ({address: [count, first time, first args, last args]}, buckets)
+        self._osc: dict[str, tuple[dict[str, list[Any]], list[int]]] = {}
 
     def _bucket(self, t: float) -> int:
         cached_t, b = self._bucket_cache
@@ -251,51 +253,72 @@ class Collector:
 
     def collect(self, t: float, commands: Iterable[Command]) -> None:
         """Take the commands produced at show time ``t``."""
-        r = self.result
-        outputs = r.outputs
-        first = r.output_first
-        last = r.output_last
         hook = self.on_command
+        osc = self._osc
         b = -1
-        key: tuple[str, str, str]
-        payload: tuple[Any, ...]
         for cmd in commands:
             if hook is not None:
                 hook(t, cmd)
-            kind = type(cmd)
-            if kind is SendOsc:
-                key = ("osc", cmd.target, cmd.address)  # type: ignore[union-attr]
-                payload = cmd.args  # type: ignore[union-attr]
-            elif kind is SetVisualInput:
-                key = ("visual", cmd.output, f"input {cmd.name}")  # type: ignore[union-attr]
-                payload = (cmd.value,)  # type: ignore[union-attr]
-            elif isinstance(cmd, SendMidi):
-                key = ("midi", cmd.port, cmd.message.kind)
-                m = cmd.message
-                payload = (m.channel, m.number, m.value)
-            elif isinstance(cmd, SetScene):
-                key = ("visual", cmd.output, "scene")
-                payload = (cmd.scene or "black",)
-            elif isinstance(cmd, Notice):
-                key = ("dashboard", "notices", "notice")
-                payload = (cmd.text,)
-            elif isinstance(cmd, ClearNotice):
-                key = ("dashboard", "notices", "clear")
-                payload = (cmd.id,)
+            if type(cmd) is SendOsc:  # the bulk of a show's outputs: counted in place
+                if b < 0:
+                    b = self._bucket(t)
+                per = osc.get(cmd.target)
+                if per is None:
+                    per = osc[cmd.target] = ({}, [0] * self.result.buckets)
+                state = per[0].get(cmd.address)
+                if state is None:
+                    per[0][cmd.address] = [1, t, cmd.args, cmd.args]
+                else:
+                    state[0] += 1
+                    state[3] = cmd.args
+                per[1][b] += 1
             else:
-                self._record(t, cmd)
-                continue
-            outputs[key] += 1
-            last[key] = payload
-            if key not in first:
-                first[key] = (t, payload)
-            if b < 0:
-                b = self._bucket(t)
-            okey = (key[0], key[1])
-            counts = r.output_buckets.get(okey)
-            if counts is None:
-                counts = r.output_buckets[okey] = [0] * r.buckets
-            counts[b] += 1
+                self._other(t, cmd)
+
+    def finish(self) -> None:
+        """Fold the OSC counts into the result (call once, after the last ``collect``)."""
+        r = self.result
+        for target, (addresses, buckets) in self._osc.items():
+            r.output_buckets["osc", target] = buckets
+            for address, (count, t, first, last) in addresses.items():
+                key = ("osc", target, address)
+                r.outputs[key] = count
+                r.output_first[key] = (t, tuple(first))
+                r.output_last[key] = tuple(last)
+        self._osc.clear()
+
+    def _other(self, t: float, cmd: Command) -> None:
+        r = self.result
+        key: tuple[str, str, str]
+        payload: tuple[Any, ...]
+        if isinstance(cmd, SetVisualInput):
+            key = ("visual", cmd.output, f"input {cmd.name}")
+            payload = (cmd.value,)
+        elif isinstance(cmd, SendMidi):
+            key = ("midi", cmd.port, cmd.message.kind)
+            m = cmd.message
+            payload = (m.channel, m.number, m.value)
+        elif isinstance(cmd, SetScene):
+            key = ("visual", cmd.output, "scene")
+            payload = (cmd.scene or "black",)
+        elif isinstance(cmd, Notice):
+            key = ("dashboard", "notices", "notice")
+            payload = (cmd.text,)
+        elif isinstance(cmd, ClearNotice):
+            key = ("dashboard", "notices", "clear")
+            payload = (cmd.id,)
+        else:
+            self._record(t, cmd)
+            return
+        r.outputs[key] += 1
+        r.output_last[key] = payload
+        if key not in r.output_first:
+            r.output_first[key] = (t, payload)
+        okey = (key[0], key[1])
+        counts = r.output_buckets.get(okey)
+        if counts is None:
+            counts = r.output_buckets[okey] = [0] * r.buckets
+        counts[self._bucket(t)] += 1
 
     def _record(self, t: float, cmd: Command) -> None:
         r = self.result
@@ -526,8 +549,6 @@ def dry_run(
             (s.unit for s in model.signals if fnmatchcase(name, s.name)), ""
         )
         result.lanes.append(Lane.empty(name, unit, name in derived, result.buckets))
-    lanes = {lane.signal: lane for lane in result.lanes if not lane.derived}
-    derived_lanes = [lane for lane in result.lanes if lane.derived]
 
     collector = Collector(result, on_command)
     run = _DryRun(show, result, collector)
@@ -552,10 +573,12 @@ def dry_run(
     samples = instants = 0
     replayer = Replayer(recording, speed=None, start=start)
     only_sources = replayer.sources
-    for t, instant in recording.instants(start=replayer.origin, end=replayer.end):
+    signals = store.signals
+    lane_list = result.lanes
+    for t, frames in recording.instant_frames(start=replayer.origin, end=replayer.end):
         if only_sources is not None:
-            instant = [row for row in instant if row[0] in only_sources]
-            if not instant:
+            frames = [f for f in frames if f[0] in only_sources]
+            if not frames:
                 continue
         if t > stop:
             break
@@ -565,29 +588,31 @@ def dry_run(
             run.event(te, ev)
         run.until(t)
         run.now = t
-        b = result.bucket_of(t)
-        batch: list[tuple[str, Any]] = []
-        batch_source = ""
-        for source, signal, value in instant:
-            src = source_of.get(source) or engine_source(source)
-            if src != batch_source and batch:
-                handle_samples(batch, t, batch_source)
-                batch = []
-            batch_source = src
-            batch.append((signal, value))
-            lane = lanes.get(signal)
-            if lane is not None:
-                lane.add(b, value)
-        if batch:
+        if len(frames) == 1:
+            source, pairs = frames[0]
+            handle_samples(pairs, t, source_of.get(source) or engine_source(source))
+            samples += len(pairs)
+        else:  # consecutive frames the show hears from one source go in as one batch
+            batch: list[tuple[str, Any]] = []
+            batch_source = ""
+            for source, pairs in frames:
+                src = source_of.get(source) or engine_source(source)
+                if src != batch_source and batch:
+                    handle_samples(batch, t, batch_source)
+                    batch = []
+                batch_source = src
+                batch += pairs
+                samples += len(pairs)
             handle_samples(batch, t, batch_source)
         advance(t)
         run.advanced_at = t
         drain(t)
-        for lane in derived_lanes:
-            sig = store.signals.get(lane.signal)
-            if sig is not None:
-                lane.add(b, sig.value)
-        samples += len(instant)
+        if lane_list:
+            b = result.bucket_of(t)
+            for lane in lane_list:
+                sig = signals.get(lane.signal)
+                if sig is not None and (lane.derived or sig.time == t):
+                    lane.add(b, sig.value)
         instants += 1
         if instants == next_progress:
             next_progress += PROGRESS_EVERY
@@ -603,6 +628,7 @@ def dry_run(
     if progress is not None:
         progress(stop, result.start, stop)
 
+    collector.finish()
     result.samples = samples
     result.instants = instants
     result.refused = dict(store.rejected)
