@@ -396,7 +396,7 @@ class CueReader:
                 )
 
 
-_MAX_SPELLING_HINTS = 2_000
+_MAX_SPELLING_HINTS = 300  # difflib is O(n) per look-up: no spelling hints beyond
 
 
 def _value(number: str) -> float | None:

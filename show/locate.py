@@ -73,18 +73,27 @@ class LineLocator:
                     concrete.append(key)
                 latest[plain] = _path_text(concrete)
             starts.append((_path_text(concrete), i))
+        self._by_path: dict[str, tuple[str, int, int]] = {}
         for n, (path, start) in enumerate(starts):
             end = starts[n + 1][1] if n + 1 < len(starts) else len(self._lines)
             self._blocks.append((path, start, end))
+            if path:
+                self._by_path[path] = (path, start, end)  # a later header wins
+
+    def _block_of(self, path: str) -> tuple[str, int, int] | None:
+        """The block whose path is the longest dotted prefix of ``path`` (a lookup per
+        dot, so many problems in a big file cost no more than one each)."""
+        cut = len(path)
+        while cut > 0:
+            found = self._by_path.get(path[:cut])
+            if found is not None:
+                return found
+            cut = path.rfind(".", 0, cut)
+        return None
 
     def line_of(self, path: str) -> int | None:
         """The line holding ``path``, or its table's header, or None."""
-        best: tuple[str, int, int] | None = None
-        for block in self._blocks:
-            bpath = block[0]
-            inside = bpath and (path == bpath or path.startswith(bpath + "."))
-            if inside and (best is None or len(bpath) >= len(best[0])):
-                best = block
+        best = self._block_of(path)
         if best is None:
             best = self._blocks[0] if self._blocks else None
             if best is None:

@@ -21,6 +21,8 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+_MAX_MESSAGE = 600
+_HINT_BUDGET = 200_000
 
 
 def _kind(value: object) -> str:
@@ -44,9 +46,22 @@ class Reader:
         self.file = file
         self.locator = locator
         self.problems: list[Problem] = []
+        self._hint_budget = _HINT_BUDGET
+
+    def unknown(self, what: str, name: str, known: list[str]) -> str:
+        """``unknown(...)`` with a did-you-mean while the file's budget for them lasts
+        (each costs a comparison per declared name; thousands of unknown names among
+        thousands of declared ones would take minutes)."""
+        self._hint_budget -= len(known)
+        return unknown(what, name, known, hint=self._hint_budget >= 0)
 
     def problem(self, path: str, message: str, label: str = "") -> None:
-        """Record a problem at ``path`` (``label`` names the cue, e.g. "cue 2.5")."""
+        """Record a problem at ``path`` (``label`` names the cue, e.g. "cue 2.5").
+
+        Messages that quote a huge value are shortened, so one bad value cannot
+        flood the report."""
+        if len(message) > _MAX_MESSAGE:
+            message = message[: _MAX_MESSAGE - 20] + " ... (shortened)"
         where = f"{label} ({path})" if label and path else (label or path)
         self.problems.append(Problem(self.file, self.locator.line_of(path), where, message))
 
@@ -204,7 +219,7 @@ class Reader:
         """A string that must name something declared (an output, a mapping...)."""
         value = self.string(t, key, path, default=default, label=label)
         if value and value not in known:
-            self.problem(_join(path, key), unknown(what, value, known), label)
+            self.problem(_join(path, key), self.unknown(what, value, known), label)
         return value
 
     def boolean(
@@ -251,9 +266,9 @@ class Reader:
         return list(value)
 
 
-def unknown(what: str, name: str, known: list[str]) -> str:
+def unknown(what: str, name: str, known: list[str], hint: bool = True) -> str:
     """The message for a name nothing declares, with the nearest declared one."""
-    close = difflib.get_close_matches(name, known, n=1)
+    close = difflib.get_close_matches(name, known, n=1) if hint else []
     hint = f"; did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
     return f"unknown {what} {name!r}{hint} (declared: {listed or 'none'})"
