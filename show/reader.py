@@ -269,9 +269,9 @@ class Reader:
 def unknown(what: str, name: str, known: list[str], hint: bool = True) -> str:
     """The message for a name nothing declares, with the nearest declared one."""
     close = difflib.get_close_matches(name, known, n=1) if hint else []
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    mean = f"; did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
-    return f"unknown {what} {name!r}{hint} (declared: {listed or 'none'})"
+    return f"unknown {what} {name!r}{mean} (declared: {listed or 'none'})"
 
 
 def _join(path: str, key: str) -> str:
