@@ -54,6 +54,7 @@ class MappingState:
     last_sent: float | None = None
     last_send_time: float = -math.inf
     sent: int = 0
+    gliding: bool = False
     # constants of the chain, worked out once from the definition
     _interval: float = field(init=False, default=0.0)
     _lo: float = field(init=False, default=0.0)
@@ -88,22 +89,33 @@ class MappingState:
         self.last_eval = None
         self.last_sent = None
         self.last_send_time = -math.inf
+        self.gliding = False
 
     def set_enabled(self, on: bool) -> None:
         """Switch the mapping on or off; switched on, its current value goes out again."""
         self.enabled = on
         if on:
             self.last_sent = None
+            self.gliding = False
 
     def due(self) -> float:
         """Earliest time the mapping may send again."""
         return self.last_send_time + self._interval
 
+    def _elapsed(self, now: float) -> float:
+        """How long the filters move for at ``now``: since the last evaluation, but after
+        the chain stood still (settled, held, switched off) at most one rate interval, so
+        a value that comes after a quiet spell starts a glide instead of a jump."""
+        dt = now - self.last_eval if self.last_eval is not None else 0.0
+        if not self.gliding and self._interval > 0:
+            return min(dt, self._interval)
+        return dt
+
     def _smooth(self, x: float, now: float) -> float:
         d = self.definition
         s = d.smoothing
         prev = self.smoothed
-        dt = now - self.last_eval if self.last_eval is not None else 0.0
+        dt = self._elapsed(now)
         if s is None or prev is None or dt <= 0:
             self.smoothed = x
             return x
@@ -125,7 +137,7 @@ class MappingState:
         if limit is None or prev is None or self.last_eval is None:
             self.slewed = x
             return x
-        step = limit * (now - self.last_eval)
+        step = limit * self._elapsed(now)
         y = prev + max(-step, min(step, x - prev))
         self.slewed = y
         return y
@@ -138,6 +150,7 @@ class MappingState:
         if self.stale:
             if d.stale is StaleMode.HOLD:
                 self.last_eval = now
+                self.gliding = False
                 return None, False
             target = d.fallback
         else:
@@ -159,6 +172,7 @@ class MappingState:
             out = self._slew(out, now)
         self.last_eval = now
         settling = out != target and abs(out - target) > _SETTLED * max(1.0, abs(target))
+        self.gliding = settling
         value = out * self.level
         last = self.last_sent
         if last is not None and abs(value - last) <= d.deadband:

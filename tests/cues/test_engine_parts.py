@@ -1,0 +1,415 @@
+"""The engine's smaller parts, pinned by exact values: curves and their names, the
+console's phase progress, frames of samples, live cue edits, condition descriptions,
+derived signals, MIDI values, recorded events and bound scene inputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cues import events as ev
+from cues.bindings import BoundInputs
+from cues.commands import Health, Report, SetVisualInput, TriggerFired
+from cues.curves import CURVE_ALIASES, apply_curve, curve_named
+from cues.eventcodec import decode_event, encode_event
+from cues.model import Condition, ContinueMode, CueId, Curve, MidiSpec, SignalDef
+from cues.signals import SignalStore
+from tests.cues.script import Script, cid
+
+# -- curves ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("curve", list(Curve))
+def test_every_curve_keeps_its_ends_and_clamps_outside(curve: Curve) -> None:
+    assert apply_curve(curve, 0.0) == 0.0
+    assert apply_curve(curve, 1.0) == 1.0
+    assert apply_curve(curve, -0.5) == 0.0
+    assert apply_curve(curve, 1.5) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("curve", "x", "y"),
+    [
+        (Curve.LINEAR, 0.3, 0.3),
+        (Curve.S_CURVE, 0.25, 0.15625),  # smoothstep: 3x^2 - 2x^3
+        (Curve.S_CURVE, 0.5, 0.5),
+        (Curve.EXPONENTIAL, 0.5, (math.e**2 - 1) / (math.e**4 - 1)),
+        (Curve.EXPONENTIAL, 0.25, (math.e - 1) / (math.e**4 - 1)),
+        (Curve.LOGARITHMIC, 0.5, math.log(1 + 0.5 * (math.e**4 - 1)) / 4),
+    ],
+)
+def test_curve_values(curve: Curve, x: float, y: float) -> None:
+    assert apply_curve(curve, x) == pytest.approx(y, rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(list(Curve)), st.floats(0, 1), st.floats(0, 1))
+def test_curves_are_monotone_and_stay_within_0_1(curve: Curve, a: float, b: float) -> None:
+    lo, hi = min(a, b), max(a, b)
+    assert 0.0 <= apply_curve(curve, lo) <= apply_curve(curve, hi) <= 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0, 1))
+def test_logarithmic_is_the_inverse_of_exponential(x: float) -> None:
+    y = apply_curve(Curve.EXPONENTIAL, x)
+    assert apply_curve(Curve.LOGARITHMIC, y) == pytest.approx(x, abs=1e-9)
+
+
+def test_curve_names_and_the_smoothstep_alias() -> None:
+    assert [curve_named(c.value) for c in Curve] == list(Curve)
+    assert curve_named("smoothstep") is Curve.S_CURVE
+    assert CURVE_ALIASES == {"smoothstep": Curve.S_CURVE}
+    with pytest.raises(ValueError) as err:
+        curve_named("wobbly")
+    assert str(err.value) == (
+        "unknown curve 'wobbly'; use one of linear, s-curve, exponential, logarithmic, smoothstep"
+    )
+
+
+# -- phases shown on the console ---------------------------------------------------------
+
+PHASED = """
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "wait"
+prewait = 2.0
+duration = 4.0
+postwait = 1.0
+continue = "auto-continue"
+[[cue_lists.cues]]
+number = "2"
+type = "group"
+  [[cue_lists.cues.children]]
+  number = "2.1"
+  type = "wait"
+  duration = 3.0
+"""
+
+
+def phases(s: Script, cue: str, now: float) -> list[tuple[float, float | None]]:
+    return [(p.elapsed, p.total) for p in s.engine.runs[cid(cue)].phases(now)]
+
+
+def test_phases_follow_prewait_action_and_postwait() -> None:
+    s = Script(PHASED)
+    assert phases(s, "1", 0.0) == [(0.0, 2.0), (0.0, 4.0), (0.0, 1.0)]  # idle
+    s.at(10.0, ev.Go())
+    assert phases(s, "1", 11.5) == [(1.5, 2.0), (0.0, 4.0), (0.0, 1.0)]
+    s.run_until(12.5)
+    assert phases(s, "1", 12.5) == [(2.0, 2.0), (0.5, 4.0), (0.5, 1.0)]
+    assert phases(s, "1", 15.0) == [(2.0, 2.0), (3.0, 4.0), (1.0, 1.0)]
+    assert phases(s, "1", 30.0) == [(2.0, 2.0), (4.0, 4.0), (1.0, 1.0)]  # capped
+
+
+def test_paused_phases_stand_still_and_a_group_has_no_action_total() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.SetPlayhead(cid("2")))
+    s.at(0.0, ev.Go())
+    s.at(1.0, ev.Pause())
+    assert phases(s, "2", 5.0) == [(0.0, 0.0), (1.0, None), (0.0, 0.0)]
+    assert phases(s, "2.1", 5.0) == [(0.0, 0.0), (1.0, 3.0), (0.0, 0.0)]
+
+
+def test_phases_of_a_waiting_cue_are_all_zero() -> None:
+    s = Script(
+        '[signals.x]\n[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\n'
+        'prewait = 1.0\nwait_for = { signal = "x", above = 0 }\n'
+    )
+    s.at(0.0, ev.Go())
+    assert phases(s, "1", 5.0) == [(0.0, 1.0), (0.0, 0.0), (0.0, 0.0)]
+
+
+def test_resume_shifts_every_pending_time_by_the_pause() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.Go())
+    s.at(2.5, ev.Pause())
+    run = s.engine.runs[cid("1")]
+    before = (run.started_at, run.action_at, run.action_end, run.continue_at)
+    s.at(7.5, ev.Resume())
+    after = (run.started_at, run.action_at, run.action_end, run.continue_at)
+    assert before == (0.0, 2.0, 6.0, 3.0)
+    assert after == (5.0, 7.0, 11.0, 8.0)
+    s.run_until(20.0)
+    assert s.states("2")[0] == (8.0, "running")
+    assert s.states("1")[-1] == (11.0, "idle")
+
+
+# -- frames of samples -------------------------------------------------------------------
+
+FRAMES = """
+[signals.a]
+[signals.b]
+[[triggers]]
+name = "t"
+when = { signal = "b", above = 1 }
+start = "1"
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "wait"
+duration = 1.0
+"""
+
+
+def test_a_frame_of_samples_is_the_same_as_one_sample_event_each() -> None:
+    one, frame = Script(FRAMES), Script(FRAMES)
+    for t, pairs in [(0.0, [("a", 1.0), ("b", 0.0)]), (0.5, [("b", 2.0), ("a", 3.0)])]:
+        for name, v in pairs:
+            one.engine.handle(ev.Sample(name, v, "src"), t)
+        frame.engine.handle_samples(pairs, t, "src")
+    one.run_until(3.0)
+    frame.run_until(3.0)
+    assert frame.log == one.log
+    assert frame.log  # something happened
+    assert frame.engine.stats.events == one.engine.stats.events == 4
+    assert frame.engine.signals.signals["a"].source == "src"
+
+
+def test_a_frame_runs_due_timers_first_and_starts_what_it_triggers() -> None:
+    s = Script(FRAMES)
+    s.at(0.0, ev.Go())  # cue 1 runs 0..1; nothing advances the engine until 2.0
+    s.engine.handle_samples([("b", 5.0)], 2.0)
+    s.log.extend((2.0, c) for c in s.engine.commands())
+    assert s.states("1") == [(0.0, "running"), (2.0, "idle"), (2.0, "running")]
+    assert [c for _, c in s.of_type(TriggerFired)] == [TriggerFired("t", 5.0)]
+
+
+def test_a_bad_sample_in_a_frame_is_reported_and_the_rest_go_on() -> None:
+    s = Script(FRAMES)
+    s.engine.handle_samples([("a", 1.0), ("b", object()), ("b", 3.0)], 0.0)  # type: ignore[list-item]
+    reports = [c for c in s.engine.commands() if isinstance(c, Report) and c.level == "error"]
+    assert len(reports) == 1
+    assert reports[0].message.startswith("while handling a sample of 'b': ")
+    assert reports[0].message.endswith("; show continues")
+    assert s.engine.stats.errors == 1
+    assert s.engine.signals.signals["b"].value == 3.0
+
+
+# -- live cue edits ----------------------------------------------------------------------
+
+
+def test_edit_cue_changes_timing_from_the_next_start() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.EditCue(cid("1"), name="Slow", prewait=0.5, duration=1.0, postwait=None))
+    cue = s.engine.cues[cid("1")]
+    assert (cue.name, cue.prewait, cue.duration, cue.postwait) == ("Slow", 0.5, 1.0, 1.0)
+    assert s.engine.runs[cid("1")].cue is cue  # idle: takes the new definition at once
+    s.at(1.0, ev.Go())
+    s.run_until(2.0)
+    assert s.states("1") == [(1.0, "prewait"), (1.5, "running")]
+    s.run_until(3.0)
+    assert s.states("1")[-1] == (2.5, "idle")  # action 1.0, post-wait still 1.0
+
+
+def test_edit_cue_continue_mode_and_what_cannot_change() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.EditCue(cid("1"), continue_mode=ContinueMode.DO_NOT_CONTINUE))
+    s.at(0.0, ev.Go())
+    s.run_until(10.0)
+    assert s.states("2") == []
+    with pytest.raises(TypeError):
+        s.engine.edit_cue(cid("1"), number="9")
+    with pytest.raises(KeyError):
+        s.engine.edit_cue(cid("nope"), name="x")
+
+
+def test_arm_cue_event_disarms_until_reset() -> None:
+    s = Script(
+        '[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\ntype = "osc"\n'
+        'target = "desk"\naddress = "/a"\n'
+    )
+    s.at(0.0, ev.ArmCue(cid("1"), armed=False))
+    s.at(1.0, ev.Go())
+    assert s.osc() == []
+    assert s.states("1") == [(1.0, "running"), (1.0, "idle")]
+    s.at(2.0, ev.Reset())
+    s.at(3.0, ev.Go())
+    assert s.osc() == [(3.0, ())]
+
+
+# -- descriptions in the log ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cond", "text"),
+    [
+        (Condition(signal="t", above=180.5), "t > 180.5"),
+        (Condition(signal="t", below=-4.0), "t < -4"),
+        (Condition(signal="s", equals="fault"), "s == 'fault'"),
+        (Condition(signal="s", not_equals=True), "s != True"),
+        (Condition(signal="s", health="lost"), "s is lost"),
+        (Condition(source="kitchen", health="live"), "source kitchen is live"),
+        (Condition(signal="t", rate_above=0.5), "t rising faster than 0.5/s"),
+        (Condition(signal="t", rate_below=-0.4), "t changing slower than -0.4/s"),
+        (Condition(signal="t"), "t"),
+    ],
+)
+def test_condition_descriptions(cond: Condition, text: str) -> None:
+    assert cond.describe() == text
+
+
+# -- derived signals ---------------------------------------------------------------------
+
+DERIVED = """
+[signals."h*.t"]
+[derived.total]
+op = "{op}"
+inputs = ["h1.t", "h*.t"]
+[[cue_lists]]
+name = "Main"
+"""
+
+
+@pytest.mark.parametrize(
+    ("op", "expected"),
+    [("sum", 6.0), ("mean", 2.0), ("min", -1.0), ("max", 5.0), ("difference", -8.0)],
+)
+def test_derived_operations(op: str, expected: float) -> None:
+    s = Script(DERIVED.format(op=op))
+    s.engine.handle_samples([("h1.t", -1.0), ("h2.t", 5.0), ("h3.t", 2.0)], 0.0)
+    s.run_until(0.0)
+    sig = s.engine.signals.signals["total"]
+    assert sig.value == expected
+    assert sig.health is Health.LIVE
+
+
+def test_derived_without_values_has_none_and_unchanged_results_are_not_recorded() -> None:
+    s = Script(DERIVED.format(op="max"))
+    s.run_until(0.0)
+    assert s.engine.signals.signals["total"].value is None
+    s.engine.handle_samples([("h1.t", 1.0), ("h2.t", 5.0)], 0.0)
+    s.run_until(0.0)
+    s.engine.handle_samples([("h1.t", 2.0)], 1.0)  # the max is still 5
+    s.run_until(1.0)
+    sig = s.engine.signals.signals["total"]
+    assert (sig.value, sig.samples, sig.time) == (5.0, 1, 0.0)
+
+
+def test_signal_store_source_and_refusals() -> None:
+    store = SignalStore([SignalDef("a"), SignalDef("long")])
+    assert store.source_up("kitchen") is None
+    store.set_source("kitchen", False)
+    assert store.source_up("kitchen") is False
+    assert store.update("a", "x" * 64, 0.0) is not None
+    assert store.update("a", "x" * 65, 0.0) is None
+    assert store.update("b", 1.0, 0.0) is None
+    assert store.rejected == {"string too long": 1, "undeclared signal": 1}
+    assert store.rejected_names == {"a": 1, "b": 1}
+
+
+# -- MIDI values -------------------------------------------------------------------------
+
+
+def test_with_value_keeps_every_other_field() -> None:
+    spec = MidiSpec("msc", 3, 4, 5, "GO", "1.5", "2", 9, 0x10, (1, 2, 3, 4))
+    assert spec.with_value(77) == MidiSpec("msc", 3, 4, 77, "GO", "1.5", "2", 9, 0x10, (1, 2, 3, 4))
+
+
+# -- recorded events ---------------------------------------------------------------------
+
+EVENTS: list[ev.Event] = [
+    ev.Go(),
+    ev.Go("Events"),
+    ev.Stop(),
+    ev.Stop(CueId("Main/1")),
+    ev.Pause(CueId("Main/2")),
+    ev.Resume(),
+    ev.Panic(),
+    ev.Panic(2.5),
+    ev.Reset(),
+    ev.StartCue(CueId("Main/3")),
+    ev.StopCue(CueId("Main/3")),
+    ev.SetPlayhead(CueId("Main/4")),
+    ev.PlayheadNext("Main"),
+    ev.PlayheadPrevious(),
+    ev.SetMinGoInterval(0.5),
+    ev.EditCue(CueId("Main/1"), name="n", prewait=1.0, continue_mode=ContinueMode.AUTO_FOLLOW),
+    ev.ArmCue(CueId("Main/1"), armed=False),
+    ev.Sample("x", 1.5, "src"),
+    ev.Sample("x", None),
+    ev.SourceHealth("kitchen", up=True),
+    ev.ExternalTrigger(trigger="t"),
+    ev.ExternalTrigger(cue=CueId("Main/1")),
+]
+
+
+@pytest.mark.parametrize("event", EVENTS, ids=[type(e).__name__ for e in EVENTS])
+def test_every_event_survives_encoding(event: ev.Event) -> None:
+    data = encode_event(event)
+    assert data["type"] == type(event).__name__
+    assert decode_event(data) == event
+
+
+def test_encoded_events_are_plain_json_values() -> None:
+    assert encode_event(ev.EditCue(CueId("Main/1"), continue_mode=ContinueMode.AUTO_FOLLOW)) == {
+        "type": "EditCue",
+        "cue": "Main/1",
+        "name": None,
+        "prewait": None,
+        "duration": None,
+        "postwait": None,
+        "continue_mode": "auto-follow",
+    }
+
+
+def test_decoding_converts_field_types() -> None:
+    assert decode_event({"type": "SetMinGoInterval", "seconds": 1}) == ev.SetMinGoInterval(1.0)
+    assert isinstance(decode_event({"type": "Panic", "duration": 2}).duration, float)  # type: ignore[union-attr]
+    assert decode_event({"type": "Go", "cue_list": 5}) == ev.Go("5")
+    assert decode_event({"type": "StartCue", "cue": 7}) == ev.StartCue(CueId("7"))
+    assert decode_event({"type": "ArmCue", "cue": "Main/1", "armed": 0}) == ev.ArmCue(
+        CueId("Main/1"), armed=False
+    )
+    assert decode_event({"type": "SourceHealth", "source": "k", "up": 1}) == ev.SourceHealth(
+        "k", True
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"type": "Jump"}, "unknown engine event 'Jump'"),
+        ({}, "unknown engine event None"),
+        ({"type": "Panic", "duration": "soon"}, "duration must be a number, not 'soon'"),
+        ({"type": "SetMinGoInterval", "seconds": True}, "seconds must be a number, not True"),
+        ({"type": "StartCue"}, "StartCue: "),
+    ],
+)
+def test_decoding_refuses_what_it_cannot_read(data: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError) as err:
+        decode_event(data)
+    assert str(err.value).startswith(message)
+
+
+# -- bound scene inputs ------------------------------------------------------------------
+
+
+def test_bound_inputs_send_each_new_numeric_value_once_per_binding() -> None:
+    store = SignalStore([SignalDef("a"), SignalDef("b")])
+    bound = BoundInputs([("p", "heat", "a"), ("q", "heat", "a"), ("p", "flow", "b")])
+    assert bool(bound) is True
+    assert bool(BoundInputs([])) is False
+    assert bound.poll(store.signals) == []  # nothing received yet
+    store.update("a", 0.5, 1.0)
+    store.update("b", "on", 1.0)
+    assert bound.poll(store.signals) == [
+        SetVisualInput("p", "heat", 0.5),
+        SetVisualInput("q", "heat", 0.5),
+    ]
+    assert bound.poll(store.signals) == []  # unchanged since the last poll
+    store.update("a", 0.5, 2.0)  # the same value again is a new sample
+    store.update("b", True, 2.0)
+    assert bound.poll(store.signals) == [
+        SetVisualInput("p", "heat", 0.5),
+        SetVisualInput("q", "heat", 0.5),
+        SetVisualInput("p", "flow", 1.0),
+    ]
+    assert bound.poll({}) == []
