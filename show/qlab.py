@@ -78,7 +78,7 @@ _CUE_COMMANDS = {
 # QLab application settings that Stovelight answers as a QLab without those windows
 # or modes would (never an error, so a remote's buttons show them off).
 _APP_FALSE = {"/alwaysAudition", "/auditionMonitors", "/auditionWindow", "/overrideWindow"}
-_APP_FALSE.add("/liveFadePreview")
+_APP_FALSE.update({"/liveFadePreview", "/audition/monitoring"})
 _OPEN = {"/connect", "/version", "/workspaces", "/thump", "/alwaysReply", "/disconnect"}
 _NO_AUDITION = "audition is not available in Stovelight: nothing was started"
 _TIMES = {"preWait": "prewait", "postWait": "postwait", "duration": "duration"}
