@@ -1,26 +1,27 @@
 """Benchmark websocket telemetry -> OSC: Stovelight against Node-RED 4 and a bare relay.
 
-Every pipeline does the same job: read Stovelight-protocol frames from a websocket,
-map one numeric field (range [0, 2^24] -> [0, 2^24], clamped) and send it as one OSC
-message over UDP to ``/bench/<key>``. Each pipeline is a separate process:
+Every pipeline does the same job: read JSON frames from a websocket (one frame per
+message), map one numeric field (range [0, 2^24] -> [0, 2^24], clamped) and send it as
+one OSC message over UDP to ``/bench/v0``. Each pipeline is a separate process:
 
 * **stovelight**: the real ``stovelight run SHOW --no-visuals`` with a generated show:
-  one source, 10 signals ``gen.v0..gen.v9``, one mapping each to one UDP OSC target
-  (``bundle = false``, no target rate limit), mapping ``max_rate_hz`` set by
-  ``--mapping-hz`` (default 1000), ``[web]`` and ``[control]`` disabled.
+  one JSON-pointer source (``kind = "json"``) with one signal ``gen.v0`` at
+  ``/values/v0``, one mapping to one UDP OSC target (``bundle = false``, no target
+  rate limit), mapping ``max_rate_hz`` set by ``--mapping-hz`` (default 1000),
+  ``[web]`` and ``[control]`` disabled.
 * **nodered**: Node-RED 4 running ``bench/nodered/flow.json`` (websocket in -> function
   -> node-red-contrib-osc -> udp out), installed from npm into ``--nodered-dir``.
 * **relay**: ``RELAY`` below, a few lines of Python (websockets client -> json.loads ->
   hand-built OSC packet -> UDP send): the ceiling of this stack.
 
-This process runs the load generator (a lean websocket server, one value per frame, keys
-v0..v9 round-robin) and, in a child process, the UDP receiver (``decode_packet``). The
-OSC value is the sample's sequence number (exact in float32 below 2^24); the generator
-keeps each one's send time (``perf_counter_ns``: CLOCK_MONOTONIC, shared by all processes)
-so arrival minus send time is the latency. After a 1 s warm-up, two phases per pipeline:
-**paced** (1,000 frames/s: p50/p99 latency) and **flood** (as fast as the socket takes
-frames: samples in/s, OSC out/s, newest-value age, backlog at the end, RSS, CPU). The
-printed notes define each column.
+This process runs the load generator (a lean websocket server, one value per frame)
+and, in a child process, the UDP receiver (``decode_packet``). The OSC value is the
+sample's sequence number (exact in float32 below 2^24); the generator keeps each one's
+send time (``perf_counter_ns``: CLOCK_MONOTONIC, shared by all processes) so arrival
+minus send time is the latency. After a 1 s warm-up, two phases per pipeline: **paced**
+(1,000 frames/s: p50/p99 latency) and **flood** (40,000 frames/s, or as fast as the
+socket takes frames with ``--flood-rate 0``: samples in/s, OSC out/s, newest-value
+age, backlog at the end, RSS, CPU). The printed notes define each column.
 
 Usage::
 
@@ -37,6 +38,7 @@ import base64
 import contextlib
 import datetime
 import hashlib
+import importlib.metadata
 import json
 import multiprocessing as mp
 import os
@@ -55,7 +57,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -64,7 +65,8 @@ from bridges.osc.wire import decode_packet, iter_messages
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-KEYS = 10
+KEYS = 1
+FLOOD_RATE = 40_000.0
 SPAN = 1 << 24  # float32 holds every integer below this exactly
 PACED_RATE = 1000.0
 WARMUP_S = 1.0
@@ -107,7 +109,7 @@ enabled = false
 [web]
 enabled = false
 [sources.gen]
-kind = "stovelight"
+kind = "json"
 url = "{url}"
 [outputs.osc.bench]
 host = "127.0.0.1"
@@ -119,6 +121,9 @@ name = "Main"
 [[cue_lists.cues]]
 number = "1"
 type = "memo"
+"""
+
+SHOW_POINTER = """"gen.v{k}" = "/values/v{k}"
 """
 
 SHOW_SIGNAL = """
@@ -453,9 +458,9 @@ def venv_python() -> str:
 
 
 def stovelight_cmd(url: str, osc_port: int, work: Path, mapping_hz: float) -> list[str]:
-    show = SHOW_HEAD.format(url=url, osc_port=osc_port) + "".join(
-        SHOW_SIGNAL.format(k=k, span=SPAN, hz=f"{mapping_hz:g}") for k in range(KEYS)
-    )
+    show = SHOW_HEAD.format(url=url, osc_port=osc_port) + "[sources.gen.signals]\n"
+    show += "".join(SHOW_POINTER.format(k=k) for k in range(KEYS))
+    show += "".join(SHOW_SIGNAL.format(k=k, span=SPAN, hz=f"{mapping_hz:g}") for k in range(KEYS))
     path = work / "bench-show.toml"
     path.write_text(show, encoding="utf-8")
     exe = ROOT / ".venv" / "bin" / "stovelight"
@@ -731,7 +736,7 @@ def details(row: Row) -> str:
 
 NOTES = """\
 Notes
-  * One frame = one object with one numeric value; keys v0..v9 round-robin; one OSC
+  * One frame = one object with one numeric value (key v0, {keys} key(s)); one OSC
     float per value to /bench/<key> on 127.0.0.1 (UDP). The value is the sample's
     sequence number, mapped [0, 2^24] -> [0, 2^24] (identity, clamped) by every pipeline.
   * samples in/s: how fast the newest sample that came out advances through the input
@@ -799,7 +804,9 @@ def main() -> int:
     parser.add_argument("--only", choices=PIPELINES, help="run one pipeline")
     parser.add_argument("--skip-nodered", action="store_true", help="leave Node-RED out")
     parser.add_argument("--mapping-hz", type=float, default=1000.0, help="Stovelight max_rate_hz")
-    parser.add_argument("--flood-rate", type=float, default=0.0, help="cap the flood (frames/s)")
+    parser.add_argument(
+        "--flood-rate", type=float, default=FLOOD_RATE, help="flood frames/s (0: uncapped)"
+    )
     parser.add_argument("--nodered-dir", default=str(NODERED_DIR), help="npm scratch folder")
     parser.add_argument("--profile", help="folder for py-spy raw profiles of Python pipelines")
     args = parser.parse_args()
@@ -816,7 +823,7 @@ def main() -> int:
         "CPU": f"{cpu_model()}, {os.cpu_count()} cores, load average {load()}",
         "Linux": platform.release(),
         "Python": f"{platform.python_version()} ({venv_python()})",
-        "websockets": websockets.__version__,
+        "websockets": importlib.metadata.version("websockets"),
         "Node": command_version("node", "--version"),
         "Node-RED": args.nodered_info,
         "phases": f"warm-up {WARMUP_S:g} s, paced {sec}, flood {sec}{cap}",

@@ -432,7 +432,11 @@ class WebSocketSource(TelemetrySource):
                 ", ".join(sorted({reason.value for reason in rejections})),
                 dict(self.counters.rejected),
             )
-        await self._deliver_chunked(protocol.samples_received())
+        samples = protocol.samples_received()
+        if len(samples) > DELIVERY_CHUNK:
+            await self._deliver_chunked(samples)
+        else:
+            self._deliver(samples)
 
     async def _decode_off_loop(self, protocol: TelemetryProtocol, message: str | bytes) -> None:
         """Run the protocol on one big frame in this source's decoder thread."""
