@@ -55,6 +55,15 @@ label = "Kitchen"
 kind = "messages"
 [[cue_lists]]
 name = "Main"
+[mappings.glow]
+signal = "kitchen.temp_c"
+to = {{ osc = "desk", address = "/glow" }}
+range = {{ in = [0, 100000], out = [0.0, 1.0] }}
+max_rate_hz = 10
+[[triggers]]
+name = "very-hot"
+when = {{ signal = "kitchen.temp_c", above = 1e12 }}
+start = "Events/9"
 [[cue_lists.cues]]
 number = "1"
 name = "Welcome"
@@ -62,6 +71,28 @@ type = "osc"
 target = "desk"
 address = "/cue/welcome"
 args = [1]
+notes = "Doors close first"
+[[cue_lists.cues]]
+number = "2"
+name = "When the kitchen is very hot"
+type = "osc"
+target = "desk"
+address = "/cue/hot"
+wait_for = {{ signal = "kitchen.temp_c", above = 1e12 }}
+timeout = 3
+fallback = "Events/9"
+[[cue_lists.cues]]
+number = "3"
+name = "Bows"
+type = "memo"
+[[cue_lists]]
+name = "Events"
+[[cue_lists.cues]]
+number = "9"
+name = "Carry on"
+type = "osc"
+target = "desk"
+address = "/cue/fallback"
 """
 
 
@@ -176,5 +207,74 @@ def test_dashboard_and_console_against_a_running_show(
         )
         assert figure.get_attribute("data-health") in ("stale", "lost")
         screenshot(page, "e2e-dashboard-stale")
+    finally:
+        context.close()
+
+
+def test_console_top_bar_tells_the_truth_about_a_running_show(
+    live_show: tuple[str, socket.socket, _LoopThread], browser: Any
+) -> None:
+    """Standby, what GO fires, a conditional GO timing out into its fallback, PANIC
+    refusing GO and switching the mappings off, refused samples by name, and the
+    source's chip turning when its feed dies."""
+    url, _osc, feed = live_show
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    try:
+        page = context.new_page()
+        page.goto(url + f"/console?token={TOKEN}")
+        page.wait_for_function(
+            "() => document.getElementById('sb-number').textContent === '1'", timeout=WAIT_MS
+        )
+        assert page.inner_text("#sb-name") == "Welcome"
+        assert page.inner_text("#sb-fires") == "OSC desk /cue/welcome 1"
+        assert page.inner_text("#sb-notes") == "Doors close first"
+        page.wait_for_selector(
+            '#health .chip[data-id="source:kitchen"][data-state="ok"]', timeout=WAIT_MS
+        )
+        # the feed also sends kitchen.state, which the show does not declare: refused by name
+        refused = page.locator('#health .chip[data-id="refused"]')
+        refused.wait_for(timeout=WAIT_MS)
+        refused.click()
+        page.wait_for_selector("#chip-details", state="visible", timeout=WAIT_MS)
+        assert "kitchen.state" in page.inner_text("#chip-lines")
+        page.click("#chip-close")
+
+        page.keyboard.press("Space")
+        page.wait_for_function(
+            "() => document.getElementById('sb-number').textContent === '2'", timeout=WAIT_MS
+        )
+        assert "waits for kitchen.temp_c above 1e+12" in page.inner_text("#sb-waits")
+        page.wait_for_selector('#go[data-state="ready"]', timeout=WAIT_MS)
+        page.keyboard.press("Space")
+        story = page.locator('tr.cue-row[data-cue="2"] .story')
+        story.and_(page.locator('[data-result="waiting"]')).wait_for(timeout=WAIT_MS)
+        assert "waiting for kitchen.temp_c above 1e+12" in story.inner_text()
+        assert "timeout in" in story.inner_text() and "→ fallback 9" in story.inner_text()
+        page.wait_for_selector('#go[data-state="waiting"]', timeout=WAIT_MS)
+        assert "cue 2 waits for" in page.inner_text("#go-state")
+        screenshot(page, "e2e-console-waiting")
+        story.and_(page.locator('[data-result="timed out"]')).wait_for(timeout=WAIT_MS)
+        assert story.inner_text().endswith("→ fallback 9")
+
+        glow = page.locator('#mappings tr[data-mapping="glow"]')
+        glow.and_(page.locator('[data-state="on"]')).wait_for(timeout=WAIT_MS)
+        page.keyboard.press("Escape")
+        page.wait_for_selector('#go[data-state="panic"]', timeout=WAIT_MS)
+        page.keyboard.press("Space")
+        page.wait_for_function(
+            "() => document.getElementById('reply').textContent.includes('PANIC in progress')",
+            timeout=WAIT_MS,
+        )
+        screenshot(page, "e2e-console-panic")
+        page.wait_for_selector("#maps-note", state="visible", timeout=WAIT_MS)
+        assert glow.get_attribute("data-state") == "off (PANIC)"
+
+        feed.call(feed.server.stop())
+        page.wait_for_selector(
+            '#health .chip[data-id="source:kitchen"]:is([data-state="down"],'
+            ' [data-state="stale"], [data-state="lost"])',
+            timeout=WAIT_MS,
+        )
+        screenshot(page, "e2e-console-source-down")
     finally:
         context.close()

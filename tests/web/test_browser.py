@@ -14,7 +14,14 @@ import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from tests.web.webtest_support import TOKEN, FakeShow, ServerThread, screenshot, wait_for
+from tests.web.webtest_support import (
+    LAYOUT,
+    TOKEN,
+    FakeShow,
+    ServerThread,
+    screenshot,
+    wait_for,
+)
 
 WAIT_MS = 15_000
 CHANGED_JS = (
@@ -267,3 +274,313 @@ def test_console_login_form(server: ServerThread, show: FakeShow, page: Any) -> 
     page.wait_for_selector("#console", state="visible", timeout=WAIT_MS)
     page.click("#go")
     wait_for(lambda: show.control_commands() == ["go"])
+
+
+# ---------------------------------------------------------------- console: the top 300 px
+
+
+def _console(browser: Any, server: ServerThread, width: int = 1920, height: int = 1080) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.js_errors = []
+    page.on("pageerror", lambda err: page.js_errors.append(str(err)))
+    page.goto(server.http + f"/console?token={TOKEN}")
+    page.wait_for_selector("#console", state="visible", timeout=WAIT_MS)
+    page.wait_for_function(
+        "() => document.getElementById('sb-number').textContent !== ''", timeout=WAIT_MS
+    )
+    return page
+
+
+def _bottom(page: Any, selector: str) -> float:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, selector
+    return float(box["y"] + box["height"])
+
+
+def test_console_top_says_what_go_does_what_runs_and_what_is_sick(
+    server: ServerThread, browser: Any
+) -> None:
+    page = _console(browser, server)
+    try:
+        assert page.inner_text("#sb-number") == "2"
+        assert page.inner_text("#sb-name") == "Stove glow"
+        assert "scene heat on projector" in page.inner_text("#sb-fires")
+        assert page.inner_text("#sb-notes") == "Wait for the actor to reach the stove"
+        assert "stove.central.temp_c above 150" in page.inner_text("#sb-waits")
+        running = page.locator('#running li[data-cue="1"]')
+        assert "House lights down" in running.inner_text()
+        assert "2.5 s left" in running.inner_text()
+        assert page.get_attribute("#go", "data-state") == "ready"
+        assert page.locator("#health .chip").count() == 2
+        # a newcomer reads all of it in the top 300 px
+        for selector in ("#go", "#go-state", "#standby", "#running", "#health"):
+            assert _bottom(page, selector) <= 300, selector
+        screenshot(page, "console-top")
+        assert_no_js_errors(page)
+    finally:
+        page.context.close()
+
+
+def test_go_button_shows_panic_and_guard_and_the_refusal_says_which(
+    server: ServerThread, show: FakeShow, browser: Any
+) -> None:
+    page = _console(browser, server)
+    try:
+        with show.lock:
+            show.go = {
+                "state": "panic",
+                "allowed": False,
+                "reason": "PANIC: fading out, GO refused for 1.5 s",
+                "remaining": 1.5,
+            }
+        page.wait_for_selector('#go[data-state="panic"]', timeout=WAIT_MS)
+        assert "PANIC" in page.inner_text("#go-state")
+        page.keyboard.press("Space")
+        page.wait_for_function(
+            "() => document.getElementById('reply').textContent.includes('PANIC')",
+            timeout=WAIT_MS,
+        )
+        assert "error" in (page.get_attribute("#reply", "class") or "")
+        screenshot(page, "console-panic")
+        with show.lock:
+            show.go = {
+                "state": "guard",
+                "allowed": False,
+                "reason": "double-GO guard: 0.4 s",
+                "remaining": 0.4,
+            }
+        page.wait_for_selector('#go[data-state="guard"]', timeout=WAIT_MS)
+        assert page.inner_text("#go-state") == "double-GO guard: 0.4 s"
+        with show.lock:
+            show.go = {"state": "ready", "allowed": True, "reason": "ready"}
+        page.wait_for_selector('#go[data-state="ready"]', timeout=WAIT_MS)
+    finally:
+        page.context.close()
+
+
+def test_waiting_cue_counts_down_then_says_how_it_ended(
+    server: ServerThread, show: FakeShow, browser: Any
+) -> None:
+    page = _console(browser, server)
+    try:
+        story = page.locator('tr.cue-row[data-cue="3"] .story')
+        story.and_(page.locator('[data-result="waiting"]')).wait_for(timeout=WAIT_MS)
+        first = story.inner_text()
+        assert "waiting for stove.central.temp_c above 250" in first
+        assert "now 181.0 °C" in first
+        assert "timeout in 2:" in first and "→ fallback 9" in first
+        page.wait_for_function(
+            "(t) => document.querySelector('tr.cue-row[data-cue=\"3\"] .story').textContent !== t",
+            arg=first,
+            timeout=WAIT_MS,
+        )
+        assert "timeout in" in story.inner_text()  # the countdown moved on
+        with show.lock:
+            show.wait_outcome = {"result": "timed out", "at": 1_700_000_000.0, "fallback": "9"}
+        story.and_(page.locator('[data-result="timed out"]')).wait_for(timeout=WAIT_MS)
+        assert story.inner_text().startswith("timed out at ")
+        assert story.inner_text().endswith("→ fallback 9")
+        with show.lock:
+            show.wait_outcome = {"result": "succeeded", "at": 1_700_000_000.0, "fallback": ""}
+        story.and_(page.locator('[data-result="succeeded"]')).wait_for(timeout=WAIT_MS)
+        assert story.inner_text().startswith("succeeded at ")
+    finally:
+        page.context.close()
+
+
+def test_health_chip_turns_when_a_source_dies_and_opens_its_details(
+    server: ServerThread, show: FakeShow, browser: Any
+) -> None:
+    page = _console(browser, server)
+    try:
+        chip = page.locator('#health .chip[data-id="source:stoves"]')
+        assert chip.get_attribute("data-state") == "ok"
+        with show.lock:
+            show.source_state = "down"
+        page.wait_for_selector(
+            '#health .chip[data-id="source:stoves"][data-state="down"]', timeout=WAIT_MS
+        )
+        assert "disconnected" in chip.inner_text()
+        assert page.locator("#chip-details").is_hidden()
+        chip.click()
+        page.wait_for_selector("#chip-details", state="visible", timeout=WAIT_MS)
+        assert "refused: bad name 3" in page.inner_text("#chip-lines")
+        screenshot(page, "console-chip-details")
+        page.click("#chip-close")
+        page.wait_for_selector("#chip-details", state="hidden", timeout=WAIT_MS)
+    finally:
+        page.context.close()
+
+
+def test_mappings_panel_plots_what_is_sent_and_shows_panic_turned_them_off(
+    server: ServerThread, show: FakeShow, browser: Any
+) -> None:
+    page = _console(browser, server)
+    try:
+        row = page.locator('#mappings tr[data-mapping="glow"]')
+        row.and_(page.locator('[data-state="on"]')).wait_for(timeout=WAIT_MS)
+        assert "181.0 °C" in row.inner_text()
+        assert "0.70" in row.inner_text()
+        drawn = page.evaluate(
+            """() => { const c = document.querySelector('#mappings canvas');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+        )
+        assert drawn > 20
+        assert page.locator("#maps-note").is_hidden()
+        with show.lock:
+            show.mappings_off = True
+        row.and_(page.locator('[data-state="off (PANIC)"]')).wait_for(timeout=WAIT_MS)
+        page.wait_for_selector("#maps-note", state="visible", timeout=WAIT_MS)
+        assert "PANIC turned every mapping off" in page.inner_text("#maps-note")
+        trig = page.locator('#triggers tr[data-trigger="fault"]')
+        assert trig.get_attribute("data-state") == "armed"
+        assert "never" in trig.inner_text()
+    finally:
+        page.context.close()
+
+
+# ---------------------------------------------------------------- dashboard: projector mode
+
+FITS_JS = """() => { const s = document.scrollingElement;
+  return s.scrollHeight <= innerHeight && s.scrollWidth <= innerWidth; }"""
+
+
+def _fitted(browser: Any, server: ServerThread, width: int, height: int) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(server.http + "/?projector")
+    wait_live(page)
+    page.wait_for_selector('body[data-projector="fit"]', timeout=WAIT_MS)
+    page.wait_for_function("() => document.documentElement.style.fontSize !== ''", timeout=WAIT_MS)
+    return page
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720), (3840, 2160)])
+def test_projector_mode_fits_the_window_with_every_panel(
+    server: ServerThread, browser: Any, size: tuple[int, int]
+) -> None:
+    width, height = size
+    page = _fitted(browser, server, width, height)
+    try:
+        page.wait_for_function(FITS_JS, timeout=WAIT_MS)
+        metrics = page.evaluate(
+            """() => ({ sh: document.scrollingElement.scrollHeight, h: innerHeight,
+            font: parseFloat(document.documentElement.style.fontSize),
+            page: document.getElementById('page').textContent })"""
+        )
+        assert metrics["sh"] <= height
+        assert metrics["page"] == ""  # everything on one page, nothing rotating away
+        assert metrics["font"] >= height / 80  # the smallest type the fit allows
+        panels = page.locator(".panel")
+        assert panels.count() == 4
+        for i in range(4):
+            box = panels.nth(i).bounding_box()
+            assert box is not None and panels.nth(i).is_visible()
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        if width == 1920:
+            screenshot(page, "dashboard-projector-1080p")
+    finally:
+        page.context.close()
+
+
+def test_projector_mode_pages_panels_when_they_cannot_fit(
+    server: ServerThread, show: FakeShow, browser: Any
+) -> None:
+    signal = LAYOUT[2]
+    with show.lock:
+        show.layout = [*LAYOUT, *([signal] * 14)]
+    page = _fitted(browser, server, 1280, 720)
+    try:
+        page.wait_for_function(
+            "() => document.getElementById('page').textContent !== ''", timeout=WAIT_MS
+        )
+        page.wait_for_function(FITS_JS, timeout=WAIT_MS)
+        assert page.inner_text("#page").startswith("1 / ")
+        visible = page.evaluate(
+            "() => [...document.querySelectorAll('.panel')].filter((p) => !p.hidden).length"
+        )
+        assert 0 < visible < 18
+    finally:
+        page.context.close()
+
+
+def test_phone_keeps_a_scrolling_page_even_in_projector_mode(
+    server: ServerThread, browser: Any
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(server.http + "/?projector")
+        wait_live(page)
+        assert page.get_attribute("body", "data-projector") == "scroll"
+        sizes = page.evaluate(
+            "() => [document.scrollingElement.scrollHeight, document.scrollingElement.scrollWidth]"
+        )
+        assert sizes[0] > 844  # the panels stack and scroll
+        assert sizes[1] <= 390  # nothing sideways
+        screenshot(page, "dashboard-phone-projector-param")
+    finally:
+        context.close()
+
+
+def test_live_badge_is_off_while_every_signal_is_lost(
+    server: ServerThread, show: FakeShow, page: Any
+) -> None:
+    page.goto(server.http + "/")
+    wait_live(page)
+    assert page.inner_text("#conn") == "● Live"
+    names = list(show.public_snapshot()["signals"])
+    with show.lock:
+        for name in names:
+            show.health[name] = "lost"
+    page.wait_for_selector('body[data-feed="nosignal"]', timeout=WAIT_MS)
+    assert page.inner_text("#conn") == "No live data"
+    assert page.locator("#offline").is_visible()
+    with show.lock:
+        show.health.clear()
+    wait_live(page)
+    assert page.inner_text("#conn") == "● Live"
+
+
+def test_every_text_and_the_language_come_from_the_show(
+    server: ServerThread, show: FakeShow, page: Any
+) -> None:
+    with show.lock:
+        show.text = {
+            "language": "de",
+            "live": "● Live-Daten",
+            "energy_explain": "So viel Energie erzeugen und brauchen die Häuser gerade.",
+            "energy_made": "Erzeugt",
+            "chart_now": "jetzt",
+        }
+    page.goto(server.http + "/")
+    page.wait_for_function(
+        "() => document.getElementById('conn').textContent === '● Live-Daten'", timeout=WAIT_MS
+    )
+    assert page.get_attribute("html", "lang") == "de"
+    assert page.inner_text(".balance .explain").startswith("So viel Energie")
+    assert page.inner_text('.figure[data-signal="grid.supply_kw"] .label').startswith("Erzeugt")
+    assert "," in value_of(page, "grid.supply_kw")  # German decimal comma
+
+
+def test_charts_keep_a_minimum_span_or_the_declared_range(
+    server: ServerThread, show: FakeShow, page: Any
+) -> None:
+    page.goto(server.http + "/")
+    wait_live(page)
+    ranges = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('[data-signal] canvas,'
+        + ' .panel > canvas')].map((c, i) => [c.closest('[data-signal]')?.dataset.signal
+        || c.closest('.panel').dataset.kind, c.dataset.range]))"""
+    )
+    lo, hi = (float(v) for v in ranges["stove.central.state"].split(","))
+    assert hi - lo >= 10  # ±1 °C of noise drawn on a 10 °C axis at least
+    with show.lock:
+        show.layout = [{**LAYOUT[1], "range": [0.0, 300.0]}, LAYOUT[3]]
+    page.wait_for_function(
+        "() => document.querySelector('.stove canvas')?.dataset.range === '0,300'",
+        timeout=WAIT_MS,
+    )

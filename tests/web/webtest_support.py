@@ -90,6 +90,13 @@ class FakeShow:
         ]
         self.controls: list[dict[str, Any]] = []
         self.preview: bytes | None = b"\xff\xd8\xff\xe0fake-jpeg\xff\xd9"
+        self.text: dict[str, str] = {}
+        self.layout: list[dict[str, Any]] = LAYOUT
+        self.go: dict[str, Any] = {"state": "ready", "allowed": True, "reason": "ready"}
+        self.source_state = "ok"
+        self.mappings_off = False
+        self.wait_remaining = 170.0
+        self.wait_outcome: dict[str, Any] | None = None
 
     def _signal(self, value: Any, unit: str, name: str) -> dict[str, Any]:
         health = self.health.get(name, "live")
@@ -108,7 +115,7 @@ class FakeShow:
             if not self.started:
                 return {
                     "title": "Stove Night",
-                    "layout": LAYOUT,
+                    "layout": self.layout,
                     "signals": {},
                     "alerts": [],
                     "messages": [],
@@ -130,8 +137,9 @@ class FakeShow:
             }
             return {
                 "title": "Stove Night",
-                "layout": LAYOUT,
+                "layout": self.layout,
                 "history_period_s": 1.0,
+                "text": dict(self.text),
                 "signals": signals,
                 "alerts": list(self.alerts),
                 "messages": list(self.messages),
@@ -140,8 +148,12 @@ class FakeShow:
     def console_snapshot(self) -> dict[str, Any]:
         with self.lock:
             n = self.n
+            self.wait_remaining = max(0.0, self.wait_remaining - 0.1)
+            extra = self._console_extra()
         elapsed = (n % 50) / 10
+        waiting_row = extra.pop("waiting_row")
         return {
+            **extra,
             "cue_lists": [
                 {
                     "name": "Main",
@@ -167,6 +179,7 @@ class FakeShow:
                             "postwait": {"elapsed": 0, "total": 2},
                             "depth": 0,
                         },
+                        waiting_row,
                     ],
                 }
             ],
@@ -192,9 +205,120 @@ class FakeShow:
             "go_guard": {"min_interval": 0.5, "remaining": 0.0},
         }
 
+    def _console_extra(self) -> dict[str, Any]:
+        """The console's top bar, health line and live panels (shapes in docs/web.md)."""
+        bad = self.source_state
+        waiting = self.wait_outcome is None
+        return {
+            "go": dict(self.go),
+            "standby": [
+                {
+                    "list": "Main",
+                    "number": "2",
+                    "name": "Stove glow",
+                    "type": "visual",
+                    "notes": "Wait for the actor to reach the stove",
+                    "fires": "scene heat on projector (crossfade 4 s)",
+                    "armed": True,
+                    "waits_for": "stove.central.temp_c above 150, at most 180 s then fallback 9",
+                }
+            ],
+            "running": [
+                {
+                    "list": "Main",
+                    "number": "1",
+                    "name": "House lights down",
+                    "type": "fade",
+                    "state": "running",
+                    "depth": 0,
+                    "elapsed": 1.5,
+                    "remaining": 2.5,
+                }
+            ],
+            "health": [
+                {
+                    "id": "source:stoves",
+                    "kind": "source",
+                    "label": "stoves",
+                    "state": bad,
+                    "text": "9.8/s" if bad == "ok" else "disconnected",
+                    "details": ["status: connected", "refused: bad name 3"],
+                },
+                {
+                    "id": "output:lights",
+                    "kind": "output",
+                    "label": "lights",
+                    "state": "ok",
+                    "text": "12 sent",
+                    "details": ["kind: osc"],
+                },
+            ],
+            "mappings": {
+                "panic_off_at": 1_700_000_000.0 if self.mappings_off else None,
+                "all_off": self.mappings_off,
+                "rows": [
+                    {
+                        "name": "glow",
+                        "describe": "stove.central.temp_c → OSC lights /glow (40…240 → 0…1)",
+                        "signal": "stove.central.temp_c",
+                        "input": 181.0,
+                        "input_unit": "°C",
+                        "input_health": "live",
+                        "output": None if self.mappings_off else 0.7,
+                        "out_range": [0.0, 1.0],
+                        "level": 1.0,
+                        "enabled": not self.mappings_off,
+                        "state": "off (PANIC)" if self.mappings_off else "on",
+                        "pinned": "",
+                        "sent": 40,
+                        "plot": [None] * 50
+                        + [0.6, 0.62, 0.65, 0.7, 0.7, 0.71, 0.7, 0.69, 0.7, 0.7],
+                    }
+                ],
+            },
+            "triggers": [
+                {
+                    "name": "fault",
+                    "describe": "when stove.central.state is fault for 1 s → start Main/9",
+                    "state": "armed",
+                    "value": "heating",
+                    "unit": "",
+                    "holding_for": None,
+                    "hold": 1.0,
+                    "fired": 0,
+                    "last_fired_ago": None,
+                }
+            ],
+            "waiting_row": {
+                "number": "3",
+                "name": "When the stove is hot",
+                "type": "notice",
+                "state": "waiting" if waiting else "idle",
+                "depth": 0,
+                "prewait": {"elapsed": 0, "total": 0},
+                "action": {"elapsed": 0, "total": 0},
+                "postwait": {"elapsed": 0, "total": 0},
+                "wait": {
+                    "condition": "stove.central.temp_c above 250",
+                    "value": 181.0,
+                    "unit": "°C",
+                    "health": "live",
+                    "timeout": 180.0,
+                    "fallback": "9",
+                    "remaining": round(self.wait_remaining, 2) if waiting else None,
+                    "hold": 0.0,
+                    "held_for": None,
+                    **({"outcome": self.wait_outcome} if self.wait_outcome else {}),
+                },
+            },
+        }
+
     def control(self, request: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.controls.append(request)
+            go = dict(self.go)
+        if request["command"] == "go" and go["state"] in ("panic", "guard"):
+            return {"ok": False, "refused": go["state"], "error": f"GO refused: {go['reason']}"}
         return {"ok": True, "message": f"{request['command']} accepted"}
 
     def control_commands(self) -> list[str]:
