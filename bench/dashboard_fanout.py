@@ -129,10 +129,15 @@ class Viewer(asyncio.Protocol):
     def _snapshot(self, buf: bytearray, start: int, end: int, now: float) -> None:
         if not self.window[0] <= now <= self.window[1]:
             return
-        i = buf.find(b'"t":', start, end)
+        # A relay's snapshot carries the show's own stamp ("published"): measure from
+        # there, so the show -> broker -> relay hop counts too.
+        i = buf.find(b'"published":', start, end)
+        key = 12
+        if i < 0:
+            i, key = buf.find(b'"t":', start, end), 4
         j = buf.find(b",", i, end)
         self.count += 1
-        self.staleness.append(now - float(buf[i + 4 : j]))
+        self.staleness.append(now - float(buf[i + key : j]))
 
 
 async def run_clients(host: str, port: int, count: int, start: float, end: float) -> dict[str, Any]:

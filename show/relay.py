@@ -125,6 +125,9 @@ class RelayFeed:
             self.refused += 1
             self._warn.warning("malformed", "relay: refused a malformed snapshot on %s", self.topic)
             return False
+        published = message.get("published") if isinstance(message, dict) else None
+        if isinstance(published, int | float):
+            snapshot["published"] = published  # the show's wall clock, for staleness
         self._snapshot = snapshot
         self._received_at = self._clock()
         self.received += 1

@@ -71,7 +71,7 @@ def test_feed_serves_the_newest_snapshot_and_marks_signals_lost_when_it_stops() 
     assert feed.body()["title"] == "Waiting for the show…"
     body = {"title": "T", "signals": {"a": {"value": 1.0, "health": "live"}}}
     assert feed.receive(relay_payload(body, 1.0))
-    assert feed.body() == body
+    assert feed.body() == {**body, "published": 1.0}  # the show's stamp, for staleness
     clock.now += 3.5
     assert feed.body()["signals"] == {"a": {"value": 1.0, "health": "lost"}}
     assert feed.body()["title"] == "T"
