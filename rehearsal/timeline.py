@@ -22,6 +22,7 @@ from rehearsal.dryrun import DryRunResult, Lane
 
 __all__ = [
     "COLORS",
+    "MIN_SPAN",
     "Line",
     "Path",
     "Polygon",
@@ -29,6 +30,7 @@ __all__ = [
     "Shape",
     "Text",
     "Timeline",
+    "axis_range",
     "format_time",
     "layout",
 ]
@@ -181,14 +183,61 @@ class _Frame:
         return self.x0 + (b + 0.5) / self.buckets * self.w
 
 
-def _lane_range(lane: Lane) -> tuple[float, float] | None:
+#: The smallest axis span per unit, so a few tenths of a degree of sensor noise are
+#: drawn as the flat line they are (the dashboard's charts use the same table).
+MIN_SPAN: dict[str, float] = {
+    "°C": 10.0,
+    "°F": 20.0,
+    "K": 10.0,
+    "kW": 1.0,
+    "W": 100.0,
+    "MW": 0.5,
+    "Hz": 0.5,
+    "%": 10.0,
+    "V": 10.0,
+    "A": 1.0,
+}
+
+
+def _nice_step(raw: float) -> float:
+    if raw <= 0 or not math.isfinite(raw):
+        return 1.0
+    p = 10.0 ** math.floor(math.log10(raw))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * p >= raw * (1 - 1e-9):
+            return m * p
+    return 10.0 * p
+
+
+def axis_range(lo: float, hi: float, unit: str = "", min_span: float = 0.0) -> tuple[float, float]:
+    """The y axis for data from ``lo`` to ``hi``: at least ``min_span`` (or the unit's
+    ``MIN_SPAN``) wide around the data's middle, ends rounded to a readable step."""
+    span = max(min_span, MIN_SPAN.get(unit, 0.0))
+    if hi - lo < span:
+        mid = (lo + hi) / 2
+        lo, hi = mid - span / 2, mid + span / 2
+    if hi - lo < 1e-12:
+        lo, hi = lo - 1.0, hi + 1.0
+    step = _nice_step((hi - lo) / 5)
+    return math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
+
+
+def _data_range(lane: Lane) -> tuple[float, float] | None:
     values = [v for v in lane.lo + lane.hi if v == v]
     if not values:
         return None
-    lo, hi = min(values), max(values)
-    if hi - lo < 1e-12:
-        lo, hi = lo - 1.0, hi + 1.0
-    return lo, hi
+    return min(values), max(values)
+
+
+def _lane_range(lane: Lane) -> tuple[float, float] | None:
+    """The lane's y axis: categories as they are, numbers through :func:`axis_range`."""
+    r = _data_range(lane)
+    if r is None:
+        return None
+    if lane.categories:
+        lo, hi = r
+        return (lo - 1.0, hi + 1.0) if hi - lo < 1e-12 else r
+    return axis_range(r[0], r[1], lane.unit)
 
 
 def _lane_label(lane: Lane) -> str:
@@ -196,7 +245,7 @@ def _lane_label(lane: Lane) -> str:
         names = sorted(lane.categories, key=lane.categories.__getitem__)
         shown = " / ".join(names[:4]) + (" / ..." if len(names) > 4 else "")
         return shown
-    r = _lane_range(lane)
+    r = _data_range(lane)
     if r is None:
         return "no data"
     lo, hi = r
@@ -251,6 +300,12 @@ def _draw_lane(
 
     def vy(v: float) -> float:
         return y + pad + (1.0 - (v - lo) / (hi - lo)) * (h - 2 * pad)
+
+    if not lane.categories and h >= 30:  # the axis: its ends, with the unit
+        unit = f" {lane.unit}" if lane.unit else ""
+        for v, dy in ((hi, 1.0), (lo, -12.0)):
+            ty = round(vy(v) + dy, 1)
+            shapes.append(Text(fr.x0 + 4, ty, f"{v:.4g}{unit}", 11, c["muted"]))
 
     points: list[tuple[float, float]] = []
     step = bool(lane.categories)

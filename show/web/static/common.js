@@ -169,7 +169,7 @@ export function axisRange(values, opts = {}) {
     lo = Math.min(lo, 0);
     hi = Math.max(hi, 0);
   }
-  const step = niceStep((hi - lo) / 4);
+  const step = niceStep((hi - lo) / 5);
   return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
 }
 
