@@ -139,7 +139,9 @@ class CueActions:
     def _next_fade_step(self, run: CueRun) -> float:
         step = 1.0 / run.cue.rate_hz if run.cue.rate_hz > 0 else run.cue.duration
         end = run.action_end if run.action_end is not None else run.fade_last + step
-        return min(run.fade_last + step, end)
+        nxt = run.fade_last + step
+        # a step a hair before the end (a sum of 1 / rate_hz) is the end: no extra send
+        return end if nxt >= end - 1e-9 else nxt
 
     def _fade_step(self, run: CueRun, t: float) -> None:
         if run.action_done or run.state is not CueState.RUNNING:
