@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import os
 import signal
@@ -205,6 +206,12 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
         print(f"  {line}", flush=True)
     print("  Press Ctrl-C to stop.\n", flush=True)
     loop = asyncio.get_running_loop()
+    # What start-up built (the show, the engine, the outputs) lives until the end:
+    # frozen out of the collector, a full collection only scans what the show
+    # allocates live, so a burst of garbage (a connection flood) cannot stall the
+    # loop for a whole-heap scan.
+    gc.collect()
+    gc.freeze()
     runner.start_sources()
     for t in args.go_at:
         loop.call_later(t, runner.control, "go", None, "", None, "--go-at")
@@ -363,6 +370,7 @@ async def _start_web(
         rate_hz=show.web.rate_hz,
         max_connections=show.web.max_connections,
         max_per_address=show.web.max_per_address,
+        max_consoles=show.web.max_consoles,
         allowed_origins=list(show.web.allowed_origins) or None,
     )
     try:
