@@ -13,11 +13,13 @@ from cues.model import (
     CueKind,
     CueListDef,
     Curve,
+    FadeTarget,
     GroupMode,
     OscArg,
 )
 from cues.sequence import CueOrder
 from show.reader import Reader
+from show.scenecheck import SceneCatalog, SceneUse
 from show.targets import read_condition, read_midi, read_target
 
 __all__ = ["CueReader", "find_zero_time_loops"]
@@ -67,8 +69,12 @@ class CueReader:
         mappings: list[str],
         triggers: list[str],
         sources: list[str] | None = None,
+        scenes: SceneCatalog | None = None,
+        scene_use: dict[str, SceneUse] | None = None,
     ) -> None:
         self.r = r
+        self.scenes = scenes
+        self.scene_use = scene_use if scene_use is not None else {}
         self.signal_ok = signal_ok
         self.osc, self.midi, self.visuals = osc, midi, visuals
         self.mappings, self.triggers = mappings, triggers
@@ -250,10 +256,22 @@ class CueReader:
             scene = r.string(t, "scene", path, default="", label=label)
             if not scene and not inputs:
                 r.problem(path, "a visual cue needs scene = '...' or inputs = {...}", label)
+            transition = r.string(t, "transition", path, default="crossfade", label=label)
+            use = self.scene_use.setdefault(output, SceneUse())
+            if self.scenes is not None:
+                if scene:
+                    scene, problem = self.scenes.scene(scene)
+                    if problem:
+                        r.problem(f"{path}.scene", problem, label)
+                    use.scenes.add(scene)
+                transition, problem = self.scenes.transition(transition)
+                if problem:
+                    r.problem(f"{path}.transition", problem, label)
+            use.inputs.extend((name, f"{path}.inputs.{name}", label) for name, _ in inputs)
             f.update(
                 visual_output=output,
                 scene=scene,
-                transition=r.string(t, "transition", path, default="crossfade", label=label),
+                transition=transition,
                 curve=r.enum(t, "curve", path, Curve, Curve.LINEAR, label),
                 visual_inputs=tuple(inputs),
             )
@@ -272,18 +290,34 @@ class CueReader:
                 notice_id=r.string(t, "id", path, default="", label=label),
             )
         elif kind is CueKind.FADE:
-            target = read_target(
-                r,
-                r.table(t, "target", path, label),
-                f"{path}.target",
-                label,
-                self.osc,
-                self.midi,
-                self.visuals,
-                self.mappings,
-            )
-            if "target" not in t:
-                r.problem(f"{path}.target", "a fade needs target = {...}", label)
+            if isinstance(t.get("target"), str):
+                name = t["target"]
+                r.problem(
+                    f"{path}.target",
+                    f"found {name!r}; a fade's target is a table, e.g."
+                    f" target = {{ osc = {name!r}, address = '/light/1' }}"
+                    " (or { midi = 'PORT', cc = 7 }, { visual = 'OUTPUT', input = 'NAME' },"
+                    " { mapping = 'NAME' })",
+                    label,
+                )
+                target = FadeTarget()
+            else:
+                if "target" not in t:
+                    r.problem(f"{path}.target", "a fade needs target = {...}", label)
+                target = read_target(
+                    r,
+                    r.table(t, "target", path, label),
+                    f"{path}.target",
+                    label,
+                    self.osc,
+                    self.midi,
+                    self.visuals,
+                    self.mappings,
+                )
+            if target.visual:
+                self.scene_use.setdefault(target.visual, SceneUse()).inputs.append(
+                    (target.visual_input, f"{path}.target", label)
+                )
             stop_target = r.boolean(t, "stop_target", path, False, label)
             if stop_target and not target.mapping:
                 r.problem(

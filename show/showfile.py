@@ -23,6 +23,7 @@ from cues.model import (
     Curve,
     DerivedDef,
     DerivedOp,
+    FadeTarget,
     MappingDef,
     Rearm,
     ShowModel,
@@ -50,6 +51,7 @@ from show.errors import Problem, ShowFileError
 from show.locate import LineLocator
 from show.mqttfile import read_mqtt_source, read_relay
 from show.reader import Reader, unknown
+from show.scenecheck import SceneCatalog, SceneUse
 from show.signalnames import SignalNames
 from show.targets import one_signal_message, read_condition, read_midi_ports, read_target
 
@@ -145,6 +147,8 @@ class _Builder:
         self.osc_names: list[str] = []
         self.midi_names: list[str] = []
         self.visual_names: list[str] = []
+        self.scenes = SceneCatalog(path.parent if str(path) != "<show>" else Path.cwd())
+        self.scene_use: dict[str, SceneUse] = {}
 
     def build(self) -> Show:
         r, data = self.r, self.data
@@ -172,11 +176,16 @@ class _Builder:
             visuals=self.visual_names,
             mappings=mapping_names,
             triggers=trigger_names,
+            scenes=self.scenes,
+            scene_use=self.scene_use,
         )
         lists = cues.read_lists(r.tables(data, "cue_lists", ""))
         triggers = self._triggers(trig_tables, cues)
         cues.resolve_references()
         cues.check_fallbacks()
+        for output, use in self.scene_use.items():
+            for where, message, label in self.scenes.input_problems(output, use):
+                r.problem(where, message, label)
         for loop in find_zero_time_loops(cues.cues, lists):
             chain = " -> ".join(loop)
             first = cues.cues[CueId(loop[0])]
@@ -445,15 +454,21 @@ class _Builder:
                 r.problem(f"{path}.headless", "expected true or false (leave out for automatic)")
                 headless = None
             bindings: list[tuple[str, str]] = []
+            use = self.scene_use.setdefault(name, SceneUse())
             for inp, sig in r.table(t, "inputs", path).items():
                 if not isinstance(sig, str) or not self._one_signal_ok(sig):
                     r.problem(f"{path}.inputs.{inp}", one_signal_message(str(sig)))
                     continue
                 bindings.append((inp, sig))
+                use.inputs.append((inp, f"{path}.inputs.{inp}", ""))
+            scene, problem = self.scenes.scene(r.string(t, "scene", path, default="heat"))
+            if problem:
+                r.problem(f"{path}.scene", problem)
+            use.scenes.add(scene)
             visuals.append(
                 VisualOutputConfig(
                     name=name,
-                    scene=r.string(t, "scene", path, default="heat"),
+                    scene=scene,
                     display=r.integer(t, "display", path, default=0, lo=0, hi=16),
                     fullscreen=r.boolean(t, "fullscreen", path, False),
                     size=(int(size[0]), int(size[1])),
@@ -501,18 +516,34 @@ class _Builder:
                         else r.unknown("signal", signal, self.signal_names)
                     ),
                 )
-            target = read_target(
-                r,
-                r.table(t, "to", path),
-                f"{path}.to",
-                "",
-                self.osc_names,
-                self.midi_names,
-                self.visual_names,
-                [],
-            )
-            if "to" not in t:
+            if isinstance(t.get("to"), str):
+                r.problem(
+                    f"{path}.to",
+                    f"found {t['to']!r}; 'to' is a table, e.g. to = {{ osc = {t['to']!r},"
+                    " address = '/light/1' }} (or { midi = 'PORT', cc = 7 },"
+                    " { visual = 'OUTPUT', input = 'NAME' })",
+                )
+                t = {k: v for k, v in t.items() if k != "to"}
+            elif "to" not in t:
                 r.problem(f"{path}.to", "missing required field 'to' (where the value goes)")
+            target = (
+                read_target(
+                    r,
+                    r.table(t, "to", path),
+                    f"{path}.to",
+                    "",
+                    self.osc_names,
+                    self.midi_names,
+                    self.visual_names,
+                    [],
+                )
+                if "to" in t
+                else FadeTarget()
+            )
+            if target.visual:
+                self.scene_use.setdefault(target.visual, SceneUse()).inputs.append(
+                    (target.visual_input, f"{path}.to", "")
+                )
             in_range = out_range = None
             clamp = True
             rng = r.table(t, "range", path)
@@ -674,7 +705,8 @@ class _Builder:
                 value = panel.get(key)
                 if isinstance(value, str) and not self._signal_ok(value):
                     r.problem(
-                        f"dashboard.panels[{i}].{key}", r.unknown("signal", value, self.signal_names)
+                        f"dashboard.panels[{i}].{key}",
+                        r.unknown("signal", value, self.signal_names),
                     )
         return WebConfig(
             enabled=r.boolean(t, "enabled", "web", True),

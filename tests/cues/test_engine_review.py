@@ -142,7 +142,7 @@ stale_after = 0.5
 lost_after = 1.0
 [mappings.hold]
 signal = "x"
-to = { visual = "projector", input = "level" }
+to = { visual = "projector", input = "heat" }
 stale = "hold"
 [[cue_lists]]
 name = "Main"

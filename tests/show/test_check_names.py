@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from show.errors import ShowFileError
-from show.showfile import parse_show
+from show.showfile import load_show, parse_show
 
 BASE = """
 [outputs.osc.desk]
@@ -132,3 +134,104 @@ def test_notes_and_armed_mappings_are_carried_in_the_model() -> None:
         "armed = false\nenabled = false\n[[cue_lists]]\n"
     )
     assert "not both" in msg
+
+
+VISUAL = """
+[outputs.visuals.projector]
+scene = "heat"
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "visual"
+"""
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ('scene = "heatwave"', "unknown scene 'heatwave'; did you mean 'heat'?"),
+        ('scene = "dashbord"', "unknown scene 'dashbord'; did you mean 'dashboard'?"),
+        ('scene = "heat"\ntransition = "dissolve"', "unknown transition 'dissolve'"),
+        ('scene = "heat"\ntransition = "heat"', "unknown transition 'heat'"),
+        ("inputs = { heatt = 0.5 }", "has an input 'heatt'; did you mean 'heat'?"),
+        (
+            'scene = "dashboard"\ninputs = { accent = 0.5 }',
+            "scene input 'accent' is a color; cues, fades, mappings and bindings send numbers",
+        ),
+    ],
+)
+def test_scene_names_transitions_and_inputs_are_checked(fields: str, expected: str) -> None:
+    [msg] = problems(VISUAL + fields + "\n")
+    assert expected in msg
+    assert msg.startswith("bad.toml:")
+
+
+def test_scene_inputs_of_mappings_fades_and_bindings_are_checked() -> None:
+    text = VISUAL.replace('scene = "heat"', 'scene = "heat"\ninputs = { hat = "s" }') + (
+        'scene = "heat"\n[[cue_lists.cues]]\nnumber = "2"\ntype = "fade"\nto = 1\n'
+        'target = { visual = "projector", input = "flickr" }\n'
+        '[mappings.m]\nsignal = "s"\nto = { visual = "projector", input = "stove9" }\n'
+    )
+    found = problems(text)
+    assert len(found) == 3
+    assert any("input 'hat'; did you mean 'heat'?" in p for p in found)
+    assert any("input 'flickr'; did you mean 'flicker'?" in p for p in found)
+    assert any("mappings.m.to" in p and "input 'stove9'" in p for p in found)
+
+
+def test_an_input_any_scene_of_the_output_declares_is_accepted() -> None:
+    text = VISUAL + 'scene = "dashboard"\ninputs = { dim = 0.5 }\n'  # dashboard has dim
+    text += '[[cue_lists.cues]]\nnumber = "2"\ntype = "visual"\ninputs = { heat = 1 }\n'
+    show = parse_show(BASE + text, "ok.toml")
+    assert show.model.cues["Main/2"].visual_inputs == (("heat", 1.0),)  # type: ignore[index]
+
+
+ISF_TRANSITION = """/*{
+    "ISFVSN": "2",
+    "INPUTS": [
+        {"NAME": "startImage", "TYPE": "image"},
+        {"NAME": "endImage", "TYPE": "image"},
+        {"NAME": "progress", "TYPE": "float"}
+    ]
+}*/
+void main() {
+    gl_FragColor = mix(IMG_NORM_PIXEL(startImage, isf_FragNormCoord),
+                       IMG_NORM_PIXEL(endImage, isf_FragNormCoord), progress);
+}
+"""
+
+
+def test_isf_files_are_found_next_to_the_show_and_run_by_absolute_path(tmp_path: Path) -> None:
+    (tmp_path / "shaders").mkdir()
+    (tmp_path / "shaders" / "wipe.fs").write_text(ISF_TRANSITION)
+    (tmp_path / "glow.fs").write_text(
+        '/*{"ISFVSN": "2", "INPUTS": [{"NAME": "glow", "TYPE": "float"}]}*/\n'
+        "void main() { gl_FragColor = vec4(glow); }\n"
+    )
+    show_file = tmp_path / "show.toml"
+    show_file.write_text(
+        BASE + VISUAL + 'scene = "glow.fs"\ntransition = "shaders/wipe.fs"\ninputs = { glow = 1 }\n'
+    )
+    cue = load_show(show_file).model.cues["Main/1"]  # type: ignore[index]
+    assert cue.scene == str(tmp_path / "glow.fs")
+    assert cue.transition == str(tmp_path / "shaders" / "wipe.fs")
+    show_file.write_text(BASE + VISUAL + 'scene = "heat"\ntransition = "glow.fs"\n')
+    with pytest.raises(ShowFileError) as info:
+        load_show(show_file)
+    assert "'glow.fs' is a scene, not a transition" in str(info.value)
+    (tmp_path / "glow.fs").write_text('/*{"INPUTS": [{"NAME": 3}]*/ void main() {}')
+    show_file.write_text(BASE + VISUAL + 'scene = "glow.fs"\n')
+    with pytest.raises(ShowFileError) as info:
+        load_show(show_file)
+    assert f"scene file {tmp_path / 'glow.fs'}" in str(info.value)
+
+
+def test_a_fade_or_mapping_target_given_as_a_name_shows_the_table_form() -> None:
+    found = problems(
+        '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "fade"\ntarget = "desk"\nto = 1\n'
+        '[mappings.m]\nsignal = "s"\nto = "desk"\n'
+    )
+    assert len(found) == 2
+    assert "target = { osc = 'desk', address = '/light/1' }" in found[0] + found[1]
+    assert "to = { osc = 'desk', address = '/light/1' }" in found[0] + found[1]
