@@ -313,6 +313,10 @@ class Recorder:
         db.execute("PRAGMA synchronous=NORMAL")
         known = {row[0] for row in db.execute("SELECT name FROM signals")}
         try:
+            # the first batch is written one interval after the start (or at a flush or
+            # close), like every later one
+            self._wake.wait(self.commit_interval)
+            self._wake.clear()
             while True:
                 began = time.monotonic()
                 with self._lock:
