@@ -22,7 +22,7 @@ from show.reader import Reader
 from show.scenecheck import SceneCatalog, SceneUse
 from show.targets import read_condition, read_midi, read_target
 
-__all__ = ["CueReader", "find_zero_time_loops"]
+__all__ = ["CueReader", "check_notice_ids", "find_zero_time_loops"]
 
 _COMMON = (
     "number",
@@ -438,6 +438,32 @@ def _value(number: str) -> float | None:
         return float(number)
     except ValueError:
         return None
+
+
+def check_notice_ids(r: Reader, cues: dict[CueId, CueDef], paths: dict[CueId, str]) -> None:
+    """A notice cue without text takes a message down: its id must be one that some
+    notice cue puts up (by ``id``, or by its own cue id when it has none)."""
+    shown = {c.notice_id or c.id for c in cues.values() if c.kind is CueKind.NOTICE and c.text}
+    named = sorted(c.notice_id for c in cues.values() if c.notice_id and c.text)
+    for cue in cues.values():
+        if cue.kind is not CueKind.NOTICE or cue.text:
+            continue
+        if not cue.notice_id:
+            r.problem(
+                paths.get(cue.id, ""),
+                "a notice without text takes a message down: say which with id = '...'"
+                " (the id of the notice cue that put it up), or give it text",
+                f"cue {cue.number}",
+            )
+        elif cue.notice_id not in shown:
+            close = difflib.get_close_matches(cue.notice_id, named, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            r.problem(
+                f"{paths.get(cue.id, '')}.id",
+                f"no notice cue puts up a message with id {cue.notice_id!r}, so this takes"
+                f" nothing down{hint} (ids: {', '.join(named[:12]) or 'none'})",
+                f"cue {cue.number}",
+            )
 
 
 def _close_number(number: str, known: list[str], by_value: dict[float, str]) -> str | None:

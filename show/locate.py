@@ -35,6 +35,53 @@ def split_key(text: str) -> list[str]:
     return parts
 
 
+_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _array_element_lines(lines: list[str], line: int) -> list[int]:
+    """Start lines of the top-level elements of the array after the ``=`` on ``line``
+    (strings and comments skipped; an array may span lines, inline tables may not)."""
+    text = lines[line]
+    eq = text.find("=")
+    col = text.find("[", eq + 1) if eq >= 0 else -1
+    if col < 0 or text[eq + 1 : col].strip():
+        return []
+    out: list[int] = []
+    depth = 0
+    expecting = False
+    i, j = line, col
+    while i < len(lines):
+        text = lines[i]
+        quote = ""
+        while j < len(text):
+            ch = text[j]
+            if quote:
+                if ch == "\\" and quote == '"':
+                    j += 1
+                elif ch == quote:
+                    quote = ""
+            elif ch == "#":
+                break
+            elif ch in "]}":
+                depth -= 1
+                if depth == 0:
+                    return out
+            elif ch == "," and depth == 1:
+                expecting = True
+            elif not ch.isspace():
+                if depth == 1 and expecting:
+                    out.append(i)
+                    expecting = False
+                if ch in "[{":
+                    depth += 1
+                    expecting = depth == 1
+                elif ch in "\"'":
+                    quote = ch
+            j += 1
+        i, j = i + 1, 0
+    return out
+
+
 def _path_text(parts: list[str]) -> str:
     return ".".join(parts)
 
@@ -74,6 +121,7 @@ class LineLocator:
                 latest[plain] = _path_text(concrete)
             starts.append((_path_text(concrete), i))
         self._by_path: dict[str, tuple[str, int, int]] = {}
+        self._arrays: dict[int, list[int]] = {}
         for n, (path, start) in enumerate(starts):
             end = starts[n + 1][1] if n + 1 < len(starts) else len(self._lines)
             self._blocks.append((path, start, end))
@@ -102,9 +150,24 @@ class LineLocator:
         rest = path[len(bpath) :].lstrip(".") if bpath else path
         if not rest:
             return start + 1
-        first = split_key(rest)[0].split("[")[0]
+        part = split_key(rest)[0]
+        first = part.split("[")[0]
         key_re = re.compile(r"^\s*[\"']?" + re.escape(first) + r"[\"']?\s*[.=]")
         for i in range(start, end):
             if key_re.match(self._lines[i]):
+                index = _INDEX.search(part)
+                if index is not None:  # an element of an inline array: its own line
+                    elements = self._elements(i)
+                    k = int(index.group(1))
+                    if k < len(elements):
+                        return elements[k] + 1
                 return i + 1
         return start + 1 if bpath else None
+
+    def _elements(self, line: int) -> list[int]:
+        """The lines on which the elements of the inline array assigned on ``line``
+        start (worked out once per array)."""
+        found = self._arrays.get(line)
+        if found is None:
+            found = self._arrays[line] = _array_element_lines(self._lines, line)
+        return found

@@ -45,7 +45,7 @@ from show.config import (
     WebConfig,
 )
 from show.control_access import access_problem
-from show.cuefile import CueReader, find_zero_time_loops
+from show.cuefile import CueReader, check_notice_ids, find_zero_time_loops
 from show.dashtext import read_dashboard_text
 from show.errors import Problem, ShowFileError
 from show.locate import LineLocator
@@ -183,6 +183,7 @@ class _Builder:
         triggers = self._triggers(trig_tables, cues)
         cues.resolve_references()
         cues.check_fallbacks()
+        check_notice_ids(r, cues.cues, cues.paths)
         for output, use in self.scene_use.items():
             for where, message, label in self.scenes.input_problems(output, use):
                 r.problem(where, message, label)
@@ -322,7 +323,7 @@ class _Builder:
     def _signals(self) -> tuple[list[SignalDef], list[DerivedDef]]:
         r = self.r
         signals: list[SignalDef] = []
-        for name, t in r.table(self.data, "signals", "").items():
+        for name, t in self._named("signals").items():
             path = f"signals.{name}"
             if not isinstance(t, dict):
                 r.problem(path, 'expected a table [signals."NAME"]')
@@ -355,7 +356,7 @@ class _Builder:
         derived: list[DerivedDef] = []
         declared = set(self.signal_names)
         earlier_derived: set[str] = set()
-        for name, t in r.table(self.data, "derived", "").items():
+        for name, t in self._named("derived").items():
             path = f"derived.{name}"
             if not isinstance(t, dict):
                 r.problem(path, 'expected a table [derived."NAME"]')
@@ -386,6 +387,33 @@ class _Builder:
             earlier_derived.add(name)
         self.signal_names.extend(d.name for d in derived)
         return signals, derived
+
+    def _named(self, key: str, table_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+        """The ``[key.NAME]`` tables. An unquoted dotted name (``[signals.grid.kw]``, read
+        by TOML as nested tables) is reported with the quoting it needs and then taken
+        as the name it was meant to be, so it makes no phantom entry and no follow-on
+        errors. ``table_fields`` are the fields that hold tables themselves."""
+        out: dict[str, Any] = {}
+        for name, t in self.r.table(self.data, key, "").items():
+            self._unnest(key, name, t, table_fields, out)
+        return out
+
+    def _unnest(
+        self, key: str, name: str, t: Any, table_fields: tuple[str, ...], out: dict[str, Any]
+    ) -> None:
+        if not isinstance(t, dict):
+            out[name] = t
+            return
+        nested = {k: v for k, v in t.items() if isinstance(v, dict) and k not in table_fields}
+        for k, v in nested.items():
+            self.r.problem(
+                f"{key}.{name}.{k}",
+                f"TOML reads [{key}.{name}.{k}] as tables inside tables; a name with dots"
+                f' needs quotes: did you mean [{key}."{name}.{k}"]?',
+            )
+            self._unnest(key, f"{name}.{k}", v, table_fields, out)
+        if not nested or len(nested) < len(t):
+            out[name] = {k: v for k, v in t.items() if k not in nested}
 
     def _names(self) -> SignalNames:
         """The index of ``signal_names``, brought up to date with what was declared."""
@@ -500,7 +528,7 @@ class _Builder:
             "enabled",
             "level",
         )
-        for name, t in r.table(self.data, "mappings", "").items():
+        for name, t in self._named("mappings", ("to", "range", "smooth")).items():
             path = f"mappings.{name}"
             if not isinstance(t, dict):
                 r.problem(path, "expected a table [mappings.NAME]")

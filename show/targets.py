@@ -88,15 +88,19 @@ def read_midi(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec |
         if command == "LOAD" and not cue:
             r.problem(path, "MSC LOAD needs cue = 'NUMBER'", label)
         msc_time: tuple[int, int, int, int] | None = None
-        if command == "TIMED_GO" or "time" in t:
+        if command == "TIMED_GO" and "time" not in t:
+            r.problem(f"{path}.time", "MSC TIMED_GO needs time = 'HH:MM:SS:FF' (30 fps)", label)
+        elif "time" in t:
             raw = r.string(t, "time", path, label=label)
             m = _MSC_TIME.match(raw)
-            if m is None or command not in ("TIMED_GO", "SET"):
+            if command not in ("TIMED_GO", "SET"):
                 r.problem(
                     f"{path}.time",
-                    f"found {raw!r}; TIMED_GO (and SET) take time = 'HH:MM:SS:FF' (30 fps)",
+                    f"MSC {command} takes no time (only TIMED_GO and SET do); remove it",
                     label,
                 )
+            elif m is None:
+                r.problem(f"{path}.time", f"found {raw!r}; time is 'HH:MM:SS:FF' (30 fps)", label)
             else:
                 h, mi, sec, fr = (int(g) for g in m.groups())
                 if h > 23 or mi > 59 or sec > 59 or fr > 29:

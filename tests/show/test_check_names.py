@@ -235,3 +235,65 @@ def test_a_fade_or_mapping_target_given_as_a_name_shows_the_table_form() -> None
     assert len(found) == 2
     assert "target = { osc = 'desk', address = '/light/1' }" in found[0] + found[1]
     assert "to = { osc = 'desk', address = '/light/1' }" in found[0] + found[1]
+
+
+def test_an_unquoted_dotted_name_gets_the_quoting_and_no_follow_on_errors() -> None:
+    found = problems(
+        '[signals.grid.supply_kw]\nunit = "kW"\n'
+        '[mappings.m]\nsignal = "grid.supply_kw"\nto = { osc = "desk", address = "/a" }\n'
+        "[[cue_lists]]\n"
+    )
+    assert found == [
+        "bad.toml:5: signals.grid.supply_kw: TOML reads [signals.grid.supply_kw] as tables"
+        ' inside tables; a name with dots needs quotes: did you mean [signals."grid.supply_kw"]?'
+    ]
+
+
+def test_an_unquoted_dotted_name_makes_no_phantom_signal() -> None:
+    with pytest.raises(ShowFileError) as info:
+        parse_show("[signals.grid.a]\n[signals.grid.b]\n[[cue_lists]]\n", "bad.toml")
+    assert len(info.value.problems) == 2  # one hint each, nothing about a signal 'grid'
+    found = problems(
+        '[signals.grid.a]\n[derived.t]\nop = "sum"\ninputs = ["grid"]\n[[cue_lists]]\n'
+    )
+    assert any("unknown signal 'grid'" in p for p in found)
+
+
+def test_timed_go_without_a_time_is_one_problem_with_the_right_wording() -> None:
+    msc = '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "midi"\nport = "p"\n'
+    ports = '[outputs.midi.p]\nport = "x"\n'
+    [msg] = problems(ports + msc + 'message = { type = "msc", command = "TIMED_GO", cue = "1" }\n')
+    assert "MSC TIMED_GO needs time = 'HH:MM:SS:FF'" in msg
+    [msg] = problems(
+        ports + msc + 'message = { type = "msc", command = "GO", cue = "1", time = "1" }\n'
+    )
+    assert "MSC GO takes no time (only TIMED_GO and SET do); remove it" in msg
+
+
+def test_problems_in_an_inline_array_of_tables_point_at_their_element() -> None:
+    text = """[[cue_lists]]
+name = "Main"
+cues = [
+  { number = "1", type = "memo" },
+  # a comment with { braces } and "quotes ["
+  { number = "2", type = "bogus", name = "a, b ] }" },
+  { number = "3", type = "osc", target = "dsk", address = "/b" }, { number = "4", prewait = -1 },
+]
+"""
+    found = problems(text)
+    lines = sorted(int(p.split(":")[1]) for p in found)
+    base = BASE.count("\n")
+    assert lines == [base + 6, base + 7, base + 7]
+
+
+def test_a_notice_that_takes_down_an_id_nothing_puts_up_is_refused() -> None:
+    cues = (
+        '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "notice"\nid = "alert"\n'
+        'text = "Fault!"\n[[cue_lists.cues]]\nnumber = "2"\ntype = "notice"\nid = "alret"\n'
+    )
+    [msg] = problems(cues)
+    assert "no notice cue puts up a message with id 'alret'" in msg
+    assert "did you mean 'alert'?" in msg
+    parse_show(BASE + cues.replace('"alret"', '"alert"'), "ok.toml")
+    [msg] = problems('[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "notice"\n')
+    assert "say which with id = '...'" in msg
