@@ -12,7 +12,9 @@ is skipped for this tick and counted. It receives the next snapshot once it has
 drained. Snapshots are self-contained, so a skipped one loses nothing but
 freshness, and no per-viewer buffer ever grows beyond one partially sent
 snapshot. There is no task per viewer: one tick costs one build, one
-``json.dumps`` and one ``transport.write`` per viewer.
+``json.dumps`` and one ``transport.write`` per viewer. The running broadcaster
+writes :data:`SLICE` viewers per event-loop turn, so with hundreds of viewers
+the show's loop still serves a GO between slices.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from websockets.protocol import State
 from bridges.ratelimit import RateLimitedLogger
 from show.web.protocol import encode_message
 
-__all__ = ["Broadcaster", "BroadcasterStats"]
+__all__ = ["SLICE", "Broadcaster", "BroadcasterStats"]
 
 logger = logging.getLogger(__name__)
 
 _RESERVED: Final = frozenset({"type", "seq", "t"})
+SLICE: Final = 64
+"""Subscribers written per event-loop turn by the running broadcaster."""
 
 
 @dataclass(slots=True)
@@ -178,8 +182,38 @@ class Broadcaster:
         """
         started = time.perf_counter()
         self._last = data
+        sent = self._write(list(self._subscribers), data)
+        self.stats.ticks += 1
+        self.stats.delivered += sent
+        self.stats.last_send_s = time.perf_counter() - started
+        return sent
+
+    async def deliver_in_slices(self, data: bytes) -> int:
+        """:meth:`deliver`, :data:`SLICE` subscribers per event-loop turn, so a GO or a
+        timed action waits for one slice (about a millisecond), not the whole fan-out.
+
+        Returns:
+            How many subscribers it was written to.
+        """
+        self._last = data
+        connections = list(self._subscribers)
+        sent, spent = 0, 0.0
+        for start in range(0, len(connections), SLICE):
+            if start:
+                await asyncio.sleep(0)
+            started = time.perf_counter()
+            sent += self._write(connections[start : start + SLICE], data)
+            spent += time.perf_counter() - started
+        self.stats.ticks += 1
+        self.stats.delivered += sent
+        self.stats.last_send_s = spent
+        return sent
+
+    def _write(self, connections: list[ServerConnection], data: bytes) -> int:
         ready: list[ServerConnection] = []
-        for connection in self._subscribers:
+        for connection in connections:
+            if connection not in self._subscribers:  # left while earlier slices went out
+                continue
             if connection.protocol.state is not State.OPEN:
                 continue
             if connection.transport.get_write_buffer_size() > 0:
@@ -188,9 +222,6 @@ class Broadcaster:
                 continue
             ready.append(connection)
         broadcast(ready, data, text=True)
-        self.stats.ticks += 1
-        self.stats.delivered += len(ready)
-        self.stats.last_send_s = time.perf_counter() - started
         return len(ready)
 
     def tick(self) -> int:
@@ -211,7 +242,9 @@ class Broadcaster:
         loop = asyncio.get_running_loop()
         deadline = loop.time()
         while True:
-            self.tick()
+            data = self.build_message() if self._subscribers else None
+            if data is not None:
+                await self.deliver_in_slices(data)
             deadline += self._period
             now = loop.time()
             if now - deadline >= self._period:

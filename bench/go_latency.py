@@ -1,0 +1,710 @@
+"""Benchmark the command path: GO -> the cue's first byte on the wire, and timed actions.
+
+A real show (``show.runcmd.run_show``: the same logging, control server, web server,
+sources and outputs as ``stovelight run``) runs in a child process with a generated
+show file: cues 1-400 each send one OSC message ``/bench/go <n>`` to a UDP receiver in
+this process; cues 1001-1250 are groups that send a MIDI note (in-memory MIDI port),
+cut the visual output to another scene (a small headless renderer) and send
+``/bench/go <n>``; ``min_go_interval = 0``. One GO every 20 ms, per case:
+
+* ``qlab-udp`` / ``qlab-tcp``: QLab ``/go`` to the control port over UDP / TCP (SLIP);
+* ``console-ws``: the operator console's websocket ``{"type": "control", "command": "go"}``
+  (the console is connected for this case only, receiving its 10 Hz snapshots);
+* ``midi-note`` / ``midi-msc``: a note-on bound to GO / an MSC GO, delivered into the
+  in-memory MIDI input from a thread of the show process (as rtmidi's callback would);
+* ``osc+midi+visual``: QLab ``/go`` over UDP on the group cues.
+
+GO time is taken just before the client's send (for MIDI, just before the delivery),
+arrival time is the kernel's receive timestamp (``SO_TIMESTAMPNS``) of the datagram,
+so neither side's scheduling after the fact counts. Each load runs every case:
+
+* ``idle``;
+* ``telemetry``: a websocket feed offers 10,000 JSON frames/s to a ``json`` source
+  whose signal drives a mapping (30 Hz OSC);
+* ``viewers``: 500 public dashboard viewers connected (10 snapshots/s each).
+
+Per load it then starts a timeline group of timed actions (20 pre-waits of 13-720 ms,
+fades at 30, 60 and 100 Hz for 1.5 s) twice and reports each action's lateness on the
+wire against its scheduled time (the group's start on the engine's clock plus the
+action's offset).
+
+Usage::
+
+    .venv/bin/python bench/go_latency.py                  # about 2 minutes
+    .venv/bin/python bench/go_latency.py --gos 100 --loads idle
+    .venv/bin/python bench/go_latency.py --write-docs     # replace its section in
+                                                          # docs/performance.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import gc
+import json
+import multiprocessing as mp
+import os
+import platform
+import re
+import select
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bridges.osc.framing import slip_encode
+from bridges.osc.wire import decode_packet, encode_message, iter_messages
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "performance.md"
+SECTION = "## GO latency and timed actions"
+N_OSC = 400
+MULTI_BASE = 1000
+N_MULTI = 250
+GO_INTERVAL = 0.02
+FEED_RATE = 10_000
+VIEWERS = 500
+NOTE_GO = bytes([0x90, 60, 100])
+MSC_GO = bytes([0xF0, 0x7F, 0x7F, 0x02, 0x7F, 0x01, 0xF7])  # all-call, all types, GO
+FADES = {"f30": 30.0, "f60": 60.0, "f100": 100.0}
+FADE_S = 1.5
+PREWAITS = [round(0.013 + k * 0.037, 3) for k in range(20)]
+EXPECTED = {"pre-wait ends": len(PREWAITS)} | {
+    f"fade {int(r)} Hz": int(r * FADE_S) + 1 for r in FADES.values()
+}
+CASES = ("qlab-udp", "qlab-tcp", "console-ws", "midi-note", "midi-msc", "osc+midi+visual")
+LOADS = ("idle", "telemetry", "viewers")
+TOKEN = "go-latency-bench"
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+
+# ---------------------------------------------------------------------- the show
+
+
+def show_text(
+    osc_port: int, control_port: int, web_port: int, feed_port: int, renderer: bool
+) -> str:
+    """The generated show file."""
+    out = [
+        "[show]",
+        'title = "GO latency bench"',
+        "min_go_interval = 0",
+        "",
+        "[control]",
+        'host = "127.0.0.1"',
+        f"port = {control_port}",
+        "reply_port = 0",
+        "",
+        "[web]",
+        'host = "127.0.0.1"',
+        f"port = {web_port}",
+        f'console_token = "{TOKEN}"',
+        "max_per_address = 2000",
+        "max_connections = 3000",
+        "",
+        "[sources.feed]",
+        'kind = "json"',
+        f'url = "ws://127.0.0.1:{feed_port}/"',
+        "[sources.feed.signals]",
+        '"feed.v" = "/v"',
+        '[signals."feed.v"]',
+        'source = "feed"',
+        "",
+        "[outputs.osc.bench]",
+        'host = "127.0.0.1"',
+        f"port = {osc_port}",
+        "",
+        "[outputs.midi.bench]",
+        'port = "bench"',
+        "input = true",
+        "msc_device = 1",
+        "[[outputs.midi.bench.bindings]]",
+        'message = "note"',
+        "number = 60",
+        'action = "go"',
+        "",
+        "[mappings.feed_level]",
+        'signal = "feed.v"',
+        'to = { osc = "bench", address = "/bench/map" }',
+        "range = { in = [0, 1], out = [0, 1] }",
+        "",
+    ]
+    if renderer:
+        out += ["[outputs.visuals.screen]", 'scene = "black"', "size = [64, 36]", "headless = true"]
+        out += ["preview_fps = 0", ""]
+    out += ["[[cue_lists]]", 'name = "Main"']
+    for n in range(1, N_OSC + 1):
+        out += ["[[cue_lists.cues]]", f'number = "{n}"', 'type = "osc"', 'target = "bench"']
+        out += ['address = "/bench/go"', f"args = [{n}]"]
+    for k in range(1, N_MULTI + 1):
+        n = MULTI_BASE + k
+        out += ["[[cue_lists.cues]]", f'number = "{n}"', 'type = "group"', 'mode = "timeline"']
+        out += ["  [[cue_lists.cues.children]]", f'  number = "{n}.1"', '  type = "midi"']
+        out += ['  port = "bench"', f"  message = {{ type = 'note_on', note = {k % 128} }}"]
+        if renderer:
+            scene = "heat" if k % 2 else "black"
+            out += ["  [[cue_lists.cues.children]]", f'  number = "{n}.2"', '  type = "visual"']
+            out += [f'  scene = "{scene}"', '  transition = "cut"']
+        out += ["  [[cue_lists.cues.children]]", f'  number = "{n}.3"', '  type = "osc"']
+        out += ['  target = "bench"', '  address = "/bench/go"', f"  args = [{n}]"]
+    out += ["", "[[cue_lists]]", 'name = "Timed"', "[[cue_lists.cues]]", 'number = "T"']
+    out += ['type = "group"', 'mode = "timeline"']
+    for name, rate in FADES.items():
+        out += ["  [[cue_lists.cues.children]]", f'  number = "T.{name}"', '  type = "fade"']
+        out += [f'  target = {{ osc = "bench", address = "/bench/{name}" }}', "  from = 0.0"]
+        out += [f"  to = {rate * FADE_S}", f"  duration = {FADE_S}", f"  rate_hz = {rate}"]
+    for k, wait in enumerate(PREWAITS):
+        out += ["  [[cue_lists.cues.children]]", f'  number = "T.p{k}"', '  type = "osc"']
+        out += ['  target = "bench"', '  address = "/bench/pw"', f"  args = [{k}]"]
+        out += [f"  prewait = {wait}"]
+    return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------------- show process
+
+
+def child_main(show_path: Path, device_port: int, work: Path) -> int:
+    """Run the show as ``stovelight run`` would, with an in-memory MIDI port.
+
+    A device thread listens on ``device_port`` (UDP) and plays the MIDI input: it
+    stamps the time and delivers a note or MSC GO, as rtmidi's thread would. It also
+    answers where the timed group started (``start T``), in wall-clock seconds.
+    """
+    import show.assemble as assemble
+    import show.runcmd as runcmd
+    from bridges.midi.memory import MemoryMidiBackend
+    from cues.model import CueId
+    from show.midi_hub import MidiHub
+    from show.runner import ShowRunner
+    from show.showfile import load_show
+
+    backend = MemoryMidiBackend(outputs=["bench"], inputs=["bench"])
+    runners: list[ShowRunner] = []
+
+    class Runner(ShowRunner):
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            super().__init__(*a, **kw)
+            runners.append(self)
+
+    # the show's own assembly, with the in-memory MIDI system and a handle on the runner
+    assemble.__dict__["MidiHub"] = lambda ports, cb: MidiHub(ports, cb, backend=backend)
+    runcmd.__dict__["ShowRunner"] = Runner
+    stamps: list[int] = []
+    gc_pauses: list[float] = []
+    gc_started = [0.0]
+
+    def gc_watch(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif info.get("generation") == 2:
+            gc_pauses.append((time.perf_counter() - gc_started[0]) * 1000.0)
+
+    gc.callbacks.append(gc_watch)
+
+    def device() -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", device_port))
+        while True:
+            data, addr = sock.recvfrom(256)
+            if data in (b"note", b"msc"):
+                stamps.append(time.time_ns())
+                backend.deliver("bench", NOTE_GO if data == b"note" else MSC_GO)
+            elif data == b"stamps":
+                sock.sendto(json.dumps(stamps).encode(), addr)
+                stamps.clear()
+            elif data.startswith(b"start "):
+                runner = runners[0]
+                run = runner.engine.runs[CueId(f"Timed/{data[6:].decode()}")]
+                wall = time.time() - time.monotonic() + runner._t0 + run.started_at
+                sock.sendto(json.dumps(wall).encode(), addr)
+            elif data == b"gc":
+                sock.sendto(json.dumps(gc_pauses).encode(), addr)
+                gc_pauses.clear()
+            elif data == b"ping":
+                sock.sendto(b"pong", addr)
+
+    threading.Thread(target=device, name="bench-midi-device", daemon=True).start()
+    show = load_show(show_path)
+    args = argparse.Namespace(
+        record=None,
+        headless=True,
+        no_visuals=False,
+        log_dir=work,
+        duration=None,
+        go_at=[],
+        verbose=False,
+    )
+    return asyncio.run(runcmd.run_show(show, args))
+
+
+# ---------------------------------------------------------------------- load helpers
+
+
+def feed_main(conn: Any, on: Any, rate: float) -> None:
+    """A websocket server offering ``rate`` JSON frames/s while ``on`` is set."""
+    from websockets.asyncio.server import serve
+
+    count = [0]
+
+    async def handler(ws: Any) -> None:
+        period = 0.005
+        batch = int(rate * period)
+        next_t = time.monotonic()
+        while True:
+            if not on.value:
+                await asyncio.sleep(0.05)
+                next_t = time.monotonic()
+                continue
+            for _ in range(batch):
+                count[0] += 1
+                await ws.send(f'{{"v": {(count[0] % 1000) / 1000:.4f}, "seq": {count[0]}}}')
+            next_t += period
+            await asyncio.sleep(max(0.0, next_t - time.monotonic()))
+
+    async def run() -> None:
+        async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+            conn.send(server.sockets[0].getsockname()[1])
+            loop = asyncio.get_running_loop()
+            while True:
+                msg = await loop.run_in_executor(None, conn.recv)
+                if msg == "count":
+                    conn.send(count[0])
+                else:
+                    return
+
+    asyncio.run(run())
+
+
+def viewers_main(port: int, count: int, conn: Any) -> None:
+    """Hold ``count`` public dashboard viewers until told to stop."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from dashboard_fanout import Viewer
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        gate = asyncio.Semaphore(64)
+        viewers: list[Any] = []
+
+        async def one() -> None:
+            async with gate:
+                done = asyncio.Event()
+                viewer = Viewer("127.0.0.1", port, (0.0, 0.0), done)
+                with contextlib.suppress(OSError, TimeoutError):
+                    await loop.create_connection(lambda: viewer, "127.0.0.1", port)
+                    await asyncio.wait_for(done.wait(), 30)
+                viewers.append(viewer)
+
+        await asyncio.gather(*(one() for _ in range(count)))
+        conn.send(sum(1 for v in viewers if v.open and not v.closed))
+        await loop.run_in_executor(None, conn.recv)
+        conn.send(sum(1 for v in viewers if v.open and not v.closed))
+
+    asyncio.run(run())
+
+
+# ---------------------------------------------------------------------- receiver
+
+
+class Receiver:
+    """UDP receiver for the show's OSC, with kernel receive timestamps (ns, wall clock)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.records: list[tuple[str, float, int]] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="bench-receiver", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                data, anc, _flags, _addr = self.sock.recvmsg(65536, 1024)
+            except OSError:
+                return
+            stamp = time.time_ns()
+            for level, kind, payload in anc:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS:
+                    sec, nsec = struct.unpack("qq", payload[:16])
+                    stamp = sec * 1_000_000_000 + nsec
+            try:
+                packet = decode_packet(data)
+            except Exception:
+                continue
+            with self._lock:
+                for m in iter_messages(packet):
+                    if m.args and m.address != "/bench/map":
+                        self.records.append((m.address, float(m.args[0]), stamp))
+
+    def take(self) -> list[tuple[str, float, int]]:
+        with self._lock:
+            out, self.records = self.records, []
+        return out
+
+
+# ---------------------------------------------------------------------- GO clients
+
+
+class Clients:
+    """One client per input path; ``go(case)`` sends one GO and returns its time (ns)."""
+
+    def __init__(self, control_port: int, web_port: int, device_port: int) -> None:
+        self.control_port = control_port
+        self.device_port = device_port
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.connect(("127.0.0.1", control_port))
+        self.tcp = socket.create_connection(("127.0.0.1", control_port))
+        self.tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.device = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.device.connect(("127.0.0.1", device_port))
+        self.device.settimeout(5)
+        self.web_port = web_port
+        self.ws: Any = None
+        self._ws_ctx = contextlib.ExitStack()
+        self._go_udp = encode_message("/go", [])
+        self._go_tcp = slip_encode(self._go_udp)
+        self._ids = 0
+        self._stop = False
+        self._drain = threading.Thread(target=self._drain_all, name="bench-drain", daemon=True)
+        self._drain.start()
+
+    def _drain_all(self) -> None:
+        socks = [self.udp, self.tcp]
+        while not self._stop:
+            ready, _, _ = select.select(socks, [], [], 0.05)
+            for s in ready:
+                with contextlib.suppress(OSError):
+                    s.recv(65536)
+
+    def console(self, on: bool) -> None:
+        """Open (and log in) or close the operator console's websocket."""
+        if not on:
+            self._ws_ctx.close()
+            self.ws = None
+            return
+        from websockets.sync.client import connect
+
+        self._ws_ctx = contextlib.ExitStack()
+        url = f"ws://127.0.0.1:{self.web_port}/console/ws"
+        self.ws = self._ws_ctx.enter_context(connect(url, compression=None, max_size=None))
+        self.ws.send(json.dumps({"type": "auth", "token": TOKEN}))
+        ws = self.ws
+        threading.Thread(target=self._ws_drain, args=(ws,), daemon=True).start()
+
+    @staticmethod
+    def _ws_drain(ws: Any) -> None:
+        with contextlib.suppress(Exception):
+            while True:
+                ws.recv()
+
+    def send_osc(self, address: str, args: list[Any] | None = None) -> None:
+        self.udp.send(encode_message(address, args or []))
+
+    def go(self, case: str) -> int:
+        if case in ("qlab-udp", "osc+midi+visual"):
+            t = time.time_ns()
+            self.udp.send(self._go_udp)
+        elif case == "qlab-tcp":
+            t = time.time_ns()
+            self.tcp.sendall(self._go_tcp)
+        elif case == "console-ws":
+            self._ids += 1
+            text = f'{{"type":"control","id":{self._ids},"command":"go"}}'
+            t = time.time_ns()
+            self.ws.send(text)
+        else:
+            self.device.send(b"note" if case == "midi-note" else b"msc")
+            t = 0  # stamped in the show process, just before delivery
+        return t
+
+    def ask(self, request: bytes) -> Any:
+        self.device.send(request)
+        return json.loads(self.device.recv(1 << 20))
+
+    def close(self) -> None:
+        self._stop = True
+        with contextlib.suppress(Exception):
+            self._ws_ctx.close()
+        for s in (self.udp, self.tcp, self.device):
+            s.close()
+
+
+# ---------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Stats:
+    """Latencies of one case, in ms."""
+
+    values: list[float] = field(default_factory=list)
+    missing: int = 0
+
+    def q(self, p: float) -> float:
+        v = sorted(self.values)
+        if not v:
+            return float("nan")
+        return v[min(len(v) - 1, round(p * (len(v) - 1)))]
+
+    def cells(self) -> list[str]:
+        return [f"{self.q(0.5):.3f}", f"{self.q(0.99):.3f}", f"{max(self.values, default=0):.3f}"]
+
+
+def run_case(clients: Clients, receiver: Receiver, case: str, gos: int) -> Stats:
+    if case == "console-ws":
+        clients.console(True)
+        try:
+            return _run_case(clients, receiver, case, gos)
+        finally:
+            clients.console(False)
+    return _run_case(clients, receiver, case, gos)
+
+
+def _run_case(clients: Clients, receiver: Receiver, case: str, gos: int) -> Stats:
+    first = MULTI_BASE + 1 if case == "osc+midi+visual" else 1
+    clients.send_osc(f"/select/{first}")
+    time.sleep(0.1)
+    receiver.take()
+    sent: dict[int, int] = {}
+    t_next = time.monotonic()
+    for i in range(gos):
+        t_next += GO_INTERVAL
+        sent[first + i] = clients.go(case)
+        time.sleep(max(0.0, t_next - time.monotonic()))
+    time.sleep(0.2)
+    if case.startswith("midi"):
+        stamps = clients.ask(b"stamps")
+        sent = {first + i: s for i, s in enumerate(stamps)}
+    arrivals: dict[int, list[int]] = {}
+    for address, value, t in receiver.take():
+        if address == "/bench/go":
+            arrivals.setdefault(int(value), []).append(t)
+    stats = Stats()
+    for cue, t0 in sent.items():
+        # a straggler of an earlier case for the same cue arrived before this GO
+        after = [t for t in arrivals.get(cue, []) if t >= t0]
+        if after:
+            stats.values.append((min(after) - t0) / 1e6)
+        else:
+            stats.missing += 1
+    return stats
+
+
+def run_timed(clients: Clients, receiver: Receiver, repeats: int) -> dict[str, Stats]:
+    """Start the timed group ``repeats`` times; lateness of every action on the wire."""
+    out = {
+        name: Stats() for name in ("pre-wait ends", *(f"fade {int(r)} Hz" for r in FADES.values()))
+    }
+    for _ in range(repeats):
+        receiver.take()
+        clients.send_osc("/cue/T/start")
+        time.sleep(FADE_S + 0.4)
+        start = float(clients.ask(b"start T"))
+        for address, value, t in receiver.take():
+            name = address.rsplit("/", 1)[-1]
+            if name == "pw":
+                scheduled = start + PREWAITS[int(value)]
+                key = "pre-wait ends"
+            elif name in FADES:
+                rate = FADES[name]
+                scheduled = start + round(value) / rate
+                key = f"fade {int(rate)} Hz"
+            else:
+                continue
+            out[key].values.append((t / 1e9 - scheduled) * 1000.0)
+    return out
+
+
+# ---------------------------------------------------------------------- main
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+        u.bind(("127.0.0.1", 0))
+        port = int(u.getsockname()[1])
+    with socket.socket() as t:  # the control port needs UDP and TCP on one number
+        t.bind(("127.0.0.1", port))
+    return port
+
+
+def wait_ready(proc: subprocess.Popen[str], timeout: float) -> None:
+    end = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < end:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the show process ended before it was ready")
+        if "Press Ctrl-C" in line:
+            return
+    raise RuntimeError("the show did not start in time")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine() -> str:
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{cpu}, {os.cpu_count()} cores, load average {load}; Python {platform.python_version()}"
+
+
+def table(rows: list[list[str]], head: list[str]) -> str:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(out)
+
+
+def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[str]]]:
+    ctx = mp.get_context("spawn")
+    receiver = Receiver()
+    feed_conn, feed_child = ctx.Pipe()
+    feed_on = ctx.Value("b", 0)
+    feed = ctx.Process(target=feed_main, args=(feed_child, feed_on, FEED_RATE), daemon=True)
+    feed.start()
+    feed_port = feed_conn.recv()
+    control_port, web_port, device_port = free_port(), free_port(), free_port()
+    work = Path(tempfile.mkdtemp(prefix="go-latency-"))
+    show_path = work / "bench.toml"
+    show_path.write_text(
+        show_text(receiver.port, control_port, web_port, feed_port, not args.no_renderer)
+    )
+    cmd = [sys.executable, __file__, "--child", str(show_path), "--device-port", str(device_port)]
+    stderr = (work / "stderr.log").open("w")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT)
+    go_rows: list[list[str]] = []
+    late_rows: list[list[str]] = []
+    clients: Clients | None = None
+    try:
+        wait_ready(proc, 60)
+        clients = Clients(control_port, web_port, device_port)
+        print(f"show process {proc.pid}; log in {work}", file=sys.stderr)
+        time.sleep(1.0)
+        for load in args.loads:
+            viewers = None
+            note = ""
+            if load == "telemetry":
+                feed_on.value = 1
+                feed_conn.send("count")
+                before, t_before = feed_conn.recv(), time.monotonic()
+            if load == "viewers":
+                vconn, vchild = ctx.Pipe()
+                viewers = ctx.Process(target=viewers_main, args=(web_port, VIEWERS, vchild))
+                viewers.start()
+                note = f"{vconn.recv()} viewers held"
+            time.sleep(1.0)
+            cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
+            for case in args.cases:
+                stats = run_case(clients, receiver, case, args.gos)
+                row = [load, case, str(len(stats.values)), *stats.cells(), str(stats.missing)]
+                go_rows.append(row)
+                print("  ".join(row), file=sys.stderr)
+            cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - wall0)
+            pauses = clients.ask(b"gc")
+            if pauses:
+                note = f"{note}, " if note else ""
+                note += f"{len(pauses)} full GC pauses, longest {max(pauses):.1f} ms"
+            note = f"{note}, " if note else ""
+            note += f"show process CPU {cpu:.0%} while GOs ran"
+            timed = run_timed(clients, receiver, args.timed_repeats)
+            for name, stats in timed.items():
+                expected = args.timed_repeats * EXPECTED[name]
+                n = f"{len(stats.values)}/{expected}"
+                late_rows.append([load, name, n, *stats.cells()])
+            if load == "telemetry":
+                feed_conn.send("count")
+                rate = (feed_conn.recv() - before) / (time.monotonic() - t_before)
+                note += f", feed offered {rate:,.0f} frames/s"
+                feed_on.value = 0
+            if viewers is not None:
+                vconn.send("stop")
+                note += f", {vconn.recv()} still held at the end"
+                viewers.join(10)
+            print(f"{load}: {note}", file=sys.stderr)
+            go_rows[-1].append(f"{load}: {note}")
+            time.sleep(0.5)
+    finally:
+        if clients is not None:
+            clients.close()
+        proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(15)
+        if proc.poll() is None:
+            proc.kill()
+        feed_conn.send("stop")
+        feed.join(5)
+        if feed.is_alive():
+            feed.kill()
+    return machine(), go_rows, late_rows
+
+
+def render(info: str, go_rows: list[list[str]], late_rows: list[list[str]], cmd: str) -> str:
+    notes = [r[-1] for r in go_rows if len(r) > 7]
+    go_rows = [r[:7] for r in go_rows]
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    out = [f"GO -> first byte on the wire, {stamp}", info, ""]
+    out.append(table(go_rows, ["load", "case", "GOs", "p50 ms", "p99 ms", "max ms", "lost"]))
+    out += ["", "timed actions: lateness on the wire against the scheduled time"]
+    out += ["(seen/expected: a fade step that fell due with a newer one is replaced by it)"]
+    out.append(table(late_rows, ["load", "action", "seen", "p50 ms", "p99 ms", "max ms"]))
+    if notes:
+        out += ["", *notes]
+    return "\n".join(out)
+
+
+def write_docs(text: str, cmd: str) -> None:
+    body = f"{SECTION}\n\nCommand: `{cmd}`\n\n```\n{text}\n```\n"
+    doc = DOC.read_text(encoding="utf-8")
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    doc = pattern.sub(lambda _m: body + "\n", doc) if pattern.search(doc) else doc + "\n" + body
+    DOC.write_text(doc, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--gos", type=int, default=200, help="GOs per case (<= 250)")
+    parser.add_argument("--loads", type=lambda s: s.split(","), default=list(LOADS))
+    parser.add_argument("--cases", type=lambda s: s.split(","), default=list(CASES))
+    parser.add_argument("--timed-repeats", type=int, default=2)
+    parser.add_argument("--no-renderer", action="store_true", help="no visual output process")
+    parser.add_argument("--write-docs", action="store_true", help=f"update {DOC.name}")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--device-port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        return child_main(args.child, args.device_port, args.child.parent)
+    args.gos = max(10, min(args.gos, N_MULTI))
+    info, go_rows, late_rows = measure(args)
+    cmd = ".venv/bin/python bench/go_latency.py " + " ".join(sys.argv[1:])
+    text = render(info, go_rows, late_rows, cmd.strip())
+    print(text)
+    if args.write_docs:
+        write_docs(text, cmd.replace(" --write-docs", "").strip())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
