@@ -109,7 +109,7 @@ cue = "99"
             '[signals.x]\n[[triggers]]\nname = "t"\nwhen = { signal = "x" }\ngo = true',
             "exactly one test",
         ),
-        ('[sources.a]\nkind = "mqtt"\nurl = "ws://h/"', "expected one of: stovelight"),
+        ('[sources.a]\nkind = "kafka"\nurl = "ws://h/"', "expected one of: stovelight"),
         ('[sources.a]\nkind = "stovelight"\nurl = "http://h/"', "expected ws://"),
         ("[outputs.osc.x]\nport = 70000", "must be between 1 and 65535"),
         ('[show]\ntitle = "t"\npanic_time = -1', "must be >= 0"),
