@@ -58,7 +58,8 @@ def bench_show(signals: int) -> str:
         '[signals."bench-*"]\nsource = "bench"\nstale_after = 1.0\nlost_after = 5.0\n',
         "[outputs.osc.desk]\nport = 9000\n",
         "[outputs.visuals.projector]\n"
-        'inputs = { a = "bench-00.s0", b = "bench-01.s1", c = "bench-02.s2", d = "bench-03.s3" }\n',
+        'inputs = { stove1 = "bench-00.s0", stove2 = "bench-01.s1", stove3 = "bench-02.s2",'
+        ' stove4 = "bench-03.s3" }\n',
     ]
     for i in range(signals):
         smooth = "smooth = { ema = 0.2 }\n" if i % 10 == 0 else ""

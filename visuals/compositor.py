@@ -246,6 +246,18 @@ class Compositor:
 
     # -- rendering ------------------------------------------------------------------
 
+    def skip_to(self, time: float, fps: float) -> None:
+        """Let the current scene, started at caller time 0, continue at caller time ``time``
+        as if it had been rendered every ``1 / fps`` seconds until then (FRAMEINDEX and
+        TIMEDELTA follow). Only right for scenes without history (one pass, nothing
+        persistent); others must be rendered frame by frame."""
+        current = self._current
+        if current is None or fps <= 0:
+            return
+        current.epoch = 0.0
+        frames = round(max(0.0, time) * fps)
+        current.renderer.skip_to(frames, time - 1.0 / fps if frames else None)
+
     def render(
         self,
         time: float,

@@ -7,16 +7,48 @@ by the renderer; this module covers the uniform types.
 
 from __future__ import annotations
 
+import datetime
+import difflib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from visuals.errors import InputError
 from visuals.isf import IMAGE_TYPES, InputType, IsfInput
 
-__all__ = ["coerce_value", "default_value"]
+__all__ = ["check_input_names", "coerce_value", "date_vector", "default_value"]
 
 UniformValue = float | int | bool | tuple[float, ...]
+
+
+def date_vector(moment: datetime.datetime) -> tuple[float, float, float, float]:
+    """ISF's DATE for ``moment``: (year, month, day, seconds since midnight)."""
+    seconds = moment.hour * 3600 + moment.minute * 60 + moment.second + moment.microsecond / 1e6
+    return (float(moment.year), float(moment.month), float(moment.day), seconds)
+
+
+def check_input_names(
+    scene: str, inputs: Sequence[IsfInput], names: Iterable[str], *, extra_ok: bool = False
+) -> None:
+    """Refuse names the scene has no input for, listing the ones it has.
+
+    Args:
+        scene: the scene's name for the message.
+        inputs: the scene's inputs.
+        names: the names given.
+        extra_ok: other names are allowed too (a dashboard scene shows them as tiles).
+
+    Raises:
+        InputError: an unknown name, with a did-you-mean and the scene's inputs.
+    """
+    known = [item.name for item in inputs]
+    for name in names:
+        if name in known or extra_ok:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        listed = ", ".join(known) if known else "none"
+        raise InputError(f"scene {scene} has no input {name!r}{hint} (its inputs: {listed})")
 
 
 def default_value(item: IsfInput) -> UniformValue | None:

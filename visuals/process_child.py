@@ -25,6 +25,7 @@ from visuals.blit import Blitter
 from visuals.compositor import Compositor
 from visuals.errors import IsfError, VisualsError
 from visuals.images import encode_jpeg
+from visuals.inputs import date_vector
 from visuals.isf import IsfDocument
 from visuals.renderer import read_rgba
 from visuals.scenes import resolve_scene
@@ -52,9 +53,7 @@ class ChildOptions:
 
 
 def _date_now() -> tuple[float, float, float, float]:
-    now = datetime.datetime.now()
-    seconds = now.hour * 3600 + now.minute * 60 + now.second + now.microsecond / 1e6
-    return (float(now.year), float(now.month), float(now.day), seconds)
+    return date_vector(datetime.datetime.now())
 
 
 class _Child:

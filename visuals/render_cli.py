@@ -7,6 +7,7 @@ The lead's CLI calls :func:`register` with its subparsers and dispatches to
 from __future__ import annotations
 
 import argparse
+import datetime
 import logging
 import sys
 from pathlib import Path
@@ -15,11 +16,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from visuals.compositor import Compositor
+from visuals.compositor import DASHBOARD_INPUT, Compositor
 from visuals.errors import VisualsError
 from visuals.gl import create_context
 from visuals.images import save_png
-from visuals.isf import IsfDocument
+from visuals.inputs import check_input_names, date_vector
+from visuals.isf import IMAGE_TYPES, IsfDocument
 from visuals.scenes import builtin_scene_names
 
 __all__ = ["DEFAULT_FPS", "parse_size", "register", "render_frame", "run"]
@@ -44,6 +46,15 @@ def parse_size(text: str) -> tuple[int, int]:
     return width, height
 
 
+def parse_date(text: str) -> datetime.datetime:
+    """Parse an ISO date and time (``2026-11-29T18:30:00``) for ``--date``.
+
+    Raises:
+        ValueError: not an ISO date.
+    """
+    return datetime.datetime.fromisoformat(text)
+
+
 def render_frame(
     scene: IsfDocument | str | Path,
     inputs: dict[str, Any] | None = None,
@@ -57,7 +68,8 @@ def render_frame(
 
     Scenes with several passes or persistent buffers depend on their history, so
     every frame from 0 up to ``time`` is rendered at ``1/fps`` steps; a single-pass
-    scene is rendered once.
+    scene is rendered once, with TIME = ``time``, FRAMEINDEX = ``round(time * fps)`` and
+    TIMEDELTA = ``1 / fps`` as if it had run since 0.
 
     Args:
         scene: document, file path, built-in scene name or ISF source.
@@ -72,21 +84,35 @@ def render_frame(
 
     Raises:
         IsfError: the scene does not parse or compile.
+        InputError: an input the scene does not have (a scene with a dashboard
+            ``overlay`` input takes any number: it becomes a tile), or a value that does
+            not fit.
         VisualsError: no GL context.
     """
     from visuals.scenes import resolve_scene
 
     document = resolve_scene(scene)
+    # a scene that draws the dashboard overlay shows any other number as a tile
+    overlay = document.input(DASHBOARD_INPUT)
+    check_input_names(
+        Path(document.filename).stem or "scene",
+        document.inputs,
+        (inputs or {}).keys(),
+        extra_ok=overlay is not None and overlay.type in IMAGE_TYPES,
+    )
     ctx = create_context()
     compositor = Compositor(ctx)
     try:
         compositor.set_inputs(dict(inputs or {}))
         compositor.load_scene(document)
+        time = max(0.0, time)
         stateful = len(document.passes) > 1 or any(p.persistent for p in document.passes)
-        steps = round(max(0.0, time) * fps) if stateful else 0
-        for i in range(steps):
-            compositor.render(i / fps, size, date=date)
-        compositor.render(max(0.0, time), size, date=date)
+        if stateful:
+            for i in range(round(time * fps)):
+                compositor.render(i / fps, size, date=date)
+        else:
+            compositor.skip_to(time, fps)
+        compositor.render(time, size, date=date)
         return compositor.read()
     finally:
         compositor.release()
@@ -113,7 +139,16 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--time", "-t", type=float, default=0.0, help="scene time in seconds")
     parser.add_argument("--size", "-s", type=parse_size, default=(1280, 720), help="WxH")
-    parser.add_argument("--fps", type=float, default=DEFAULT_FPS, help="step for stateful scenes")
+    parser.add_argument(
+        "--fps", type=float, default=DEFAULT_FPS, help="frame rate (FRAMEINDEX, TIMEDELTA)"
+    )
+    parser.add_argument(
+        "--date",
+        type=parse_date,
+        default=None,
+        metavar="YYYY-MM-DDTHH:MM:SS",
+        help="the scene's DATE (default: now, local time)",
+    )
     parser.add_argument("-o", "--output", required=True, help="PNG file to write")
     parser.set_defaults(func=run)
     return parser
@@ -128,8 +163,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: --input needs NAME=VALUE, got {item!r}", file=sys.stderr)
             return 2
         inputs[name.strip()] = value
+    moment = args.date if args.date is not None else datetime.datetime.now()
+    if args.fps <= 0:
+        print("error: --fps must be above 0", file=sys.stderr)
+        return 2
     try:
-        frame = render_frame(args.scene, inputs, args.time, tuple(args.size), fps=args.fps)
+        frame = render_frame(
+            args.scene,
+            inputs,
+            args.time,
+            tuple(args.size),
+            fps=args.fps,
+            date=date_vector(moment),
+        )
         save_png(frame, args.output)
     except VisualsError as err:
         print(f"error: {err}", file=sys.stderr)

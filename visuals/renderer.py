@@ -266,6 +266,14 @@ class SceneRenderer:
         assert self._output is not None
         return self._output
 
+    def skip_to(self, frame_index: int, last_time: float | None) -> None:
+        """Continue as if ``frame_index`` frames had been rendered, the last one at scene
+        time ``last_time``: the next :meth:`render` gets that FRAMEINDEX and its TIMEDELTA
+        from ``last_time``. For scenes whose frame depends on nothing else (one pass, no
+        persistent buffer)."""
+        self.frame_index = max(0, int(frame_index))
+        self._last_time = last_time
+
     def read(self) -> npt.NDArray[np.uint8]:
         """The last frame as an RGBA uint8 array, row 0 at the top.
 

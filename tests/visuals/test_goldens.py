@@ -35,10 +35,26 @@ def test_black_scene_is_black() -> None:
     assert int(frame[..., 3].min()) == 255
 
 
+#: Golden times: ``NAME.png`` at 1.5 s, ``NAME-t4.png`` at 4 s.
+TIMES = {1.5: "", 4.0: "-t4"}
+#: Scenes that move with TIME.
+ANIMATED = ("energy_flow", "heat")
+
+
+@pytest.mark.parametrize("time", sorted(TIMES))
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_scene_matches_golden(name: str) -> None:
-    frame = render_frame(name, CASES[name], time=1.5, size=SIZE)
-    assert_matches_golden(frame, name)
+def test_scene_matches_golden(name: str, time: float) -> None:
+    frame = render_frame(name, CASES[name], time=time, size=SIZE)
+    assert_matches_golden(frame, name + TIMES[time])
+
+
+@pytest.mark.parametrize("name", ANIMATED)
+def test_render_time_moves_single_pass_scenes(name: str) -> None:
+    """``--time`` is the scene's TIME: two times give two pictures, each its golden."""
+    early = render_frame(name, CASES[name], time=1.5, size=SIZE)
+    late = render_frame(name, CASES[name], time=4.0, size=SIZE)
+    assert image_difference(early, late) is not None
+    assert image_difference(late, load_image(GOLDEN_DIR / f"{name}.png")) is not None
 
 
 def test_changed_input_fails_comparison() -> None:

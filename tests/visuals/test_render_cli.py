@@ -56,3 +56,44 @@ def test_stateful_scene_renders_history(samples: Path) -> None:
     # 1 s at 10 fps: frames 0..10 rendered, FRAMEINDEX of the last is 10.
     frame = render_frame(scene, {}, time=1.0, size=(8, 8), fps=10)
     assert frame[0, 0, 1] == 10
+
+
+# Writes TIME*10, FRAMEINDEX, round(1/TIMEDELTA) and DATE's day and hour into the colour.
+CLOCK = """/*{}*/
+void main() {
+    float hour = floor(DATE.w / 3600.0);
+    gl_FragColor = vec4(TIME * 10.0, float(FRAMEINDEX), floor(1.0 / TIMEDELTA + 0.5),
+                        DATE.z * 10.0 + hour) / 255.0;
+}
+"""
+
+
+def test_single_pass_scene_sees_time_frame_delta_and_date() -> None:
+    date = (2026.0, 11.0, 9.0, 3 * 3600.0 + 120.0)  # the 9th, 03:02
+    frame = render_frame(CLOCK, {}, time=2.5, size=(4, 4), fps=20, date=date)
+    # TIME 2.5 s, FRAMEINDEX 50 (2.5 s at 20 fps), TIMEDELTA 1/20 s, day 9 hour 3
+    assert frame[0, 0].tolist() == [25, 50, 20, 93]
+
+
+def test_render_command_sets_the_date(tmp_path: Path) -> None:
+    out = tmp_path / "clock.fs"
+    out.write_text(CLOCK)
+    png = tmp_path / "clock.png"
+    args = _args(str(out), "--time", "1", "--fps", "10", "--date", "2026-01-07T05:00:00",
+                 "--size", "4x4", "-o", str(png))  # fmt: skip
+    assert run(args) == 0
+    assert load_image(png)[0, 0].tolist() == [10, 10, 10, 75]
+
+
+def test_unknown_input_is_refused_with_the_scene_s_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _args("heat", "-i", "heatt=0.5", "--size", "8x8", "-o", str(tmp_path / "x.png"))
+    assert run(args) == 1
+    err = capsys.readouterr().err
+    assert "no input 'heatt'; did you mean 'heat'?" in err
+    assert "its inputs: heat, stove1, stove2, stove3, stove4, flicker" in err
+    assert not (tmp_path / "x.png").exists()
+    # the dashboard shows any other number as a tile
+    args = _args("dashboard", "-i", "supply=4.2", "--size", "32x18", "-o", str(tmp_path / "d.png"))
+    assert run(args) == 0
