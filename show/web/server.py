@@ -72,6 +72,39 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+
+class _OncePerInterval(logging.Filter):
+    """Let each distinct message of the websockets library through once per interval.
+
+    The library logs per connection (a failed broadcast write, a parser error); a
+    client that provokes one of those repeatedly must not fill the show's log.
+    """
+
+    def __init__(self, interval_s: float = 30.0, clock: Callable[[], float] = time.monotonic):
+        super().__init__()
+        self._interval = interval_s
+        self._clock = clock
+        self._seen: dict[str, list[float]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = str(record.msg)
+        now = self._clock()
+        seen = self._seen.get(key)
+        if seen is not None and now - seen[0] < self._interval:
+            seen[1] += 1
+            return False
+        if seen is not None and seen[1] and isinstance(record.args, tuple):
+            record.msg = f"{record.msg} (%d similar messages suppressed)"
+            record.args = (*record.args, int(seen[1]))
+        if len(self._seen) > 256:
+            self._seen.clear()
+        self._seen[key] = [now, 0]
+        return True
+
+
+_LIBRARY_LOG = logging.getLogger(__name__ + ".ws")
+_LIBRARY_LOG.addFilter(_OncePerInterval())
+
 DEFAULT_PORT: Final = 8765
 """Port the show serves the dashboard and console on unless the show file says otherwise."""
 
@@ -276,7 +309,7 @@ class WebServer:
             ping_timeout=self._ping_timeout,
             close_timeout=2.0,
             server_header="Stovelight",
-            logger=logging.getLogger(__name__ + ".ws"),
+            logger=_LIBRARY_LOG,
         )
         for broadcaster in (self._public, self._console):
             task = asyncio.create_task(

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from show.web.gate import Admission, Refusal, Seat, parse_request_line
 from show.web.protocol import token_matches
@@ -231,3 +232,48 @@ def test_bad_request_lines_and_silent_clients_are_dropped(show: FakeShow) -> Non
         assert stats["head_timeouts"] == 1
     finally:
         srv.shutdown()
+
+
+def test_floods_of_bad_clients_write_one_line_per_kind(
+    show: FakeShow, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    srv = ServerThread(show, max_per_address=100)
+    try:
+        for _ in range(20):
+            with connect(srv.ws + "/console/ws", open_timeout=10) as ws:
+                ws.send(json.dumps({"type": "auth", "token": "guess"}))
+                assert closed_code(ws) == 1008
+            with connect(srv.ws + "/ws", open_timeout=10) as ws:
+                ws.send("hello")
+                assert closed_code(ws) == 1008
+            with connect(srv.ws + "/ws", open_timeout=10, max_size=None) as ws:
+                ws.send("x" * 10_000)
+                assert closed_code(ws) == 1009
+            with pytest.raises(InvalidStatus):
+                connect(srv.ws + "/console/ws", origin=Origin("http://evil.example"))
+        wait_for(lambda: srv.stats()["refused_oversize"] == 20)
+        stats = srv.stats()
+        assert stats["auth_failures"] == 20
+        assert stats["refused_public_messages"] == 20
+        assert stats["refused_origin"] == 20
+    finally:
+        srv.shutdown()
+    warnings = [r for r in web_records(caplog) if r.levelno >= logging.WARNING]
+    assert len(warnings) == 4, [r.getMessage() for r in warnings]  # one per kind
+
+
+def test_websockets_library_messages_are_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    library = logging.getLogger("show.web.server.ws")
+    for _ in range(100):
+        library.warning("skipped broadcast: failed to write message: %s", "test-only reason")
+    assert len([r for r in caplog.records if "test-only reason" in r.getMessage()]) == 1
+
+
+def closed_code(ws: ClientConnection) -> int:
+    with contextlib.suppress(Exception):
+        while True:
+            ws.recv(timeout=10)
+    assert ws.close_code is not None
+    return ws.close_code

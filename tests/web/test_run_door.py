@@ -1,0 +1,162 @@
+"""A real ``stovelight run`` under the web side's hostile cases: a full dashboard, a
+handshake flood, repeated ``Host`` headers; the operator still gets in with the token,
+nothing crashes, no traceback, and the log holds summaries, not one line per request.
+(Timings are measured by ``bench/chaos.py``, not here.)"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import selectors
+import signal
+import socket
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "door-test-token"
+VIEWERS = 4
+
+SHOW = """\
+[show]
+title = "Door test"
+
+[web]
+host = "127.0.0.1"
+port = {web}
+console_token = "{token}"
+max_connections = {viewers}
+max_per_address = {viewers}
+max_consoles = 2
+
+[control]
+port = {control}
+
+[[cue_lists]]
+name = "Main"
+
+[[cue_lists.cues]]
+number = "1"
+type = "memo"
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def handshakes(port: int, count: int, extra: str = "") -> Counter[str]:
+    """``count`` websocket handshakes in flight at once; status code -> how many."""
+    request = (
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    got: Counter[str] = Counter()
+    with selectors.DefaultSelector() as sel:
+        socks = []
+        for _ in range(count):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            sel.register(s, selectors.EVENT_WRITE)
+            socks.append(s)
+        deadline = time.monotonic() + 60
+        while sum(got.values()) < count and time.monotonic() < deadline:
+            for key, events in sel.select(1.0):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if events & selectors.EVENT_WRITE:
+                    sock.sendall(request)
+                    sel.modify(sock, selectors.EVENT_READ)
+                    continue
+                head = sock.recv(200)
+                got[head.split(b" ", 2)[1].decode() if head else "closed"] += 1
+                sel.unregister(sock)
+        for s in socks:
+            s.close()
+    return got
+
+
+@pytest.fixture
+def show_run(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int, Path, Path]]:
+    web = free_port()
+    show = tmp_path / "door.toml"
+    show.write_text(
+        SHOW.format(web=web, control=free_port(), token=TOKEN, viewers=VIEWERS), encoding="utf-8"
+    )
+    logs = tmp_path / "logs"
+    stderr = tmp_path / "stderr.txt"
+    proc = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/stovelight"),
+            "run",
+            str(show),
+            "--no-visuals",
+            *("--log-dir", str(logs)),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=stderr.open("wb"),
+    )
+    try:
+        assert proc.stdout is not None
+        banner = b""
+        while b"Operator console" not in banner:
+            line = proc.stdout.readline()
+            assert line, "stovelight run ended before its banner: " + stderr.read_text()
+            banner += line
+        yield proc, web, logs, stderr
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def test_operator_gets_in_through_a_full_dashboard_and_floods(
+    show_run: tuple[subprocess.Popen[bytes], int, Path, Path],
+) -> None:
+    proc, port, logs, stderr = show_run
+    url = f"ws://127.0.0.1:{port}"
+    double_host = sum(
+        (handshakes(port, 1, "Host: evil.example\r\n") for _ in range(100)), Counter()
+    )
+    assert double_host == Counter({"400": 100})
+    with contextlib.ExitStack() as stack:
+        for _ in range(VIEWERS):
+            stack.enter_context(connect(url + "/ws", open_timeout=10))
+        with pytest.raises(InvalidStatus) as info:
+            connect(url + "/ws", open_timeout=10)
+        assert info.value.response.status_code == 503  # the cap holds
+        assert handshakes(port, 500) == Counter({"503": 500})
+        with connect(f"{url}/console/ws?token={TOKEN}", open_timeout=10) as ws:
+            ws.send(json.dumps({"type": "auth", "token": TOKEN}))
+            while json.loads(ws.recv(timeout=10))["type"] != "hello":
+                pass
+            ws.send(json.dumps({"type": "control", "id": 1, "command": "go"}))
+            while (reply := json.loads(ws.recv(timeout=10)))["type"] != "reply":
+                pass
+        assert reply["ok"] is True, reply
+    assert proc.poll() is None  # still running
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(20) == 0
+    log = "".join(p.read_text(encoding="utf-8") for p in logs.glob("*.log*"))
+    assert "Traceback" not in log
+    assert "Traceback" not in stderr.read_text()
+    assert "console connected" in log
+    # 501 refusals and 100 malformed requests: a summary line each, not 601 lines.
+    assert log.count("refusing connections") <= 2
+    assert log.count("repeated header") <= 2
+    assert len(log.splitlines()) < 60
