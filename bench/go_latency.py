@@ -106,6 +106,7 @@ def show_text(
         'host = "127.0.0.1"',
         f"port = {control_port}",
         "reply_port = 0",
+        "discovery = false",
         "",
         "[web]",
         'host = "127.0.0.1"',
