@@ -63,6 +63,7 @@ from cues.model import (
     ShowModel,
     Value,
 )
+from cues.reload import ReloadResult, reload_model
 from cues.runtime import CueRun
 from cues.sequence import CueOrder
 from cues.signals import SignalStore
@@ -274,6 +275,22 @@ class Engine(CueActions, TelemetryFlow):
         if not self.runs[cue].active:
             self.runs[cue].cue = new
         return new
+
+    def reload(self, show: ShowModel, now: float) -> ReloadResult:
+        """Apply an edited show while it runs (the rules are in :mod:`cues.reload`):
+        nothing running stops; a reload that would remove something running is refused
+        whole. Never raises."""
+        self._now = now
+        try:
+            result = reload_model(self, show, now)
+        except Exception as exc:  # the show must go on
+            self._fail("while reloading the show", exc)
+            return ReloadResult(refused=[f"{type(exc).__name__}: {exc}"])
+        self._report("info" if result.ok else "warning", "RELOAD", result.summary())
+        if result.ok:
+            for cl in show.cue_lists:
+                self._emit(PlayheadChanged(cl.name, self.playhead(cl.name)))
+        return result
 
     def set_armed(self, cue: CueId, armed: bool) -> None:
         """Arm or disarm a cue (as an arm/disarm cue would), until the show is reset."""

@@ -1,0 +1,243 @@
+"""A new show model into a running engine, without stopping what runs.
+
+What changes mid-show (the rules the show-file reference documents):
+
+* Cues that stay (same list and number) keep running; a cue's new timing, action
+  and continue apply from its next start (as a QLab edit does). New cues can be
+  started at once. The standby stays on the same cue (by list and number), or at
+  the same position if that cue is gone.
+* A reload that would take away something running is refused as a whole, and the
+  show goes on as it was: a cue that is active (waiting, pre-wait, running, paused)
+  or queued cannot be removed or moved into another group, and a mapping, trigger
+  or cue that an active cue targets cannot be removed.
+* Mappings and triggers whose definition is unchanged keep their state (filters,
+  armed, level, hold). A changed one starts afresh from its new definition, but
+  stays armed or disarmed as the show had it, unless the file's ``armed`` changed.
+* Signals keep their values and health; if ``[signals]`` or ``[derived]`` changed,
+  each signal's history restarts (rate conditions count again) and derived values
+  are recomputed.
+* Notices, the double-GO guard's last GO and values last sent to targets stay.
+
+Pure like the rest of :mod:`cues`: the model and the time come in, nothing is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from cues.conditions import TriggerState
+from cues.mappings import MappingState
+from cues.model import CueDef, CueId, ShowModel
+from cues.runtime import CueRun
+from cues.sequence import CueOrder
+from cues.signals import SignalStore
+
+if TYPE_CHECKING:
+    from cues.engine import Engine
+
+__all__ = ["ReloadResult", "reload_model"]
+
+
+@dataclass(slots=True)
+class ReloadResult:
+    """What a reload did, or why it did nothing (``refused`` non-empty)."""
+
+    refused: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    later: list[str] = field(default_factory=list)  # changed while running: next start
+
+    @property
+    def ok(self) -> bool:
+        """Whether the new model was applied."""
+        return not self.refused
+
+    def summary(self) -> str:
+        """One line for the log and the operator."""
+        if self.refused:
+            return "reload refused, the show runs on unchanged: " + "; ".join(self.refused)
+        parts = [
+            f"{label} {', '.join(items[:8])}{' ...' if len(items) > 8 else ''}"
+            for label, items in (
+                ("added", self.added),
+                ("removed", self.removed),
+                ("changed", self.changed),
+                ("from their next start", self.later),
+            )
+            if items
+        ]
+        return "show file reloaded: " + ("; ".join(parts) if parts else "nothing changed")
+
+
+def _targets_of(cue: CueDef) -> tuple[set[str], set[str], set[CueId]]:
+    mappings = {cue.target_mapping} if cue.target_mapping else set()
+    if cue.fade_target is not None and cue.fade_target.mapping:
+        mappings.add(cue.fade_target.mapping)
+    triggers = {cue.target_trigger} if cue.target_trigger else set()
+    cues = {c for c in (cue.target_cue, cue.fallback, cue.continue_to) if c is not None}
+    cues.update(cue.children)
+    return mappings, triggers, cues
+
+
+def _refusals(engine: Engine, model: ShowModel) -> list[str]:
+    out: list[str] = []
+    mapping_names = {m.name for m in model.mappings}
+    trigger_names = {t.name for t in model.triggers}
+    busy = [r for r in engine.runs.values() if r.active]
+    busy_ids = {r.cue.id for r in busy} | set(engine._queued)
+    for cid in sorted(busy_ids):
+        new = model.cues.get(cid)
+        if new is None:
+            out.append(f"cue {cid} is running and the new file removes it")
+        elif new.parent != engine.runs[cid].cue.parent:
+            out.append(f"cue {cid} is running and the new file moves it to another group")
+    for run in busy:
+        mappings, triggers, cues = _targets_of(run.cue)
+        for name in sorted(mappings - mapping_names):
+            out.append(
+                f"running cue {run.cue.id} uses mapping {name!r}, which the new file removes"
+            )
+        for name in sorted(triggers - trigger_names):
+            out.append(
+                f"running cue {run.cue.id} uses trigger {name!r}, which the new file removes"
+            )
+        for cid in sorted(c for c in cues if c not in model.cues):
+            out.append(f"running cue {run.cue.id} uses cue {cid}, which the new file removes")
+    return out
+
+
+def reload_model(engine: Engine, model: ShowModel, now: float) -> ReloadResult:
+    """Apply ``model`` to ``engine`` at ``now`` (see the module docstring)."""
+    result = ReloadResult(refused=_refusals(engine, model))
+    if result.refused:
+        return result
+    old = engine.show
+    standby = {cl.name: engine.playhead(cl.name) for cl in old.cue_lists}
+    _reload_cues(engine, model, result)
+    _reload_mappings(engine, model, result)
+    _reload_triggers(engine, model, result)
+    if (old.signals, old.derived) != (model.signals, model.derived):
+        _reload_signals(engine, model, now)
+        result.changed.append("signals")
+    if model.min_go_interval != old.min_go_interval:
+        engine.min_go_interval = model.min_go_interval
+    engine.show = model
+    engine._lists = {cl.name: cl for cl in model.cue_lists}
+    engine._list_of = {cid: cl.name for cl in model.cue_lists for cid in cl.cues}
+    engine._order = CueOrder(engine.cues, model.cue_lists)
+    engine.playheads = {}
+    for cl in model.cue_lists:
+        was = standby.get(cl.name)
+        idx: int | None
+        if was is not None and was in cl.cues:
+            idx = cl.cues.index(was)
+        else:
+            old_idx = _old_index(old, cl.name, was)
+            idx = min(old_idx, len(cl.cues)) if old_idx is not None else 0
+        engine.playheads[cl.name] = engine._order.standby_index(cl.cues, idx, 1)
+    return result
+
+
+def _old_index(old: ShowModel, name: str, cid: CueId | None) -> int | None:
+    """Where the standby was in the old list (None: past its end or a new list)."""
+    for cl in old.cue_lists:
+        if cl.name == name:
+            return cl.cues.index(cid) if cid is not None and cid in cl.cues else len(cl.cues)
+    return None
+
+
+def _reload_cues(engine: Engine, model: ShowModel, result: ReloadResult) -> None:
+    old = engine.cues
+    for cid in old.keys() - model.cues.keys():
+        del engine.runs[cid]
+        engine._waiting.discard(cid)
+        result.removed.append(f"cue {cid}")
+    for cid, cue in model.cues.items():
+        run = engine.runs.get(cid)
+        if run is None:
+            engine.runs[cid] = CueRun(cue=cue, armed=cue.armed)
+            result.added.append(f"cue {cid}")
+            continue
+        if old[cid] == cue:
+            continue
+        if old[cid].armed != cue.armed:
+            run.armed = cue.armed
+        if run.active:
+            result.later.append(f"cue {cid}")  # run.cue keeps its definition until then
+        else:
+            run.cue = cue
+            result.changed.append(f"cue {cid}")
+    engine.cues.clear()
+    engine.cues.update(model.cues)
+
+
+def _reload_mappings(engine: Engine, model: ShowModel, result: ReloadResult) -> None:
+    old = engine.mappings
+    fresh: dict[str, MappingState] = {}
+    for m in model.mappings:
+        ms = old.get(m.name)
+        if ms is not None and ms.definition == m:
+            fresh[m.name] = ms
+            continue
+        enabled = m.enabled
+        if ms is not None and ms.definition.enabled == m.enabled:
+            enabled = ms.enabled  # armed or disarmed as the show had it
+        state = MappingState(definition=m, enabled=enabled, level=m.level)
+        if ms is not None:
+            state.raw, state.stale = ms.raw, ms.stale
+            state.last_sent = ms.last_sent
+        fresh[m.name] = state
+        (result.changed if ms is not None else result.added).append(f"mapping {m.name}")
+    for name in old.keys() - fresh.keys():
+        result.removed.append(f"mapping {name}")
+        engine._mapping_due.pop(name, None)
+        engine._level_fades.pop(name, None)
+    engine.mappings = fresh
+    engine._mapping_states_by_signal = {}
+    for m in model.mappings:
+        engine._mapping_states_by_signal.setdefault(m.signal, []).append((m.name, fresh[m.name]))
+        if fresh[m.name].enabled and fresh[m.name] is not old.get(m.name):
+            engine._mark_mapping(m.name)
+
+
+def _reload_triggers(engine: Engine, model: ShowModel, result: ReloadResult) -> None:
+    old = engine.triggers
+    fresh: dict[str, TriggerState] = {}
+    for t in model.triggers:
+        ts = old.get(t.name)
+        if ts is not None and ts.definition == t:
+            fresh[t.name] = ts
+            continue
+        enabled = t.enabled
+        if ts is not None and ts.definition.enabled == t.enabled:
+            enabled = ts.enabled
+        fresh[t.name] = TriggerState(definition=t, enabled=enabled)
+        (result.changed if ts is not None else result.added).append(f"trigger {t.name}")
+    result.removed.extend(f"trigger {name}" for name in old.keys() - fresh.keys())
+    engine.triggers = fresh
+    engine._triggers_by_signal = {}
+    engine._source_triggers = []
+    for t in model.triggers:
+        if t.condition.signal:
+            engine._triggers_by_signal.setdefault(t.condition.signal, []).append(t.name)
+        else:
+            engine._source_triggers.append(t.name)
+
+
+def _reload_signals(engine: Engine, model: ShowModel, now: float) -> None:
+    old = engine.signals
+    store = SignalStore(model.signals, model.derived, model.max_dynamic_signals)
+    for source, up in old._source_up.items():
+        store.set_source(source, up)
+    for name, sig in old.signals.items():
+        if name in store.derived or sig.value is None:
+            continue
+        fresh = store.update(name, sig.value, sig.time, sig.source)
+        if fresh is not None:
+            fresh.health = sig.health
+    engine.signals = store
+    for name in store.derived:
+        engine._dirty_derived.add(name)
+    engine._next_sweep = min(engine._next_sweep, now)

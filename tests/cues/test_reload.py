@@ -1,0 +1,162 @@
+"""Reloading an edited show into a running engine, on the virtual clock."""
+
+from __future__ import annotations
+
+from cues.commands import CueState, Report
+from cues.events import Go, Sample, StartCue
+from cues.model import CueId
+from show.showfile import parse_show
+from tests.cues.script import HEADER, Script, cid
+
+SHOW = """
+[signals.x]
+stale_after = 100
+lost_after = 100
+[mappings.m]
+signal = "x"
+to = { osc = "desk", address = "/m" }
+range = { in = [0, 10] }
+max_rate_hz = 100
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "fade"
+target = { osc = "desk", address = "/fade" }
+from = 0.0
+to = 1.0
+duration = 10
+rate_hz = 1
+[[cue_lists.cues]]
+number = "2"
+type = "osc"
+target = "desk"
+address = "/two"
+[[cue_lists.cues]]
+number = "3"
+type = "osc"
+target = "desk"
+address = "/three"
+"""
+
+
+def model(text: str):  # type: ignore[no-untyped-def]
+    return parse_show(HEADER + text, "edited.toml").model
+
+
+def reload(s: Script, text: str, t: float) -> list[str]:
+    s.run_until(t)
+    result = s.engine.reload(model(text), t)
+    s.engine.advance(t)
+    s.log.extend((t, c) for c in s.engine.commands())
+    return result.refused
+
+
+def test_a_running_fade_carries_on_and_its_edit_applies_from_its_next_start() -> None:
+    s = Script(SHOW)
+    s.at(0.0, Go())
+    assert reload(s, SHOW.replace("duration = 10", "duration = 2"), 3.0) == []
+    s.run_until(12.0)
+    fade = s.osc("/fade")
+    assert fade[0] == (0.0, (0.0,)) and fade[-1] == (10.0, (1.0,))  # the old 10 s, no gap
+    assert [t for t, _ in fade] == [float(t) for t in range(11)]
+    s.at(20.0, StartCue(cid("1")))
+    s.run_until(30.0)
+    assert s.osc("/fade")[-1] == (22.0, (1.0,))  # now 2 s
+
+
+def test_the_standby_stays_on_its_cue_and_new_cues_can_run() -> None:
+    s = Script(SHOW)
+    s.at(0.0, Go())  # standby on 2
+    edited = SHOW.replace(
+        'number = "2"', 'number = "1.5"\ntype = "memo"\n[[cue_lists.cues]]\nnumber = "2"', 1
+    )
+    assert reload(s, edited, 1.0) == []
+    assert s.engine.playhead() == cid("2")
+    s.at(2.0, StartCue(cid("1.5")))
+    assert s.state("1.5") is CueState.IDLE and s.engine.runs[cid("1.5")].starts == 1
+
+
+def test_removing_a_running_cue_is_refused_and_the_show_runs_on() -> None:
+    s = Script(SHOW)
+    s.at(0.0, Go())
+    edited = (
+        SHOW.split('[[cue_lists.cues]]\nnumber = "1"')[0]
+        + '[[cue_lists.cues]]\nnumber = "2"\ntype = "memo"\n'
+    )
+    refused = reload(s, edited, 3.0)
+    assert refused == ["cue Main/1 is running and the new file removes it"]
+    reports = [c.message for _, c in s.of_type(Report) if c.subject == "RELOAD"]  # type: ignore[attr-defined]
+    assert reports and reports[-1].startswith("reload refused, the show runs on unchanged")
+    s.run_until(12.0)
+    assert s.osc("/fade")[-1] == (10.0, (1.0,))
+    assert CueId("Main/3") in s.engine.cues
+
+
+def test_removing_an_idle_cue_applies_and_the_standby_moves_to_where_it_was() -> None:
+    s = Script(SHOW)
+    s.at(0.0, Go())
+    s.run_until(11.0)
+    edited = SHOW.replace(
+        'number = "2"\ntype = "osc"\ntarget = "desk"\naddress = "/two"\n[[cue_lists.cues]]\n', ""
+    )
+    assert reload(s, edited, 12.0) == []
+    assert CueId("Main/2") not in s.engine.runs
+    assert s.engine.playhead() == cid("3")
+    s.at(13.0, Go())
+    assert s.osc("/three") == [(13.0, ())]
+
+
+def test_an_unchanged_mapping_keeps_its_state_and_a_changed_one_uses_its_new_range() -> None:
+    s = Script(SHOW)
+    s.at(0.0, Sample("x", 5.0))
+    s.run_until(1.0)
+    assert s.osc("/m") == [(0.0, (0.5,))]
+    assert reload(s, SHOW, 2.0) == []
+    before = s.engine.mappings["m"]
+    assert reload(s, SHOW + "\n", 2.5) == [] and s.engine.mappings["m"] is before
+    assert reload(s, SHOW.replace("in = [0, 10]", "in = [0, 20]"), 3.0) == []
+    s.run_until(5.0)
+    assert s.osc("/m")[-1] == (3.0, (0.25,))  # the new range, at once, on the last value
+
+
+def test_a_disarmed_mapping_stays_disarmed_unless_the_file_changes_armed() -> None:
+    armed_off = SHOW.replace("max_rate_hz = 100", "max_rate_hz = 100\narmed = false")
+    s = Script(armed_off)
+    assert reload(s, armed_off.replace("in = [0, 10]", "in = [0, 20]"), 1.0) == []
+    s.at(2.0, Sample("x", 5.0))
+    assert s.osc("/m") == []
+    assert reload(s, SHOW.replace("in = [0, 10]", "in = [0, 20]"), 3.0) == []  # armed = true
+    s.at(4.0, Sample("x", 5.0))
+    s.run_until(5.0)
+    assert s.osc("/m")[-1][1] == (0.25,)
+
+
+def test_signal_values_survive_a_change_of_signals() -> None:
+    s = Script(SHOW)
+    s.at(0.0, Sample("x", 5.0))
+    edited = SHOW.replace("[signals.x]", '[signals.y]\n[signals.x]\nunit = "kW"')
+    assert reload(s, edited, 1.0) == []
+    assert s.engine.signals.signals["x"].value == 5.0
+    s.at(2.0, Sample("y", 1.0))
+    assert s.engine.signals.signals["y"].value == 1.0
+
+
+def test_a_reload_that_removes_what_a_running_cue_targets_is_refused() -> None:
+    show = (
+        SHOW
+        + '[[cue_lists.cues]]\nnumber = "4"\ntype = "fade"\n'
+        + 'target = { mapping = "m" }\nto = 0.0\nduration = 5\n'
+    )
+    s = Script(show)
+    s.at(0.0, StartCue(cid("4")))
+    edited = show.replace(
+        '[mappings.m]\nsignal = "x"\nto = { osc = "desk", address = "/m" }\n'
+        + "range = { in = [0, 10] }\nmax_rate_hz = 100\n",
+        "",
+    )
+    edited = edited.replace(
+        'target = { mapping = "m" }', 'target = { osc = "desk", address = "/x" }'
+    )
+    refused = reload(s, edited, 1.0)
+    assert refused == ["running cue Main/4 uses mapping 'm', which the new file removes"]
