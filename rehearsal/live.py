@@ -77,7 +77,7 @@ async def record_urls(
     Raises:
         TelemetryConfigError: a URL is not a telemetry URL (checked before anything starts).
     """
-    limits = FrameLimits(max_frame_bytes=_FRAME_LIMIT, max_objects=1 << 16)
+    limits = FrameLimits(max_frame_bytes=_FRAME_LIMIT, max_objects=1 << 16, max_values=1 << 16)
     settings = settings or ConnectionSettings()
     configs = [
         MqttSourceConfig(url, url, tuple(mqtt_routes), settings=settings)

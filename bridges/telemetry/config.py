@@ -99,9 +99,15 @@ class ConnectionSettings:
 
         Well above the limit (16 times it, at least ``max_size_floor``), so that an
         ordinary oversize frame reaches the protocol and is dropped and counted while
-        the connection stays up; only a frame beyond this closes it (code 1009).
+        the connection stays up; only a frame beyond this closes it (code 1009). At
+        most 64 MiB (or twice the limit, if that is more): websockets buffers a
+        frame whole, and a few frames may queue.
         """
-        return max(self.max_size_floor, 16 * max_frame_bytes)
+        ceiling = max(_MAX_SIZE_CEILING, 2 * max_frame_bytes)
+        return min(max(self.max_size_floor, 16 * max_frame_bytes), ceiling)
+
+
+_MAX_SIZE_CEILING = 64 << 20
 
 
 def _check_common(name: str, url: str) -> None:
