@@ -220,3 +220,14 @@ def test_a_malformed_flood_writes_one_warning(caplog: pytest.LogCaptureFixture) 
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
     assert warnings[0].startswith("telemetry source stoves rejected data: bad_name")
+
+
+def test_penalty_and_websocket_ceiling_policy() -> None:
+    policy = BackoffPolicy()
+    assert [policy.penalty(n, 1.0) for n in range(1, 7)] == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert [policy.penalty(n, 0.0) for n in (1, 5)] == [1.0, 15.0]  # never under half
+    settings = ConnectionSettings()
+    assert settings.websocket_max_size(65_536) == 4 << 20  # the floor
+    assert settings.websocket_max_size(1 << 20) == 16 << 20  # 16 x the limit
+    assert settings.websocket_max_size(16 << 20) == 64 << 20  # the ceiling
+    assert settings.websocket_max_size(48 << 20) == 96 << 20  # twice a limit above it
