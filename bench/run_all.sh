@@ -51,6 +51,7 @@ else
   run "Rendering (1920x1080, software GL)" $py bench/render.py --size 1920x1080 --frames 30
   run "Dashboard fan-out" $py bench/dashboard_fanout.py
   run "Websocket to OSC, side by side with Node-RED 4" $py bench/ws_to_osc.py
+  run "QLab remotes on the control port" $py bench/qlab_remotes.py
 fi
 mv "$tmp" "$out"
 echo "wrote $out" >&2

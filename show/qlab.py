@@ -64,6 +64,10 @@ _GLOBAL = {
     "/playhead/previous": "playhead_previous",
 }
 _GLOBAL.update({"/select/next": "playhead_next", "/select/previous": "playhead_previous"})
+# Stovelight's own: a tracking backup takes over from its main (show.tracking).
+_GLOBAL["/stovelight/takeover"] = "takeover"
+# Stovelight's own: reload the show file (show.reload); the reply says it started.
+_GLOBAL["/reload"] = "reload"
 _CUE_COMMANDS = {
     "start": "start_cue",
     "go": "start_cue",
@@ -174,6 +178,7 @@ class QLabControl:
 
     def stats(self) -> dict[str, Any]:
         """Counters for the console."""
+        server = self.server.stats()
         return {
             "name": "qlab-control",
             "kind": f"osc-in: {exposure(self.config)}",
@@ -184,7 +189,8 @@ class QLabControl:
             "unknown": self.unknown,
             "denied": self.denied,
             "refused": self.refused,
-            **{k: v for k, v in self.server.stats().items() if isinstance(v, int)},
+            **{k: v for k, v in server.items() if isinstance(v, int)},
+            "throttled": sum(server["throttled"].values()),
         }
 
     # -- replies -------------------------------------------------------------------------

@@ -6,9 +6,10 @@ with a message the remote gets back as ``{"status": "error", "data": ...}``.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
+
+import orjson
 
 __all__ = [
     "MAX_COLOR_CHARS",
@@ -98,16 +99,7 @@ def time_value(args: list[Any], what: str) -> float:
     return total
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def strict_dumps(value: Any) -> str:
-    """Compact JSON that strict parsers accept: NaN and infinities become null."""
-    return json.dumps(_finite(value), separators=(",", ":"), allow_nan=False)
+    """Compact JSON that strict parsers accept: NaN and infinities become null
+    (orjson's rule, and it is several times faster than the standard library)."""
+    return orjson.dumps(value).decode()

@@ -14,7 +14,8 @@ TCP framing is detected from the first byte of each connection: ``0xC0``
 means SLIP (OSC 1.1, what QLab uses), anything else the OSC 1.0 int32 size
 prefix (what liblo's ``oscsend osc.tcp://`` sends).
 
-Malformed packets are counted per client host and logged at a limited rate;
+Malformed packets, and packets over a sender's rate (``max_packets_per_s``), are
+counted per client host and logged at a limited rate;
 they are never fatal. An optional allowlist of client hosts restricts who is
 heard; others are counted and ignored. The handler is synchronous and runs on
 the event loop; an exception from it is logged (rate-limited) and counted.
@@ -27,6 +28,7 @@ import contextlib
 import errno
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, cast
@@ -58,6 +60,8 @@ QLAB_REPLY_PORT = 53001
 
 #: Per-host counter dicts stop growing here; further hosts are summed under "other".
 _MAX_TRACKED_HOSTS = 256
+#: Senders whose packet rate is tracked; the least recently heard are forgotten.
+_MAX_BUCKETS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,11 @@ class OscServerConfig:
         max_packet_size: Larger packets are dropped and counted.
         max_tcp_clients: Further TCP connections are refused while this many
             are open.
+        max_packets_per_s: Packets one sender (UDP address and port, or TCP
+            connection) may send per second, with bursts of a fifth of that.
+            Further UDP packets are dropped before decoding and counted; a TCP
+            connection over the rate is read more slowly (nothing is lost).
+            0: no limit.
     """
 
     host: str = "127.0.0.1"
@@ -86,6 +95,7 @@ class OscServerConfig:
     allowed_clients: frozenset[str] | None = None
     max_packet_size: int = 65536
     max_tcp_clients: int = 32
+    max_packets_per_s: float = 1000.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.port < 65536:
@@ -96,6 +106,8 @@ class OscServerConfig:
             raise OscConfigError("OSC server needs UDP, TCP or both enabled")
         if self.max_packet_size <= 0 or self.max_tcp_clients <= 0:
             raise OscConfigError("max_packet_size and max_tcp_clients must be positive")
+        if not self.max_packets_per_s >= 0:
+            raise OscConfigError("max_packets_per_s must be >= 0")
         if self.allowed_clients is not None:
             object.__setattr__(self, "allowed_clients", frozenset(self.allowed_clients))
 
@@ -210,7 +222,9 @@ class _UdpServerProtocol(asyncio.DatagramProtocol):
                 raise RuntimeError("server is closed")
             transport.sendto(packet, (host, reply_port))
 
-        server._dispatch(data, OscPeer(host, port, "udp", send, server._warn))
+        peer = OscPeer(host, port, "udp", send, server._warn)
+        if server._within_rate(peer):
+            server._dispatch(data, peer)
 
     def error_received(self, exc: Exception) -> None:
         # E.g. ICMP port unreachable after a reply to a client that left.
@@ -288,8 +302,18 @@ class _TcpServerProtocol(asyncio.Protocol):
                 peer.port,
                 server.config.max_packet_size,
             )
+        debt = 0.0
         for packet in packets:
+            debt = server._tcp_debt(peer)
             server._dispatch(packet, peer)
+        if debt > 0 and not transport.is_closing():
+            server.tcp_slowed += 1
+            transport.pause_reading()
+            asyncio.get_running_loop().call_later(debt, self._resume)
+
+    def _resume(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._transport is not None:
@@ -330,7 +354,7 @@ class OscServer:
         Args:
             handler: Called for every received message, on the event loop.
             config: Listening configuration; defaults to QLab's ports on localhost.
-            clock: Seconds, used only to rate-limit warnings.
+            clock: Seconds, for the per-sender packet rate and rate-limited warnings.
         """
         self.config = config or OscServerConfig()
         self._handler = handler
@@ -341,9 +365,14 @@ class OscServer:
         self._ports = OscServerPorts(None, None)
         self.messages = 0
         self.handler_errors = 0
+        self.tcp_slowed = 0
         self._malformed: dict[str, int] = {}
         self._rejected: dict[str, int] = {}
         self._oversize: dict[str, int] = {}
+        self._throttled: dict[str, int] = {}
+        self._clock = clock
+        # sender -> [tokens, time of last refill]; oldest senders forgotten first
+        self._buckets: OrderedDict[tuple[str, int, str], list[float]] = OrderedDict()
 
     @property
     def ports(self) -> OscServerPorts:
@@ -439,10 +468,12 @@ class OscServer:
             "tcp_port": self._ports.tcp,
             "messages": self.messages,
             "handler_errors": self.handler_errors,
+            "tcp_slowed": self.tcp_slowed,
             "tcp_clients": len(self._connections),
             "malformed": dict(self._malformed),
             "rejected": dict(self._rejected),
             "oversize": dict(self._oversize),
+            "throttled": dict(self._throttled),
         }
 
     # ---------------------------------------------------------------- internals
@@ -475,6 +506,52 @@ class OscServer:
             peer.transport,
             err,
         )
+
+    def _tokens(self, peer: OscPeer) -> list[float]:
+        """The sender's token bucket ``[tokens, last refill]``, refilled to now."""
+        rate = self.config.max_packets_per_s
+        now = self._clock()
+        key = (peer.host, peer.port, peer.transport)
+        burst = max(rate / 5.0, 10.0)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = [burst, now]
+            if len(self._buckets) > _MAX_BUCKETS:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+            bucket[0] = min(burst, bucket[0] + (now - bucket[1]) * rate)
+            bucket[1] = now
+        return bucket
+
+    def _tcp_debt(self, peer: OscPeer) -> float:
+        """Charge one TCP packet; seconds to stop reading that connection (0: none).
+        TCP is never dropped: a fast sender is slowed down instead."""
+        if not self.config.max_packets_per_s:
+            return 0.0
+        bucket = self._tokens(peer)
+        bucket[0] -= 1.0
+        return max(0.0, -bucket[0] / self.config.max_packets_per_s)
+
+    def _within_rate(self, peer: OscPeer) -> bool:
+        """UDP: True if this packet may be handled; over the rate it is dropped."""
+        rate = self.config.max_packets_per_s
+        if not rate:
+            return True
+        bucket = self._tokens(peer)
+        if bucket[0] >= 1.0:
+            bucket[0] -= 1.0
+            return True
+        self._count(self._throttled, peer.host)
+        self._warn.warning(
+            ("throttled",),
+            "OSC packets from %s:%d (%s) over %g per second dropped",
+            peer.host,
+            peer.port,
+            peer.transport,
+            rate,
+        )
+        return False
 
     def _dispatch(self, data: bytes, peer: OscPeer) -> None:
         try:

@@ -350,3 +350,52 @@ def test_failed_replies_and_handler_errors_log_one_line_whatever_the_senders_add
     failed = [r for r in caplog.records if "reply dropped" in r.getMessage()]
     handler_lines = [r for r in caplog.records if "OSC handler failed" in r.getMessage()]
     assert len(failed) == 1 and len(handler_lines) == 1
+
+
+def test_a_sender_over_its_packet_rate_is_dropped_before_decoding_others_are_not() -> None:
+    async def scenario() -> None:
+        now = [100.0]
+        handled: list[tuple[str, int]] = []
+
+        def handler(message: OscMessage, peer: OscPeer) -> None:
+            handled.append((message.address, peer.port))
+
+        config = OscServerConfig(port=0, tcp=False, max_packets_per_s=50.0)
+        server = OscServer(handler, config, clock=lambda: now[0])
+        await server.start()
+        try:
+            assert server.ports.udp is not None
+            target = ("127.0.0.1", server.ports.udp)
+            with udp_client() as flood, udp_client() as other:
+                for _ in range(100):  # at one instant: the burst (10) passes
+                    flood.sendto(encode_message("/flood"), target)
+                other.sendto(encode_message("/other"), target)
+                await eventually(lambda: ("/other", other.getsockname()[1]) in handled)
+                await eventually(lambda: server.stats()["throttled"].get("127.0.0.1") == 90)
+                assert handled.count(("/flood", flood.getsockname()[1])) == 10
+                now[0] += 1.0  # a second later the bucket is full again: 10 more
+                for _ in range(20):
+                    flood.sendto(encode_message("/flood"), target)
+                flood.sendto(encode_message("/sync"), target)
+                await eventually(lambda: server.stats()["throttled"]["127.0.0.1"] == 101)
+                assert handled.count(("/flood", flood.getsockname()[1])) == 20
+        finally:
+            await server.aclose()
+
+    run(scenario())
+
+
+def test_a_fast_tcp_sender_is_slowed_down_not_dropped() -> None:
+    async def scenario() -> None:
+        async with serving(max_packets_per_s=200.0) as (server, received):
+            assert server.ports.tcp is not None
+            _reader, writer = await asyncio.open_connection("127.0.0.1", server.ports.tcp)
+            writer.write(b"".join(slip_encode(encode_message(f"/n/{i}")) for i in range(300)))
+            await writer.drain()
+            got = [(await next_message(received, timeout=10))[0].address for _ in range(300)]
+            assert got == [f"/n/{i}" for i in range(300)]
+            assert server.stats()["throttled"] == {}
+            assert server.stats()["tcp_slowed"] >= 1  # it was read more slowly
+            writer.close()
+
+    run(scenario())
