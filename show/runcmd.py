@@ -24,10 +24,13 @@ from show.config import RelayConfig, Show
 from show.control_access import exposure
 from show.errors import ShowFileError
 from show.logsetup import configure_show_logging, flush_show_logging
+from show.pairing import PairingError, follower_for, start_pairing
+from show.pairing import add_arguments as add_pairing_arguments
 from show.qlab import QLabControl
 from show.runner import ShowRunner
 from show.showfile import load_show, parse_show
 from show.snapshots import Snapshots
+from show.tracking import InputLog
 
 __all__ = ["register", "run_show"]
 
@@ -38,7 +41,14 @@ def register(sub: Any) -> None:
     """Add ``run`` and ``demo`` to the CLI."""
     run = sub.add_parser("run", help="run a show against live telemetry")
     run.add_argument("show", help="show file (TOML)")
+    run.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload the show file whenever it is saved (SIGHUP, OSC /reload and the"
+        " console's Reload button always do)",
+    )
     _common(run)
+    add_pairing_arguments(run)
     run.set_defaults(func=_run_cmd)
     demo = sub.add_parser(
         "demo", help="the built-in simulator and demo show, with dashboard and console"
@@ -212,7 +222,8 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
     # loop for a whole-heap scan.
     gc.collect()
     gc.freeze()
-    runner.start_sources()
+    if not runner.following:  # a tracking backup opens its sources when it takes over
+        runner.start_sources()
     for t in args.go_at:
         loop.call_later(t, runner.control, "go", None, "", None, "--go-at")
     if args.duration is not None:
@@ -272,14 +283,17 @@ async def _start(
 
             publishing = attach_publisher(sim, simulator.mqtt_url)
             closers.append(publishing)
+    follower = follower_for(show, args)  # a tracking backup runs on the main's clock
     parts = build_parts(
         show,
-        clock=loop.time,
+        clock=loop.time if follower is None else follower.clock,
         recording=args.record,
         headless=True if args.headless else None,
         renderers=not args.no_visuals,
     )
-    runner = ShowRunner(show, parts)
+    runner = ShowRunner(show, parts, clock=None if follower is None else follower.clock)
+    if follower is not None:
+        follower.attach(runner, InputLog())  # muted before any output opens
     add_midi(runner)
     add_sources(runner)
     if sim is not None:  # started first, so closed last
@@ -294,6 +308,16 @@ async def _start(
         raise SetupError(f"{what}: {exc}") from exc
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runner.request_stop)
+    loop.add_signal_handler(signal.SIGHUP, runner.request_reload, "SIGHUP")
+    if getattr(args, "watch", False):
+        watcher = asyncio.create_task(_watch(runner, show.path), name="show-file-watch")
+
+        async def stop_watching() -> None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+
+        runner.add_service("show file watch", stop_watching)
     urls: list[str] = []
     control = None
     if show.control.enabled:
@@ -313,8 +337,13 @@ async def _start(
             f"QLab-compatible OSC control: udp/tcp port {control.server.ports.udp}"
             f" ({exposure(show.control)})"
         )
+    status = [control.stats] if control is not None else []
+    try:
+        urls.extend(await start_pairing(show, runner, args, follower, status))
+    except PairingError as exc:
+        raise SetupError(str(exc)) from exc
     if show.web.enabled:
-        urls.extend(await _start_web(show, runner, control, tail))
+        urls.extend(await _start_web(show, runner, status, tail))
     if show.relay is not None:
         urls.append(_start_relay_publisher(show.relay, runner, tail))
     for name, target in ((t.name, t) for t in show.osc_targets):
@@ -338,13 +367,33 @@ def _start_relay_publisher(relay: RelayConfig, runner: ShowRunner, tail: Any) ->
     return f"Dashboard relays: {relay.broker} topic {relay.topic}"
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+async def _watch(runner: ShowRunner, path: Path, interval: float = 1.0) -> None:
+    """Reload when the show file changes (polled: no extra dependency, any editor).
+    A half-written file is refused like any bad edit; the next save reloads."""
+    last = _stamp(path)
+    while True:
+        await asyncio.sleep(interval)
+        stamp = _stamp(path)
+        if stamp is not None and stamp != last:
+            last = stamp
+            runner.request_reload("file change")
+
+
 async def _start_web(
-    show: Show, runner: ShowRunner, control: QLabControl | None, tail: Any
+    show: Show, runner: ShowRunner, status: list[Callable[[], dict[str, Any]]], tail: Any
 ) -> list[str]:
     from show.web import WebServer, new_console_token
 
     token = show.web.console_token or new_console_token()
-    snaps = Snapshots(runner, tail, [control.stats] if control is not None else [])
+    snaps = Snapshots(runner, tail, status)
 
     def preview() -> bytes | None:
         for rend in runner.parts.renderers.values():

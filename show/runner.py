@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 
 from bridges.telemetry import Sample as TelemetrySample
 from bridges.telemetry import SourceStatus
+from bridges.telemetry.types import SampleValue as TelemetryValue
 from cues.bindings import BoundInputs
 from cues.commands import (
     ClearNotice,
@@ -132,6 +134,13 @@ class NoticeInfo:
     since: float
 
 
+class InputTap(Protocol):
+    """Receives every input the runner hands the engine, in order (``show.tracking``)."""
+
+    def samples(self, now: float, source: str, pairs: list[tuple[str, TelemetryValue]]) -> None: ...
+    def event(self, now: float, kind: str, event: Event, data: dict[str, Any]) -> None: ...
+
+
 @dataclass
 class RunnerParts:
     """The I/O pieces a runner drives; any may be absent."""
@@ -169,9 +178,17 @@ class ShowRunner:
             (vis.name, inp, sig) for vis in show.visuals for inp, sig in vis.bindings
         )
         self._closing = False
+        self._reloading = False
         self.projector_aids: dict[str, bool] = {}
         self._health_log = HealthLog(log)
         self._pending_loss: dict[str, asyncio.TimerHandle] = {}
+        # Redundancy (show.tracking): a tracking backup follows the main's inputs with
+        # its outputs muted; the main hands every engine input to its taps.
+        self.muted = False
+        self.following = False
+        self.input_taps: list[InputTap] = []
+        self.takeover: Callable[[str], dict[str, Any]] | None = None
+        self._held: dict[tuple[str, str], Command] = {}
 
     # -- time --------------------------------------------------------------------
 
@@ -285,6 +302,10 @@ class ShowRunner:
         clock = self._clock or loop.time
         while True:
             self._drain(clock() - self._t0)
+            if self.following:  # a tracking backup: the main's clock moves the engine
+                self._wake.clear()
+                await self._wake.wait()
+                continue
             t = clock()  # loop time; the engine's deadlines are in show time (t - t0)
             sleep = _MAX_SLEEP
             deadline = self.engine.next_deadline()
@@ -355,6 +376,12 @@ class ShowRunner:
 
     def _perform(self, cmd: Command, now: float) -> None:
         p = self.parts
+        if self.muted and isinstance(cmd, SendOsc | SendMidi | SetVisualInput | SetScene):
+            if isinstance(cmd, SetScene):
+                self._held[(cmd.output, "")] = cmd
+            elif isinstance(cmd, SetVisualInput):
+                self._held[(cmd.output, cmd.name)] = cmd
+            return
         if isinstance(cmd, SendOsc):
             if p.osc is not None:
                 p.osc.send(cmd.target, cmd.address, cmd.args, conflate=cmd.continuous)
@@ -451,7 +478,10 @@ class ShowRunner:
         info = self.sources.get(source_name)
         if info is None:
             info = self.sources[source_name] = SourceInfo()
-        engine.handle_samples([(s.signal, s.value) for s in samples], now, source_name)
+        pairs = [(s.signal, s.value) for s in samples]
+        engine.handle_samples(pairs, now, source_name)
+        for tap in self.input_taps:
+            tap.samples(now, source_name, pairs)
         info.samples += len(samples)
         info.last_sample = now
         rec = self.parts.recorder
@@ -555,6 +585,18 @@ class ShowRunner:
         """Carry out an operator command; returns ``{"ok": bool, ...}``. Never raises."""
         if command in ("test_pattern", "identify"):
             return self._projector_aid(command, value, origin)
+        if command == "takeover":
+            if self.takeover is None:
+                return {"ok": False, "error": "this machine is not a tracking backup"}
+            return self.takeover(f"operator ({origin or 'console'})")
+        if self.following:  # one engine decides: the main's
+            return {
+                "ok": False,
+                "error": "this machine is the tracking backup: send commands to the main, "
+                "or TAKEOVER first",
+            }
+        if command == "reload":
+            return self.request_reload(origin)
         needs_cue = {"start_cue", "stop_cue", "pause_cue", "resume_cue", "set_playhead"}
         cid: CueId | None = None
         if command in needs_cue:
@@ -638,11 +680,71 @@ class ShowRunner:
 
     def edit(self, event: EditCue | ArmCue, origin: str = "") -> None:
         """Change a cue while the show runs (QLab's cue setters), recorded like an operator
-        action so a dry run makes the same change at the same time."""
+        action so a dry run makes the same change at the same time. A tracking backup
+        refuses: its cues change only as the main's do."""
+        if self.following:
+            log.warning("tracking backup: a cue edit from %s refused; edit on the main", origin)
+            return
         now = self.now()
         self.engine.handle(event, now)
         self._record_event(now, "operator", event, command="edit", origin=origin)
         self._drain(now)
+
+    # -- reload (see show.reload and cues.reload) -----------------------------------------
+
+    def request_reload(self, origin: str = "") -> dict[str, Any]:
+        """Reload the show file in the background (SIGHUP, OSC, the console); the
+        outcome goes to the log. One reload at a time."""
+        if self._reloading:
+            return {"ok": False, "error": "a reload is already under way"}
+        if self.following:
+            return {"ok": False, "error": "a tracking backup reloads by restarting"}
+        from show.reload import reload_from_file
+
+        self._reloading = True
+
+        async def run() -> None:
+            try:
+                await reload_from_file(self, origin)
+            finally:
+                self._reloading = False
+
+        self._spawn(run(), "reload")
+        log.info("reload of %s asked by %s", self.show.path, origin or "operator")
+        return {"ok": True, "reloading": str(self.show.path)}
+
+    def reload(self, new: Show, origin: str = "") -> dict[str, Any]:
+        """Apply an edited, validated show while it runs: cues, lists, signals,
+        mappings, triggers and scene bindings at once; outputs, sources, [control] and
+        [web] keep running as they are. Never raises."""
+        from show.reload import io_changes
+
+        refused, later = io_changes(self.show, new)
+        if refused:
+            message = "reload refused: " + "; ".join(refused) + "; restart the show to apply it"
+            log.warning(message)
+            return {"ok": False, "error": message}
+        now = self.now()
+        result = self.engine.reload(new.model, now)
+        if result.ok:
+            bound = {v.name: v.bindings for v in new.visuals}
+            visuals = tuple(
+                dataclasses.replace(v, bindings=bound[v.name]) for v in self.show.visuals
+            )
+            self.show = dataclasses.replace(self.show, model=new.model, visuals=visuals)
+            self._bound = BoundInputs(
+                (vis.name, inp, sig) for vis in visuals for inp, sig in vis.bindings
+            )
+        if later:
+            log.warning("reload: changes to %s apply at the next start", ", ".join(later))
+        rec = self.parts.recorder
+        if rec is not None:
+            rec.add_event(now, "note", {"type": "Reload", "message": result.summary()})
+        self._drain(now)
+        self._wake.set()
+        if not result.ok:
+            return {"ok": False, "error": result.summary()}
+        return {"ok": True, "summary": result.summary(), "next_start": later}
 
     def _record_event(self, now: float, kind: str, event: Event, **data: Any) -> None:
         """Record an event handed to the engine (``data["event"]``, see
@@ -650,6 +752,45 @@ class ShowRunner:
         rec = self.parts.recorder
         if rec is not None:
             rec.add_event(now, kind, {**data, "event": encode_event(event)})
+        for tap in self.input_taps:
+            tap.event(now, kind, event, data)
+
+    # -- redundancy (see show.tracking) ---------------------------------------------------
+
+    def mute(self) -> None:
+        """Stop sending OSC, MIDI and visuals (a tracking backup, or a demoted main); the
+        engine runs on and the latest scene and scene inputs are kept for :meth:`unmute`."""
+        self.muted = True
+
+    def unmute(self) -> None:
+        """Send again, starting with the scenes and scene inputs held while muted (scenes
+        as cuts: the crossfades already ran on the other machine)."""
+        self.muted = False
+        held, self._held = self._held, {}
+        now = self.now()
+        for cmd in held.values():
+            if isinstance(cmd, SetScene):
+                cmd = dataclasses.replace(cmd, transition="cut", duration=0.0)
+            self._output(cmd, now)
+        self._wake.set()
+
+    def follow_to(self, now: float) -> None:
+        """A tracking backup's clock moved to ``now``: advance and act (muted)."""
+        self._drain(now)
+
+    def apply_input(self, event: Event, kind: str, data: dict[str, Any]) -> None:
+        """Hand the engine an input the main handed its own (operator actions, edits,
+        source health), at the show time the caller's clock says."""
+        now = self.now()
+        if isinstance(event, SourceHealth):
+            info = self.sources.setdefault(event.source, SourceInfo())
+            info.up = event.up
+            info.status = "connected" if event.up else "disconnected"
+        self.engine.handle(event, now)
+        commands = self._act(now)
+        self._record_event(now, kind, event, **data)
+        self._note(commands, now)
+        self._wake.set()
 
 
 def _event_kind(cmd: Command) -> str:

@@ -1,0 +1,138 @@
+"""Wiring a main and its tracking backup into ``stovelight run`` (see show.tracking).
+
+``--tracking-port`` makes a main that backups may follow (after checking that
+``--peer``, if given, is not already the main); ``--backup-of HOST:PORT`` makes a
+tracking backup, muted until it takes over (``--takeover-after`` for an automatic
+takeover, off by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from show.config import Show
+from show.runner import ShowRunner
+from show.tracking import (
+    DEFAULT_TRACKING_PORT,
+    TrackingFollower,
+    TrackingServer,
+    main_at,
+    show_digest,
+)
+
+__all__ = ["PairingError", "add_arguments", "follower_for", "start_pairing"]
+
+
+class PairingError(RuntimeError):
+    """The pairing cannot start (a busy port, a main already running): one line."""
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The redundancy flags of ``stovelight run``."""
+    p.add_argument(
+        "--tracking-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help=f"let a tracking backup follow this show on PORT (e.g. {DEFAULT_TRACKING_PORT})",
+    )
+    p.add_argument(
+        "--backup-of",
+        metavar="HOST:PORT",
+        help="run as the tracking backup of the main at HOST:PORT, muted until takeover",
+    )
+    p.add_argument(
+        "--takeover-after",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="with --backup-of: take over by itself after this long without the main's "
+        "heartbeat (default: only when the operator says so)",
+    )
+    p.add_argument(
+        "--peer",
+        metavar="HOST:PORT",
+        help="the other machine of the pair: a main refuses to start while it is the main",
+    )
+
+
+def follower_for(show: Show, args: argparse.Namespace) -> TrackingFollower | None:
+    """The backup's follower, if ``--backup-of`` was given: build it before the runner
+    (it is the runner's clock) and :meth:`~TrackingFollower.attach` the runner to it
+    before the runner starts."""
+    address = getattr(args, "backup_of", None)
+    if not address:
+        return None
+    return TrackingFollower(
+        address, show_digest(show.path), takeover_after=getattr(args, "takeover_after", None)
+    )
+
+
+async def start_pairing(
+    show: Show,
+    runner: ShowRunner,
+    args: argparse.Namespace,
+    follower: TrackingFollower | None,
+    status: list[Callable[[], dict[str, Any]]],
+) -> list[str]:
+    """Start the main's tracking server or the backup's follower; returns banner lines
+    and appends the pairing's status to ``status`` (the console's health line).
+
+    Raises:
+        PairingError: The port is busy, or ``--peer`` already runs the show as main.
+    """
+    port = getattr(args, "tracking_port", None)
+    if follower is None:
+        if port is None:
+            return []
+        peer = getattr(args, "peer", None)
+        if peer and await main_at(peer) == "main":
+            raise PairingError(
+                f"{peer} already runs this show as the main; start this machine with "
+                f"--backup-of {peer}"
+            )
+        server = TrackingServer(runner, show_digest(show.path), port=port)
+        try:
+            await server.start()
+        except OSError as exc:
+            raise PairingError(f"tracking port {port}: {exc.strerror}") from exc
+        runner.add_service("tracking server", server.aclose)
+        status.append(server.stats)
+        return [f"Tracking backups: port {server.port} (this machine is the main)"]
+
+    server = TrackingServer(
+        runner,
+        follower.digest,
+        port=DEFAULT_TRACKING_PORT if port is None else port,
+        input_log=follower.local_log,
+    )
+    listening: list[asyncio.Task[None]] = []
+
+    def listen_as_main() -> None:
+        listening.append(asyncio.create_task(server.start(), name="tracking-server-start"))
+        status[:] = [s for s in status if s != follower.stats] + [server.stats]
+
+    follower.on_takeover = listen_as_main
+    task = asyncio.create_task(follower.run(), name="tracking-follower")
+
+    async def close() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await server.aclose()
+
+    runner.add_service("tracking", close)
+    status.append(follower.stats)
+    auto = (
+        f", automatic after {follower.takeover_after:g} s of silence"
+        if follower.takeover_after is not None
+        else ""
+    )
+    return [
+        f"Tracking backup of {follower.address}: outputs muted until takeover "
+        f"(console TAKEOVER, OSC /stovelight/takeover{auto})"
+    ]

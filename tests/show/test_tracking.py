@@ -1,0 +1,277 @@
+"""A tracking backup: two ``stovelight run`` processes on loopback sending to one desk.
+The main runs a GO sequence with a fade and is SIGKILLed; the backup takes over
+(automatically, or by OSC) and the desk's fade goes on from where it was, no cue
+fires twice, the next GO fires the next cue, and both recordings agree."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bridges.osc.wire import decode_packet, encode_message, iter_messages
+from rehearsal.recording import Recording
+from show.tracking import InputLog, TrackingFollower, show_digest
+from tests.show.test_show_in_browser import _LoopThread
+
+pytestmark = pytest.mark.timeout(120)
+
+SHOW = """
+[show]
+title = "Pair test"
+min_go_interval = 0
+[sources.kitchen]
+kind = "stovelight"
+url = "ws://127.0.0.1:{ws_port}/"
+[signals."kitchen.temp_c"]
+source = "kitchen"
+stale_after = 2
+lost_after = 60
+[outputs.osc.desk]
+host = "127.0.0.1"
+port = {osc_port}
+[mappings.temp]
+signal = "kitchen.temp_c"
+to = {{ osc = "desk", address = "/temp" }}
+[web]
+enabled = false
+[control]
+host = "127.0.0.1"
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "osc"
+target = "desk"
+address = "/cue/1"
+args = [1]
+[[cue_lists.cues]]
+number = "2"
+type = "fade"
+target = {{ osc = "desk", address = "/level" }}
+from = 0.0
+to = 1.0
+duration = 5.0
+rate_hz = 30
+[[cue_lists.cues]]
+number = "3"
+type = "osc"
+target = "desk"
+address = "/cue/3"
+args = [3]
+"""
+
+
+@dataclass
+class Desk:
+    """A UDP OSC receiver noting (time, sender port, address, first argument)."""
+
+    sock: socket.socket
+    got: list[tuple[float, int, str, float]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def run(self) -> None:
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except OSError:
+                return
+            now = time.monotonic()
+            for m in iter_messages(decode_packet(data)):
+                with self.lock:
+                    self.got.append((now, addr[1], m.address, float(m.args[0])))
+
+    def of(self, address: str) -> list[tuple[float, int, str, float]]:
+        with self.lock:
+            return [g for g in self.got if g[2] == address]
+
+
+@dataclass
+class Machine:
+    proc: subprocess.Popen[str]
+    control_port: int
+    tracking_port: int | None
+    stderr: Path
+
+
+def start_machine(tmp: Path, name: str, show: Path, *extra: str) -> Machine:
+    err = tmp / f"{name}.err"
+    args = [sys.executable, "-m", "show.cli", "run", str(show), "--no-visuals"]
+    args += ["--control-port", "0", "--tracking-port", "0", "--log-dir", str(tmp / name)]
+    args += ["--record", str(tmp / f"{name}.sqlite"), *extra]
+    proc = subprocess.Popen(args, cwd=tmp, stdout=subprocess.PIPE, stderr=err.open("w"), text=True)
+    assert proc.stdout is not None
+    control = tracking = None
+    for line in proc.stdout:
+        if m := re.search(r"QLab-compatible OSC control: udp/tcp port (\d+)", line):
+            control = int(m.group(1))
+        if m := re.search(r"Tracking backups: port (\d+)", line):
+            tracking = int(m.group(1))
+        if "Press Ctrl-C" in line:
+            break
+    assert control is not None, err.read_text()[-2000:]
+    return Machine(proc, control, tracking, err)
+
+
+def osc(port: int, address: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(encode_message(address), ("127.0.0.1", port))
+
+
+def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def pair_env(tmp_path: Path) -> Iterator[tuple[Path, Desk, _LoopThread]]:
+    feed = _LoopThread()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    desk = Desk(sock)
+    threading.Thread(target=desk.run, daemon=True).start()
+    show = tmp_path / "show.toml"
+    show.write_text(SHOW.format(ws_port=feed.server.port, osc_port=sock.getsockname()[1]))
+    try:
+        yield show, desk, feed
+    finally:
+        sock.close()
+        feed.close()
+
+
+def cue_states(path: Path, until: float | None = None) -> list[tuple[str, str]]:
+    with Recording.open(path) as rec:
+        return [(e.data["cue"], e.data["state"]) for e in rec.events(kind="cue_state", end=until)]
+
+
+@pytest.mark.parametrize("automatic", [True, False], ids=["automatic", "by-osc"])
+def test_backup_takes_over_where_the_main_was(
+    pair_env: tuple[Path, Desk, _LoopThread], tmp_path: Path, automatic: bool
+) -> None:
+    show, desk, _feed = pair_env
+    main = start_machine(tmp_path, "main", show)
+    assert main.tracking_port is not None
+    extra = ["--backup-of", f"127.0.0.1:{main.tracking_port}"]
+    if automatic:
+        extra += ["--takeover-after", "0.5"]
+    backup = start_machine(tmp_path, "backup", show, *extra)
+    try:
+        wait_for(lambda: "following the main" in backup.stderr.read_text())
+        wait_for(lambda: desk.of("/temp"))  # the main's mapping reaches the desk
+        main_port = desk.of("/temp")[0][1]
+
+        osc(main.control_port, "/go")  # cue 1
+        osc(main.control_port, "/go")  # cue 2: a 5 s fade at 30 Hz
+        wait_for(lambda: any(v > 0.3 for _, _, _, v in desk.of("/level")))
+        osc(backup.control_port, "/go")  # a backup refuses operator commands
+        time.sleep(0.3)
+        main.proc.send_signal(signal.SIGKILL)
+        main.proc.wait()
+        killed = time.monotonic()
+        if not automatic:
+            time.sleep(0.5)
+            osc(backup.control_port, "/stovelight/takeover")
+
+        wait_for(lambda: any(port != main_port for _, port, _, _ in desk.of("/level")))
+        wait_for(lambda: desk.of("/level")[-1][3] == 1.0)  # the fade ends on the backup
+        osc(backup.control_port, "/go")  # the next GO fires the next cue: 3
+        wait_for(lambda: desk.of("/cue/3"))
+
+        levels = desk.of("/level")
+        from_main = [g for g in levels if g[1] == main_port]
+        from_backup = [g for g in levels if g[1] != main_port]
+        last_main, first_backup = from_main[-1], from_backup[0]
+        # the backup's fade continues from the main's value, not from the start
+        assert first_backup[3] >= last_main[3]
+        assert all(b[3] >= a[3] for a, b in itertools.pairwise(levels))
+        if automatic:
+            gap = first_backup[0] - last_main[0]
+            assert gap <= 1.0, f"fade output gap {gap:.2f} s"
+        assert len(desk.of("/cue/1")) == 1 and desk.of("/cue/1")[0][1] == main_port
+        assert [g[1] != main_port for g in desk.of("/cue/3")] == [True]
+        # after the takeover the backup reads telemetry itself and maps it
+        wait_for(lambda: any(port != main_port for _, port, _, _ in desk.of("/temp")))
+        text = backup.stderr.read_text()
+        assert "TAKEOVER" in text and "Traceback" not in text
+        elapsed = time.monotonic() - killed
+        assert elapsed < 30
+    finally:
+        for m in (main, backup):
+            if m.proc.poll() is None:
+                m.proc.send_signal(signal.SIGTERM)
+                m.proc.wait(timeout=20)
+    # both machines recorded the same cue states up to the main's end
+    main_states = cue_states(tmp_path / "main.sqlite")
+    backup_states = cue_states(tmp_path / "backup.sqlite")
+    assert main_states, "the main recorded its cue states"
+    assert backup_states[: len(main_states)] == main_states
+
+
+def test_a_backup_with_another_show_file_is_refused(tmp_path: Path) -> None:
+    show = tmp_path / "a.toml"
+    show.write_text('[web]\nenabled = false\n[[cue_lists]]\nname = "Main"\n')
+    other = tmp_path / "b.toml"
+    other.write_text('[web]\nenabled = false\n[[cue_lists]]\nname = "Other"\n')
+    main = start_machine(tmp_path, "main", show)
+    try:
+        backup = start_machine(
+            tmp_path, "backup", other, "--backup-of", f"127.0.0.1:{main.tracking_port}"
+        )
+        wait_for(lambda: "show files differ" in backup.stderr.read_text())
+        backup.proc.send_signal(signal.SIGTERM)
+        assert backup.proc.wait(timeout=20) == 0
+    finally:
+        main.proc.send_signal(signal.SIGTERM)
+        main.proc.wait(timeout=20)
+
+
+def test_a_second_main_refuses_to_start_while_its_peer_is_the_main(tmp_path: Path) -> None:
+    show = tmp_path / "a.toml"
+    show.write_text('[web]\nenabled = false\n[[cue_lists]]\nname = "Main"\n')
+    main = start_machine(tmp_path, "main", show)
+    try:
+        args = [sys.executable, "-m", "show.cli", "run", str(show), "--no-visuals"]
+        args += ["--control-port", "0", "--tracking-port", "0"]
+        args += ["--peer", f"127.0.0.1:{main.tracking_port}", "--log-dir", str(tmp_path / "x")]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=30, cwd=tmp_path)
+        assert done.returncode == 1
+        assert "already runs this show as the main" in done.stderr
+        assert "--backup-of" in done.stderr
+    finally:
+        main.proc.send_signal(signal.SIGTERM)
+        main.proc.wait(timeout=20)
+
+
+def test_log_entries_replay_in_order_and_a_gap_is_refused() -> None:
+    log = InputLog(clock=lambda: 0.0)
+    seen: list[bytes] = []
+    log.listeners.append(seen.append)
+    log.tick(0.5)
+    log.samples(0.6, "kitchen", [("kitchen.temp_c", 21.0)])
+    assert [json.loads(e)[0] for e in seen] == [1, 2]
+    assert log.since(2) == seen[1:]
+    follower = TrackingFollower("127.0.0.1:1", "digest")
+    with pytest.raises(ConnectionError, match="#5 after #0"):
+        follower.apply([5, 1.0, 0.0, "t"])
+
+
+def test_show_digest_changes_with_the_file(tmp_path: Path) -> None:
+    a = tmp_path / "a.toml"
+    a.write_text("x = 1\n")
+    first = show_digest(a)
+    a.write_text("x = 2\n")
+    assert show_digest(a) != first
