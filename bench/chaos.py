@@ -29,6 +29,8 @@ timings. Columns:
 * ``fade gap ms``: the longest gap between two ``/fade`` messages (100 Hz: 10 ms ideal);
 * ``good %``: good frames sent in the case whose value reached OSC ``/v``;
 * ``recover s``: ``crowd-drop``: from the source's return to the next ``/crowd``;
+* ``CPU %``: the show process's CPU time over the case's wall time (100 = one core
+  busy all the time: the loop had no idle moment left);
 * ``RSS MB``: the show's resident memory before -> after the case;
 * ``log``: lines the show wrote to its log file during the case;
 * ``tb``: tracebacks written (log file and stderr); ``up``: the show still running;
@@ -203,6 +205,15 @@ def rss_mb(pid: int) -> float:
     return math.nan
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def count_lines(folder: Path) -> tuple[int, int]:
     """Lines and tracebacks in every log file of ``folder`` (rotated ones too)."""
     lines = tracebacks = 0
@@ -317,23 +328,23 @@ def flood_handshakes(port: int, count: int, path: str, extra: str) -> dict[str, 
         deadline = time.monotonic() + 60
         while pending and time.monotonic() < deadline:
             for key, events in sel.select(1.0):
-                s = key.fileobj
-                assert isinstance(s, socket.socket)
+                conn = key.fileobj
+                assert isinstance(conn, socket.socket)
                 if events & selectors.EVENT_WRITE:
                     try:
-                        s.sendall(request)
+                        conn.sendall(request)
                     except OSError:
                         status = "send failed"
                     else:
-                        sel.modify(s, selectors.EVENT_READ)
+                        sel.modify(conn, selectors.EVENT_READ)
                         continue
                 else:
                     try:
-                        head = s.recv(200)
+                        head = conn.recv(200)
                         status = head.split(b" ", 2)[1].decode() if head else "closed"
                     except (OSError, IndexError):
                         status = "error"
-                sel.unregister(s)
+                sel.unregister(conn)
                 statuses[status] = statuses.get(status, 0) + 1
                 pending -= 1
         if pending:
@@ -343,6 +354,36 @@ def flood_handshakes(port: int, count: int, path: str, extra: str) -> dict[str, 
         for s in socks:
             s.close()
     return statuses
+
+
+def viewers_main(port: int, count: int, extra: int, conn: Any) -> None:
+    """Fill the dashboard with ``count`` viewers that read (and discard) every byte,
+    try ``extra`` more, report (admitted, refused) and hold on until told to stop."""
+    request = (
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    held: list[socket.socket] = []
+    refused = 0
+    for i in range(count + extra):
+        s = socket.create_connection(("127.0.0.1", port), timeout=10)
+        s.sendall(request)
+        head = s.recv(200)
+        if head.startswith(b"HTTP/1.1 101"):
+            s.setblocking(False)
+            held.append(s)
+        else:
+            refused += i >= count
+            s.close()
+    conn.send((len(held), refused))
+    while not conn.poll():
+        ready, _, _ = select.select(held, [], [], 0.05)
+        for s in ready:
+            with contextlib.suppress(OSError):
+                s.recv(1 << 20)
+    for s in held:
+        s.close()
 
 
 def double_host(port: int, count: int) -> dict[str, int]:
@@ -416,6 +457,7 @@ class Case:
     t0: float = 0.0
     t1: float = 0.0
     rss: tuple[float, float] = (math.nan, math.nan)
+    cpu: float = math.nan
     log: int = 0
     tb: int = 0
     up: bool = True
@@ -494,6 +536,7 @@ class Bench:
         lines0, tb0 = count_lines(self.logs)
         err0 = tracebacks_in(self.stderr)
         rss0 = rss_mb(self.proc.pid)
+        cpu0 = cpu_seconds(self.proc.pid)
         row.t0 = time.monotonic()
         try:
             yield row
@@ -504,6 +547,7 @@ class Bench:
             row.log = lines1 - lines0
             row.tb = tb1 - tb0 + tracebacks_in(self.stderr) - err0
             row.rss = (rss0, rss_mb(self.proc.pid))
+            row.cpu = 100.0 * (cpu_seconds(self.proc.pid) - cpu0) / (row.t1 - row.t0)
             row.up = self.proc.returncode is None
             self.cases.append(row)
             print(f"  {name}: done ({row.t1 - row.t0:.1f} s)", file=sys.stderr)
@@ -613,16 +657,16 @@ class Bench:
 
     async def full_dashboard(self) -> str:
         url = f"ws://127.0.0.1:{self.ports['web']}"
+        parent, child = mp.get_context("fork").Pipe()
+        viewers = mp.get_context("fork").Process(
+            target=viewers_main, args=(self.ports["web"], VIEWERS, 10, child), daemon=True
+        )
+        viewers.start()
+        loop = asyncio.get_running_loop()
+        admitted_viewers, refused = await loop.run_in_executor(None, parent.recv)
         async with contextlib.AsyncExitStack() as stack:
-            for _ in range(VIEWERS):
-                await stack.enter_async_context(connect(url + "/ws", open_timeout=10))
-            refused = 0
-            for _ in range(10):
-                try:
-                    async with connect(url + "/ws", open_timeout=10):
-                        pass
-                except Exception:
-                    refused += 1
+            stack.callback(viewers.join, 10)
+            stack.callback(parent.send, "stop")
             started = time.monotonic()
             try:
                 ws = await stack.enter_async_context(
@@ -648,7 +692,9 @@ class Bench:
                 )
             except Exception as err:
                 admitted = f"OPERATOR REFUSED ({type(err).__name__}: {err})"
-        return f"{VIEWERS} viewers, 10 more: {refused} refused; {admitted}"
+        return (
+            f"{admitted_viewers} viewers admitted (reading), 10 more: {refused} refused; {admitted}"
+        )
 
     async def main(self) -> int:
         show = self.write_show()
@@ -775,13 +821,13 @@ def fmt(value: float | None, spec: str = ".0f") -> str:
 
 
 def table(cases: list[Case]) -> str:
-    head = "| case | stall ms | fade gap ms | good % | recover s | RSS MB | log | tb | up |"
-    rows = [head + " outcome |", "|---|---:|---:|---:|---:|---|---:|---:|---|---|"]
+    head = "| case | stall ms | fade gap ms | good % | recover s | CPU % | RSS MB | log | tb | up |"
+    rows = [head + " outcome |", "|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|"]
     for c in cases:
         rss = "-" if c.name == "record-ro" else f"{fmt(c.rss[0])} -> {fmt(c.rss[1])}"
         rows.append(
             f"| {c.name} | {fmt(c.stall)} | {fmt(c.gap)} | {fmt(c.good, '.1f')} |"
-            f" {fmt(c.recover, '.2f')} | {rss} | {c.log} | {c.tb} |"
+            f" {fmt(c.recover, '.2f')} | {fmt(c.cpu)} | {rss} | {c.log} | {c.tb} |"
             f" {'yes' if c.up else 'no'} | {c.outcome} |"
         )
     return "\n".join(rows)
