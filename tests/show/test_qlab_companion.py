@@ -501,3 +501,25 @@ def test_hostile_requests_are_refused_without_harm() -> None:
             operator.close()
 
     run(main(), timeout=60)
+
+
+def test_min_go_changes_and_closing_the_show_are_pushed() -> None:
+    async def main() -> None:
+        remote: CompanionRemote | None = None
+        async with conformance_show() as (runner, control, _desk):
+            port = control.server.ports.tcp
+            assert port is not None
+            remote = await CompanionRemote.tcp(port)
+            await remote.connect_sequence()
+            ws = control.workspace_id
+            remote.received.updates.clear()
+            body = await remote.ask("/settings/general/minGoTime", 1.5)
+            assert body["data"] == 1.5 and runner.engine.min_go_interval == 1.5
+            await eventually(
+                lambda: f"/update/workspace/{ws}/settings/general" in update_addresses(remote)
+            )
+        assert remote is not None
+        await eventually(lambda: f"/update/workspace/{ws}/disconnect" in update_addresses(remote))
+        remote.close()
+
+    run(main(), timeout=30)
