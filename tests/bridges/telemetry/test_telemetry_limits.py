@@ -8,9 +8,11 @@ decoded in the source's decoder thread and reaches the sink in bounded chunks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
@@ -24,6 +26,7 @@ from bridges.telemetry import (
     StovelightProtocol,
     StovelightSource,
     StovelightSourceConfig,
+    TelemetrySource,
     WebSocketSource,
 )
 from bridges.telemetry.connection import DELIVERY_CHUNK, OFF_LOOP_BYTES
@@ -32,23 +35,58 @@ from tests.bridges.telemetry.test_telemetry_connection import FrameServer, frame
 pytestmark = pytest.mark.timeout(20)
 
 
+@contextlib.asynccontextmanager
+async def running(
+    make: Callable[[str], TelemetrySource],
+) -> AsyncIterator[tuple[FrameServer, TelemetrySource]]:
+    """A loopback server and a running source made for its URL; both closed after."""
+    server = FrameServer()
+    await server.start()
+    source = make(server.url)
+    task = asyncio.create_task(source.run())
+    try:
+        yield server, source
+    finally:
+        await source.aclose()
+        await task
+        await server.stop()
+
+
+def stoves(sink: RecordingSink, **kwargs: object) -> Callable[[str], TelemetrySource]:
+    """A Stovelight source named 'stoves' for a URL, with ``limits``/``settings``."""
+    limits = kwargs.pop("limits", FrameLimits())
+    settings = kwargs.pop("settings", ConnectionSettings())
+    assert isinstance(limits, FrameLimits) and isinstance(settings, ConnectionSettings)
+    return lambda url: StovelightSource(
+        StovelightSourceConfig("stoves", url, limits, settings),
+        sink,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def recorder(sleeps: list[float]) -> Callable[[float], Awaitable[None]]:
+    """A sleep that records its delay and returns at once."""
+
+    async def sleep(delay: float) -> None:
+        sleeps.append(delay)
+
+    return sleep
+
+
 def test_each_limit_refuses_and_counts_without_closing() -> None:
     async def scenario() -> None:
-        server = FrameServer()
-        await server.start()
         sink = RecordingSink()
         limits = FrameLimits(max_frame_bytes=4096, max_objects=4, max_values=8)
-        source = StovelightSource(StovelightSourceConfig("stoves", server.url, limits), sink)
-        task = asyncio.create_task(source.run())
-        connection = await server.connections.get()
-        await connection.send(frame("a", pad="x" * 5000))  # bytes: oversize
-        await connection.send(json.dumps([{"source": "a", "values": {"x": 1}}] * 5))
-        await connection.send(frame("a", **{f"k{i}": i for i in range(9)}))  # values
-        await connection.send("[" * 1100 + "]" * 1100)  # nesting: malformed_json
-        await connection.send(frame("a", s="y" * 65, ok=2))  # string length: value only
-        await connection.send(frame("a", **{f"k{i}": i for i in range(8)}))  # at the limits
-        await sink.wait_for(lambda: len(sink.samples) == 9)
-        stats = source.stats()
+        async with running(stoves(sink, limits=limits)) as (server, source):
+            connection = await server.connections.get()
+            await connection.send(frame("a", pad="x" * 5000))  # bytes: oversize
+            await connection.send(json.dumps([{"source": "a", "values": {"x": 1}}] * 5))
+            await connection.send(frame("a", **{f"k{i}": i for i in range(9)}))  # values
+            await connection.send("[" * 1100 + "]" * 1100)  # nesting: malformed_json
+            await connection.send(frame("a", s="y" * 65, ok=2))  # string: that value only
+            await connection.send(frame("a", **{f"k{i}": i for i in range(8)}))  # at limits
+            await sink.wait_for(lambda: len(sink.samples) == 9)
+            stats = source.stats()
         assert stats["rejected"] == {
             "malformed_json": 1,
             "oversize": 1,
@@ -58,84 +96,55 @@ def test_each_limit_refuses_and_counts_without_closing() -> None:
         }
         assert stats["connects"] == 1
         assert stats["violation_closes"] == 0
-        assert sink.status_history() == [SourceStatus.CONNECTING, SourceStatus.CONNECTED]
+        assert sink.status_history()[:2] == [SourceStatus.CONNECTING, SourceStatus.CONNECTED]
+        assert SourceStatus.DISCONNECTED not in sink.status_history()[:-1]  # only at close
         assert sink.values("a.ok") == [2.0]
-        await source.aclose()
-        await task
-        await server.stop()
 
     run(scenario)
 
 
 def test_frame_beyond_websocket_max_size_closes_and_backs_off_more_each_time() -> None:
     async def scenario() -> None:
-        server = FrameServer()
-        await server.start()
         sink = RecordingSink()
         sleeps: list[float] = []
-
-        async def record(delay: float) -> None:
-            sleeps.append(delay)
-
         settings = ConnectionSettings(max_size_floor=2048)
         limits = FrameLimits(max_frame_bytes=64)
         assert settings.websocket_max_size(limits.max_frame_bytes) == 2048
-        source = StovelightSource(
-            StovelightSourceConfig("stoves", server.url, limits, settings),
-            sink,
-            sleep=record,
-            rand=lambda: 1.0,
+        make = stoves(
+            sink, limits=limits, settings=settings, sleep=recorder(sleeps), rand=lambda: 1.0
         )
-        task = asyncio.create_task(source.run())
-        for _ in range(4):
+        async with running(make) as (server, source):
+            for _ in range(4):
+                connection = await server.connections.get()
+                await connection.send(frame("a", x=1))
+                await connection.send(frame("a", pad="x" * 3000))  # over max_size: 1009
             connection = await server.connections.get()
-            await connection.send(frame("a", x=1))
-            await connection.send(frame("a", pad="x" * 3000))  # over max_size: 1009
-        connection = await server.connections.get()
-        await connection.send(frame("a", x=2))
-        await sink.wait_for(lambda: sink.values("a.x") == [1.0] * 4 + [2.0])
-        stats = source.stats()
+            await connection.send(frame("a", x=2))
+            await sink.wait_for(lambda: sink.values("a.x") == [1.0] * 4 + [2.0])
+            stats = source.stats()
         assert stats["violation_closes"] == 4
         assert stats["rejected"] == {"oversize": 4}
-        policy = BackoffPolicy()
-        assert sleeps == [policy.penalty(n, 1.0) for n in (1, 2, 3, 4)]
+        assert sleeps == [BackoffPolicy().penalty(n, 1.0) for n in (1, 2, 3, 4)]
         assert sleeps == [2.0, 4.0, 8.0, 16.0]
         assert stats["retry_delay"] == 16.0
-        await source.aclose()
-        await task
-        await server.stop()
 
     run(scenario)
 
 
 def test_connections_that_keep_dropping_do_not_reset_the_backoff() -> None:
     async def scenario() -> None:
-        server = FrameServer()
-        await server.start()
         sink = RecordingSink()
         sleeps: list[float] = []
-
-        async def record(delay: float) -> None:
-            sleeps.append(delay)
-
-        source = StovelightSource(
-            StovelightSourceConfig("stoves", server.url),
-            sink,
-            sleep=record,
-            rand=lambda: 1.0,
-        )
-        task = asyncio.create_task(source.run())
-        for i in range(4):
-            connection = await server.connections.get()
-            await connection.send(frame("a", x=i))
-            await sink.wait_for(lambda i=i: len(sink.samples) == i + 1)  # type: ignore[misc]
-            await connection.close()
-        await server.connections.get()
-        assert sleeps == [0.25, 0.5, 1.0, 1.0]
-        assert source.stats()["violation_closes"] == 0
-        await source.aclose()
-        await task
-        await server.stop()
+        make = stoves(sink, sleep=recorder(sleeps), rand=lambda: 1.0)
+        async with running(make) as (server, source):
+            for i in range(4):
+                connection = await server.connections.get()
+                await connection.send(frame("a", x=i))
+                await sink.wait_for(lambda i=i: len(sink.samples) == i + 1)  # type: ignore[misc]
+                await connection.close()
+            await server.connections.get()
+            assert sleeps == [0.25, 0.5, 1.0, 1.0]
+            assert source.stats()["violation_closes"] == 0
 
     run(scenario)
 
@@ -164,56 +173,47 @@ class _ChunkSink(RecordingSink):
 
 def test_big_legal_frame_is_decoded_off_loop_and_delivered_in_chunks() -> None:
     async def scenario() -> None:
-        server = FrameServer()
-        await server.start()
         sink = _ChunkSink()
         threads: list[str] = []
         limits = FrameLimits(max_frame_bytes=1 << 20, max_values=5000)
-        source = WebSocketSource(
-            "stoves",
-            server.url,
-            sink,
-            lambda: _ThreadNotingProtocol(limits, threads),
-            max_frame_bytes=limits.max_frame_bytes,
-        )
-        task = asyncio.create_task(source.run())
-        connection = await server.connections.get()
-        big = frame("a", **{f"k{i}": i for i in range(5000)})
-        assert len(big) > OFF_LOOP_BYTES
-        await connection.send(big)
-        await connection.send(frame("a", small=1))
-        await sink.wait_for(lambda: sink.values("a.small") == [1.0])
-        loop_thread = threading.current_thread().name
+
+        def make(url: str) -> TelemetrySource:
+            return WebSocketSource(
+                "stoves",
+                url,
+                sink,
+                lambda: _ThreadNotingProtocol(limits, threads),
+                max_frame_bytes=limits.max_frame_bytes,
+            )
+
+        async with running(make) as (server, source):
+            connection = await server.connections.get()
+            big = frame("a", **{f"k{i}": i for i in range(5000)})
+            assert len(big) > OFF_LOOP_BYTES
+            await connection.send(big)
+            await connection.send(frame("a", small=1))
+            await sink.wait_for(lambda: sink.values("a.small") == [1.0])
+            assert source.stats()["off_loop_frames"] == 1
         assert threads[0].startswith("telemetry-decode:stoves")
-        assert threads[1] == loop_thread
+        assert threads[1] == threading.current_thread().name  # small frames: on the loop
         assert sum(sink.calls) == 5001
         assert max(sink.calls) == DELIVERY_CHUNK
         assert sink.calls[-1] == 1  # order kept: the small frame came after the big one
         assert [s.signal for _, s in sink.samples[:3]] == ["a.k0", "a.k1", "a.k2"]
-        assert source.stats()["off_loop_frames"] == 1
-        await source.aclose()
-        await task
-        await server.stop()
 
     run(scenario)
 
 
 def test_a_malformed_flood_writes_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
-        server = FrameServer()
-        await server.start()
         sink = RecordingSink()
-        source = StovelightSource(StovelightSourceConfig("stoves", server.url), sink)
-        task = asyncio.create_task(source.run())
-        connection = await server.connections.get()
-        for i in range(500):
-            await connection.send("{not json" if i % 2 else frame("a", **{"-bad": 1}))
-        await connection.send(frame("a", x=1))
-        await sink.wait_for(lambda: bool(sink.samples))
-        assert source.stats()["rejected"] == {"bad_name": 250, "malformed_json": 250}
-        await source.aclose()
-        await task
-        await server.stop()
+        async with running(stoves(sink)) as (server, source):
+            connection = await server.connections.get()
+            for i in range(500):
+                await connection.send("{not json" if i % 2 else frame("a", **{"-bad": 1}))
+            await connection.send(frame("a", x=1))
+            await sink.wait_for(lambda: bool(sink.samples))
+            assert source.stats()["rejected"] == {"bad_name": 250, "malformed_json": 250}
 
     caplog.set_level(logging.INFO, logger="bridges.telemetry")
     run(scenario)
