@@ -62,6 +62,8 @@ class ConsoleView:
         self._waiting: set[CueId] = set()
         self.outcomes: dict[CueId, WaitOutcome] = {}
         self.panic_done_at: float | None = None
+        self._panicked: set[str] = set()
+        self._seen_on: set[str] = set()
         self._plots: dict[str, deque[float | None]] = {}
         self._plot_anchor = -math.inf
 
@@ -83,8 +85,14 @@ class ConsoleView:
                 cue = self.model.cues[CueId(cmd.subject)]
                 fallback = cue.fallback.split("/", 1)[-1] if cue.fallback else ""
                 self.outcomes[cue.id] = WaitOutcome("timed out", self.wall(), fallback)
+            elif cmd.subject == "PANIC" and cmd.message.startswith("fading"):
+                on = {n for n, ms in self.engine.mappings.items() if ms.enabled}
+                self._panicked = on | self._seen_on  # a zero-time panic has already run
             elif cmd.subject == "PANIC" and cmd.message.startswith("complete"):
                 self.panic_done_at = self.wall()
+            elif cmd.subject == "RESET":
+                self.panic_done_at = None
+                self._panicked = set()
 
     # -- cues --------------------------------------------------------------------
 
@@ -246,6 +254,7 @@ class ConsoleView:
     def mappings(self, now: float) -> dict[str, Any]:
         """Every mapping's input, output, armed state and last minute of output."""
         self._sample_plots(now)
+        self._seen_on = {n for n, ms in self.engine.mappings.items() if ms.enabled}
         rows = []
         for name, ms in self.engine.mappings.items():
             d = ms.definition
@@ -261,7 +270,7 @@ class ConsoleView:
                 state = "fading (PANIC)"
             elif ms.enabled:
                 state = "on"
-            elif self.panic_done_at is not None and d.enabled:
+            elif self.panic_done_at is not None and name in self._panicked:
                 state = "off (PANIC)"
             else:
                 state = "off"
