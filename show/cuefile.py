@@ -54,6 +54,8 @@ _EXTRA: dict[CueKind, tuple[str, ...]] = {
     CueKind.DISARM: ("cue", "mapping", "trigger"),
 }
 
+_ALL_FIELDS = tuple(sorted({f for fields in _EXTRA.values() for f in fields}))
+
 
 class CueReader:
     """Reads ``[[cue_lists]]`` and their cues, then resolves cross references."""
@@ -142,7 +144,9 @@ class CueReader:
             # keep validating its fields under a name nothing can refer to
             cid = CueId(f"{cid}#{path}")
         kind = r.enum(t, "type", path, CueKind, CueKind.MEMO, label)
-        r.check_keys(t, _COMMON + _EXTRA[kind], path, label)
+        known_type = "type" not in t or t["type"] == kind.value
+        # an unknown type is reported once: its fields are not held against memo's
+        r.check_keys(t, _COMMON + (_EXTRA[kind] if known_type else _ALL_FIELDS), path, label)
         duration = 0.0
         if "duration" in _EXTRA[kind]:
             duration = r.number(t, "duration", path, default=0.0, label=label, lo=0)
@@ -183,7 +187,8 @@ class CueReader:
                     r.problem(f"{path}.fallback", "a fallback needs timeout = SECONDS", label)
         elif "timeout" in t or "fallback" in t or "hold" in t:
             r.problem(path, "timeout, hold and fallback only apply with wait_for = {...}", label)
-        fields.update(self._kind_fields(kind, t, path, label, cid))
+        if known_type:
+            fields.update(self._kind_fields(kind, t, path, label, cid))
         # placeholder so children can be registered before the group itself
         self.cues[cid] = CueDef(id=cid, number=number, name="", kind=kind)
         if kind is CueKind.GROUP:

@@ -125,7 +125,11 @@ class Reader:
         if choices is not None:
             allowed = list(choices)
             if value not in allowed:
-                self.problem(p, f"found {value!r}, expected one of: {', '.join(allowed)}", label)
+                close = difflib.get_close_matches(value, allowed, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                self.problem(
+                    p, f"found {value!r}; {hint}expected one of: {', '.join(allowed)}", label
+                )
                 return allowed[0]
         return value
 

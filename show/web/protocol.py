@@ -59,6 +59,8 @@ COMMANDS: Final[frozenset[str]] = frozenset(
         "resume",
         "panic",
         "reset",
+        "reload",
+        "takeover",
         "test_pattern",
         "identify",
         "playhead_next",
