@@ -848,9 +848,10 @@ def conditions() -> str:
     )
 
 
-def write_doc(path: Path, text: str) -> None:
+def write_doc(path: Path, text: str, begin: str = BEGIN, end_mark: str = END) -> None:
+    """Replace what lies between two marker lines of a Markdown file."""
     doc = path.read_text(encoding="utf-8")
-    start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
+    start, end = doc.index(begin) + len(begin), doc.index(end_mark)
     path.write_text(doc[:start] + "\n" + text + "\n" + doc[end:], encoding="utf-8")
 
 

@@ -14,6 +14,7 @@ Usage::
 
     .venv/bin/python bench/web_door.py            # 2,000 handshakes, a few seconds
     .venv/bin/python bench/web_door.py --count 5000
+    .venv/bin/python bench/web_door.py --write docs/reliability.md
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chaos import conditions, flood_handshakes
+from chaos import conditions, flood_handshakes, write_doc
 
 from show.web import WebServer
 
@@ -102,20 +103,26 @@ async def flood(count: int, turns: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--write", type=Path, help="replace the door table in this Markdown file")
     args = parser.parse_args()
     loop, turns = timed_loop()
     try:
         row = loop.run_until_complete(flood(args.count, turns))
     finally:
         loop.close()
-    print(f"Command: `.venv/bin/python bench/web_door.py --count {args.count}` ({conditions()})")
-    print()
-    print(
-        "| handshakes | answers | refused at the door | server CPU us each |"
-        " longest 100 Hz gap ms | longest loop turn CPU ms | full GCs |"
+    text = "\n".join(
+        [
+            f"Command: `.venv/bin/python bench/web_door.py --count {args.count}` ({conditions()})",
+            "",
+            "| handshakes | answers | refused at the door | server CPU us each |"
+            " longest 100 Hz gap ms | longest loop turn CPU ms | full GCs |",
+            "|---:|---|---:|---:|---:|---:|---:|",
+            row,
+        ]
     )
-    print("|---:|---|---:|---:|---:|---:|---:|")
-    print(row)
+    print(text)
+    if args.write is not None:
+        write_doc(args.write, text, "<!-- door:begin -->", "<!-- door:end -->")
     return 0
 
 
