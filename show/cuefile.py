@@ -385,6 +385,22 @@ class CueReader:
                     label,
                 )
 
+    def check_number(self, raw: str, path: str, label: str = "") -> None:
+        """A cue number given outside the cue lists (a MIDI binding's ``cue``), found the
+        way operator commands find it: ``List/N``, or ``N`` in any list."""
+        if "/" in raw:
+            lists = [raw.split("/", 1)[0]]
+            number = raw.split("/", 1)[1]
+        else:
+            lists, number = [cl.name for cl in self.lists], raw
+        if any(CueId(f"{lst}/{number}") in self.cues for lst in lists):
+            return
+        here = [c.split("/", 1)[1] for c in self.cues if c.split("/", 1)[0] in lists]
+        by_value = {v: n for n in reversed(here) if (v := _value(n)) is not None}
+        close = _close_number(number, here, by_value)
+        hint = f"; did you mean {close!r}?" if close else ""
+        self.r.problem(path, f"no cue {raw!r} in this show{hint}", label)
+
     def check_fallbacks(self) -> None:
         """Refuse fallback layouts that could fire a fallback other than on a timeout.
 

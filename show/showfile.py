@@ -183,6 +183,10 @@ class _Builder:
         triggers = self._triggers(trig_tables, cues)
         cues.resolve_references()
         cues.check_fallbacks()
+        for port in midi:
+            for i, binding in enumerate(port.bindings):
+                if binding.cue:
+                    cues.check_number(binding.cue, f"outputs.midi.{port.name}.bindings[{i}].cue")
         check_notice_ids(r, cues.cues, cues.paths)
         for output, use in self.scene_use.items():
             for where, message, label in self.scenes.input_problems(output, use):

@@ -333,10 +333,20 @@ def read_midi_ports(r: Reader, tables: dict[str, Any]) -> list[MidiPortConfig]:
         fps = r.optional_number(t, "timecode_fps", path)
         if fps is not None and fps not in (24, 25, 29.97, 30):
             r.problem(f"{path}.timecode_fps", f"found {fps:g}, expected 24, 25, 29.97 or 30")
+        pattern = r.string(t, "port", path)
+        if pattern.startswith("re:"):
+            try:
+                re.compile(pattern[3:])
+            except re.error as err:
+                r.problem(
+                    f"{path}.port", f"found {pattern!r}: not a valid regular expression ({err})"
+                )
+        elif "port" in t and not pattern.strip():
+            r.problem(f"{path}.port", "an empty name matches any MIDI port; give part of its name")
         out.append(
             MidiPortConfig(
                 name=name,
-                pattern=r.string(t, "port", path),
+                pattern=pattern,
                 output=r.boolean(t, "output", path, True),
                 input=r.boolean(t, "input", path, False),
                 bindings=tuple(bindings),

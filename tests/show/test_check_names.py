@@ -297,3 +297,19 @@ def test_a_notice_that_takes_down_an_id_nothing_puts_up_is_refused() -> None:
     parse_show(BASE + cues.replace('"alret"', '"alert"'), "ok.toml")
     [msg] = problems('[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "notice"\n')
     assert "say which with id = '...'" in msg
+
+
+def test_midi_port_patterns_and_binding_cues_are_checked() -> None:
+    found = problems(
+        '[outputs.midi.a]\nport = "re:Launch[pad"\n'
+        '[outputs.midi.b]\nport = ""\ninput = true\n'
+        '[[outputs.midi.b.bindings]]\nmessage = "note"\nnumber = 36\n'
+        'action = "start"\ncue = "4.90"\n'
+        '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "4.9"\ntype = "memo"\n'
+    )
+    assert len(found) == 3
+    assert any("'re:Launch[pad': not a valid regular expression" in p for p in found)
+    assert any("an empty name matches any MIDI port" in p for p in found)
+    assert any(
+        "bindings[0].cue: no cue '4.90' in this show; did you mean '4.9'?" in p for p in found
+    )

@@ -59,7 +59,7 @@ def test_show_file_midi_messages_encode_byte_exact(message: str, expected: str) 
     ("message", "problem"),
     [
         ('{ type = "msc", command = "LOAD" }', "MSC LOAD needs cue"),
-        ('{ type = "msc", command = "TIMED_GO", cue = "1" }', "missing required field 'time'"),
+        ('{ type = "msc", command = "TIMED_GO", cue = "1" }', "MSC TIMED_GO needs time"),
         ('{ type = "msc", command = "RESET", cue = "1" }', "MSC RESET carries no cue number"),
         ('{ type = "msc", command = "GO", macro = 3 }', "MSC GO carries no macro"),
         ('{ type = "msc", command = "GO", cue = "1a" }', "MSC numbers are digits and dots"),
