@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,13 @@ from websockets.typing import Origin
 
 from show.web.gate import Admission, Refusal, Seat, parse_request_line
 from show.web.protocol import token_matches
-from tests.web.webtest_support import TOKEN, FakeShow, ServerThread, wait_for
+from tests.web.webtest_support import (
+    TOKEN,
+    FakeShow,
+    ServerThread,
+    concurrent_handshakes,
+    wait_for,
+)
 
 WAIT_MS = 20_000
 
@@ -277,3 +284,14 @@ def closed_code(ws: ClientConnection) -> int:
             ws.recv(timeout=10)
     assert ws.close_code is not None
     return ws.close_code
+
+
+def test_concurrent_handshakes_cannot_race_past_the_cap(show: FakeShow) -> None:
+    srv = ServerThread(show, max_per_address=4)
+    try:
+        got = concurrent_handshakes(srv.port, 200)
+        # Seats are taken from the request line: exactly the cap gets through.
+        assert got == Counter({"101": 4, "503": 196})
+        wait_for(lambda: srv.stats()["viewer_seats"] == 0)
+    finally:
+        srv.shutdown()

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import selectors
 import signal
 import socket
 import subprocess
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +17,8 @@ from pathlib import Path
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
+
+from tests.web.webtest_support import concurrent_handshakes as handshakes
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "door-test-token"
@@ -52,39 +52,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def handshakes(port: int, count: int, extra: str = "") -> Counter[str]:
-    """``count`` websocket handshakes in flight at once; status code -> how many."""
-    request = (
-        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Upgrade: websocket\r\n"
-        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n"
-    ).encode()
-    got: Counter[str] = Counter()
-    with selectors.DefaultSelector() as sel:
-        socks = []
-        for _ in range(count):
-            s = socket.socket()
-            s.setblocking(False)
-            s.connect_ex(("127.0.0.1", port))
-            sel.register(s, selectors.EVENT_WRITE)
-            socks.append(s)
-        deadline = time.monotonic() + 60
-        while sum(got.values()) < count and time.monotonic() < deadline:
-            for key, events in sel.select(1.0):
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
-                if events & selectors.EVENT_WRITE:
-                    sock.sendall(request)
-                    sel.modify(sock, selectors.EVENT_READ)
-                    continue
-                head = sock.recv(200)
-                got[head.split(b" ", 2)[1].decode() if head else "closed"] += 1
-                sel.unregister(sock)
-        for s in socks:
-            s.close()
-    return got
 
 
 @pytest.fixture

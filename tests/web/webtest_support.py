@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import selectors
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from pathlib import Path
@@ -98,6 +100,8 @@ class FakeShow:
         self.mappings_off = False
         self.wait_remaining = 170.0
         self.wait_outcome: dict[str, Any] | None = None
+        self.more_cues = 0
+        self.playhead = "2"
 
     def _signal(self, value: Any, unit: str, name: str) -> dict[str, Any]:
         health = self.health.get(name, "live")
@@ -153,12 +157,14 @@ class FakeShow:
             extra = self._console_extra()
         elapsed = (n % 50) / 10
         waiting_row = extra.pop("waiting_row")
+        with self.lock:
+            more, playhead = self.more_cues, self.playhead
         return {
             **extra,
             "cue_lists": [
                 {
                     "name": "Main",
-                    "playhead": "2",
+                    "playhead": playhead,
                     "cues": [
                         {
                             "number": "1",
@@ -181,6 +187,19 @@ class FakeShow:
                             "depth": 0,
                         },
                         waiting_row,
+                        *(
+                            {
+                                "number": str(10 + i),
+                                "name": f"Cue {10 + i}",
+                                "type": "memo",
+                                "state": "idle",
+                                "prewait": {"elapsed": 0, "total": 0},
+                                "action": {"elapsed": 0, "total": 0},
+                                "postwait": {"elapsed": 0, "total": 0},
+                                "depth": 0,
+                            }
+                            for i in range(more)
+                        ),
                     ],
                 }
             ],
@@ -405,3 +424,36 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def concurrent_handshakes(port: int, count: int, extra: str = "") -> Counter[str]:
+    """``count`` websocket handshakes in flight at once; status code -> how many."""
+    request = (
+        f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{extra}Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    got: Counter[str] = Counter()
+    with selectors.DefaultSelector() as sel:
+        socks = []
+        for _ in range(count):
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", port))
+            sel.register(s, selectors.EVENT_WRITE)
+            socks.append(s)
+        deadline = time.monotonic() + 60
+        while sum(got.values()) < count and time.monotonic() < deadline:
+            for key, events in sel.select(1.0):
+                sock = key.fileobj
+                assert isinstance(sock, socket.socket)
+                if events & selectors.EVENT_WRITE:
+                    sock.sendall(request)
+                    sel.modify(sock, selectors.EVENT_READ)
+                    continue
+                head = sock.recv(200)
+                got[head.split(b" ", 2)[1].decode() if head else "closed"] += 1
+                sel.unregister(sock)
+        for s in socks:
+            s.close()
+    return got
