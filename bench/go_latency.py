@@ -3,9 +3,10 @@
 A real show (``show.runcmd.run_show``: the same logging, control server, web server,
 sources and outputs as ``stovelight run``) runs in a child process with a generated
 show file: cues 1-400 each send one OSC message ``/bench/go <n>`` to a UDP receiver in
-this process; cues 1001-1250 are groups that send a MIDI note (in-memory MIDI port),
-cut the visual output to another scene (a small headless renderer) and send
-``/bench/go <n>``; ``min_go_interval = 0``. One GO every 20 ms, per case:
+this process; cues 1001, 1002 ... (one per GO of a case) are groups that send a MIDI
+note (in-memory MIDI port), cut the visual output to another scene (a 64x36 headless
+renderer) and send ``/bench/go <n>``; ``min_go_interval = 0``. One GO every 20 ms, per
+case:
 
 * ``qlab-udp`` / ``qlab-tcp``: QLab ``/go`` to the control port over UDP / TCP (SLIP);
 * ``console-ws``: the operator console's websocket ``{"type": "control", "command": "go"}``
@@ -34,6 +35,8 @@ Usage::
     .venv/bin/python bench/go_latency.py --gos 100 --loads idle
     .venv/bin/python bench/go_latency.py --write-docs     # replace its section in
                                                           # docs/performance.md
+    GO_LATENCY_SLOW_MS=1 .venv/bin/python bench/go_latency.py --loads viewers
+        # asyncio debug mode in the show: loop callbacks over 1 ms go to its log
 """
 
 from __future__ import annotations
@@ -94,7 +97,7 @@ SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 
 def show_text(
-    osc_port: int, control_port: int, web_port: int, feed_port: int, renderer: bool
+    osc_port: int, control_port: int, web_port: int, feed_port: int, renderer: bool, n_multi: int
 ) -> str:
     """The generated show file."""
     out = [
@@ -149,7 +152,7 @@ def show_text(
     for n in range(1, N_OSC + 1):
         out += ["[[cue_lists.cues]]", f'number = "{n}"', 'type = "osc"', 'target = "bench"']
         out += ['address = "/bench/go"', f"args = [{n}]"]
-    for k in range(1, N_MULTI + 1):
+    for k in range(1, n_multi + 1):
         n = MULTI_BASE + k
         out += ["[[cue_lists.cues]]", f'number = "{n}"', 'type = "group"', 'mode = "timeline"']
         out += ["  [[cue_lists.cues.children]]", f'  number = "{n}.1"', '  type = "midi"']
@@ -247,7 +250,16 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
         go_at=[],
         verbose=False,
     )
-    return asyncio.run(runcmd.run_show(show, args))
+    slow = os.environ.get("GO_LATENCY_SLOW_MS")  # diagnosis: log loop callbacks over this
+
+    async def run() -> int:
+        if slow:
+            loop = asyncio.get_running_loop()
+            loop.set_debug(True)
+            loop.slow_callback_duration = float(slow) / 1000.0
+        return await runcmd.run_show(show, args)
+
+    return asyncio.run(run())
 
 
 # ---------------------------------------------------------------------- load helpers
@@ -591,7 +603,7 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
     work = Path(tempfile.mkdtemp(prefix="go-latency-"))
     show_path = work / "bench.toml"
     show_path.write_text(
-        show_text(receiver.port, control_port, web_port, feed_port, not args.no_renderer)
+        show_text(receiver.port, control_port, web_port, feed_port, not args.no_renderer, args.gos)
     )
     cmd = [sys.executable, __file__, "--child", str(show_path), "--device-port", str(device_port)]
     stderr = (work / "stderr.log").open("w")
@@ -602,7 +614,7 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
     try:
         wait_ready(proc, 60)
         clients = Clients(control_port, web_port, device_port)
-        print(f"show process {proc.pid}; log in {work}", file=sys.stderr)
+        print(f"show process {proc.pid}; its log in {work}", file=sys.stderr)
         time.sleep(1.0)
         for load in args.loads:
             viewers = None
@@ -622,7 +634,8 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
                 stats = run_case(clients, receiver, case, args.gos)
                 row = [load, case, str(len(stats.values)), *stats.cells(), str(stats.missing)]
                 go_rows.append(row)
-                print("  ".join(row), file=sys.stderr)
+                if sys.stderr.isatty():
+                    print("  ".join(row), file=sys.stderr)
             cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - wall0)
             pauses = clients.ask(b"gc")
             if pauses:
@@ -644,7 +657,8 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
                 vconn.send("stop")
                 note += f", {vconn.recv()} still held at the end"
                 viewers.join(10)
-            print(f"{load}: {note}", file=sys.stderr)
+            if sys.stderr.isatty():
+                print(f"{load}: {note}", file=sys.stderr)
             go_rows[-1].append(f"{load}: {note}")
             time.sleep(0.5)
     finally:
@@ -677,10 +691,17 @@ def render(info: str, go_rows: list[list[str]], late_rows: list[list[str]], cmd:
 
 
 def write_docs(text: str, cmd: str) -> None:
+    """Replace the command and table of this bench's section (the prose after them
+    stays), or append the section."""
     body = f"{SECTION}\n\nCommand: `{cmd}`\n\n```\n{text}\n```\n"
     doc = DOC.read_text(encoding="utf-8")
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    doc = pattern.sub(lambda _m: body + "\n", doc) if pattern.search(doc) else doc + "\n" + body
+    pattern = re.compile(
+        rf"^{re.escape(SECTION)}\n\nCommand: [^\n]*\n\n```\n.*?^```\n", re.S | re.M
+    )
+    if pattern.search(doc):
+        doc = pattern.sub(lambda _m: body, doc, count=1)
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + body
     DOC.write_text(doc, encoding="utf-8")
 
 

@@ -44,6 +44,7 @@ if [ $quick = 1 ]; then
   run "Rendering" $py bench/render.py --size 320x180 --frames 20
   run "Dashboard fan-out" $py bench/dashboard_fanout.py --clients 100,500 --seconds 2
   run "Websocket to OSC" $py bench/ws_to_osc.py --seconds 2 --skip-nodered
+  run "GO latency and timed actions" $py bench/go_latency.py --gos 50 --loads idle,telemetry --timed-repeats 1
 else
   run "Cue engine" $py bench/engine.py
   run "OSC encoding" $py bench/osc_encode.py
@@ -51,6 +52,7 @@ else
   run "Rendering (1920x1080, software GL)" $py bench/render.py --size 1920x1080 --frames 30
   run "Dashboard fan-out" $py bench/dashboard_fanout.py
   run "Websocket to OSC, side by side with Node-RED 4" $py bench/ws_to_osc.py
+  run "GO latency and timed actions" $py bench/go_latency.py
   run "QLab remotes on the control port" $py bench/qlab_remotes.py
 fi
 mv "$tmp" "$out"
