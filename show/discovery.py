@@ -7,8 +7,9 @@ plus ``_osc._udp`` (what TouchOSC and other OSC tools browse), named after the s
 ``[control] discovery = false`` turns the adverts off.
 
 The adverts go out on the control port's own interface: loopback for a show that
-listens on 127.0.0.1, every interface for 0.0.0.0. Registration runs in a named
-task so a slow or absent multicast network never holds the show's start.
+listens on 127.0.0.1, every interface for 0.0.0.0. The responder runs on its own
+thread, and registration in a named task, so neither a slow or absent multicast
+network nor a flood of mDNS queries ever holds the show's loop.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ import socket
 from collections.abc import Sequence
 
 import ifaddr
-from zeroconf import InterfaceChoice, IPVersion, NonUniqueNameException
-from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
+from zeroconf import InterfaceChoice, IPVersion, NonUniqueNameException, ServiceInfo, Zeroconf
 
 from show.control_access import is_loopback
 
@@ -41,7 +41,7 @@ def _instance(title: str) -> str:
 
 def service_infos(
     title: str, host: str, tcp_port: int | None, udp_port: int | None
-) -> list[AsyncServiceInfo]:
+) -> list[ServiceInfo]:
     """The records to register: QLab's two service types and ``_osc._udp``, for the
     ports that are listening. ``host`` is the control port's bind address."""
     name = _instance(title)
@@ -58,7 +58,7 @@ def service_infos(
         if port is None:
             continue
         infos.append(
-            AsyncServiceInfo(
+            ServiceInfo(
                 stype,
                 f"{name}.{stype}",
                 port=port,
@@ -71,14 +71,20 @@ def service_infos(
 
 
 class ControlAdvert:
-    """Registers the control port's services and withdraws them on close."""
+    """Registers the control port's services and withdraws them on close.
+
+    The mDNS responder runs on python-zeroconf's own thread and loop, never on the
+    show's: queries from the network (a flood included) cost the show nothing.
+    Registering (about 1.5 s of probing) and closing run in a worker thread.
+    """
 
     def __init__(self, title: str, host: str, tcp_port: int | None, udp_port: int | None) -> None:
         self.title = title
         self.host = host
         self.infos = service_infos(title, host, tcp_port, udp_port)
         self.registered: list[str] = []
-        self._zc: AsyncZeroconf | None = None
+        self._zc: Zeroconf | None = None
+        self._closing = False
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -88,36 +94,49 @@ class ControlAdvert:
         )
 
     async def _register(self) -> None:
-        try:
-            interfaces: InterfaceChoice | list[str] = InterfaceChoice.All
-            if is_loopback(self.host):
-                interfaces = ["127.0.0.1"]
-            elif self.host not in ("0.0.0.0", "", "::"):
-                interfaces = [self.host]
-            self._zc = AsyncZeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
-            for info in self.infos:
-                await self._zc.async_register_service(info, allow_name_change=True)
-                self.registered.append(info.name)
-            log.info("control port advertised over zeroconf as %s", ", ".join(self.registered))
-        except (OSError, NonUniqueNameException, ValueError) as exc:
+        problem = await asyncio.to_thread(self._register_blocking)
+        if problem is not None:
             log.warning(
                 "zeroconf adverts for the control port failed (%s); remotes must be"
                 " given the address by hand",
-                exc,
+                problem,
             )
+        else:
+            log.info("control port advertised over zeroconf as %s", ", ".join(self.registered))
+
+    def _register_blocking(self) -> str | None:
+        interfaces: InterfaceChoice | list[str] = InterfaceChoice.All
+        if is_loopback(self.host):
+            interfaces = ["127.0.0.1"]
+        elif self.host not in ("0.0.0.0", "", "::"):
+            interfaces = [self.host]
+        try:
+            self._zc = Zeroconf(interfaces=interfaces, ip_version=IPVersion.V4Only)
+            for info in self.infos:
+                if self._closing:
+                    break
+                self._zc.register_service(info, allow_name_change=True)
+                self.registered.append(info.name)
+        except (OSError, NonUniqueNameException, ValueError, RuntimeError) as exc:
+            return str(exc) or type(exc).__name__
+        return None
+
+    def _close_blocking(self) -> None:
+        zc = self._zc
+        if zc is not None:
+            with contextlib.suppress(OSError, RuntimeError):
+                zc.unregister_all_services()
+            zc.close()
 
     async def aclose(self) -> None:
         """Withdraw the adverts (goodbye packets) and close the responder."""
+        self._closing = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        if self._zc is not None:
-            with contextlib.suppress(OSError, asyncio.TimeoutError):
-                async with asyncio.timeout(3.0):
-                    await self._zc.async_unregister_all_services()
-            await self._zc.async_close()
-            self._zc = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), 5.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.to_thread(self._close_blocking), 5.0)
+        self._zc = None
 
 
 def _ipv4s() -> list[str]:
