@@ -584,3 +584,42 @@ def test_charts_keep_a_minimum_span_or_the_declared_range(
         "() => document.querySelector('.stove canvas')?.dataset.range === '0,300'",
         timeout=WAIT_MS,
     )
+
+
+def test_cue_list_scrolls_to_follow_the_standby(
+    server: ServerThread, show: FakeShow, browser: Any
+) -> None:
+    with show.lock:
+        show.more_cues = 60
+    page = _console(browser, server)
+    try:
+        page.wait_for_selector('tr.cue-row[data-cue="69"]', state="attached", timeout=WAIT_MS)
+        assert page.evaluate("() => document.getElementById('cue-lists').scrollTop") == 0
+        with show.lock:
+            show.playhead = "60"
+        page.wait_for_selector('tr.cue-row.standby[data-cue="60"]', timeout=WAIT_MS)
+        page.wait_for_function(
+            """() => { const box = document.getElementById('cue-lists').getBoundingClientRect();
+            const row = document.querySelector('tr.cue-row[data-cue="60"]').getBoundingClientRect();
+            return row.top >= box.top && row.bottom <= box.bottom; }""",
+            timeout=WAIT_MS,
+        )
+        assert page.evaluate("() => document.getElementById('cue-lists').scrollTop") > 0
+    finally:
+        page.context.close()
+
+
+def test_projector_button_turns_the_mode_on_and_it_is_remembered(
+    server: ServerThread, page: Any
+) -> None:
+    page.goto(server.http + "/")
+    wait_live(page)
+    assert page.get_attribute("body", "data-projector") == "off"
+    page.click("#kiosk")
+    page.wait_for_selector('body[data-projector="fit"]', timeout=WAIT_MS)
+    page.reload()
+    wait_live(page)
+    page.wait_for_selector('body[data-projector="fit"]', timeout=WAIT_MS)
+    page.keyboard.press("p")
+    page.wait_for_selector('body[data-projector="off"]', timeout=WAIT_MS)
+    assert page.evaluate("() => document.documentElement.style.fontSize") == ""
