@@ -30,6 +30,7 @@ import asyncio
 import email.utils
 import enum
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
@@ -38,6 +39,7 @@ from urllib.parse import parse_qs, urlsplit
 from websockets.asyncio.server import ServerConnection
 
 __all__ = [
+    "DECISIONS_PER_TURN",
     "HEAD_TIMEOUT_S",
     "MAX_REQUEST_LINE",
     "Admission",
@@ -53,6 +55,8 @@ MAX_REQUEST_LINE: Final = 8192
 """Longest request line read before the connection is refused with 414."""
 HEAD_TIMEOUT_S: Final = 10.0
 """Seconds a client has to send its request line."""
+DECISIONS_PER_TURN: Final = 64
+"""Door decisions per event-loop turn; a burst beyond it waits for the next turn."""
 
 PUBLIC_WS: Final = "/ws"
 CONSOLE_WS: Final = "/console/ws"
@@ -236,6 +240,9 @@ class Gate:
         on_refusal: Called with each refusal and the client address (the server
             logs a rate-limited summary there).
         head_timeout: Seconds a client has to send its request line.
+        per_turn: Most door decisions in one turn of the event loop; the rest
+            wait for the next turn, so a burst of connections is spread over
+            several turns and the show's timers run in between.
     """
 
     def __init__(
@@ -243,12 +250,52 @@ class Gate:
         admission: Admission,
         on_refusal: Callable[[Refusal, str], None],
         head_timeout: float = HEAD_TIMEOUT_S,
+        per_turn: int = DECISIONS_PER_TURN,
     ) -> None:
         self.admission = admission
         self.on_refusal = on_refusal
         self.head_timeout = head_timeout
+        self.per_turn = per_turn
         self.waiting: set[GatedConnection] = set()
+        self.deferred = 0
+        self._queue: deque[GatedConnection] = deque()
+        self._used = 0
+        self._turn_scheduled = False
         self._date = (0, "")
+
+    def submit(self, connection: GatedConnection) -> None:
+        """Have ``connection`` decided now, or in a later turn when this one's budget
+        is spent (first come, first decided).
+
+        Args:
+            connection: A connection whose request line has arrived.
+        """
+        if self._used < self.per_turn and not self._queue:
+            self._use(connection.loop)
+            connection.decide()
+            return
+        self.deferred += 1
+        self._queue.append(connection)
+        if not self._turn_scheduled:
+            self._turn_scheduled = True
+            connection.loop.call_soon(self._next_turn, connection.loop)
+
+    def _use(self, loop: asyncio.AbstractEventLoop) -> None:
+        if not self._turn_scheduled:
+            # Runs at the start of the next turn: a fresh budget, then the queue.
+            self._turn_scheduled = True
+            loop.call_soon(self._next_turn, loop)
+        self._used += 1
+
+    def _next_turn(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._turn_scheduled = False
+        self._used = 0
+        while self._queue and self._used < self.per_turn:
+            self._use(loop)
+            self._queue.popleft().decide()
+        if self._queue and not self._turn_scheduled:
+            self._turn_scheduled = True
+            loop.call_soon(self._next_turn, loop)
 
     def response(self, refusal: Refusal) -> bytes:
         """Encode the HTTP response for a refusal (a few hundred bytes).
@@ -293,6 +340,7 @@ class GatedConnection(ServerConnection):
         self.seat: Seat | None = None
         self.peer = ""
         self._head = b""
+        self._queued = False
         self._door_transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
 
@@ -308,16 +356,22 @@ class GatedConnection(ServerConnection):
         if self.seat is not None:
             super().data_received(data)
             return
-        transport = self._door_transport
-        if transport is None or transport.is_closing():
-            return
         self._head += data
-        end = self._head.find(b"\r\n")
-        if end < 0:
-            if len(self._head) > MAX_REQUEST_LINE:
-                admission = self.gate.admission
-                self._refuse(admission.refuse("refused_malformed", 414, "request line too long"))
+        if self._queued:
             return
+        if b"\r\n" in self._head:
+            self._queued = True
+            self.gate.submit(self)
+        elif len(self._head) > MAX_REQUEST_LINE:
+            admission = self.gate.admission
+            self._refuse(admission.refuse("refused_malformed", 414, "request line too long"))
+
+    def decide(self) -> None:
+        """Admit or refuse, from the request line (called by the :class:`Gate`)."""
+        transport = self._door_transport
+        if self.seat is not None or transport is None or transport.is_closing():
+            return
+        end = self._head.find(b"\r\n")
         verdict = self.gate.admission.admit(self._head[:end], self.peer)
         if isinstance(verdict, Refusal):
             self._refuse(verdict)

@@ -7,20 +7,21 @@ counted through the root logger: a flood must not write one line per request.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
 import socket
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from show.web.gate import Admission, Refusal, Seat, parse_request_line
+from show.web.gate import Admission, Gate, GatedConnection, Refusal, Seat, parse_request_line
 from show.web.protocol import token_matches
 from tests.web.webtest_support import (
     TOKEN,
@@ -295,3 +296,31 @@ def test_concurrent_handshakes_cannot_race_past_the_cap(show: FakeShow) -> None:
         wait_for(lambda: srv.stats()["viewer_seats"] == 0)
     finally:
         srv.shutdown()
+
+
+def test_a_burst_is_decided_a_few_per_loop_turn_in_arrival_order() -> None:
+    decided: list[int] = []
+
+    class Waiting:
+        def __init__(self, n: int, loop: asyncio.AbstractEventLoop) -> None:
+            self.n, self.loop = n, loop
+
+        def decide(self) -> None:
+            decided.append(self.n)
+
+    async def burst() -> list[list[int]]:
+        seats = Admission(
+            max_viewers=1, max_per_address=1, max_consoles=1, token_ok=lambda _t: False
+        )
+        gate = Gate(seats, lambda _r, _a: None, per_turn=2)
+        loop = asyncio.get_running_loop()
+        for n in range(5):
+            gate.submit(cast(GatedConnection, Waiting(n, loop)))
+        turns = [list(decided)]
+        for _ in range(3):
+            await asyncio.sleep(0)  # one turn of the loop
+            turns.append(list(decided))
+        assert gate.deferred == 3
+        return turns
+
+    assert asyncio.run(burst()) == [[0, 1], [0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]
