@@ -113,7 +113,9 @@ def output_chip(out: dict[str, Any]) -> Chip:
     state = "ok" if st == "ok" else "down" if st in down else "warn"
     if state == "ok" and errors:
         state = "warn"
-    text = st if st != "ok" else f"{out.get('sent', 0)} sent"
+    text = (
+        str(out["text"]) if out.get("text") else st if st != "ok" else f"{out.get('sent', 0)} sent"
+    )
     if errors:
         text += f" · {errors} errors"
     details = [f"{k}: {v}" for k, v in out.items() if k not in ("name",) and v not in ("", None)]

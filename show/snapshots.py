@@ -58,6 +58,14 @@ def _number(v: object) -> object:
     return v
 
 
+_BACKUP_GO = {
+    "state": "backup",
+    "allowed": False,
+    "reason": "tracking backup: GO on the main, or TAKEOVER",
+    "remaining": None,
+}
+
+
 class Snapshots:
     """Builds the public and console snapshots of one runner."""
 
@@ -391,7 +399,7 @@ class Snapshots:
                 "remaining": round(max(0.0, engine.last_go + guard - now), 3),
             },
             "panic": engine.panic_until is not None,
-            "go": self.view.go_state(now),
+            "go": _BACKUP_GO if r.following else self.view.go_state(now),
             "standby": self.view.standby(),
             "running": self.view.running(now),
             "health": chips,

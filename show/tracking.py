@@ -274,7 +274,9 @@ class TrackingServer:
         except ConnectionClosed:
             pass
         finally:
-            reader.cancel()
+            # let the reader see what the backup said last (a takeover) before it ends
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(reader, 1.0)
             self.log.listeners.remove(offer)
             self.backups.pop(ws, None)
             log.warning("tracking: backup %s disconnected", peer)
@@ -349,10 +351,8 @@ class TrackingFollower:
         self.took_over = False
         self.refused = ""
         self._base: tuple[float, float] | None = None  # (main time, loop time) at takeover
-        self._ws: ClientConnection | None = None
         self._warn = RateLimitedLogger(log, 10.0)
         self._runner: ShowRunner | None = None
-        self._telling: asyncio.Future[None] | None = None
         #: This machine's own copy of the log (``TrackingServer.log``), kept while
         #: following so that after a takeover a new backup can follow from the start.
         self.local_log: InputLog | None = None
@@ -398,6 +398,7 @@ class TrackingFollower:
                 "kind": "redundancy",
                 "state": "down",
                 "text": f"main {self.address} unreachable, muted (log #{self.seq})",
+                "takeover": True,
             }
         behind = "?" if math.isnan(self.behind_s) else f"{self.behind_s * 1000:.0f} ms"
         return {
@@ -405,6 +406,7 @@ class TrackingFollower:
             "kind": "redundancy",
             "state": "ok",
             "text": f"tracking main, {behind} behind, log #{self.seq}",
+            "takeover": True,
         }
 
     async def run(self) -> None:
@@ -418,7 +420,6 @@ class TrackingFollower:
                     async with connect(
                         f"ws://{self.address}/", open_timeout=2.0, max_size=None, proxy=None
                     ) as ws:
-                        self._ws = ws
                         attempt = 0
                         await self._follow(ws)
                 except (OSError, TimeoutError, WebSocketException) as err:
@@ -426,7 +427,6 @@ class TrackingFollower:
                         "main", "tracking: main %s unreachable: %s", self.address, err
                     )
                 finally:
-                    self._ws = None
                     self.connected = False
                 if self.refused:
                     return
@@ -454,7 +454,9 @@ class TrackingFollower:
         acked = time.monotonic()
         applied = 0
         async for text in ws:
-            if self.took_over:
+            if self.took_over:  # tell the main, so that it mutes itself
+                with contextlib.suppress(ConnectionClosed):
+                    await ws.send(json.dumps({"type": "takeover"}))
                 return
             self.apply(json.loads(text))
             applied += 1
@@ -506,9 +508,6 @@ class TrackingFollower:
         runner.unmute()
         runner.start_sources()
         runner.takeover = None
-        ws = self._ws
-        if ws is not None:
-            self._telling = asyncio.ensure_future(_tell_main(ws))
         log.error(
             "TAKEOVER (%s): this machine is now the main, at show time %.3f s, log #%d",
             reason,
@@ -518,9 +517,3 @@ class TrackingFollower:
         if self.on_takeover is not None:
             self.on_takeover()
         return {"ok": True, "took_over": True, "show_time": round(self.main_time, 3)}
-
-
-async def _tell_main(ws: ClientConnection) -> None:
-    with contextlib.suppress(Exception):
-        await ws.send(json.dumps({"type": "takeover"}))
-        await ws.close()

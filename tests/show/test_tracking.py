@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,6 +25,7 @@ from bridges.osc.wire import decode_packet, encode_message, iter_messages
 from rehearsal.recording import Recording
 from show.tracking import InputLog, TrackingFollower, show_digest
 from tests.show.test_show_in_browser import _LoopThread
+from tests.web.webtest_support import screenshot
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -103,6 +105,7 @@ class Machine:
     control_port: int
     tracking_port: int | None
     stderr: Path
+    banner: str
 
 
 def start_machine(tmp: Path, name: str, show: Path, *extra: str) -> Machine:
@@ -113,7 +116,9 @@ def start_machine(tmp: Path, name: str, show: Path, *extra: str) -> Machine:
     proc = subprocess.Popen(args, cwd=tmp, stdout=subprocess.PIPE, stderr=err.open("w"), text=True)
     assert proc.stdout is not None
     control = tracking = None
+    banner = ""
     for line in proc.stdout:
+        banner += line
         if m := re.search(r"QLab-compatible OSC control: udp/tcp port (\d+)", line):
             control = int(m.group(1))
         if m := re.search(r"Tracking backups: port (\d+)", line):
@@ -121,7 +126,7 @@ def start_machine(tmp: Path, name: str, show: Path, *extra: str) -> Machine:
         if "Press Ctrl-C" in line:
             break
     assert control is not None, err.read_text()[-2000:]
-    return Machine(proc, control, tracking, err)
+    return Machine(proc, control, tracking, err, banner)
 
 
 def osc(port: int, address: str) -> None:
@@ -275,3 +280,46 @@ def test_show_digest_changes_with_the_file(tmp_path: Path) -> None:
     first = show_digest(a)
     a.write_text("x = 2\n")
     assert show_digest(a) != first
+
+
+def test_takeover_from_the_backups_console(
+    pair_env: tuple[Path, Desk, _LoopThread], tmp_path: Path, browser: Any
+) -> None:
+    show, _desk, _feed = pair_env
+    text = show.read_text().replace(
+        "[web]\nenabled = false\n",
+        '[web]\nhost = "127.0.0.1"\nport = 0\nconsole_token = "pair-token"\n',
+    )
+    show.write_text(text)
+    main = start_machine(tmp_path, "main", show)
+    backup = start_machine(
+        tmp_path, "backup", show, "--backup-of", f"127.0.0.1:{main.tracking_port}"
+    )
+    try:
+        url = re.search(r"Operator console:\s+(\S+)", backup.banner)
+        assert url is not None, backup.banner
+        context = browser.new_context(viewport={"width": 1920, "height": 1080})
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(url.group(1))
+        button = page.locator("#takeover")
+        button.wait_for(state="visible", timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('#health').textContent.includes('tracking main')",
+            timeout=15_000,
+        )
+        assert page.locator("#go").get_attribute("data-state") == "backup"
+        screenshot(page, "console-backup-tracking")
+        button.click()
+        button.wait_for(state="hidden", timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('#health').textContent.includes('no backup connected')",
+            timeout=15_000,
+        )
+        wait_for(lambda: "this machine is muted" in main.stderr.read_text())
+        context.close()
+    finally:
+        for m in (main, backup):
+            if m.proc.poll() is None:
+                m.proc.send_signal(signal.SIGTERM)
+                m.proc.wait(timeout=20)

@@ -533,7 +533,11 @@ function render() {
   once("mappings", snap.mappings, renderMappings);
   once("triggers", snap.triggers, renderTriggers);
   once("sources", snap.sources, renderSources);
-  once("outputs", snap.outputs, renderOutputs);
+  once("outputs", snap.outputs, (outputs) => {
+    renderOutputs(outputs);
+    // a tracking backup offers TAKEOVER until it has taken over
+    $("takeover").hidden = !(outputs || []).some((o) => o.takeover === true);
+  });
   once("renderer", snap.renderer, (v) => renderKv("renderer", v));
   once("web", snap.web, (v) => renderKv("web", v));
   once("log", snap.log, (lines) => {
