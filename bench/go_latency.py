@@ -676,17 +676,94 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
     return machine(), go_rows, late_rows
 
 
-def render(info: str, go_rows: list[list[str]], late_rows: list[list[str]], cmd: str) -> str:
+def path_cost(gos: int) -> list[list[str]]:
+    """In this process, without sockets in between: ``runner.control("go")`` on the
+    bench show (real OSC output, in-memory MIDI, the show's logging; no renderer) until
+    the cue's datagram is handed to the kernel, and until ``control`` returns."""
+    from bridges.midi.memory import MemoryMidiBackend
+    from show import logsetup
+    from show.assemble import build_parts
+    from show.midi_hub import MidiHub
+    from show.runner import ShowRunner
+    from show.showfile import parse_show
+
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(("127.0.0.1", 0))
+    work = Path(tempfile.mkdtemp(prefix="go-latency-path-"))
+    text = show_text(sink.getsockname()[1], 0, 0, 9, True, gos)
+    show = parse_show(text, str(work / "bench.toml"))
+    logsetup.configure_show_logging(show.model.title, work)
+    rows: list[list[str]] = []
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        parts = build_parts(show, clock=loop.time, renderers=False)
+        backend = MemoryMidiBackend(outputs=["bench"], inputs=["bench"])
+        parts.midi = MidiHub(show.midi_ports, lambda *a: None, backend=backend)
+        runner = ShowRunner(show, parts)
+        await runner.start()
+        assert parts.osc is not None
+        transport = parts.osc._targets["bench"].backend.transport  # type: ignore[attr-defined]
+        handed: list[float] = []
+        real_sendto = transport.sendto
+
+        def sendto(data: bytes, *addr: Any) -> None:
+            handed.append(time.perf_counter())
+            real_sendto(data, *addr)
+
+        transport.sendto = sendto
+        for first, label in ((1, "OSC cue"), (MULTI_BASE + 1, "OSC+MIDI+visual group")):
+            runner.control("set_playhead", str(first))
+            wire, whole = [], []
+            for _ in range(gos):
+                handed.clear()
+                t0 = time.perf_counter()
+                runner.control("go", origin="bench")
+                whole.append(time.perf_counter() - t0)
+                wire.append(handed[0] - t0)
+                await asyncio.sleep(0.002)
+                sink.recv(65536)
+            wire.sort()
+            whole.sort()
+            rows.append(
+                [
+                    label,
+                    f"{wire[len(wire) // 2] * 1e6:.0f}",
+                    f"{wire[0] * 1e6:.0f}",
+                    f"{whole[len(whole) // 2] * 1e6:.0f}",
+                ]
+            )
+        await runner.aclose()
+
+    try:
+        asyncio.run(run())
+    finally:
+        stop = getattr(logsetup, "stop_show_logging", None)  # (older trees: none)
+        if stop is not None:
+            stop()
+        sink.close()
+    return rows
+
+
+def render(
+    info: str, go_rows: list[list[str]], late_rows: list[list[str]], path_rows: list[list[str]]
+) -> str:
     notes = [r[-1] for r in go_rows if len(r) > 7]
     go_rows = [r[:7] for r in go_rows]
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    out = [f"GO -> first byte on the wire, {stamp}", info, ""]
-    out.append(table(go_rows, ["load", "case", "GOs", "p50 ms", "p99 ms", "max ms", "lost"]))
-    out += ["", "timed actions: lateness on the wire against the scheduled time"]
-    out += ["(seen/expected: a fade step that fell due with a newer one is replaced by it)"]
-    out.append(table(late_rows, ["load", "action", "seen", "p50 ms", "p99 ms", "max ms"]))
+    out = [f"GO -> first byte on the wire, {stamp}", info]
+    if go_rows:
+        head = ["load", "case", "GOs", "p50 ms", "p99 ms", "max ms", "lost"]
+        out += ["", table(go_rows, head)]
+    if late_rows:
+        out += ["", "timed actions: lateness on the wire against the scheduled time"]
+        out += ["(seen/expected: a fade step that fell due with a newer one is replaced by it)"]
+        out.append(table(late_rows, ["load", "action", "seen", "p50 ms", "p99 ms", "max ms"]))
     if notes:
         out += ["", *notes]
+    if path_rows:
+        out += ["", "in one process: control('go') -> the cue's datagram handed to the kernel"]
+        out.append(table(path_rows, ["GO on", "to wire p50 us", "min us", "control() p50 us"]))
     return "\n".join(out)
 
 
@@ -712,6 +789,9 @@ def main() -> int:
     parser.add_argument("--cases", type=lambda s: s.split(","), default=list(CASES))
     parser.add_argument("--timed-repeats", type=int, default=2)
     parser.add_argument("--no-renderer", action="store_true", help="no visual output process")
+    parser.add_argument(
+        "--path-only", action="store_true", help="only the in-process GO path (seconds)"
+    )
     parser.add_argument("--write-docs", action="store_true", help=f"update {DOC.name}")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--device-port", type=int, help=argparse.SUPPRESS)
@@ -719,9 +799,13 @@ def main() -> int:
     if args.child is not None:
         return child_main(args.child, args.device_port, args.child.parent)
     args.gos = max(10, min(args.gos, N_MULTI))
+    if args.path_only:
+        print(render(machine(), [], [], path_cost(args.gos)))
+        return 0
     info, go_rows, late_rows = measure(args)
     cmd = ".venv/bin/python bench/go_latency.py " + " ".join(sys.argv[1:])
-    text = render(info, go_rows, late_rows, cmd.strip())
+    path_rows = path_cost(args.gos)
+    text = render(info, go_rows, late_rows, path_rows)
     print(text)
     if args.write_docs:
         write_docs(text, cmd.replace(" --write-docs", "").strip())
