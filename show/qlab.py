@@ -650,7 +650,9 @@ class QLabControl:
     # -- update pushes -------------------------------------------------------------------
 
     def _on_command(self, cmd: Command) -> None:
-        if isinstance(cmd, CueStateChanged):
+        if isinstance(cmd, Report) and cmd.subject == "RELOAD" and cmd.level == "info":
+            self._reloaded()
+        elif isinstance(cmd, CueStateChanged):
             self.updates.cue(self.cues.uids[cmd.cue])
             kind = self.runner.engine.cues[cmd.cue].kind
             if kind in (CueKind.ARM, CueKind.DISARM) and cmd.state is CueState.RUNNING:
@@ -666,6 +668,19 @@ class QLabControl:
                     self.updates.cue(self.cues.uids[cid])
         elif isinstance(cmd, Report) and cmd.subject == "RESET":
             self._push_armed()
+
+    def _reloaded(self) -> None:
+        """The show file was reloaded: new cue ids, and every remote told to look again
+        (the workspace, each list, each cue)."""
+        engine = self.runner.engine
+        self.cues.reload(self.runner.show.model)
+        self._armed = {c: r.armed for c, r in engine.runs.items()}
+        self._heads = {cl.name: engine.playhead(cl.name) for cl in self.cues.model.cue_lists}
+        self.updates.workspace()
+        for uid in self.cues.list_uids.values():
+            self.updates.cue(uid)
+        for uid in self.cues.uids.values():
+            self.updates.cue(uid)
 
     def _push_armed(self) -> None:
         """Push cues whose armed state changed behind the remotes' back (arm and

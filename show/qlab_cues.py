@@ -53,18 +53,26 @@ class QLabCues:
     """Cue dictionaries and values for one running show."""
 
     def __init__(self, model: ShowModel, engine: Engine, now: Callable[[], float]) -> None:
-        self.model = model
         self.engine = engine
         self.now = now
+        self.flagged: set[CueId] = set()
+        self.colors: dict[CueId, str] = {}
+        self.notes: dict[CueId, str] = {}
+        self.reload(model)
+
+    def reload(self, model: ShowModel) -> None:
+        """Take a reloaded show's cues and lists. Flags and colours stay on the cues
+        that remain; notes come from the file again."""
+        self.model = model
         self.uids: dict[CueId, str] = {c: cue_uid(c) for c in model.cues}
         self.by_uid: dict[str, CueId] = {u: c for c, u in self.uids.items()}
         self.list_uids: dict[str, str] = {
             cl.name: cue_uid(f"list:{cl.name}") for cl in model.cue_lists
         }
         self.list_by_uid: dict[str, str] = {u: n for n, u in self.list_uids.items()}
-        self.flagged: set[CueId] = set()
-        self.colors: dict[CueId, str] = {}
-        self.notes: dict[CueId, str] = {}
+        self.flagged &= set(model.cues)
+        self.colors = {c: v for c, v in self.colors.items() if c in model.cues}
+        self.notes = {}
 
     # -- lookups -------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 QLab 5's update messages carry ids, not values; the remote asks for what it needs::
 
+    /update/workspace/{ws}                       the workspace changed (the show reloaded)
     /update/workspace/{ws}/cue_id/{cue}          a cue changed (state, name, times, ...)
     /update/workspace/{ws}/cueList/{list}/playbackPosition [cue]
                                                  the standby cue (no argument: none)
@@ -76,6 +77,10 @@ class UpdatePusher:
     def playhead(self, list_uid: str, cue_uid: str | None) -> None:
         """A list's standby cue moved (None: past the end)."""
         self._push(f"{self.base}/cueList/{list_uid}/playbackPosition", [cue_uid] if cue_uid else [])
+
+    def workspace(self) -> None:
+        """The workspace changed as a whole (a reload): remotes ask again."""
+        self._push(self.base, [])
 
     def settings(self, section: str) -> None:
         """Workspace settings changed (``general``: minGoTime)."""

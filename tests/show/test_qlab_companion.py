@@ -523,3 +523,37 @@ def test_min_go_changes_and_closing_the_show_are_pushed() -> None:
         remote.close()
 
     run(main(), timeout=30)
+
+
+def test_a_reloaded_show_file_is_pushed_and_its_new_cues_answer() -> None:
+    async def main() -> None:
+        async with conformance_show() as (runner, control, desk):
+            port = control.server.ports.tcp
+            assert port is not None
+            remote = await CompanionRemote.tcp(port)
+            await remote.connect_sequence()
+            ws = control.workspace_id
+            assert (await remote.ask("/cue/2/flagged", 1))["status"] == "ok"
+            remote.received.updates.clear()
+            text = SHOW.format(osc_port=desk.port, passcode="").replace(
+                '[[cue_lists]]\nname = "Side"',
+                '[[cue_lists.cues]]\nnumber = "6"\nname = "Encore"\ntype = "memo"\n'
+                '[[cue_lists]]\nname = "Side"',
+            )
+            result = runner.reload(parse_show(text, "conf.toml"))
+            assert result["ok"], result
+            await eventually(lambda: f"/update/workspace/{ws}" in update_addresses(remote))
+            main_list = f"/update/workspace/{ws}/cue_id/{list_uid(control, 'Main')}"
+            await eventually(lambda: main_list in update_addresses(remote))
+            addresses = update_addresses(remote)
+            six = uid(control, "Main/6")
+            assert f"/update/workspace/{ws}/cue_id/{six}" in addresses
+            children = await remote.ask(f"/cue_id/{list_uid(control, 'Main')}/children")
+            assert [c["number"] for c in children["data"]] == ["1", "2", "3", "4", "5", "6"]
+            values = await remote.ask(f"/cue_id/{six}/valuesForKeys", CUE_KEYS)
+            assert module_cue(values["data"])["qName"] == "Encore"
+            assert (await remote.ask("/cue/2/flagged"))["data"] is True  # flags stay
+            assert (await remote.ask("/go"))["status"] == "ok"
+            remote.close()
+
+    run(main(), timeout=30)
