@@ -4,7 +4,9 @@ One show process runs a generated show (its own temp folder and free ports): a
 100 Hz fade to OSC (cue 1, started with ``--go-at``), a telemetry source ``chaos``
 fed with 100 good frames a second (one value each, mapped to OSC ``/v``), a source
 ``crowd`` with 800 signals (one frame of 800 values every 0.5 s, ``crowd.s0``
-mapped to ``/crowd``), QLab control on loopback and the web server. Cases run one
+mapped to ``/crowd``), QLab control on loopback and the web server (50 viewer seats,
+a dashboard of three panels; ``--auto-dashboard`` leaves the default layout of one
+panel per signal). Cases run one
 after the other against that process:
 
 * ``baseline``: nothing hostile (the reference row);
@@ -144,6 +146,19 @@ type = "osc"
 target = "sink"
 address = "/went"
 args = ["go obeyed"]
+"""
+
+DASHBOARD = """
+[[dashboard.panels]]
+kind = "signal"
+signal = "chaos.v"
+
+[[dashboard.panels]]
+kind = "signal"
+signal = "crowd.s0"
+
+[[dashboard.panels]]
+kind = "messages"
 """
 
 CROWD_SIGNAL = """
@@ -472,9 +487,10 @@ class Case:
 class Bench:
     """Owns the show process, the feeds and the cases."""
 
-    def __init__(self, work: Path, quick: bool) -> None:
+    def __init__(self, work: Path, quick: bool, auto_dashboard: bool = False) -> None:
         self.work = work
         self.quick = quick
+        self.auto_dashboard = auto_dashboard
         self.ports = {k: free_port() for k in ("tel", "crowd", "osc", "ctl", "web")}
         self.chaos = Feed(self.ports["tel"])
         self.crowd = Feed(self.ports["crowd"])
@@ -490,6 +506,8 @@ class Bench:
     def write_show(self) -> Path:
         text = SHOW.format(token=TOKEN, viewers=VIEWERS, **self.ports)
         text += "".join(CROWD_SIGNAL.format(i=i) for i in range(CROWD))
+        if not self.auto_dashboard:
+            text += DASHBOARD
         path = self.work / "chaos.toml"
         path.write_text(text, encoding="utf-8")
         return path
@@ -687,7 +705,7 @@ class Bench:
                 web = msg.get("web", {})
                 admitted = (
                     f"operator admitted, reply in {took:.0f} ms; public snapshot"
-                    f" {web.get('snapshot_bytes', 0) / 1e3:.0f} kB built in"
+                    f" {web.get('snapshot_bytes', 0) / 1e3:.1f} kB built in"
                     f" {web.get('last_build_ms', math.nan):.0f} ms"
                 )
             except Exception as err:
@@ -860,17 +878,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="shorter cases (smoke run)")
     parser.add_argument("--write", type=Path, help="replace the table in this Markdown file")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
+    parser.add_argument(
+        "--auto-dashboard",
+        action="store_true",
+        help="no [dashboard] panels: the default layout, one panel per signal (801)",
+    )
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="stovelight-chaos-"))
     started = time.monotonic()
-    bench = Bench(work, args.quick)
+    bench = Bench(work, args.quick, args.auto_dashboard)
     try:
         asyncio.run(bench.main())
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     text = (
-        f"Command: `.venv/bin/python bench/chaos.py{' --quick' if args.quick else ''}`"
+        f"Command: `.venv/bin/python bench/chaos.py{' --quick' if args.quick else ''}"
+        f"{' --auto-dashboard' if args.auto_dashboard else ''}`"
         f" ({time.monotonic() - started:.0f} s; {conditions()})\n\n" + table(bench.cases)
     )
     print(text)
