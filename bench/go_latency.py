@@ -614,6 +614,7 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
     try:
         wait_ready(proc, 60)
         clients = Clients(control_port, web_port, device_port)
+        clients.ask(b"gc")  # forget the start-up collections (run_show collects once)
         print(f"show process {proc.pid}; its log in {work}", file=sys.stderr)
         time.sleep(1.0)
         for load in args.loads:
