@@ -585,10 +585,10 @@ def machine() -> str:
 
 def table(rows: list[list[str]], head: list[str]) -> str:
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    line = "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
+    out = [head, ["-" * w for w in widths], *rows]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in out
+    )
 
 
 def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[str]]]:
