@@ -203,8 +203,10 @@ class MqttSource(TelemetrySource):
             samples: list[Sample] = []
             self._handle(message, samples)
             started = loop.time()
-            while len(messages) and loop.time() - started < _BATCH_S:
-                self._handle(await anext(messages), samples)
+            queue = self._queue
+            # what else is waiting is taken straight from the queue (no task per message)
+            while queue is not None and queue.qsize() and loop.time() - started < _BATCH_S:
+                self._handle(queue.get_nowait(), samples)
             self._deliver(samples)
 
     def _handle(self, message: aiomqtt.Message, samples: list[Sample]) -> None:
