@@ -98,6 +98,15 @@ async def conformance_show(passcode: str = "") -> AsyncIterator[Fixture]:
             yield runner, control, desk
 
 
+async def companion(control: QLabControl) -> CompanionRemote:
+    """A TCP remote that has gone through the module's connect sequence."""
+    port = control.server.ports.tcp
+    assert port is not None
+    remote = await CompanionRemote.tcp(port)
+    await remote.connect_sequence()
+    return remote
+
+
 def uid(control: QLabControl, cid: str) -> str:
     return control.cues.uids[cid]  # type: ignore[index]
 
@@ -158,10 +167,7 @@ def test_connect_sequence_over_tcp_answers_every_message_in_qlab_shapes() -> Non
 def test_cue_state_feedback_follows_the_show() -> None:
     async def main() -> None:
         async with conformance_show() as (runner, control, desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             ws = control.workspace_id
             one, two = uid(control, "Main/1"), uid(control, "Main/2")
             # every key of the module's query answers, unknown ones with null in place
@@ -245,10 +251,7 @@ def test_a_cue_list_chosen_by_id_takes_go_stop_reset_next_previous_and_panic() -
 def test_go_to_select_and_sequence_moves_by_id_and_number() -> None:
     async def main() -> None:
         async with conformance_show() as (runner, control, _desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             engine = runner.engine
             three = uid(control, "Main/3")
             assert (await remote.ask(f"/playheadID/{three}"))["status"] == "ok"
@@ -276,10 +279,7 @@ def test_go_to_select_and_sequence_moves_by_id_and_number() -> None:
 def test_edits_with_hours_minutes_and_nudges_change_the_cue_and_push_updates() -> None:
     async def main() -> None:
         async with conformance_show() as (runner, control, _desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             ws = control.workspace_id
             two = uid(control, "Main/2")
             cues = runner.engine.cues
@@ -399,10 +399,7 @@ def test_the_modules_polls_and_harmless_unknowns_do_not_fill_the_log(
 
     async def main() -> None:
         async with conformance_show() as (_runner, control, _desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             before = len(caplog.records)
             for _ in range(60):  # one minute of 1 s polls
                 windows = await remote.poll()
@@ -421,10 +418,7 @@ def test_the_modules_polls_and_harmless_unknowns_do_not_fill_the_log(
 def test_audition_and_media_only_actions_start_nothing_and_say_so() -> None:
     async def main() -> None:
         async with conformance_show() as (runner, control, desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             for address in (
                 "/auditionGo",
                 "/cue/1/audition",
@@ -455,10 +449,7 @@ def test_updates_are_followed_the_way_the_module_follows_them() -> None:
 
     async def main() -> None:
         async with conformance_show() as (_runner, control, _desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             remote.received.updates.clear()
             assert (await remote.ask("/cue/2/name", "Renamed"))["status"] == "ok"
             await eventually(lambda: bool(remote.received.updates))
@@ -507,10 +498,7 @@ def test_min_go_changes_and_closing_the_show_are_pushed() -> None:
     async def main() -> None:
         remote: CompanionRemote | None = None
         async with conformance_show() as (runner, control, _desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             ws = control.workspace_id
             remote.received.updates.clear()
             body = await remote.ask("/settings/general/minGoTime", 1.5)
@@ -528,10 +516,7 @@ def test_min_go_changes_and_closing_the_show_are_pushed() -> None:
 def test_a_reloaded_show_file_is_pushed_and_its_new_cues_answer() -> None:
     async def main() -> None:
         async with conformance_show() as (runner, control, desk):
-            port = control.server.ports.tcp
-            assert port is not None
-            remote = await CompanionRemote.tcp(port)
-            await remote.connect_sequence()
+            remote = await companion(control)
             ws = control.workspace_id
             assert (await remote.ask("/cue/2/flagged", 1))["status"] == "ok"
             remote.received.updates.clear()
