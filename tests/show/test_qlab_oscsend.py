@@ -1,5 +1,6 @@
 """QLab-remote smoke test: liblo's ``oscsend`` drives a real ``stovelight run`` over UDP,
-``oscdump`` hears the show's OSC out, and the replies are strict QLab JSON."""
+``oscdump`` hears the show's OSC out, and the replies are strict QLab JSON; then
+Companion's connect sequence over TCP/SLIP against the same process follows a GO."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.bridges.osc.osc_test_support import (
     run_oscsend,
     udp_sink,
 )
+from tests.show.qlab_remote import CUE_KEYS, CompanionRemote, module_cue
 
 SHOW = """
 [show]
@@ -127,6 +129,24 @@ def test_oscsend_drives_stovelight_run_and_oscdump_hears_the_show(tmp_path: Path
                     )
                     await run_oscsend("127.0.0.1", str(control), "/cue/2/preWait")
                     assert _strict((await replies.get())[0], "/reply/cue/2/preWait")["data"] == 90.0
+
+                    # Companion's module over TCP/SLIP against the same process
+                    remote = await CompanionRemote.tcp(control)
+                    got = await remote.connect_sequence()
+                    assert all(body["status"] == "ok" for body in got.values()), got
+                    two = got["/playheadID"]["data"]  # cue 1 went, cue 2 is on standby
+                    remote.received.updates.clear()
+                    await remote.ask("/go")
+                    update = f"/update/workspace/{got['/workspaces']['data'][0]['uniqueID']}"
+                    async with asyncio.timeout(10):
+                        while f"{update}/cue_id/{two}" not in [
+                            m.address for m in remote.received.updates
+                        ]:
+                            await asyncio.sleep(0.02)
+                    remote.send("/cue/active/valuesForKeys", CUE_KEYS)
+                    running = module_cue((await remote.reply("/cue/active/valuesForKeys"))["data"])
+                    assert running["uniqueID"] == two and running["isRunning"] is True
+                    remote.close()
                 finally:
                     if proc.returncode is None:
                         proc.send_signal(signal.SIGTERM)
