@@ -155,7 +155,8 @@ def flush_show_logging(timeout: float = 2.0) -> bool:
 def stop_show_logging() -> None:
     """Write out every queued record and stop the log thread (idempotent).
 
-    Later records go nowhere until :func:`configure_show_logging` is called again.
+    Until :func:`configure_show_logging` is called again, only warnings and errors
+    are shown (on stderr, by Python's last-resort handler).
     """
     global _listener, _queue
     listener, _listener, _queue = _listener, None, None
