@@ -12,7 +12,9 @@ Cases, one after the other:
 * ``flood unknown``: one UDP sender, unknown addresses as fast as it can;
 * ``flood valuesForKeys``: one UDP sender, 25-key queries as fast as it can;
 * ``flood wrong passcodes``: ``/connect`` with wrong passcodes from 2,000 source ports
-  (the show has a passcode; the probe and the remotes connect with it).
+  (the show has a passcode; the probe and the remotes connect with it);
+* ``flood mDNS queries``: ``PTR _qlab._tcp.local.`` questions to the mDNS group on
+  loopback as fast as one sender can (the show advertises itself there).
 
 Columns: ``sent/s`` messages the case sent per second; ``replies/s`` replies it got;
 ``thump max ms`` / ``p99 ms`` the answered ``/thump`` round trips; ``thump lost`` the
@@ -37,6 +39,7 @@ import os
 import platform
 import select
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -66,7 +69,6 @@ bundle = false
 [control]
 port = {ctl}
 reply_port = 0
-discovery = false
 passcode = "{passcode}"
 [web]
 enabled = false
@@ -81,6 +83,9 @@ to = 1.0
 duration = 3600
 rate_hz = 100
 """
+# one DNS question: PTR _qlab._tcp.local. IN (RFC 6762/1035 wire format)
+MDNS_QUERY = struct.pack("!6H", 0, 0, 1, 0, 0, 0) + b"\x05_qlab\x04_tcp\x05local\x00"
+MDNS_QUERY += struct.pack("!2H", 12, 1)
 MEMO = '[[cue_lists.cues]]\nnumber = "{n}"\nname = "Cue {n}"\ntype = "memo"\n'
 
 
@@ -138,6 +143,10 @@ def flood_main(ctl_port: int, kind: str, seconds: float, conn: Any) -> None:
     target = ("127.0.0.1", ctl_port)
     sent = replies = n = 0
     sock.sendto(encode_message("/connect", [PASSCODE]), target)
+    if kind == "mdns":  # PTR _qlab._tcp.local. queries to the mDNS group, on loopback
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton("127.0.0.1"))
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+        target = ("224.0.0.251", 5353)
     end = time.monotonic() + seconds
     strangers: list[socket.socket] = []
     while time.monotonic() < end:
@@ -146,6 +155,8 @@ def flood_main(ctl_port: int, kind: str, seconds: float, conn: Any) -> None:
             packet = encode_message(f"/made/up/{n % 1000}")
         elif kind == "values":
             packet = encode_message(f"/cue/{n % 200 + 2}/valuesForKeys", [CUE_KEYS])
+        elif kind == "mdns":
+            packet = MDNS_QUERY
         else:
             packet = encode_message("/connect", [f"guess-{n}"])
         try:
@@ -304,6 +315,7 @@ async def main(write: Path | None) -> None:
         await case("flood unknown", flood("unknown"))
         await case("flood valuesForKeys", flood("values"))
         await case("flood wrong passcodes, 2,000 ports", flood("strangers"))
+        await case("flood mDNS queries (zeroconf advert on)", flood("mdns"))
     finally:
         proc.terminate()
         await proc.wait()
