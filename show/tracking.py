@@ -12,9 +12,10 @@ sources stay closed.
 
 Takeover (the console's TAKEOVER button, the ``takeover`` command, OSC
 ``/stovelight/takeover``, or automatically after ``--takeover-after`` seconds
-without the main's heartbeat) unmutes the backup exactly where the main was: its
-clock continues from the main's last tick, running fades go on, no cue fires again,
-and it opens its own telemetry sources and listens for a backup of its own. A main
+without the main's heartbeat) unmutes the backup where the main is: its clock
+continues from the main's last tick plus the time since the main was heard, so running
+fades go on at their current values and no cue fires again; it opens its own
+telemetry sources and listens for a backup of its own. A main
 whose backup took over mutes itself when it hears so; a machine started as main
 first asks ``--peer`` whether that machine already runs the show as main and then
 refuses to start, so two mains never run at once (docs/deployment.md).
@@ -503,7 +504,10 @@ class TrackingFollower:
             return {"ok": False, "error": "this machine has already taken over"}
         self.took_over = True
         runner = self.runner
-        self._base = (self.main_time, asyncio.get_running_loop().time())
+        # the show goes on from where the main is by now: its last tick plus the time
+        # since it was heard (a running fade resumes at its current value, not late)
+        silent = max(0.0, time.monotonic() - self.last_heard)
+        self._base = (self.main_time + silent, asyncio.get_running_loop().time())
         runner.following = False
         runner.unmute()
         runner.start_sources()
@@ -511,9 +515,9 @@ class TrackingFollower:
         log.error(
             "TAKEOVER (%s): this machine is now the main, at show time %.3f s, log #%d",
             reason,
-            self.main_time,
+            self._base[0],
             self.seq,
         )
         if self.on_takeover is not None:
             self.on_takeover()
-        return {"ok": True, "took_over": True, "show_time": round(self.main_time, 3)}
+        return {"ok": True, "took_over": True, "show_time": round(self._base[0], 3)}
