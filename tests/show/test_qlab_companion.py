@@ -542,3 +542,67 @@ def test_a_reloaded_show_file_is_pushed_and_its_new_cues_answer() -> None:
             remote.close()
 
     run(main(), timeout=30)
+
+
+def test_every_transport_and_cue_action_class_of_the_module() -> None:
+    """The addresses actions.js sends for each remaining action class, with the show's
+    state after each (the other classes have their own tests above)."""
+
+    async def main() -> None:
+        async with conformance_show() as (runner, control, desk):
+            remote = await companion(control)
+            engine = runner.engine
+
+            def active() -> list[str]:
+                return sorted(engine.running_cues())
+
+            async def ok(address: str, *args: Any) -> None:
+                body = await remote.ask(address, *args)
+                assert body["status"] == "ok", (address, body)
+
+            await ok("/cue/2/start")  # start (by number)
+            assert active() == ["Main/2"]
+            await ok("/pause")
+            assert engine.state_of("Main/2").value == "paused"  # type: ignore[arg-type]
+            await ok("/resume")
+            assert engine.state_of("Main/2").value == "running"  # type: ignore[arg-type]
+            await ok("/stop")
+            assert active() == []
+            await ok(f"/cue_id/{uid(control, 'Main/2')}/start")  # start_id
+            await ok(f"/cue_id/{uid(control, 'Main/2')}/stop")  # stop_id
+            assert active() == []
+            await ok("/playhead/next")  # next
+            assert engine.playhead() == "Main/2"
+            await ok("/playhead/previous")  # previous
+            assert engine.playhead() == "Main/1"
+            await ok("/select/3")  # select (by number)
+            assert engine.playhead() == "Main/3"
+            await ok("/cue/selected/load")  # load
+            await ok("/cue/2/loadAt", 0, 0, 5.0)  # new_loadAt: standby, time ignored
+            assert engine.playhead() == "Main/2"
+            await ok("/cue/selected/start")  # new_Go (selected)
+            await ok("/cue/selected/stop")  # stopSelected
+            assert active() == []
+            await ok("/go/1")  # go to 1, then GO
+            assert await desk_message(desk) == ("/cue/one", ("fired",))
+            assert engine.playhead() == "Main/2"
+            await ok("/cue/2/start")
+            await ok("/cue/2/panicInTime", 2.0)  # panicInTime_cue
+            assert active() == []
+            await ok("/cue/2/start")
+            await ok("/panicInTime", 0.5)  # panicInTime (all)
+            assert engine.panic_until is not None
+            await eventually(lambda: engine.panic_until is None and active() == [])
+            await ok("/cue/2/start")
+            await ok("/panic")  # panic (all)
+            await eventually(lambda: engine.panic_until is None and active() == [])
+            await ok("/reset")  # reset
+            assert engine.playhead() == "Main/1"
+            await ok("/showMode", 1)  # showMode on
+            assert (await remote.ask("/showMode", 0))["status"] == "error"
+            await ok("/overrides/midiOutputEnabled", 1)  # overrides: on is what they are
+            assert (await remote.ask("/overrides/midiOutputEnabled", 0))["status"] == "error"
+            await ok("/liveFadePreview", 0)
+            remote.close()
+
+    run(main(), timeout=60)
