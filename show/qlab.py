@@ -134,6 +134,7 @@ class QLabControl:
             cl.name: runner.engine.playhead(cl.name) for cl in runner.show.model.cue_lists
         }
         self._armed = {c: r.armed for c, r in runner.engine.runs.items()}
+        self._last_go = runner.engine.last_go
         self.unknown = 0
         self.denied = 0
         self.refused = 0
@@ -650,6 +651,11 @@ class QLabControl:
     # -- update pushes -------------------------------------------------------------------
 
     def _on_command(self, cmd: Command) -> None:
+        if self.runner.engine.last_go != self._last_go:
+            # QLab 5.5 pushes its root group after a GO; Companion then asks
+            # /doubleGoWindowRemaining to show the double-GO guard on its GO button
+            self._last_go = self.runner.engine.last_go
+            self.updates.cue("__root__")
         if isinstance(cmd, Report) and cmd.subject == "RELOAD" and cmd.level == "info":
             self._reloaded()
         elif isinstance(cmd, CueStateChanged):

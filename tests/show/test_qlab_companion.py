@@ -501,11 +501,17 @@ def test_min_go_changes_and_closing_the_show_are_pushed() -> None:
             remote = await companion(control)
             ws = control.workspace_id
             remote.received.updates.clear()
-            body = await remote.ask("/settings/general/minGoTime", 1.5)
-            assert body["data"] == 1.5 and runner.engine.min_go_interval == 1.5
+            body = await remote.ask("/settings/general/minGoTime", 10.0)
+            assert body["data"] == 10.0 and runner.engine.min_go_interval == 10.0
             await eventually(
                 lambda: f"/update/workspace/{ws}/settings/general" in update_addresses(remote)
             )
+            # a GO pushes the root group; the module then asks how long GO stays disabled
+            assert (await remote.ask("/go"))["status"] == "ok"
+            root = f"/update/workspace/{ws}/cue_id/__root__"
+            await eventually(lambda: root in update_addresses(remote))
+            left = (await remote.ask("/doubleGoWindowRemaining"))["data"]
+            assert 0 < left <= 10.0
         assert remote is not None
         await eventually(lambda: f"/update/workspace/{ws}/disconnect" in update_addresses(remote))
         remote.close()
