@@ -440,8 +440,9 @@ class Generator:
         return first, time.perf_counter_ns(), why
 
     async def close(self) -> None:
-        if self.conn is not None and self.conn.transport is not None:
-            self.conn.transport.abort()
+        transport = self.conn.transport if self.conn is not None else None
+        if transport is not None and not transport.is_closing():
+            transport.abort()
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(TimeoutError):
