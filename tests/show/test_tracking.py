@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 
 from bridges.osc.wire import decode_packet, encode_message, iter_messages
+from rehearsal.dryrun import dry_run
 from rehearsal.recording import Recording
+from show.showfile import load_show
 from show.tracking import InputLog, TrackingFollower, show_digest
 from tests.show.test_show_in_browser import _LoopThread
 from tests.web.webtest_support import screenshot
@@ -224,6 +226,24 @@ def test_backup_takes_over_where_the_main_was(
     backup_states = cue_states(tmp_path / "backup.sqlite")
     assert main_states, "the main recorded its cue states"
     assert backup_states[: len(main_states)] == main_states
+    # and a dry run of either recording tells the same show up to the main's end
+    parsed = load_show(show)
+    runs = {}
+    for name in ("main", "backup"):
+        commands: list[tuple[float, str]] = []
+        with Recording.open(tmp_path / f"{name}.sqlite") as rec:
+            if name == "main":
+                end = max(rec.time_range() or (0.0, 0.0))
+            dry_run(
+                parsed,
+                rec,
+                gos_from_recording=True,
+                until=end - 0.3,
+                on_command=lambda t, c, out=commands: out.append((round(t, 6), repr(c))),
+            )
+        runs[name] = [c for c in commands if "SendOsc" in c[1] or "CueState" in c[1]]
+    assert len(runs["main"]) > 20
+    assert runs["backup"] == runs["main"]
 
 
 def test_a_backup_with_another_show_file_is_refused(tmp_path: Path) -> None:
