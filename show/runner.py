@@ -582,7 +582,15 @@ class ShowRunner:
         value: float | None = None,
         origin: str = "",
     ) -> dict[str, Any]:
-        """Carry out an operator command; returns ``{"ok": bool, ...}``. Never raises."""
+        """Carry out an operator command; returns ``{"ok": bool, ...}``. Never raises.
+
+        ``value`` must be a finite number: a panic time is clamped to 0-60 s, and a
+        minimum GO time outside the show file's 0-10 s is refused.
+        """
+        if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
+            return {"ok": False, "error": f"{command}: the value must be a finite number"}
+        if command == "set_min_go" and not (value is not None and 0 <= value <= 10):
+            return {"ok": False, "error": "the minimum GO time must be 0 to 10 s"}
         if command in ("test_pattern", "identify"):
             return self._projector_aid(command, value, origin)
         if command == "takeover":

@@ -57,3 +57,19 @@ def test_a_second_go_inside_the_guard_is_refused_and_moves_nothing() -> None:
         assert runner.engine.stats.go_rejected == 1
 
     asyncio.run(main())
+
+
+def test_control_values_must_be_finite_and_within_the_show_files_bounds() -> None:
+    async def main() -> None:
+        runner = ShowRunner(parse_show(SHOW), RunnerParts())
+        before = runner.engine.min_go_interval
+        for bad in (float("nan"), float("inf"), 1e30, 10.5, -1.0):
+            refused = runner.control("set_min_go", value=bad)
+            assert refused["ok"] is False and "error" in refused
+        assert runner.engine.min_go_interval == before
+        assert runner.control("panic", value=float("nan"))["ok"] is False
+        assert runner.engine.panic_until is None
+        assert runner.control("set_min_go", value=2.0)["ok"] is True
+        assert runner.engine.min_go_interval == 2.0
+
+    asyncio.run(main())
