@@ -52,12 +52,44 @@ def _readable_by_broker(folder: Path, passwords: Path) -> None:
     passwords.chmod(0o600)
 
 
+def _make_certificates(folder: Path) -> tuple[Path, Path]:
+    """A throwaway CA and a certificate for 127.0.0.1 signed by it (openssl)."""
+    crt, key = folder / "server.crt", folder / "server.key"
+    if crt.exists():
+        return crt, key
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    san = folder / "san.ext"
+    san.write_text("subjectAltName=IP:127.0.0.1\n", encoding="utf-8")
+    ca = ["-subj", "/CN=Stovelight test CA", "-days", "2"]
+    sign = ["-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-extfile", str(san)]
+    steps = [
+        ["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", *ca],
+        ["req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"],
+        ["x509", "-req", "-in", "server.csr", "-out", "server.crt", "-days", "2", *sign],
+    ]
+    for args in steps:
+        try:
+            subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+        except (OSError, subprocess.CalledProcessError) as err:
+            raise BrokerError(f"cannot make a test certificate with openssl: {err}") from err
+    if os.geteuid() == 0:
+        with contextlib.suppress(KeyError):
+            pwd.getpwnam("mosquitto")
+            folder.chmod(0o711)
+            shutil.chown(key, user="mosquitto")
+            for readable in (crt, folder / "ca.crt"):
+                readable.chmod(0o644)
+    return crt, key
+
+
 class MosquittoBroker:
     """``with MosquittoBroker() as broker: broker.url`` — a broker for as long as needed.
 
     Args:
         port: Loopback port; 0 picks a free one.
         users: user → password; when given, anonymous clients are refused.
+        tls: Listen with TLS (``mqtts://``) using a certificate made for 127.0.0.1 by
+            a throwaway CA (:attr:`ca_file`), generated with ``openssl``.
         executable: The mosquitto binary.
     """
 
@@ -66,18 +98,27 @@ class MosquittoBroker:
         port: int = 0,
         *,
         users: dict[str, str] | None = None,
+        tls: bool = False,
         executable: str = MOSQUITTO,
     ) -> None:
         self.port = port or free_port()
         self.users = dict(users or {})
+        self.tls = tls
         self.executable = executable
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """``mqtt://127.0.0.1:PORT``."""
-        return f"mqtt://127.0.0.1:{self.port}"
+        """``mqtt://127.0.0.1:PORT`` (``mqtts://`` with TLS)."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://127.0.0.1:{self.port}"
+
+    @property
+    def ca_file(self) -> str:
+        """The CA certificate that signed a TLS broker's certificate."""
+        if self._dir is None:
+            raise BrokerError("the broker has not been started")
+        return str(Path(self._dir.name) / "ca.crt")
 
     @property
     def running(self) -> bool:
@@ -118,6 +159,10 @@ class MosquittoBroker:
             lines += ["allow_anonymous false", f"password_file {passwords}"]
         else:
             lines.append("allow_anonymous true")
+        if self.tls:
+            server_crt, server_key = _make_certificates(folder)
+            lines += [f"cafile {folder / 'ca.crt'}", f"certfile {server_crt}"]
+            lines.append(f"keyfile {server_key}")
         config = folder / "mosquitto.conf"
         config.write_text("\n".join(lines) + "\n", encoding="utf-8")
         exe = self.executable if Path(self.executable).exists() else "mosquitto"

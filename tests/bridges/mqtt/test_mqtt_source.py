@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Awaitable, Callable, Iterator
 
 import aiomqtt
@@ -210,3 +211,37 @@ def test_a_flood_is_bounded_and_the_newest_value_arrives(broker: MosquittoBroker
         await task
 
     run(scenario)
+
+
+def test_tls_broker_with_its_ca_and_a_refusal_without_it() -> None:
+    b = MosquittoBroker(tls=True)
+    try:
+        b.start()
+    except BrokerError as err:
+        missing(str(err))
+
+    async def scenario() -> None:
+        refused = RecordingSink()
+        untrusted = MqttSource(MqttSourceConfig("homes", b.url, ROUTES, settings=FAST), refused)
+        task = asyncio.create_task(untrusted.run())
+        await refused.wait_for(lambda: untrusted.counters.connect_failures >= 1)
+        assert "certificate" in untrusted.detail.lower()
+        await untrusted.aclose()
+        await task
+
+        sink = RecordingSink()
+        cfg = MqttSourceConfig("homes", b.url, ROUTES, ca_file=b.ca_file, settings=FAST)
+        source = MqttSource(cfg, sink)
+        task = asyncio.create_task(source.run())
+        await sink.wait_for(lambda: SourceStatus.CONNECTED in sink.status_history())
+        context = ssl.create_default_context(cafile=b.ca_file)
+        async with aiomqtt.Client("127.0.0.1", b.port, tls_context=context) as client:
+            await client.publish("stat/t/temp", "19.5", qos=1)
+        await sink.wait_for(lambda: sink.values("t.temp_c") == [19.5])
+        await source.aclose()
+        await task
+
+    try:
+        run(scenario)
+    finally:
+        b.close()
