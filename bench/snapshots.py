@@ -94,18 +94,18 @@ async def _measure(homes: int, ticks: int) -> dict[str, float]:
         t2 = time.perf_counter()
         pub.append(t1 - t0)
         con.append(t2 - t1)
-        pub_bytes = len(json.dumps(p))
-        con_bytes = len(json.dumps(c))
+        pub_bytes += len(json.dumps(p))
+        con_bytes += len(json.dumps(c))
     q = statistics.quantiles
     return {
         "homes": homes,
         "signals": len(runner.engine.signals.signals),
         "pub_ms": statistics.median(pub) * 1e3,
         "pub_p99": q(pub, n=100)[98] * 1e3,
-        "pub_kb": pub_bytes / 1024,
+        "pub_kb": pub_bytes / ticks / 1024,
         "con_ms": statistics.median(con) * 1e3,
         "con_p99": q(con, n=100)[98] * 1e3,
-        "con_kb": con_bytes / 1024,
+        "con_kb": con_bytes / ticks / 1024,
     }
 
 
@@ -113,8 +113,8 @@ def _table(rows: list[dict[str, float]], ticks: int) -> str:
     head = (
         f"`python bench/snapshots.py` on {platform.machine()}, Python "
         f"{platform.python_version()}, {date.today().isoformat()}, {ticks} ticks per row:\n\n"
-        "| homes | signals | public ms (median / p99) | public KiB | console ms (median / p99)"
-        " | console KiB |\n|---|---|---|---|---|---|\n"
+        "| homes | signals | public ms (median / p99) | public KiB per tick (mean)"
+        " | console ms (median / p99) | console KiB per tick (mean) |\n|---|---|---|---|---|---|\n"
     )
     lines = [
         f"| {r['homes']:.0f} | {r['signals']:.0f} | {r['pub_ms']:.2f} / {r['pub_p99']:.2f}"

@@ -78,6 +78,7 @@ class Snapshots:
         self._layout_cache: tuple[int, list[dict[str, Any]], set[str]] | None = None
         self._histories: dict[str, tuple[float, list[float | None]]] = {}
         self._texts = dict(runner.show.web.texts)
+        self._public_anchor = -math.inf
         self.view = ConsoleView(runner.engine, runner.show.model)
         runner.listeners.append(self.view.on_command)
         self._refusals: dict[str, RefusalRate] = {}
@@ -215,8 +216,15 @@ class Snapshots:
         now = r.now()
         layout, used = self._layout()
         signals = r.engine.signals.signals
+        # histories change once per period: they ride on the first snapshot of each
+        # period only, and the page keeps the last one it got
+        anchor = math.floor(now / HISTORY_PERIOD)
+        with_history = anchor != self._public_anchor
+        self._public_anchor = anchor
         out_signals = {
-            name: self._signal(signals[name], now, True) for name in sorted(used) if name in signals
+            name: self._signal(signals[name], now, with_history)
+            for name in sorted(used)
+            if name in signals
         }
         alerts = [
             {"id": n.id, "text": n.text, "level": "critical"}

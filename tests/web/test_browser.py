@@ -623,3 +623,24 @@ def test_projector_button_turns_the_mode_on_and_it_is_remembered(
     page.keyboard.press("p")
     page.wait_for_selector('body[data-projector="off"]', timeout=WAIT_MS)
     assert page.evaluate("() => document.documentElement.style.fontSize") == ""
+
+
+def test_charts_keep_their_history_between_snapshots_that_carry_one(
+    server: ServerThread, show: FakeShow, page: Any
+) -> None:
+    with show.lock:
+        show.history_every = 7  # like the runner: a history now and then, values every tick
+    page.goto(server.http + "/")
+    wait_live(page)
+    page.wait_for_function(
+        "() => document.querySelector('.balance canvas').dataset.range", timeout=WAIT_MS
+    )
+    first = value_of(page, "grid.supply_kw")
+    page.wait_for_function(CHANGED_JS, arg=first, timeout=WAIT_MS)
+    drawn = page.evaluate(
+        """() => { const c = document.querySelector('.balance canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
+    )
+    assert drawn > 100
+    assert_no_js_errors(page)

@@ -101,18 +101,16 @@ class FakeShow:
         self.wait_remaining = 170.0
         self.wait_outcome: dict[str, Any] | None = None
         self.more_cues = 0
+        self.history_every = 1
         self.playhead = "2"
 
     def _signal(self, value: Any, unit: str, name: str) -> dict[str, Any]:
         health = self.health.get(name, "live")
-        history = [round(3 + math.sin((self.n - i) / 5), 3) for i in range(60)][::-1]
-        return {
-            "value": value,
-            "unit": unit,
-            "health": health,
-            "age": 12.0 if health == "stale" else 0.1,
-            "history": history,
-        }
+        out = {"value": value, "unit": unit, "health": health}
+        out["age"] = 12.0 if health == "stale" else 0.1
+        if self.n % self.history_every == 0:  # like the runner: histories now and then
+            out["history"] = [round(3 + math.sin((self.n - i) / 5), 3) for i in range(60)][::-1]
+        return out
 
     def public_snapshot(self) -> dict[str, Any]:
         with self.lock:

@@ -81,6 +81,7 @@ const state = {
   retryAt: 0,
   lostReason: "",
   textKey: null,
+  histories: new Map(),
 };
 
 // ------------------------------------------------------------------ signals
@@ -389,6 +390,15 @@ function refreshStatus() {
   if (was !== feed) projector.refit();
 }
 
+/** Histories come once per history period; in between, the last one is kept. */
+function keepHistories(msg) {
+  for (const [name, s] of Object.entries(msg.signals || {})) {
+    if (!s) continue;
+    if (Array.isArray(s.history)) state.histories.set(name, s.history);
+    else s.history = state.histories.get(name) || [];
+  }
+}
+
 const projector = new Projector({ root: document.body, panels: () => $("panels"), toggle: $("kiosk"), pageText: (n, of) => t("page", { n, of }) });
 
 const socket = new ReconnectingSocket("/ws", {
@@ -402,6 +412,7 @@ const socket = new ReconnectingSocket("/ws", {
   },
   onMessage(msg) {
     if (msg.type !== "snapshot") return;
+    keepHistories(msg);
     state.snap = msg;
     state.receivedAt = performance.now();
     socket.healthy();
