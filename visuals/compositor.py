@@ -10,7 +10,7 @@ the load, so its timing follows the frame times the caller passes to :meth:`rend
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 CURVES = ("linear", "smoothstep", "s-curve", "exponential", "logarithmic")
 CROSSFADE = "crossfade"
+#: An image input set to ``"scene:NAME"`` shows scene NAME (e.g. a Shadertoy ``iChannel0``).
+SCENE_PREFIX = "scene:"
 # Image inputs with these names are fed by the compositor.
 DASHBOARD_INPUT = "overlay"
 DASHBOARD_REFRESH_S = 0.25
@@ -66,11 +68,33 @@ class _Active:
     name: str
     epoch: float | None = None  # caller time of its first frame
     overlay_at: float | None = None
+    # image inputs fed by another scene ("scene:NAME"), rendered before this one
+    feeds: dict[str, _Active] = field(default_factory=dict)
 
     def scene_time(self, now: float) -> float:
         if self.epoch is None:
             self.epoch = now
         return now - self.epoch
+
+    def render(
+        self, time: float, size: tuple[int, int], date: tuple[float, float, float, float]
+    ) -> moderngl.Texture:
+        for input_name, feed in self.feeds.items():
+            image = feed.renderer.render(feed.scene_time(time), size, date=date)
+            self.renderer.set_input(input_name, image)
+        return self.renderer.render(self.scene_time(time), size, date=date)
+
+    def drop_feed(self, input_name: str) -> None:
+        feed = self.feeds.pop(input_name, None)
+        if feed is not None:
+            feed.release()
+            self.renderer.set_input(input_name, None)
+
+    def release(self) -> None:
+        for feed in self.feeds.values():
+            feed.release()
+        self.feeds.clear()
+        self.renderer.release()
 
 
 @dataclass
@@ -157,12 +181,12 @@ class Compositor:
         except VisualsError:
             renderer.release()
             raise
-        for input_name, value in self._inputs.items():
-            self._apply(renderer, input_name, value)
         active = _Active(
             renderer,
             name or (str(scene) if not isinstance(scene, IsfDocument) else document.filename),
         )
+        for input_name, value in self._inputs.items():
+            self._apply(active, input_name, value)
         self._finish_transition(complete=False)
         if self._current is None or duration <= 0:
             self._replace_current(active)
@@ -174,7 +198,7 @@ class Compositor:
 
     def _replace_current(self, active: _Active) -> None:
         if self._current is not None:
-            self._current.renderer.release()
+            self._current.release()
         self._current = active
 
     def _finish_transition(self, *, complete: bool) -> None:
@@ -187,7 +211,7 @@ class Compositor:
         if complete:
             self._replace_current(trans.target)
         else:
-            trans.target.renderer.release()
+            trans.target.release()
 
     # -- inputs ---------------------------------------------------------------------
 
@@ -199,7 +223,7 @@ class Compositor:
         """
         self._inputs[name] = value
         for active in self._actives():
-            self._apply(active.renderer, name, value)
+            self._apply(active, name, value)
 
     def set_inputs(self, values: dict[str, Any]) -> None:
         """Set several inputs (see :meth:`set_input`)."""
@@ -217,16 +241,40 @@ class Compositor:
             result.append(self._transition.target)
         return result
 
-    @staticmethod
-    def _apply(renderer: SceneRenderer, name: str, value: Any) -> None:
-        if renderer.document.input(name) is None:
+    def _apply(self, active: _Active, name: str, value: Any) -> None:
+        renderer = active.renderer
+        item = renderer.document.input(name)
+        if item is None:
             return
         try:
+            if (
+                item.type in IMAGE_TYPES
+                and isinstance(value, str)
+                and value.startswith(SCENE_PREFIX)
+            ):
+                self._feed_scene(active, name, value.removeprefix(SCENE_PREFIX))
+                return
+            active.drop_feed(name)
             renderer.set_input(name, value)
-        except InputError as err:
+        except VisualsError as err:
             logger.warning(
                 "input %s ignored by scene %s: %s", name, renderer.document.filename, err
             )
+
+    def _feed_scene(self, active: _Active, input_name: str, scene: str) -> None:
+        """Show scene ``scene`` in image input ``input_name`` of ``active`` (one level deep:
+        inputs of the fed scene that name scenes are left out)."""
+        feed = _Active(SceneRenderer(self.ctx, resolve_scene(scene)), scene)
+        for other, value in self._inputs.items():
+            if feed.renderer.document.input(other) is not None and not (
+                isinstance(value, str) and value.startswith(SCENE_PREFIX)
+            ):
+                try:
+                    feed.renderer.set_input(other, value)
+                except InputError as err:
+                    logger.warning("input %s ignored by scene %s: %s", other, scene, err)
+        active.drop_feed(input_name)
+        active.feeds[input_name] = feed
 
     # -- modes ----------------------------------------------------------------------
 
@@ -237,7 +285,7 @@ class Compositor:
                 SceneRenderer(self.ctx, resolve_scene("test_pattern")), "test_pattern"
             )
         elif not on and self._test_pattern is not None:
-            self._test_pattern.renderer.release()
+            self._test_pattern.release()
             self._test_pattern = None
 
     def identify(self, label: str | None, detail: str = "") -> None:
@@ -290,7 +338,7 @@ class Compositor:
         current = self._current
         assert current is not None
         self._feed_overlay(current, time, size)
-        start_img = current.renderer.render(current.scene_time(time), size, date=date)
+        start_img = current.render(time, size, date)
         trans = self._transition
         if trans is None:
             return start_img
@@ -301,7 +349,7 @@ class Compositor:
             self._finish_transition(complete=True)
             return self._render_show(time, size, date)
         self._feed_overlay(trans.target, time, size)
-        end_img = trans.target.renderer.render(trans.target.scene_time(time), size, date=date)
+        end_img = trans.target.render(time, size, date)
         mix_fbo = self._ensure_mix(size)
         if trans.shader is None:
             self._blitter.draw(mix_fbo, start_img, end_img, progress)
@@ -396,7 +444,7 @@ class Compositor:
         self._finish_transition(complete=False)
         self.set_test_pattern(False)
         if self._current is not None:
-            self._current.renderer.release()
+            self._current.release()
             self._current = None
         unbind_framebuffers(self.ctx, self._mix_fbo, self._out_fbo)
         for obj in (self._identify_tex, self._mix_fbo, self._mix_tex, self._out_fbo, self._out_tex):

@@ -1,23 +1,48 @@
-"""Translate a parsed ISF document to GLSL 330 core, and map compiler errors back.
+"""Translate a parsed ISF document to GLSL (330 core, or newer), and map compiler errors back.
 
 The translation keeps the designer's lines where they were: the JSON header is
 blanked (see :mod:`visuals.isf`), a prelude of ``prelude_lines`` lines is put in
 front, and every rewrite (``gl_FragColor``, ``texture2D``, ``IMG_*`` calls) keeps
 the newlines of the text it replaces. Line ``L`` of a compiler message is therefore
 line ``L - prelude_lines`` of the designer's file.
+
+``IMG_*`` calls inside comments are left alone. Every image gets the built-ins other
+ISF hosts provide: ``_NAME_imgSize`` (pixels), ``_NAME_imgRect`` (``0, 0, width,
+height``) and ``_NAME_flip`` (always false: images are uploaded upright). A Shadertoy
+scene (one with ``mainImage``) also gets ``iChannel0`` … ``iChannel3`` and
+``iChannelResolution[4]``: image inputs of those names (the parser adds the ones a
+scene uses without declaring them), which take an image or ``scene:NAME``.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
 from visuals.errors import IsfError
 from visuals.isf import IMAGE_TYPES, InputType, IsfDocument
 
-__all__ = ["BUILTIN_UNIFORMS", "TranslatedShader", "map_compile_error", "translate"]
+__all__ = [
+    "BUILTIN_UNIFORMS",
+    "DEFAULT_GLSL_VERSION",
+    "MAX_ERROR_DETAILS",
+    "SHADERTOY_CHANNELS",
+    "TranslatedShader",
+    "image_rect_uniform",
+    "image_size_uniform",
+    "map_compile_error",
+    "translate",
+]
 
 BUILTIN_UNIFORMS = ("TIME", "TIMEDELTA", "RENDERSIZE", "PASSINDEX", "FRAMEINDEX", "DATE")
+#: The GLSL version tried first; newer ones (as far as the context goes) when it fails.
+DEFAULT_GLSL_VERSION = 330
+#: Compiler messages kept in an error (the rest are counted).
+MAX_ERROR_DETAILS = 6
+_MAX_DETAIL_CHARS = 240
+#: Shadertoy's image channels.
+SHADERTOY_CHANNELS = ("iChannel0", "iChannel1", "iChannel2", "iChannel3")
 
 _UNIFORM_TYPES = {
     InputType.FLOAT: "float",
@@ -40,6 +65,7 @@ _ARITY = {
     "IMG_NORM_THIS_PIXEL": 1,
     "IMG_SIZE": 1,
 }
+_COMMENT = re.compile(r"//[^\n]*|/\*.*?(?:\*/|$)", re.S)
 # Compiler log formats: Mesa "0:12(5): error", NVIDIA "0(12) : error", AMD/Apple "ERROR: 0:12:".
 _LOG_LINE = re.compile(r"^\s*(?:ERROR:\s*)?\d+(?::(?P<a>\d+)\(\d+\)|\((?P<b>\d+)\)|:(?P<c>\d+):)")
 
@@ -59,22 +85,29 @@ def image_size_uniform(name: str) -> str:
     return f"_{name}_imgSize"
 
 
-def translate(doc: IsfDocument) -> TranslatedShader:
-    """Produce GLSL 330 core vertex and fragment shaders for ``doc``.
+def image_rect_uniform(name: str) -> str:
+    """Name of the ``vec4`` uniform ``(x, y, width, height)`` of image ``name`` in pixels."""
+    return f"_{name}_imgRect"
+
+
+def translate(doc: IsfDocument, glsl_version: int = DEFAULT_GLSL_VERSION) -> TranslatedShader:
+    """Produce GLSL vertex and fragment shaders (``#version glsl_version core``) for ``doc``.
 
     Raises:
         IsfError: an ``IMG_*`` call names an unknown image or has the wrong arguments.
     """
     images = set(doc.image_names)
     uniforms = _uniform_block(doc)
+    version = f"#version {glsl_version} core"
 
     frag_body, frag_ext = _hoist_directives(doc.body)
     frag_body = _rewrite_common(frag_body, images, doc.filename, stage="fragment")
     frag_body = re.sub(r"\bvarying\b", "in", frag_body)
     shadertoy = doc.is_shadertoy
-    frag_prelude = ["#version 330 core", *frag_ext, *uniforms]
+    frag_prelude = [version, *frag_ext, *uniforms]
     if shadertoy:
         frag_prelude += [
+            "uniform vec3 iChannelResolution[4];",
             "uniform vec4 iMouse;",
             "#define iTime TIME",
             "#define iTimeDelta TIMEDELTA",
@@ -106,7 +139,7 @@ def translate(doc: IsfDocument) -> TranslatedShader:
     vert_body = re.sub(r"\bvarying\b", "out", vert_body)
     vert_body = re.sub(r"\battribute\b", "in", vert_body)
     vert_prelude = [
-        "#version 330 core",
+        version,
         *vert_ext,
         *uniforms,
         "in vec2 isf_position;",
@@ -143,6 +176,8 @@ def _uniform_block(doc: IsfDocument) -> list[str]:
     for name in doc.image_names:
         lines.append(f"uniform sampler2D {name};")
         lines.append(f"uniform vec2 {image_size_uniform(name)};")
+        lines.append(f"uniform vec4 {image_rect_uniform(name)};")
+        lines.append(f"uniform bool _{name}_flip;")
     return lines
 
 
@@ -167,10 +202,30 @@ def _rewrite_common(source: str, images: set[str], filename: str, *, stage: str)
     return _rewrite_img_calls(source, images, filename, stage)
 
 
+def _comment_spans(source: str) -> tuple[list[int], list[int]]:
+    """Starts and ends of the ``//`` and ``/* */`` comments of ``source``."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _COMMENT.finditer(source):
+        starts.append(m.start())
+        ends.append(m.end())
+    return starts, ends
+
+
+def _in_comment(spans: tuple[list[int], list[int]], pos: int) -> bool:
+    i = bisect.bisect_right(spans[0], pos) - 1
+    return i >= 0 and pos < spans[1][i]
+
+
 def _rewrite_img_calls(source: str, images: set[str], filename: str, stage: str) -> str:
     out: list[str] = []
     pos = 0
+    comments = _comment_spans(source)
     while (match := _IMG_CALL.search(source, pos)) is not None:
+        if _in_comment(comments, match.start()):  # commented-out code stays as written
+            out.append(source[pos : match.end()])
+            pos = match.end()
+            continue
         out.append(source[pos : match.start()])
         func = match.group(1)
         line = source.count("\n", 0, match.start()) + 1
@@ -237,6 +292,7 @@ def map_compile_error(doc: IsfDocument, shader: TranslatedShader, message: str) 
         filename = doc.filename
     first_line: int | None = None
     details: list[str] = []
+    candidates = 0
     for raw in message.splitlines():
         match = _LOG_LINE.match(raw)
         if match is None:
@@ -244,16 +300,35 @@ def map_compile_error(doc: IsfDocument, shader: TranslatedShader, message: str) 
         shader_line = int(match.group("a") or match.group("b") or match.group("c"))
         file_line = shader_line - prelude
         rest = raw[match.end() :].lstrip(" :")
+        if re.match(r"error:\s{2,}\S", rest) and details:
+            candidates += 1  # Mesa lists every overload of a function on its own line
+            continue
+        details = _close_candidates(details, candidates)
+        candidates = 0
+        if len(rest) > _MAX_DETAIL_CHARS:
+            rest = rest[: _MAX_DETAIL_CHARS - 3] + "..."
         if file_line >= 1:
             details.append(f"line {file_line}: {rest}")
             if first_line is None and "error" in raw.lower():
                 first_line = file_line
         else:
             details.append(f"(generated prelude): {rest}")
+    details = _close_candidates(details, candidates)
     if not details:
         details = [line.strip() for line in message.splitlines() if line.strip()][-3:]
+    if len(details) > MAX_ERROR_DETAILS:
+        more = len(details) - MAX_ERROR_DETAILS
+        details = [*details[:MAX_ERROR_DETAILS], f"and {more} more"]
     return IsfError(
         f"{stage} shader failed to compile: " + "; ".join(details),
         filename=filename,
         line=first_line,
     )
+
+
+def _close_candidates(details: list[str], candidates: int) -> list[str]:
+    """End the last detail with how many overloads the compiler listed after it."""
+    if candidates and details:
+        last = details[-1].removesuffix(" candidates are:").rstrip(";")
+        details[-1] = f"{last} ({candidates} overloads, none takes these arguments)"
+    return details

@@ -20,6 +20,7 @@ accepted as plain GLSL or a Shadertoy ``mainImage`` shader with no inputs.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import logging
@@ -226,11 +227,13 @@ def parse_isf(
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     header, header_start, header_end = _find_header(text)
     if header is None:
-        return IsfDocument(
-            filename=filename,
-            body=text,
-            vertex_body=vertex_source,
-            vertex_filename=vertex_filename,
+        return _with_shadertoy_channels(
+            IsfDocument(
+                filename=filename,
+                body=text,
+                vertex_body=vertex_source,
+                vertex_filename=vertex_filename,
+            )
         )
     header_line = text.count("\n", 0, header_start) + 1
     blanked = re.sub(r"[^\n]", " ", text[header_start:header_end])
@@ -250,18 +253,34 @@ def parse_isf(
         for k, v in data.items()
         if k not in {"INPUTS", "PASSES", "PERSISTENT_BUFFERS", "IMPORTED"}
     }
-    return IsfDocument(
-        filename=filename,
-        body=body,
-        inputs=inputs,
-        passes=passes,
-        imported=imported,
-        metadata=metadata,
-        version=version,
-        vertex_body=vertex_source,
-        vertex_filename=vertex_filename,
-        header_line=header_line,
+    return _with_shadertoy_channels(
+        IsfDocument(
+            filename=filename,
+            body=body,
+            inputs=inputs,
+            passes=passes,
+            imported=imported,
+            metadata=metadata,
+            version=version,
+            vertex_body=vertex_source,
+            vertex_filename=vertex_filename,
+            header_line=header_line,
+        )
     )
+
+
+def _with_shadertoy_channels(doc: IsfDocument) -> IsfDocument:
+    """A Shadertoy scene reads ``iChannel0`` ... ``iChannel3`` without declaring them: each
+    one it uses becomes an image input (blank until set to an image or ``scene:NAME``)."""
+    if not doc.is_shadertoy:
+        return doc
+    used = sorted(set(re.findall(r"\biChannel[0-3]\b", doc.body)))
+    extra = tuple(
+        IsfInput(name, InputType.IMAGE, label=f"Shadertoy channel {name[-1]}")
+        for name in used
+        if doc.input(name) is None
+    )
+    return dataclasses.replace(doc, inputs=doc.inputs + extra) if extra else doc
 
 
 def _find_header(text: str) -> tuple[str | None, int, int]:

@@ -21,7 +21,15 @@ from visuals.blit import QUAD, Blitter
 from visuals.errors import ExpressionError, InputError, IsfError, VisualsError
 from visuals.expr import evaluate
 from visuals.gl import unbind_framebuffers
-from visuals.glsl import TranslatedShader, image_size_uniform, map_compile_error, translate
+from visuals.glsl import (
+    DEFAULT_GLSL_VERSION,
+    SHADERTOY_CHANNELS,
+    TranslatedShader,
+    image_rect_uniform,
+    image_size_uniform,
+    map_compile_error,
+    translate,
+)
 from visuals.images import as_rgba, load_image
 from visuals.inputs import coerce_value, default_value
 from visuals.isf import IMAGE_TYPES, InputType, IsfDocument, IsfPass
@@ -53,6 +61,37 @@ def upload_rgba(
     texture = ctx.texture((w, h), 4, data.tobytes(), dtype=dtype)
     texture.repeat_x = texture.repeat_y = False
     return texture
+
+
+def _compile(
+    ctx: moderngl.Context, document: IsfDocument
+) -> tuple[TranslatedShader, moderngl.Program]:
+    """Compile ``document`` as GLSL 330 core; if that fails, as the newest GLSL the context
+    supports (files written for hosts with a newer GLSL rely on implicit int -> uint
+    conversions or ``return 0;`` from a float function). The 330 error is reported when
+    both fail.
+
+    Raises:
+        IsfError: the scene does not compile, on the designer's lines.
+    """
+    shader = translate(document)
+    try:
+        return shader, ctx.program(vertex_shader=shader.vertex, fragment_shader=shader.fragment)
+    except moderngl.Error as err:
+        _ = ctx.error  # reading clears the GL error flag the failed compile left behind
+        first = map_compile_error(document, shader, str(err))
+        first.__cause__ = err
+    newest = int(getattr(ctx, "version_code", 0) or 0)
+    if newest > DEFAULT_GLSL_VERSION:
+        newer = translate(document, newest)
+        try:
+            program = ctx.program(vertex_shader=newer.vertex, fragment_shader=newer.fragment)
+        except moderngl.Error:
+            _ = ctx.error
+        else:
+            logger.info("%s: compiled as GLSL %d", document.filename, newest)
+            return newer, program
+    raise first
 
 
 def read_rgba(fbo: moderngl.Framebuffer) -> npt.NDArray[np.uint8]:
@@ -103,14 +142,7 @@ class SceneRenderer:
     def __init__(self, ctx: moderngl.Context, document: IsfDocument):
         self.ctx = ctx
         self.document = document
-        self._shader: TranslatedShader = translate(document)
-        try:
-            self._program = ctx.program(
-                vertex_shader=self._shader.vertex, fragment_shader=self._shader.fragment
-            )
-        except moderngl.Error as err:
-            _ = ctx.error  # reading clears the GL error flag the failed compile left behind
-            raise map_compile_error(document, self._shader, str(err)) from err
+        self._shader, self._program = _compile(ctx, document)
         self._vbo = ctx.buffer(QUAD.tobytes())
         self._vao = ctx.vertex_array(
             self._program, [(self._vbo, "2f", "isf_position")], skip_errors=True
@@ -131,6 +163,7 @@ class SceneRenderer:
         self._blitter: Blitter | None = None
         self.frame_index = 0
         self._units = {name: unit for unit, name in enumerate(document.image_names)}
+        self._channels = document.is_shadertoy
         for name, unit in self._units.items():
             self._set_uniform(name, unit)
         for imported in document.imported:
@@ -291,6 +324,17 @@ class SceneRenderer:
             texture.use(location=unit)
             w, h = texture.size
             self._set_uniform(image_size_uniform(name), (float(w), float(h)))
+            self._set_uniform(image_rect_uniform(name), (0.0, 0.0, float(w), float(h)))
+        if self._channels:
+            sizes = []
+            for channel in SHADERTOY_CHANNELS:
+                image = self._images.get(channel)
+                w, h = image.size if image is not None else (0, 0)
+                sizes.append((float(w), float(h), 1.0))
+            uniform = self._program.get("iChannelResolution", None)
+            if uniform is not None:  # the compiler keeps the array up to the last index used
+                length = int(getattr(uniform, "array_length", 1))
+                uniform.value = sizes[0] if length == 1 else sizes[:length]  # type: ignore[union-attr]
 
     def _ensure_output(self, size: Size) -> moderngl.Framebuffer:
         if self._output is None or self._output.size != size:
