@@ -601,7 +601,8 @@ class QLabControl:
         nudge (a nudge below zero stops at zero, as in QLab)."""
         if action.endswith("/+") or action.endswith("/-"):
             delta = time_value(args, what)
-            return current + delta if action.endswith("/+") else max(0.0, current - delta)
+            value = current + delta if action.endswith("/+") else max(0.0, current - delta)
+            return number_in(value, what, 0)  # 1e308 + 1e308 is not a time
         if "/" in action:
             raise _Refused("unknown address")
         return time_value(args, what)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bridges.osc.wire import decode_packet, iter_messages
+from bridges.osc.wire import OscArg, decode_packet, iter_messages
 from show.qlab import QLabControl
 from show.runner import ShowRunner
 from show.showfile import parse_show
@@ -335,6 +335,7 @@ BAD_VALUES = [
     ("/cue/2/preWait", (-1.0,)),
     ("/cue/2/preWait", (1, float("inf"), 0.0)),
     ("/cue/2/postWait/+", (float("nan"),)),
+    ("/cue/2/duration/+", (OscArg("d", 1.7e308), OscArg("d", 1.7e308))),
     ("/cue/2/preWait", ("soon",)),
     ("/cue/2/continueMode", (7,)),
     ("/cue/2/armed", (2,)),
@@ -487,6 +488,11 @@ def test_hostile_requests_are_refused_without_harm() -> None:
                 ("/cue_id/" + "A" * 1000 + "/start", ()),
             ):
                 assert (await operator.ask(address, *args))["status"] == "error", address
+            # a nudge whose sum is not a finite time
+            huge = OscArg("d", 1.7e308)
+            assert (await operator.ask("/cue/3/duration", huge))["status"] == "ok"
+            assert (await operator.ask("/cue/3/duration/+", huge))["status"] == "error"
+            assert runner.engine.cues["Main/3"].duration == 1.7e308  # type: ignore[index]
             assert (await operator.ask("/go"))["status"] == "ok"  # still connected
             assert runner.engine.playhead() == "Main/2"
             operator.close()
