@@ -371,7 +371,8 @@ def render(rows: list[Row], costs: list[tuple[str, float]]) -> str:
     head += ["fade gap ms", "show CPU", "log lines"]
     lines = [
         f"`python bench/qlab_remotes.py` on {platform.machine()}, {mp.cpu_count()} CPUs,"
-        f" Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}:",
+        f" Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}, load average"
+        f" {os.getloadavg()[0]:.1f} at the end:",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
