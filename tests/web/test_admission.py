@@ -14,6 +14,7 @@ import logging
 import socket
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import pytest
@@ -267,8 +268,10 @@ def test_floods_of_bad_clients_write_one_line_per_kind(
         assert stats["refused_origin"] == 20
     finally:
         srv.shutdown()
-    warnings = [r for r in web_records(caplog) if r.levelno >= logging.WARNING]
-    assert len(warnings) == 4, [r.getMessage() for r in warnings]  # one per kind
+    lines = [r.getMessage() for r in web_records(caplog)]
+    kinds = ("console login", "sent a message", "frame over limit", "from origin")
+    # One line per kind, whatever else a loaded machine makes the server say.
+    assert [sum(kind in line for line in lines) for kind in kinds] == [1, 1, 1, 1], lines
 
 
 def test_websockets_library_messages_are_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
@@ -323,4 +326,7 @@ def test_a_burst_is_decided_a_few_per_loop_turn_in_arrival_order() -> None:
         assert gate.deferred == 3
         return turns
 
-    assert asyncio.run(burst()) == [[0, 1], [0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]
+    # Its own thread: the module's Chromium fixture keeps Playwright's loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        turns = pool.submit(asyncio.run, burst()).result(20)
+    assert turns == [[0, 1], [0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]
