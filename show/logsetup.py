@@ -166,7 +166,12 @@ def stop_show_logging() -> None:
     for handler in list(root.handlers):
         if isinstance(handler, ShowQueueHandler):
             root.removeHandler(handler)
-    listener.stop()
+    while True:
+        try:
+            listener.stop()  # its end marker goes through the bounded queue too
+            break
+        except queue.Full:
+            time.sleep(0.01)
     for handler in listener.handlers:
         handler.flush()
         if isinstance(handler, logging.FileHandler):
