@@ -22,6 +22,7 @@ Rows (each ``--seconds`` long, default 8):
 Usage::
 
     .venv/bin/python bench/telemetry_stall.py [--seconds 8]
+    .venv/bin/python bench/telemetry_stall.py --write docs/performance.md  # also the doc
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bridges.telemetry.connection as connection
+from bench.docblock import Tee, write_block
 from show.assemble import add_sources, build_parts
 from show.runner import ShowRunner
 from show.showfile import parse_show
@@ -174,7 +176,19 @@ async def measure(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each case")
+    parser.add_argument("--write", type=Path, help="replace this bench's block in a Markdown file")
     args = parser.parse_args()
+    tee = Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        report(args.seconds)
+    if args.write is not None:
+        printed = tee.text()
+        write_block(args.write, "telemetry_stall", printed[: printed.index("\nMarkdown:")].rstrip())
+    return 0
+
+
+def report(seconds: float) -> None:
+    """Run every case against a producer process and print the table."""
     ctx = mp.get_context("spawn")
     conn, child = ctx.Pipe()
     proc = ctx.Process(target=producer_main, args=(child,), daemon=True)
@@ -184,7 +198,7 @@ def main() -> int:
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; big frame "
         f"{len(big_frame()):,} bytes, {BIG_VALUES:,} values, every {BIG_EVERY_S:g} s "
-        f"among {GOOD_HZ:g} Hz good frames; {args.seconds:g} s per case\n"
+        f"among {GOOD_HZ:g} Hz good frames; {seconds:g} s per case\n"
     )
     head = [
         "case",
@@ -200,7 +214,7 @@ def main() -> int:
     rows = []
     try:
         for name, (path, limits, offload) in CASES.items():
-            result = asyncio.run(measure(path, limits, offload, args.seconds, ws_port))
+            result = asyncio.run(measure(path, limits, offload, seconds, ws_port))
             st = result["stats"]
             rejected = ", ".join(f"{k} {v}" for k, v in st["rejected"].items()) or "-"
             big = st["off_loop_frames"] or st["rejected"].get("oversize", 0)
@@ -217,7 +231,7 @@ def main() -> int:
                     str(st["connects"]),
                 ]
             )
-            print(f"  {name}: done", flush=True)
+            print(f"  {name}: done", file=sys.stderr, flush=True)
     finally:
         conn.send("stop")
         proc.join(2)
@@ -232,7 +246,6 @@ def main() -> int:
     print("|" + "|".join(["---"] * len(head)) + "|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
-    return 0
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ Usage::
     .venv/bin/python bench/ws_to_osc.py                    # all three, about 2 minutes
     .venv/bin/python bench/ws_to_osc.py --only stovelight --seconds 5
     .venv/bin/python bench/ws_to_osc.py --skip-nodered --profile /tmp/prof  # py-spy on PATH
+    .venv/bin/python bench/ws_to_osc.py --write docs/performance.md  # also update the doc
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.docblock import Tee, write_block
 from bridges.osc.wire import decode_packet, iter_messages
 
 __all__ = ["main"]
@@ -810,6 +812,7 @@ def main() -> int:
     )
     parser.add_argument("--nodered-dir", default=str(NODERED_DIR), help="npm scratch folder")
     parser.add_argument("--profile", help="folder for py-spy raw profiles of Python pipelines")
+    parser.add_argument("--write", type=Path, help="replace this bench's block in a Markdown file")
     args = parser.parse_args()
     names = [args.only] if args.only else list(PIPELINES)
     if args.skip_nodered and "nodered" in names:
@@ -829,6 +832,19 @@ def main() -> int:
         "Node-RED": args.nodered_info,
         "phases": f"warm-up {WARMUP_S:g} s, paced {sec}, flood {sec}{cap}",
     }
+    tee = Tee(sys.stdout)
+    with contextlib.redirect_stdout(tee):
+        rows = run_and_report(args, names, now, facts)
+    if args.write is not None:
+        printed = tee.text()
+        write_block(args.write, "ws_to_osc", printed[: printed.index("\nMarkdown:")].rstrip())
+    return 0 if all(r.status == "ok" or r.status.startswith("not run") for r in rows) else 1
+
+
+def run_and_report(
+    args: argparse.Namespace, names: list[str], now: str, facts: dict[str, str]
+) -> list[Row]:
+    """Run the pipelines and print the facts, the table, the notes and Markdown."""
     print(f"ws -> OSC bench, {now}")
     print("\n".join(f"{k:<11}{v}" for k, v in facts.items()) + "\n")
     with tempfile.TemporaryDirectory(prefix="stovelight-ws-osc-") as work:
@@ -841,7 +857,7 @@ def main() -> int:
     print(NOTES.format(batch=BATCH, high=WRITE_HIGH // 1024, hz=args.mapping_hz, keys=KEYS))
     print("\nMarkdown:\n")
     print(markdown_table(rows))
-    return 0 if all(r.status == "ok" or r.status.startswith("not run") for r in rows) else 1
+    return rows
 
 
 if __name__ == "__main__":
