@@ -514,9 +514,8 @@ class ShowRunner:
         if status is SourceStatus.CONNECTED:
             up = True
             pending = self._pending_loss.pop(source_name, None)
-            if pending is not None:
+            if pending is not None:  # back within its grace: the engine never saw it go
                 pending.cancel()
-                log.info("source %s back before its signals went stale", source_name)
         elif status in (SourceStatus.DISCONNECTED, SourceStatus.FAILED):
             up = False
             if source_name in self._pending_loss and status is SourceStatus.FAILED:

@@ -389,7 +389,13 @@ class WebSocketSource(TelemetrySource):
                 if not ready and protocol.ready:
                     ready = True
                     self._set_status(SourceStatus.CONNECTED, f"connected to {self._url}")
-                    _LOGGER.info("telemetry source %s connected to %s", self._name, self._url)
+                    self._ratelimited.log(
+                        logging.INFO,
+                        "connected",
+                        "telemetry source %s connected to %s",
+                        self._name,
+                        self._url,
+                    )
                 # a flood of queued frames must not starve the rest of the show
                 # (operator controls, the engine tick): yield every few ms of work
                 if loop.time() - busy_since > _YIELD_AFTER_S:

@@ -131,7 +131,9 @@ def test_frame_beyond_websocket_max_size_closes_and_backs_off_more_each_time() -
     run(scenario)
 
 
-def test_connections_that_keep_dropping_do_not_reset_the_backoff() -> None:
+def test_connections_that_keep_dropping_do_not_reset_the_backoff(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     async def scenario() -> None:
         sink = RecordingSink()
         sleeps: list[float] = []
@@ -146,7 +148,11 @@ def test_connections_that_keep_dropping_do_not_reset_the_backoff() -> None:
             assert sleeps == [0.25, 0.5, 1.0, 1.0]
             assert source.stats()["violation_closes"] == 0
 
+    caplog.set_level(logging.INFO, logger="bridges.telemetry")
     run(scenario)
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("connected to" in line for line in lines) == 1  # 5 connections, 1 line
+    assert sum("disconnected" in line for line in lines) == 1  # 4 drops, 1 line
 
 
 class _ThreadNotingProtocol(StovelightProtocol):
