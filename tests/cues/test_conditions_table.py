@@ -87,10 +87,11 @@ CASES: list[tuple[str, str, list[Step], float, list[float]]] = [
     (
         '{ signal = "central.temp_c", above = 180, hysteresis = 5 }',
         "central.temp_c",
-        # 180 is not above; 176 stays inside the band; 175 releases (back by 5)
-        seconds([170.0, 180.0, 180.5, 176.0, 175.0, 181.0, 170.0, 180.25]),
-        8.0,
-        [2.0, 5.0, 7.0],
+        # 180 is not above; 176 stays inside the band, so 181 does not fire again;
+        # 175 releases (back by 5)
+        seconds([170.0, 180.0, 180.5, 176.0, 181.0, 175.0, 181.0, 170.0, 180.25]),
+        9.0,
+        [2.0, 6.0, 8.0],
     ),
     (
         '{ signal = "central.temp_c", rate_below = -0.4, window = 5.0 }',
@@ -112,10 +113,11 @@ CASES: list[tuple[str, str, list[Step], float, list[float]]] = [
     (
         '{ signal = "grid.balance_kw", below = -4.0, hysteresis = 1.0 }',
         "grid.balance_kw",
-        # -4 is not below; -3.5 stays inside the band; -3 releases
-        seconds([-3.0, -4.0, -4.5, -3.5, -3.0, -5.0]),
-        6.0,
-        [2.0, 5.0],
+        # -4 is not below; -3.5 stays inside the band, so -4.2 does not fire again;
+        # -3 releases
+        seconds([-3.0, -4.0, -4.5, -3.5, -4.2, -3.0, -5.0]),
+        7.0,
+        [2.0, 6.0],
     ),
     ('{ signal = "grid.balance_kw", below = 0 }', "grid.balance_kw", seconds([1.0, -1.0]), 2, [1]),
     (
@@ -137,8 +139,9 @@ CASES: list[tuple[str, str, list[Step], float, list[float]]] = [
     (
         '{ signal = "y", below = 0, hysteresis = 1 }',
         "y",
-        # 0 is not below; 0.5 stays inside the band; 1.0 releases; -0.1 fires again
-        [(0.0, 0.0), (0.2, -0.5), (0.4, 0.5), (0.6, 1.0), (0.8, -0.1)],
+        # 0 is not below; 0.5 stays inside the band (so -0.2 does not fire again);
+        # 1.0 releases; -0.1 fires again
+        [(0.0, 0.0), (0.2, -0.5), (0.4, 0.5), (0.5, -0.2), (0.6, 1.0), (0.8, -0.1)],
         1.0,
         [0.2, 0.8],
     ),

@@ -12,10 +12,13 @@ import itertools
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cues.commands import SendMidi, SendOsc, SetVisualInput
 from cues.events import Go, Sample
 from cues.mappings import MappingState
+from cues.model import Curve, FadeTarget, MappingDef, SmoothingDef
 from tests.cues.script import HEADER, Script
 
 QUIET = "stale_after = 100\nlost_after = 300"
@@ -540,3 +543,80 @@ def test_osc_target_sends_one_float_marked_continuous() -> None:
     s.at(0.0, Sample("x", 3))
     assert s.of_type(SendOsc) == [(0.0, SendOsc("desk", "/m", (3.0,), continuous=True))]
     assert isinstance(s.osc("/m")[0][1][0], float)
+
+
+# -- laws that hold for any input -------------------------------------------------------
+
+finite = st.floats(-1e6, 1e6, allow_nan=False)
+steps = st.lists(st.tuples(st.floats(0.001, 5.0), finite), min_size=1, max_size=30)
+
+
+def chain(**fields: object) -> MappingState:
+    target = FadeTarget(osc="desk", address="/m")
+    return MappingState(MappingDef(name="m", signal="x", target=target, **fields))  # type: ignore[arg-type]
+
+
+def run_chain(ms: MappingState, seq: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Step the chain once per (gap, value); returns (time, value) of what it sent."""
+    t, out = 0.0, []
+    for gap, x in seq:
+        t += gap
+        ms.raw = x
+        cmd, _ = ms.step(t)
+        if isinstance(cmd, SendOsc):
+            out.append((t, float(cmd.args[0])))  # type: ignore[arg-type]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.01, 100.0), finite, finite, st.floats(0.001, 100.0))
+def test_ema_lands_between_the_previous_output_and_the_target(
+    tau: float, before: float, x: float, dt: float
+) -> None:
+    ms = chain(smoothing=SmoothingDef(ema=tau))
+    ms.raw = before
+    ms.step(0.0)
+    ms.raw = x
+    cmd, _ = ms.step(dt)
+    y = before if cmd is None else float(cmd.args[0])  # type: ignore[union-attr, arg-type]
+    assert min(before, x) <= y <= max(before, x)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.0, 1e3), steps)
+def test_deadband_never_sends_a_change_it_should_hold_back(
+    deadband: float, seq: list[tuple[float, float]]
+) -> None:
+    sent_values = [v for _, v in run_chain(chain(deadband=deadband), seq)]
+    assert sent_values[0] == seq[0][1]
+    for a, b in itertools.pairwise(sent_values):
+        assert abs(b - a) > deadband
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.01, 1e3), steps)
+def test_slew_never_moves_faster_than_its_limit(
+    slew: float, seq: list[tuple[float, float]]
+) -> None:
+    got = run_chain(chain(slew=slew), seq)
+    for (t0, a), (t1, b) in itertools.pairwise(got):
+        assert abs(b - a) <= slew * (t1 - t0) * (1 + 1e-9) + 1e-9
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.tuples(finite, finite).filter(lambda r: r[0] != r[1]),
+    st.tuples(finite, finite),
+    st.sampled_from(list(Curve)),
+    steps,
+)
+def test_a_clamped_range_stays_within_its_out_ends(
+    in_range: tuple[float, float],
+    out_range: tuple[float, float],
+    curve: Curve,
+    seq: list[tuple[float, float]],
+) -> None:
+    ms = chain(in_range=in_range, out_range=out_range, curve=curve)
+    lo, hi = min(out_range), max(out_range)
+    for _, v in run_chain(ms, seq):
+        assert lo - 1e-9 * max(1.0, abs(lo)) <= v <= hi + 1e-9 * max(1.0, abs(hi))
