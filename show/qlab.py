@@ -79,8 +79,9 @@ _CUE_COMMANDS = {
     "resume": "resume_cue",
     "load": "set_playhead",
 }
-# QLab application settings that Stovelight answers as a QLab without those windows
-# or modes would (never an error, so a remote's buttons show them off).
+# QLab application settings that Stovelight lacks: read as off, as a QLab with those
+# windows and modes off answers, so a remote's buttons show them off; switching one on
+# is refused.
 _APP_FALSE = {"/alwaysAudition", "/auditionMonitors", "/auditionWindow", "/overrideWindow"}
 _APP_FALSE.update({"/liveFadePreview", "/audition/monitoring"})
 _OPEN = {"/connect", "/version", "/workspaces", "/thump", "/alwaysReply", "/disconnect"}
@@ -404,7 +405,8 @@ class QLabControl:
     def _result(self, req: _Request, rel: str, result: dict[str, Any]) -> None:
         if not result.get("ok"):
             raise _Refused(result.get("error") or "refused")
-        self._reply(req, rel)
+        extra = {k: v for k, v in result.items() if k != "ok"}
+        self._reply(req, rel, extra or None)
 
     def _cue_command(self, command: str, cid: CueId, origin: str) -> None:
         result = self.runner.control(command, cid, origin=origin)
