@@ -62,23 +62,8 @@ def describe_target(t: FadeTarget) -> str:
 
 
 def describe_condition(c: Condition) -> str:
-    """A condition as an operator reads it: ``grid.exchange_kw above 0.5``."""
-    subject = c.signal or f"source {c.source}"
-    if c.above is not None:
-        return f"{subject} above {c.above:g}"
-    if c.below is not None:
-        return f"{subject} below {c.below:g}"
-    if c.equals is not None:
-        return f"{subject} is {c.equals}"
-    if c.not_equals is not None:
-        return f"{subject} is not {c.not_equals}"
-    if c.health:
-        return f"{subject} is {c.health}"
-    if c.rate_above is not None:
-        return f"{subject} rising faster than {c.rate_above:g}/s over {_seconds(c.window)}"
-    if c.rate_below is not None:
-        return f"{subject} changing slower than {c.rate_below:g}/s over {_seconds(c.window)}"
-    return subject
+    """A condition as an operator reads it: ``grid.exchange_kw > 0.5``."""
+    return c.describe()
 
 
 def _action(cue: CueDef) -> str:

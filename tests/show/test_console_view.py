@@ -108,7 +108,7 @@ def test_standby_says_what_go_fires_and_go_says_why_it_is_refused() -> None:
         snap = at(1.2)
         assert snap["go"]["state"] == "guard" and snap["go"]["remaining"] == 0.3
         assert snap["standby"][0]["waits_for"] == (
-            "kitchen.temp_c above 200, at most 10 s then fallback 9"
+            "kitchen.temp_c > 200, at most 10 s then fallback 9"
         )
         runner.control("panic")
         snap = at(2.0)
@@ -133,7 +133,7 @@ def test_a_waiting_cue_counts_down_then_times_out_into_its_fallback() -> None:
         snap = at(4.0, 30.0)
         wait = _row(snap, "2")["wait"]
         assert _row(snap, "2")["state"] == "waiting"
-        assert wait["condition"] == "kitchen.temp_c above 200"
+        assert wait["condition"] == "kitchen.temp_c > 200"
         assert (wait["value"], wait["unit"], wait["remaining"]) == (30.0, "°C", 7.0)
         assert snap["go"]["state"] == "waiting" and snap["go"]["allowed"] is True
         assert [r["number"] for r in snap["running"]] == ["2"]

@@ -5,9 +5,6 @@ and the console's top 300 px say what GO will do and whether anything is unhealt
 from __future__ import annotations
 
 import os
-import re
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.webtest_support import free_port, screenshot
+from tests.web.webtest_support import free_port, screenshot, start_show, stop_show
 
 TOKEN = "demo-browser-token"
 WAIT_MS = 20_000
@@ -28,7 +25,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
     env.pop("DISPLAY", None)
-    proc = subprocess.Popen(
+    proc, url = start_show(
         [
             sys.executable,
             "-m",
@@ -49,29 +46,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             str(work / "logs"),
         ],
         cwd=Path(__file__).resolve().parents[2],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
         env=env,
     )
     try:
-        assert proc.stdout is not None
-        url = ""
-        for line in proc.stdout:
-            m = re.search(r"Dashboard:\s+(http://\S+)/", line)
-            if m:
-                url = m.group(1)
-            if "Press Ctrl-C" in line:
-                break
-        assert url, "the demo did not print its dashboard address"
         yield url
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_show(proc)
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (1280, 720), (3840, 2160)])

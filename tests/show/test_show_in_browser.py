@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
+import signal
 import socket
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from websockets.sync.client import connect
 
 from bridges.osc.wire import decode_packet, iter_messages
 from tests.show.live_support import TelemetryServer
-from tests.web.webtest_support import screenshot
+from tests.web.webtest_support import screenshot, start_show, stop_show
 
 WAIT_MS = 15_000
 TOKEN = "browser-test-token"
@@ -125,31 +124,13 @@ def live_show(tmp_path: Path) -> Iterator[tuple[str, socket.socket, _LoopThread]
     show.write_text(
         SHOW.format(ws_port=feed.server.port, osc_port=osc.getsockname()[1], token=TOKEN)
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "show.cli", "run", str(show), "--no-visuals"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    proc, url = start_show(
+        [sys.executable, "-m", "show.cli", "run", str(show), "--no-visuals"], cwd=tmp_path
     )
     try:
-        assert proc.stdout is not None
-        url = ""
-        for line in proc.stdout:
-            m = re.search(r"Dashboard:\s+(http://\S+)/", line)
-            if m:
-                url = m.group(1)
-            if "Press Ctrl-C" in line:
-                break
-        assert url, "the show did not print its dashboard address"
         yield url, osc, feed
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_show(proc, signal.SIGTERM)
         osc.close()
         feed.close()
     assert proc.returncode == 0
@@ -243,12 +224,12 @@ def test_console_top_bar_tells_the_truth_about_a_running_show(
         page.wait_for_function(
             "() => document.getElementById('sb-number').textContent === '2'", timeout=WAIT_MS
         )
-        assert "waits for kitchen.temp_c above 1e+12" in page.inner_text("#sb-waits")
+        assert "waits for kitchen.temp_c > 1e+12" in page.inner_text("#sb-waits")
         page.wait_for_selector('#go[data-state="ready"]', timeout=WAIT_MS)
         page.keyboard.press("Space")
         story = page.locator('tr.cue-row[data-cue="2"] .story')
         story.and_(page.locator('[data-result="waiting"]')).wait_for(timeout=WAIT_MS)
-        assert "waiting for kitchen.temp_c above 1e+12" in story.inner_text()
+        assert "waiting for kitchen.temp_c > 1e+12" in story.inner_text()
         assert "timeout in" in story.inner_text() and "→ fallback 9" in story.inner_text()
         page.wait_for_selector('#go[data-state="waiting"]', timeout=WAIT_MS)
         assert "cue 2 waits for" in page.inner_text("#go-state")

@@ -19,6 +19,7 @@ from tests.web.webtest_support import (
     TOKEN,
     FakeShow,
     ServerThread,
+    drawn_pixels,
     screenshot,
     wait_for,
 )
@@ -59,11 +60,7 @@ def test_dashboard_shows_live_values_that_change(server: ServerThread, page: Any
     assert page.locator("#waiting").is_hidden()
     assert page.locator("#offline").is_hidden()
     # The history charts were actually drawn (some non-transparent pixels).
-    drawn = page.evaluate(
-        """() => { const c = document.querySelector('.balance canvas');
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
-    )
+    drawn = drawn_pixels(page, ".balance canvas")
     assert drawn > 100
     screenshot(page, "dashboard-live")
     assert_no_js_errors(page)
@@ -422,11 +419,7 @@ def test_mappings_panel_plots_what_is_sent_and_shows_panic_turned_them_off(
         row.and_(page.locator('[data-state="on"]')).wait_for(timeout=WAIT_MS)
         assert "181.0 °C" in row.inner_text()
         assert "0.70" in row.inner_text()
-        drawn = page.evaluate(
-            """() => { const c = document.querySelector('#mappings canvas');
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
-        )
+        drawn = drawn_pixels(page, "#mappings canvas")
         assert drawn > 20
         assert page.locator("#maps-note").is_hidden()
         with show.lock:
@@ -637,10 +630,6 @@ def test_charts_keep_their_history_between_snapshots_that_carry_one(
     )
     first = value_of(page, "grid.supply_kw")
     page.wait_for_function(CHANGED_JS, arg=first, timeout=WAIT_MS)
-    drawn = page.evaluate(
-        """() => { const c = document.querySelector('.balance canvas');
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"""
-    )
+    drawn = drawn_pixels(page, ".balance canvas")
     assert drawn > 100
     assert_no_js_errors(page)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import selectors
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -401,6 +404,46 @@ class ServerThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+def drawn_pixels(page: Any, selector: str) -> int:
+    """How many pixels of the first canvas matching ``selector`` are not transparent."""
+    return int(
+        page.evaluate(
+            """(sel) => { const c = document.querySelector(sel);
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""",
+            selector,
+        )
+    )
+
+
+def start_show(cmd: list[str], **popen: Any) -> tuple[subprocess.Popen[str], str]:
+    """Start ``stovelight run``/``demo``; returns the process and its dashboard URL."""
+    out, err = subprocess.PIPE, subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, **popen)
+    assert proc.stdout is not None
+    url = ""
+    for line in proc.stdout:
+        m = re.search(r"Dashboard:\s+(http://\S+)/", line)
+        if m:
+            url = m.group(1)
+        if "Press Ctrl-C" in line:
+            break
+    if not url:
+        stop_show(proc)
+        raise AssertionError("the show did not print its dashboard address")
+    return proc, url
+
+
+def stop_show(proc: subprocess.Popen[str], sig: int = signal.SIGINT) -> None:
+    """Ask the show to stop and wait for it (killed after 30 s)."""
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def free_port() -> int:
