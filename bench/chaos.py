@@ -30,6 +30,7 @@ timings. Columns:
 * ``stall ms``: the longest ``/thump`` round trip in the case (the show loop's stall);
 * ``fade gap ms``: the longest gap between two ``/fade`` messages (100 Hz: 10 ms ideal);
 * ``good %``: good frames sent in the case whose value reached OSC ``/v``;
+* ``lag p99 ms``: from a good frame's sending to its value's arrival at ``/v``;
 * ``recover s``: ``crowd-drop``: from the source's return to the next ``/crowd``;
 * ``CPU %``: the show process's CPU time over the case's wall time (100 = one core
   busy all the time: the loop had no idle moment left);
@@ -479,6 +480,7 @@ class Case:
     recover: float | None = None
     outcome: str = ""
     good: float | None = None
+    lag: float | None = None
     stall: float | None = None
     gap: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -766,6 +768,7 @@ class Bench:
         v_values = arr(results["values"]["/v"])
         rtt_at, rtt = arr(results["rtt_at"]), arr(results["rtt"])
         seen = {round(v) for v in v_values}
+        v_times = times["/v"]
         for row in self.cases:
             stalls = [r for t, r in zip(rtt_at, rtt, strict=True) if row.t0 <= t <= row.t1]
             row.stall = max(stalls) * 1e3 if stalls else None
@@ -774,6 +777,12 @@ class Bench:
             row.gap = max(gaps) * 1e3 if gaps else None
             sent = [n for n, t in self.sent_at.items() if row.t0 <= t <= row.t1 - 0.3]
             row.good = 100.0 * sum(n in seen for n in sent) / len(sent) if sent else None
+            lags = sorted(
+                t - self.sent_at[round(v)]
+                for t, v in zip(v_times, v_values, strict=True)
+                if row.t0 <= t <= row.t1 and round(v) in self.sent_at
+            )
+            row.lag = lags[int(0.99 * (len(lags) - 1))] * 1e3 if lags else None
             back = row.extra.get("back")
             if back is not None:
                 after = [t for t in times["/crowd"] if t >= back]
@@ -839,12 +848,15 @@ def fmt(value: float | None, spec: str = ".0f") -> str:
 
 
 def table(cases: list[Case]) -> str:
-    head = "| case | stall ms | fade gap ms | good % | recover s | CPU % | RSS MB | log | tb | up |"
-    rows = [head + " outcome |", "|---|---:|---:|---:|---:|---:|---|---:|---:|---|---|"]
+    head = "| case | stall ms | fade gap ms | good % | lag p99 ms | recover s | CPU % | RSS MB |"
+    rows = [
+        head + " log | tb | up | outcome |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---|---|",
+    ]
     for c in cases:
         rss = "-" if c.name == "record-ro" else f"{fmt(c.rss[0])} -> {fmt(c.rss[1])}"
         rows.append(
-            f"| {c.name} | {fmt(c.stall)} | {fmt(c.gap)} | {fmt(c.good, '.1f')} |"
+            f"| {c.name} | {fmt(c.stall)} | {fmt(c.gap)} | {fmt(c.good, '.1f')} | {fmt(c.lag)} |"
             f" {fmt(c.recover, '.2f')} | {fmt(c.cpu)} | {rss} | {c.log} | {c.tb} |"
             f" {'yes' if c.up else 'no'} | {c.outcome} |"
         )
