@@ -22,6 +22,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -91,6 +92,26 @@ _MAX_KEYS = 128
 _MAX_CLIENTS = 256
 _MAX_MATCHES = 64
 _MAX_KEYS_CHARS = 8192
+#: error and denied replies over UDP, per second for all senders together
+_REFUSALS_PER_S = 500.0
+
+
+class TokenBucket:
+    """``rate`` events a second with bursts of ``burst``."""
+
+    def __init__(self, rate: float, burst: float, clock: Callable[[], float]) -> None:
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.tokens, self.last = burst, clock()
+
+    def take(self) -> bool:
+        """Use one token if there is one."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False
 
 
 def _is_action(action: str) -> bool:
@@ -139,6 +160,8 @@ class QLabControl:
         self.unknown = 0
         self.denied = 0
         self.refused = 0
+        self.withheld = 0
+        self.refusals = TokenBucket(_REFUSALS_PER_S, _REFUSALS_PER_S, time.monotonic)
         self._quiet = RateLimitedLogger(log, interval_s=60.0)
         self.advert: ControlAdvert | None = None
         self.server = OscServer(
@@ -191,6 +214,7 @@ class QLabControl:
             "unknown": self.unknown,
             "denied": self.denied,
             "refused": self.refused,
+            "withheld": self.withheld,
             **{k: v for k, v in server.items() if isinstance(v, int)},
             "throttled": sum(server["throttled"].values()),
         }
@@ -210,7 +234,13 @@ class QLabControl:
         body["status"] = status
         if data is not None:
             body["data"] = data
-        req.client.peer.reply(f"/reply{req.original}", [strict_dumps(body)])
+        peer = req.client.peer
+        if status != "ok" and peer.transport == "udp" and not self.refusals.take():
+            # UDP senders can be forged: refusals are capped so the port cannot be
+            # used to bounce traffic at someone else's address
+            self.withheld += 1
+            return
+        peer.reply(f"/reply{req.original}", [strict_dumps(body)])
 
     # -- dispatch ------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ the OSC the show sends out.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from bridges.osc.wire import OscArg, decode_packet, iter_messages
-from show.qlab import QLabControl
+from show.qlab import QLabControl, TokenBucket
 from show.runner import ShowRunner
 from show.showfile import parse_show
 from tests.bridges.osc.osc_test_support import run, udp_sink
@@ -618,3 +619,29 @@ def test_every_transport_and_cue_action_class_of_the_module() -> None:
             remote.close()
 
     run(main(), timeout=60)
+
+
+def test_udp_refusals_are_capped_so_the_port_cannot_bounce_traffic() -> None:
+    """Forged UDP senders cannot turn the port into an amplifier: error and denied
+    replies share one budget; ok replies and TCP are not limited."""
+
+    async def main() -> None:
+        async with conformance_show() as (_runner, control, _desk):
+            udp = control.server.ports.udp
+            assert udp is not None
+            control.refusals = TokenBucket(5.0, 5.0, lambda: 0.0)  # time stands still
+            remote = await CompanionRemote.udp(udp)
+            for n in range(20):
+                remote.send(f"/made/up/{n}")
+            remote.send("/thump")
+            got: list[tuple[str, dict[str, Any]]] = []
+            while not got or got[-1][0] != "/reply/thump":
+                got.append(await asyncio.wait_for(remote.received.replies.get(), 5))
+            assert [body["status"] for _, body in got] == ["error"] * 5 + ["ok"]
+            assert control.withheld == 15
+            tcp = await companion(control)
+            assert (await tcp.ask("/made/up/tcp"))["status"] == "error"
+            remote.close()
+            tcp.close()
+
+    run(main(), timeout=30)
