@@ -221,7 +221,10 @@ class QLabControl:
 
     # -- replies -------------------------------------------------------------------------
 
-    def _reply(self, req: _Request, rel: str, data: Any = None, status: str = "ok") -> None:
+    def _reply(
+        self, req: _Request, rel: str, data: Any = None, status: str = "ok", refusal: bool = False
+    ) -> None:
+        """Answer ``req``; ``refusal`` marks an ok-status answer that refuses (badpass)."""
         app = (
             rel in ("/version", "/workspaces") or rel in _APP_FALSE or rel.startswith("/overrides/")
         )
@@ -235,7 +238,8 @@ class QLabControl:
         if data is not None:
             body["data"] = data
         peer = req.client.peer
-        if status != "ok" and peer.transport == "udp" and not self.refusals.take():
+        refusal = refusal or status != "ok"
+        if refusal and peer.transport == "udp" and not self.refusals.take():
             # UDP senders can be forged: refusals are capped so the port cannot be
             # used to bounce traffic at someone else's address
             self.withheld += 1
@@ -392,7 +396,7 @@ class QLabControl:
                     self._quiet.warning(
                         "badpass", "QLab control: wrong passcode from %s", client.peer.host
                     )
-            self._reply(req, rel, "ok:view|edit|control" if ok else "badpass")
+            self._reply(req, rel, "ok:view|edit|control" if ok else "badpass", refusal=not ok)
         elif head == "disconnect":
             client.connected = not self.config.passcode
             self.updates.subscribe(client.peer, False)
