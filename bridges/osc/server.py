@@ -261,7 +261,10 @@ class _TcpServerProtocol(asyncio.Protocol):
         self._transport = transport
         server._connections.add(transport)
         self._peer = OscPeer(host, port, "tcp", self._send, server._warn)
-        logger.info("OSC TCP client %s:%d connected", host, port)
+        # a client that keeps reconnecting is summarised, not logged each time
+        server._warn.log(
+            logging.INFO, ("tcp-connect", host), "OSC TCP client %s:%d connected", host, port
+        )
 
     def _send(self, packet: bytes) -> None:
         transport = self._transport
@@ -319,7 +322,9 @@ class _TcpServerProtocol(asyncio.Protocol):
         if self._transport is not None:
             self._server._connections.discard(self._transport)
             if self._peer is not None:
-                logger.info(
+                self._server._warn.log(
+                    logging.INFO,
+                    ("tcp-disconnect", self._peer.host),
                     "OSC TCP client %s:%d disconnected%s",
                     self._peer.host,
                     self._peer.port,

@@ -399,3 +399,22 @@ def test_a_fast_tcp_sender_is_slowed_down_not_dropped() -> None:
             writer.close()
 
     run(scenario())
+
+
+def test_a_client_reconnecting_in_a_loop_is_summarised_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bridges.osc.server")
+
+    async def scenario() -> None:
+        async with serving() as (server, _received):
+            assert server.ports.tcp is not None
+            for _ in range(50):
+                _reader, writer = await asyncio.open_connection("127.0.0.1", server.ports.tcp)
+                writer.close()
+                await writer.wait_closed()
+            await eventually(lambda: server.stats()["tcp_clients"] == 0)
+
+    run(scenario())
+    lines = [r.getMessage() for r in caplog.records if "OSC TCP client" in r.getMessage()]
+    assert 1 <= len(lines) <= 2, lines
