@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -79,6 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.debug("%s failed", args.command, exc_info=True)
         why = describe_os_error(exc, "cannot go on")
         print(f"stovelight {args.command}: {why}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as exc:  # a recording file
+        log.debug("%s failed", args.command, exc_info=True)
+        print(
+            f"stovelight {args.command}: a recording file could not be opened or written"
+            f" ({exc}); does its folder exist, and is it writable?",
+            file=sys.stderr,
+        )
         return 1
     except (ValueError, ShowFileError) as exc:
         log.debug("%s failed", args.command, exc_info=True)

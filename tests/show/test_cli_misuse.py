@@ -69,6 +69,12 @@ def test_a_bad_argument_is_one_usage_line(args: list[str], expected: str) -> Non
     assert expected in last_line(result)
 
 
+def test_record_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    result = stovelight("record", "ws://127.0.0.1:1/", "-o", str(tmp_path / "no" / "r.sqlite"))
+    assert result.returncode == 1
+    assert "a recording file could not be opened or written" in last_line(result)
+
+
 def test_version_and_choices_in_help() -> None:
     version = stovelight("--version")
     assert version.returncode == 0 and version.stdout.startswith("stovelight ")
