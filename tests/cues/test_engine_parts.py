@@ -413,3 +413,155 @@ def test_bound_inputs_send_each_new_numeric_value_once_per_binding() -> None:
         SetVisualInput("p", "flow", 1.0),
     ]
     assert bound.poll({}) == []
+
+
+# -- failures are reported, never raised -------------------------------------------------
+
+
+def _boom(*_: object) -> None:
+    raise RuntimeError("boom")
+
+
+def test_a_frame_reports_failing_timers_and_starts_and_still_records_its_samples(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    s = Script(FRAMES)
+    s.engine.handle(ev.Go(), 0.0)  # cue 1 ends at 1.0: a timer is due at 2.0
+    s.engine.commands()
+    monkeypatch.setattr(s.engine, "_run_timers", _boom)
+    monkeypatch.setattr(s.engine, "_drain_starts", _boom)
+    s.engine.handle_samples([("b", 5.0)], 2.0)  # the trigger queues a start
+    errors = [c for c in s.engine.commands() if isinstance(c, Report) and c.level == "error"]
+    assert errors == [
+        Report("error", "engine", "while running timers: RuntimeError: boom; show continues"),
+        Report("error", "engine", "while starting cues: RuntimeError: boom; show continues"),
+    ]
+    assert s.engine.stats.errors == 2
+    assert s.engine.signals.signals["b"].value == 5.0
+
+
+def test_a_frame_without_a_source_leaves_the_signals_source_unset() -> None:
+    s = Script(FRAMES)
+    s.engine.handle_samples([("a", 1.0)], 0.0)
+    assert s.engine.signals.signals["a"].source == ""
+
+
+def test_a_frame_at_the_moment_a_timer_is_due_runs_the_timer_first() -> None:
+    s = Script(FRAMES.replace("duration = 1.0", "duration = 2.0"))
+    s.at(0.0, ev.Go())  # cue 1 ends at exactly 2.0
+    s.engine.handle_samples([("b", 5.0)], 2.0)  # and the trigger restarts it then
+    s.log.extend((2.0, c) for c in s.engine.commands())
+    assert s.states("1") == [(0.0, "running"), (2.0, "idle"), (2.0, "running")]
+
+
+def test_a_trigger_firing_is_logged_with_its_condition() -> None:
+    s = Script(FRAMES)
+    s.at(0.0, ev.Sample("b", 5.0))
+    assert (0.0, Report("info", "t", "trigger fired (b > 1)")) in s.log
+
+
+def test_a_trigger_start_leaves_the_standby_where_it_is() -> None:
+    s = Script(FRAMES)
+    s.at(0.0, ev.Sample("b", 5.0))  # starts cue 1, the standby
+    assert s.states("1")[0] == (0.0, "running")
+    assert s.engine.playhead() == cid("1")
+
+
+@pytest.mark.parametrize("field", ["id", "number", "parent", "children", "kind"])
+def test_edit_cue_refuses_fields_that_cannot_change(field: str) -> None:
+    s = Script(PHASED)
+    with pytest.raises(TypeError) as err:
+        s.engine.edit_cue(cid("1"), **{field: None})
+    assert str(err.value) == "a cue's id, number, kind and group membership cannot change"
+
+
+def test_derived_results_without_a_first_input_or_any_input_are_no_value() -> None:
+    diff = Script(DERIVED.format(op="difference"))
+    diff.engine.handle_samples([("h1.t", 1.0), ("h2.t", 5.0)], 0.0)
+    diff.run_until(0.0)
+    diff.engine.handle_samples([("h1.t", None)], 1.0)  # the first input goes lost
+    diff.run_until(1.0)
+    assert diff.engine.signals.signals["total"].value is None
+    top = Script(DERIVED.format(op="max"))
+    top.engine.handle_samples([("h1.t", 1.0)], 0.0)
+    top.run_until(0.0)
+    top.engine.handle_samples([("h1.t", None)], 1.0)
+    top.run_until(1.0)
+    assert top.engine.signals.signals["total"].value is None
+    assert top.engine.signals.signals["total"].health is Health.LOST
+
+
+def test_prewait_progress_below_one_second() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.Go())
+    assert phases(s, "1", 0.25)[0] == (0.25, 2.0)
+
+
+def test_decoded_flags_are_booleans() -> None:
+    up = decode_event({"type": "SourceHealth", "source": "k", "up": 1})
+    armed = decode_event({"type": "ArmCue", "cue": "Main/1", "armed": 0})
+    assert up.up is True  # type: ignore[union-attr]
+    assert armed.armed is False  # type: ignore[union-attr]
+
+
+GROUP_STOP = """
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "G"
+type = "group"
+continue = "auto-follow"
+  [[cue_lists.cues.children]]
+  number = "a"
+  type = "wait"
+  duration = 10
+[[cue_lists.cues]]
+number = "after"
+[[cue_lists.cues]]
+number = "S"
+type = "stop"
+cue = "a"
+"""
+
+
+def test_a_stop_cue_on_the_last_running_child_ends_its_group_then() -> None:
+    s = Script(GROUP_STOP)
+    s.at(0.0, ev.Go())
+    s.at(1.0, ev.StartCue(cid("S")))
+    s.run_until(20.0)
+    assert s.states("G") == [(0.0, "running"), (1.0, "idle")]
+    assert s.states("after") == [(1.0, "running"), (1.0, "idle")]
+    assert s.engine.stats.errors == 0
+
+
+MAPPING_ONOFF = """
+[signals.x]
+stale_after = 100
+lost_after = 300
+[mappings.m]
+signal = "x"
+to = { osc = "desk", address = "/m" }
+slew = 1.0
+max_rate_hz = 10
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "on"
+type = "start"
+mapping = "m"
+[[cue_lists.cues]]
+number = "off"
+type = "stop"
+mapping = "m"
+"""
+
+
+def test_a_mapping_switched_back_on_glides_from_where_it_stopped() -> None:
+    s = Script(MAPPING_ONOFF)
+    s.at(0.0, ev.Sample("x", 0.0))
+    s.at(0.1, ev.Sample("x", 10.0))  # gliding up at 1 per second
+    s.at(0.45, ev.StartCue(cid("off")))
+    s.at(5.0, ev.StartCue(cid("on")))
+    got = [(t, a[0]) for t, a in s.osc("/m")]
+    assert got[-2] == pytest.approx((0.4, 0.4))
+    assert got[-1] == pytest.approx((5.0, 0.5))  # one step on, not a jump to 10
