@@ -63,7 +63,7 @@ from cues.model import (
     ShowModel,
     Value,
 )
-from cues.reload import ReloadResult, reload_model
+from cues.reload import ReloadPlan, ReloadResult, reload_model
 from cues.runtime import CueRun
 from cues.sequence import CueOrder
 from cues.signals import SignalStore
@@ -160,7 +160,14 @@ class Engine(CueActions, TelemetryFlow):
     # -- public API ------------------------------------------------------------
 
     def handle(self, event: Event, now: float) -> None:
-        """Apply one event that happened at ``now``. Never raises."""
+        """Apply one event that happened at ``now``. Never raises.
+
+        Everything due by ``now`` happens first (as :meth:`advance` would), so an event
+        handed in by a loop that woke up late finds the show where its schedule put it,
+        as a dry run on the virtual clock does.
+        """
+        if type(event) is not Sample:
+            self.advance(now)
         self.stats.events += 1
         self._now = now
         try:
@@ -276,13 +283,14 @@ class Engine(CueActions, TelemetryFlow):
             self.runs[cue].cue = new
         return new
 
-    def reload(self, show: ShowModel, now: float) -> ReloadResult:
+    def reload(self, show: ShowModel, now: float, plan: ReloadPlan | None = None) -> ReloadResult:
         """Apply an edited show while it runs (the rules are in :mod:`cues.reload`):
         nothing running stops; a reload that would remove something running is refused
-        whole. Never raises."""
+        whole. ``plan`` (``cues.reload.plan_reload``, made off the show loop) saves
+        comparing the models here. Never raises."""
         self._now = now
         try:
-            result = reload_model(self, show, now)
+            result = reload_model(self, show, now, plan)
         except Exception as exc:  # the show must go on
             self._fail("while reloading the show", exc)
             return ReloadResult(refused=[f"{type(exc).__name__}: {exc}"])

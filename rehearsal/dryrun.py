@@ -386,8 +386,12 @@ class _DryRun:
         """Collect what the runner's drain would carry out at ``t``: bound scene inputs,
         then the engine's commands."""
         if self.bound:
-            self.collector.collect(t, self.bound.poll(self.engine.signals.signals))
-        self.collector.collect(t, self.engine.commands())
+            pushed = self.bound.poll(self.engine.signals.signals)
+            if pushed:
+                self.collector.collect(t, pushed)
+        commands = self.engine.commands()
+        if commands:
+            self.collector.collect(t, commands)
 
     def engine_source(self, recorded: str) -> str:
         """The source name the live show would have handed the engine for ``recorded``."""
