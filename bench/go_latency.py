@@ -677,10 +677,11 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
     return machine(), go_rows, late_rows
 
 
-def path_cost(gos: int) -> list[list[str]]:
+def path_cost(gos: int) -> tuple[list[list[str]], list[list[str]]]:
     """In this process, without sockets in between: ``runner.control("go")`` on the
     bench show (real OSC output, in-memory MIDI, the show's logging; no renderer) until
-    the cue's datagram is handed to the kernel, and until ``control`` returns."""
+    the cue's datagram is handed to the kernel, and until ``control`` returns; and the
+    console snapshot each console tick builds on the loop."""
     from bridges.midi.memory import MemoryMidiBackend
     from show import logsetup
     from show.assemble import build_parts
@@ -695,6 +696,7 @@ def path_cost(gos: int) -> list[list[str]]:
     show = parse_show(text, str(work / "bench.toml"))
     logsetup.configure_show_logging(show.model.title, work)
     rows: list[list[str]] = []
+    snap_rows: list[list[str]] = []
 
     async def run() -> None:
         loop = asyncio.get_running_loop()
@@ -735,6 +737,9 @@ def path_cost(gos: int) -> list[list[str]]:
                 ]
             )
         await runner.aclose()
+        for label, n_multi in ((f"this show ({gos} groups)", gos), ("400 OSC cues only", 0)):
+            small = parse_show(show_text(9, 0, 0, 9, True, n_multi))
+            snap_rows.append(await _console_snapshot(label, small))
 
     try:
         asyncio.run(run())
@@ -743,11 +748,34 @@ def path_cost(gos: int) -> list[list[str]]:
         if stop is not None:
             stop()
         sink.close()
-    return rows
+    return rows, snap_rows
+
+
+async def _console_snapshot(label: str, show: Any) -> list[str]:
+    """Build and encode the console's snapshot as its broadcaster does each tick."""
+    from show.runner import RunnerParts, ShowRunner
+    from show.snapshots import Snapshots
+    from show.web.protocol import encode_message
+
+    runner = ShowRunner(show, RunnerParts())
+    snaps = Snapshots(runner, None)
+    best = (float("inf"), 0.0, 0)
+    for _ in range(10):
+        t0 = time.perf_counter()
+        body = snaps.console()
+        t1 = time.perf_counter()
+        size = len(encode_message(body).encode())
+        t2 = time.perf_counter()
+        best = min(best, (t2 - t0, t1 - t0, size))
+    total, build, size = best
+    return [label, f"{build * 1e3:.1f}", f"{(total - build) * 1e3:.1f}", f"{size / 1024:.0f}"]
 
 
 def render(
-    info: str, go_rows: list[list[str]], late_rows: list[list[str]], path_rows: list[list[str]]
+    info: str,
+    go_rows: list[list[str]],
+    late_rows: list[list[str]],
+    path: tuple[list[list[str]], list[list[str]]],
 ) -> str:
     notes = [r[-1] for r in go_rows if len(r) > 7]
     go_rows = [r[:7] for r in go_rows]
@@ -762,9 +790,13 @@ def render(
         out.append(table(late_rows, ["load", "action", "seen", "p50 ms", "p99 ms", "max ms"]))
     if notes:
         out += ["", *notes]
+    path_rows, snap_rows = path
     if path_rows:
         out += ["", "in one process: control('go') -> the cue's datagram handed to the kernel"]
         out.append(table(path_rows, ["GO on", "to wire p50 us", "min us", "control() p50 us"]))
+    if snap_rows:
+        out += ["", "the console's snapshot, built on the loop every tick while a console is open"]
+        out.append(table(snap_rows, ["show", "build ms", "encode ms", "KiB"]))
     return "\n".join(out)
 
 
@@ -805,8 +837,7 @@ def main() -> int:
         return 0
     info, go_rows, late_rows = measure(args)
     cmd = ".venv/bin/python bench/go_latency.py " + " ".join(sys.argv[1:])
-    path_rows = path_cost(args.gos)
-    text = render(info, go_rows, late_rows, path_rows)
+    text = render(info, go_rows, late_rows, path_cost(args.gos))
     print(text)
     if args.write_docs:
         write_docs(text, cmd.replace(" --write-docs", "").strip())
