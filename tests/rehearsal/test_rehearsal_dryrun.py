@@ -368,3 +368,22 @@ def test_rehearse_command_writes_the_report(
     assert {p.name for p in out.iterdir()} == {"summary.txt", "timeline.png", "report.html"}
     assert stovelight(["rehearse", str(tmp_path / "missing.toml"), str(path)]) == 1
     assert stovelight(["rehearse", str(tmp_path / "rehearsal.toml"), str(out / "none")]) == 1
+
+
+def test_long_dry_runs_report_progress(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import rehearsal.dryrun
+    from rehearsal.cli import _progress_printer
+
+    monkeypatch.setattr(rehearsal.dryrun, "PROGRESS_EVERY", 10)
+    show = _show(tmp_path)
+    calls: list[tuple[float, float, float]] = []
+    with Recording.open(_recording(tmp_path)) as rec:
+        dry_run(show, rec, progress=lambda t, a, b: calls.append((t, a, b)))
+    # every 10 instants of 30, and once at the end
+    assert [round(t, 2) for t, _, _ in calls] == [0.95, 1.95, 2.95, 2.95]
+    assert all((a, b) == (0.0, 2.95) for _, a, b in calls)
+    printer = _progress_printer(every_s=0.0)
+    printer(1.5, 0.0, 3.0)
+    assert "dry run:  50% (2 s of 3 s of show" in capsys.readouterr().err
