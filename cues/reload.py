@@ -4,7 +4,7 @@ What changes mid-show (the rules the show-file reference documents):
 
 * Cues that stay (same list and number) keep running; a cue's new timing, action
   and continue apply from its next start (as a QLab edit does). New cues can be
-  started at once. The standby stays on the same cue (by list and number), or at
+  started at once. A cue the file leaves alone keeps any edit made live. The standby stays on the same cue (by list and number), or at
   the same position if that cue is gone.
 * A reload that would take away something running is refused as a whole, and the
   show goes on as it was: a cue that is active (waiting, pre-wait, running, paused)
@@ -36,7 +36,7 @@ from cues.signals import SignalStore
 if TYPE_CHECKING:
     from cues.engine import Engine
 
-__all__ = ["ReloadResult", "reload_model"]
+__all__ = ["ReloadPlan", "ReloadResult", "plan_reload", "reload_model"]
 
 
 @dataclass(slots=True)
@@ -108,25 +108,68 @@ def _refusals(engine: Engine, model: ShowModel) -> list[str]:
     return out
 
 
-def reload_model(engine: Engine, model: ShowModel, now: float) -> ReloadResult:
-    """Apply ``model`` to ``engine`` at ``now`` (see the module docstring)."""
+@dataclass(frozen=True, slots=True)
+class ReloadPlan:
+    """The comparison of two models, worked out where it cannot hold the show loop
+    (comparing 10,000 cues takes tens of milliseconds): :func:`plan_reload`."""
+
+    old: ShowModel
+    new: ShowModel
+    added: frozenset[CueId]
+    removed: frozenset[CueId]
+    changed: frozenset[CueId]
+    same_mappings: frozenset[str]
+    same_triggers: frozenset[str]
+    signals_changed: bool
+    order: CueOrder
+    list_of: dict[CueId, str]
+
+
+def plan_reload(old: ShowModel, new: ShowModel) -> ReloadPlan:
+    """Compare ``old`` (the model the engine runs) with ``new``; pure, thread-safe."""
+    old_cues, new_cues = old.cues, new.cues
+    old_maps = {m.name: m for m in old.mappings}
+    old_trigs = {t.name: t for t in old.triggers}
+    return ReloadPlan(
+        old=old,
+        new=new,
+        added=frozenset(new_cues.keys() - old_cues.keys()),
+        removed=frozenset(old_cues.keys() - new_cues.keys()),
+        changed=frozenset(c for c, cue in new_cues.items() if c in old_cues and old_cues[c] != cue),
+        same_mappings=frozenset(m.name for m in new.mappings if old_maps.get(m.name) == m),
+        same_triggers=frozenset(t.name for t in new.triggers if old_trigs.get(t.name) == t),
+        signals_changed=(old.signals, old.derived) != (new.signals, new.derived),
+        order=CueOrder(dict(new_cues), new.cue_lists),
+        list_of={cid: cl.name for cl in new.cue_lists for cid in cl.cues},
+    )
+
+
+def reload_model(
+    engine: Engine, model: ShowModel, now: float, plan: ReloadPlan | None = None
+) -> ReloadResult:
+    """Apply ``model`` to ``engine`` at ``now`` (see the module docstring). A ``plan``
+    made beforehand (:func:`plan_reload`, for the model the engine still runs) leaves
+    only the changes to do here."""
+    if plan is None or plan.old is not engine.show or plan.new is not model:
+        plan = plan_reload(engine.show, model)
     result = ReloadResult(refused=_refusals(engine, model))
     if result.refused:
         return result
     old = engine.show
     standby = {cl.name: engine.playhead(cl.name) for cl in old.cue_lists}
-    _reload_cues(engine, model, result)
-    _reload_mappings(engine, model, result)
-    _reload_triggers(engine, model, result)
-    if (old.signals, old.derived) != (model.signals, model.derived):
+    _reload_cues(engine, model, plan, result)
+    _reload_mappings(engine, model, plan.same_mappings, result)
+    _reload_triggers(engine, model, plan.same_triggers, result)
+    if plan.signals_changed:
         _reload_signals(engine, model, now)
         result.changed.append("signals")
     if model.min_go_interval != old.min_go_interval:
         engine.min_go_interval = model.min_go_interval
     engine.show = model
     engine._lists = {cl.name: cl for cl in model.cue_lists}
-    engine._list_of = {cid: cl.name for cl in model.cue_lists for cid in cl.cues}
-    engine._order = CueOrder(engine.cues, model.cue_lists)
+    engine._list_of = plan.list_of
+    engine._order = plan.order
+    plan.order.cues = engine.cues  # the engine's live cues (edits while it runs)
     engine.playheads = {}
     for cl in model.cue_lists:
         was = standby.get(cl.name)
@@ -148,37 +191,39 @@ def _old_index(old: ShowModel, name: str, cid: CueId | None) -> int | None:
     return None
 
 
-def _reload_cues(engine: Engine, model: ShowModel, result: ReloadResult) -> None:
-    old = engine.cues
-    for cid in old.keys() - model.cues.keys():
+def _reload_cues(engine: Engine, model: ShowModel, plan: ReloadPlan, result: ReloadResult) -> None:
+    """Only the cues the file changed: a cue the file leaves alone keeps any edit made
+    while the show ran (QLab's cue setters)."""
+    for cid in sorted(plan.removed):
         del engine.runs[cid]
+        del engine.cues[cid]
         engine._waiting.discard(cid)
         result.removed.append(f"cue {cid}")
-    for cid, cue in model.cues.items():
-        run = engine.runs.get(cid)
-        if run is None:
-            engine.runs[cid] = CueRun(cue=cue, armed=cue.armed)
-            result.added.append(f"cue {cid}")
-            continue
-        if old[cid] == cue:
-            continue
-        if old[cid].armed != cue.armed:
+    for cid in sorted(plan.added):
+        cue = model.cues[cid]
+        engine.runs[cid] = CueRun(cue=cue, armed=cue.armed)
+        engine.cues[cid] = cue
+        result.added.append(f"cue {cid}")
+    for cid in sorted(plan.changed):
+        cue, run = model.cues[cid], engine.runs[cid]
+        if plan.old.cues[cid].armed != cue.armed:
             run.armed = cue.armed
+        engine.cues[cid] = cue
         if run.active:
             result.later.append(f"cue {cid}")  # run.cue keeps its definition until then
         else:
             run.cue = cue
             result.changed.append(f"cue {cid}")
-    engine.cues.clear()
-    engine.cues.update(model.cues)
 
 
-def _reload_mappings(engine: Engine, model: ShowModel, result: ReloadResult) -> None:
+def _reload_mappings(
+    engine: Engine, model: ShowModel, same: frozenset[str], result: ReloadResult
+) -> None:
     old = engine.mappings
     fresh: dict[str, MappingState] = {}
     for m in model.mappings:
         ms = old.get(m.name)
-        if ms is not None and ms.definition == m:
+        if ms is not None and m.name in same:
             fresh[m.name] = ms
             continue
         enabled = m.enabled
@@ -202,12 +247,14 @@ def _reload_mappings(engine: Engine, model: ShowModel, result: ReloadResult) -> 
             engine._mark_mapping(m.name)
 
 
-def _reload_triggers(engine: Engine, model: ShowModel, result: ReloadResult) -> None:
+def _reload_triggers(
+    engine: Engine, model: ShowModel, same: frozenset[str], result: ReloadResult
+) -> None:
     old = engine.triggers
     fresh: dict[str, TriggerState] = {}
     for t in model.triggers:
         ts = old.get(t.name)
-        if ts is not None and ts.definition == t:
+        if ts is not None and t.name in same:
             fresh[t.name] = ts
             continue
         enabled = t.enabled

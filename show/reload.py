@@ -14,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cues.model import ShowModel
+from cues.reload import ReloadPlan, plan_reload
 from show.config import Show, VisualOutputConfig
 from show.errors import ShowFileError
 from show.showfile import load_show
@@ -79,7 +82,7 @@ async def reload_from_file(runner: ShowRunner, origin: str) -> dict[str, Any]:
         log.warning(message)
         return {"ok": False, "error": message}
     try:
-        new = await asyncio.to_thread(load_show, path)
+        new, plan = await asyncio.to_thread(_load_and_plan, path, runner.engine.show)
     except ShowFileError as exc:
         problems = exc.problems
         for problem in problems[:_MAX_LOGGED_PROBLEMS]:
@@ -96,4 +99,10 @@ async def reload_from_file(runner: ShowRunner, origin: str) -> dict[str, Any]:
     except Exception as exc:  # a reload never takes the show down
         log.error("reload of %s failed: %s; the show runs on unchanged", path, exc)
         return {"ok": False, "error": f"reload failed: {exc}"}
-    return runner.reload(new, origin)
+    return runner.reload(new, origin, plan)
+
+
+def _load_and_plan(path: Path, running: ShowModel) -> tuple[Show, ReloadPlan]:
+    """In a worker thread: read, check and compare, so the show loop only applies."""
+    new = load_show(path)
+    return new, plan_reload(running, new.model)

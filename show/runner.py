@@ -720,7 +720,7 @@ class ShowRunner:
         log.info("reload of %s asked by %s", self.show.path, origin or "operator")
         return {"ok": True, "reloading": str(self.show.path)}
 
-    def reload(self, new: Show, origin: str = "") -> dict[str, Any]:
+    def reload(self, new: Show, origin: str = "", plan: Any = None) -> dict[str, Any]:
         """Apply an edited, validated show while it runs: cues, lists, signals,
         mappings, triggers and scene bindings at once; outputs, sources, [control] and
         [web] keep running as they are. Never raises."""
@@ -732,7 +732,7 @@ class ShowRunner:
             log.warning(message)
             return {"ok": False, "error": message}
         now = self.now()
-        result = self.engine.reload(new.model, now)
+        result = self.engine.reload(new.model, now, plan)
         if result.ok:
             bound = {v.name: v.bindings for v in new.visuals}
             visuals = tuple(

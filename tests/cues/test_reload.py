@@ -160,3 +160,25 @@ def test_a_reload_that_removes_what_a_running_cue_targets_is_refused() -> None:
     )
     refused = reload(s, edited, 1.0)
     assert refused == ["running cue Main/4 uses mapping 'm', which the new file removes"]
+
+
+def test_a_live_edit_survives_a_reload_that_leaves_its_cue_alone() -> None:
+    s = Script(SHOW)
+    s.engine.edit_cue(cid("2"), prewait=1.0)  # as QLab's /cue/2/preWait would
+    edited = SHOW.replace('address = "/three"', 'address = "/three-b"')
+    assert reload(s, edited, 1.0) == []
+    assert s.engine.cues[cid("2")].prewait == 1.0  # the file did not touch cue 2
+    assert s.engine.cues[cid("3")].osc_address == "/three-b"
+    edited2 = edited.replace('address = "/two"', 'address = "/two-b"')
+    assert reload(s, edited2, 2.0) == []
+    assert s.engine.cues[cid("2")].prewait == 0.0  # the file changed cue 2: the file wins
+
+
+def test_a_plan_made_for_another_model_is_not_trusted() -> None:
+    from cues.reload import plan_reload
+
+    s = Script(SHOW)
+    stale = plan_reload(model(SHOW), model(SHOW))  # compares the wrong models
+    edited = model(SHOW.replace('address = "/three"', 'address = "/three-b"'))
+    result = s.engine.reload(edited, 1.0, stale)
+    assert result.ok and s.engine.cues[cid("3")].osc_address == "/three-b"
