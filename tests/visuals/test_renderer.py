@@ -6,6 +6,7 @@ from pathlib import Path
 
 import moderngl
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from visuals.errors import InputError, IsfError
@@ -23,8 +24,12 @@ void main() { gl_FragColor = vec4(level, tint.g, isf_FragNormCoord.x, 1.0); }
 
 
 def render(
-    ctx: moderngl.Context, doc_or_src: object, *times: float, size=(32, 16), **inputs: object
-):
+    ctx: moderngl.Context,
+    doc_or_src: object,
+    *times: float,
+    size: tuple[int, int] = (32, 16),
+    **inputs: object,
+) -> npt.NDArray[np.uint8]:
     doc = parse_isf(doc_or_src) if isinstance(doc_or_src, str) else doc_or_src
     renderer = SceneRenderer(ctx, doc)  # type: ignore[arg-type]
     try:
