@@ -117,3 +117,40 @@ def test_reload_by_sighup_and_osc_while_a_fade_runs(tmp_path: Path) -> None:
     assert sent == ["/two-edited", "/three"]
     assert "show file reloaded" in err
     assert "reload refused: 2 problem(s)" in err
+
+
+def test_run_watch_reloads_when_the_file_is_saved(tmp_path: Path) -> None:
+    desk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    desk.bind(("127.0.0.1", 0))
+    control = free_udp_port()
+    values = {"control": control, "desk": desk.getsockname()[1]}
+    show = tmp_path / "show.toml"
+    show.write_text(SHOW.format(two="/two", **values))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "show.cli", "run", str(show), "--watch", "--no-visuals"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def go_two() -> list[str]:
+        subprocess.run(["oscsend", "127.0.0.1", str(control), "/go/2"], check=True)
+        return [a for a, _ in receive(desk, time.monotonic() + 0.5) if a != "/fade"]
+
+    try:
+        deadline = time.monotonic() + 20
+        first: list[str] = []
+        while not first and proc.poll() is None and time.monotonic() < deadline:
+            first = go_two()
+        show.write_text(SHOW.format(two="/two-saved", **values))
+        later: list[str] = []
+        while "/two-saved" not in later and time.monotonic() < deadline + 10:
+            later = go_two()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        desk.close()
+    assert first == ["/two"]
+    assert later == ["/two-saved"], err[-2000:]
+    assert "reload of" in err and "asked by file change" in err
