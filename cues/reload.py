@@ -284,6 +284,8 @@ def _reload_signals(engine: Engine, model: ShowModel, now: float) -> None:
         fresh = store.update(name, sig.value, sig.time, sig.source)
         if fresh is not None:
             fresh.health = sig.health
+            for derived in store.derived_by_input.get(name, ()):
+                store.note_member(derived, fresh)  # so derived values recompute from it
     engine.signals = store
     for name in store.derived:
         engine._dirty_derived.add(name)

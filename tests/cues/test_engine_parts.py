@@ -565,3 +565,20 @@ def test_a_mapping_switched_back_on_glides_from_where_it_stopped() -> None:
     got = [(t, a[0]) for t, a in s.osc("/m")]
     assert got[-2] == pytest.approx((0.4, 0.4))
     assert got[-1] == pytest.approx((5.0, 0.5))  # one step on, not a jump to 10
+
+
+def test_derived_values_survive_a_reload_that_changes_the_signals() -> None:
+    from show.showfile import parse_show
+    from tests.cues.script import HEADER
+
+    s = Script(DERIVED.format(op="sum"))
+    s.engine.handle_samples([("h1.t", 1.0), ("h2.t", 5.0)], 0.0)
+    s.run_until(0.0)
+    edited = DERIVED.format(op="sum").replace('[signals."h*.t"]', '[signals."h*.t"]\nunit = "C"')
+    result = s.engine.reload(parse_show(HEADER + edited, "edited.toml").model, 1.0)
+    assert result.changed == ["signals"]
+    s.run_until(1.0)
+    assert s.engine.signals.signals["total"].value == 6.0
+    s.engine.handle_samples([("h1.t", 2.0)], 2.0)
+    s.run_until(2.0)
+    assert s.engine.signals.signals["total"].value == 7.0
