@@ -487,13 +487,8 @@ class ShowRunner:
         rec = self.parts.recorder
         if rec is not None:
             wall = time.time()
-            rec.add_samples(
-                [
-                    (now, wall, source_name, s.signal, s.value, s.ts)
-                    for s in samples
-                    if s.value is not None
-                ]
-            )
+            # "unavailable" (None) too: the engine acted on it, so a dry run must see it
+            rec.add_samples([(now, wall, source_name, s.signal, s.value, s.ts) for s in samples])
         self._wake.set()
 
     def on_status(

@@ -130,7 +130,8 @@ FRAME_S = 0.1
 
 class ScriptedTelemetry:
     """A Stovelight telemetry server: a frame every 100 ms, the temperature climbing by 4 per
-    frame and the state ``fault`` for three frames; ``vanish`` closes it mid-show."""
+    frame (once ``null``: unavailable) and the state ``fault`` for three frames; ``vanish``
+    closes it mid-show."""
 
     def __init__(self) -> None:
         self.port = 0
@@ -141,7 +142,8 @@ class ScriptedTelemetry:
         with contextlib.suppress(Exception):
             while True:
                 state = "fault" if 12 <= self.k <= 14 else "on"
-                values = {"temp_c": 20.0 + 4 * self.k, "state": state}
+                temp = None if self.k == 6 else 20.0 + 4 * self.k  # once "unavailable"
+                values = {"temp_c": temp, "state": state}
                 await ws.send(json.dumps({"source": "kitchen", "values": values}))
                 self.k += 1
                 await asyncio.sleep(FRAME_S)
