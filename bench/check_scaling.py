@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -25,10 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.docsection import write_section
 from show.errors import ShowFileError
 from show.showfile import parse_show
-
-_SECTION = "## Show-file check at scale"
 
 
 def _cues(n: int) -> str:
@@ -102,14 +100,6 @@ def run(small: int, big: int, repeat: int) -> str:
     return "\n".join(lines)
 
 
-def _write(doc: Path, table: str, command: str) -> None:
-    text = doc.read_text(encoding="utf-8")
-    section = f"{_SECTION}\n\nCommand: `{command}`\n\n```\n{table}\n```\n"
-    pattern = re.compile(re.escape(_SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=1_000, help="the small size (default 1000)")
@@ -119,7 +109,9 @@ def main() -> int:
     table = run(args.n, args.n * 10, args.repeat)
     print(table)
     if args.write is not None:
-        _write(args.write, table, "python bench/check_scaling.py")
+        write_section(
+            args.write, "Show-file check at scale", table, "python bench/check_scaling.py"
+        )
     return 0
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -23,12 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.docsection import write_section
 from cues.engine import Engine
 from cues.events import Go, Sample
 from cues.reload import plan_reload
 from show.showfile import parse_show
-
-_SECTION = "## Show-file reload"
 
 
 def _show(n: int, edited: bool) -> str:
@@ -89,14 +87,6 @@ def run(sizes: list[int], repeat: int) -> str:
     return "\n".join(lines)
 
 
-def _write(doc: Path, table: str, command: str) -> None:
-    text = doc.read_text(encoding="utf-8")
-    section = f"{_SECTION}\n\nCommand: `{command}`\n\n```\n{table}\n```\n"
-    pattern = re.compile(re.escape(_SECTION) + r"\n.*?(?=\n## |\Z)", re.S)
-    text = pattern.sub(section, text) if pattern.search(text) else text.rstrip() + "\n\n" + section
-    doc.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=2, help="runs per size (default 2)")
@@ -105,7 +95,7 @@ def main() -> int:
     table = run([100, 1_000, 10_000], args.repeat)
     print(table)
     if args.write is not None:
-        _write(args.write, table, "python bench/reload.py")
+        write_section(args.write, "Show-file reload", table, "python bench/reload.py")
     return 0
 
 

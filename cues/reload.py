@@ -4,8 +4,9 @@ What changes mid-show (the rules the show-file reference documents):
 
 * Cues that stay (same list and number) keep running; a cue's new timing, action
   and continue apply from its next start (as a QLab edit does). New cues can be
-  started at once. A cue the file leaves alone keeps any edit made live. The standby stays on the same cue (by list and number), or at
-  the same position if that cue is gone.
+  started at once. A cue the file leaves alone keeps any edit made live. The
+  standby stays on the same cue (by list and number), or at the same position if
+  that cue is gone.
 * A reload that would take away something running is refused as a whole, and the
   show goes on as it was: a cue that is active (waiting, pre-wait, running, paused)
   or queued cannot be removed or moved into another group, and a mapping, trigger
@@ -23,12 +24,13 @@ Pure like the rest of :mod:`cues`: the model and the time come in, nothing is re
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cues.conditions import TriggerState
 from cues.mappings import MappingState
-from cues.model import CueDef, CueId, ShowModel
+from cues.model import CueDef, CueId, MappingDef, ShowModel
 from cues.runtime import CueRun
 from cues.sequence import CueOrder
 from cues.signals import SignalStore
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
     from cues.engine import Engine
 
 __all__ = ["ReloadPlan", "ReloadResult", "plan_reload", "reload_model"]
+
+_State = TypeVar("_State", MappingState, TriggerState)
 
 
 @dataclass(slots=True)
@@ -216,27 +220,43 @@ def _reload_cues(engine: Engine, model: ShowModel, plan: ReloadPlan, result: Rel
             result.changed.append(f"cue {cid}")
 
 
+def _carry(
+    kind: str,
+    old: Mapping[str, _State],
+    defs: Iterable[Any],
+    same: frozenset[str],
+    make: Callable[[Any, bool, _State | None], _State],
+    result: ReloadResult,
+) -> dict[str, _State]:
+    """Mapping or trigger states for the new definitions: an unchanged one keeps its
+    state; a changed or new one is made afresh, armed or disarmed as the show had it
+    unless the file changed ``armed``."""
+    fresh: dict[str, _State] = {}
+    for d in defs:
+        prev = old.get(d.name)
+        if prev is not None and d.name in same:
+            fresh[d.name] = prev
+            continue
+        kept = prev is not None and prev.definition.enabled == d.enabled
+        fresh[d.name] = make(d, prev.enabled if kept and prev is not None else d.enabled, prev)
+        (result.changed if prev is not None else result.added).append(f"{kind} {d.name}")
+    result.removed.extend(f"{kind} {name}" for name in sorted(old.keys() - fresh.keys()))
+    return fresh
+
+
+def _new_mapping(m: MappingDef, enabled: bool, prev: MappingState | None) -> MappingState:
+    state = MappingState(definition=m, enabled=enabled, level=m.level)
+    if prev is not None:  # the new chain starts from the signal's last value
+        state.raw, state.stale, state.last_sent = prev.raw, prev.stale, prev.last_sent
+    return state
+
+
 def _reload_mappings(
     engine: Engine, model: ShowModel, same: frozenset[str], result: ReloadResult
 ) -> None:
     old = engine.mappings
-    fresh: dict[str, MappingState] = {}
-    for m in model.mappings:
-        ms = old.get(m.name)
-        if ms is not None and m.name in same:
-            fresh[m.name] = ms
-            continue
-        enabled = m.enabled
-        if ms is not None and ms.definition.enabled == m.enabled:
-            enabled = ms.enabled  # armed or disarmed as the show had it
-        state = MappingState(definition=m, enabled=enabled, level=m.level)
-        if ms is not None:
-            state.raw, state.stale = ms.raw, ms.stale
-            state.last_sent = ms.last_sent
-        fresh[m.name] = state
-        (result.changed if ms is not None else result.added).append(f"mapping {m.name}")
+    fresh = _carry("mapping", old, model.mappings, same, _new_mapping, result)
     for name in old.keys() - fresh.keys():
-        result.removed.append(f"mapping {name}")
         engine._mapping_due.pop(name, None)
         engine._level_fades.pop(name, None)
     engine.mappings = fresh
@@ -250,19 +270,14 @@ def _reload_mappings(
 def _reload_triggers(
     engine: Engine, model: ShowModel, same: frozenset[str], result: ReloadResult
 ) -> None:
-    old = engine.triggers
-    fresh: dict[str, TriggerState] = {}
-    for t in model.triggers:
-        ts = old.get(t.name)
-        if ts is not None and t.name in same:
-            fresh[t.name] = ts
-            continue
-        enabled = t.enabled
-        if ts is not None and ts.definition.enabled == t.enabled:
-            enabled = ts.enabled
-        fresh[t.name] = TriggerState(definition=t, enabled=enabled)
-        (result.changed if ts is not None else result.added).append(f"trigger {t.name}")
-    result.removed.extend(f"trigger {name}" for name in old.keys() - fresh.keys())
+    fresh = _carry(
+        "trigger",
+        engine.triggers,
+        model.triggers,
+        same,
+        lambda t, enabled, _prev: TriggerState(definition=t, enabled=enabled),
+        result,
+    )
     engine.triggers = fresh
     engine._triggers_by_signal = {}
     engine._source_triggers = []
