@@ -50,7 +50,6 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import re
 import select
 import socket
 import struct
@@ -65,6 +64,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.docsection import write_section
 from bridges.osc.framing import slip_encode
 from bridges.osc.wire import decode_packet, encode_message, iter_messages
 
@@ -72,7 +72,7 @@ __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
-SECTION = "## GO latency and timed actions"
+SECTION = "GO latency and timed actions"
 N_OSC = 400
 MULTI_BASE = 1000
 N_MULTI = 250
@@ -800,21 +800,6 @@ def render(
     return "\n".join(out)
 
 
-def write_docs(text: str, cmd: str) -> None:
-    """Replace the command and table of this bench's section (the prose after them
-    stays), or append the section."""
-    body = f"{SECTION}\n\nCommand: `{cmd}`\n\n```\n{text}\n```\n"
-    doc = DOC.read_text(encoding="utf-8")
-    pattern = re.compile(
-        rf"^{re.escape(SECTION)}\n\nCommand: [^\n]*\n\n```\n.*?^```\n", re.S | re.M
-    )
-    if pattern.search(doc):
-        doc = pattern.sub(lambda _m: body, doc, count=1)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + body
-    DOC.write_text(doc, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--gos", type=int, default=200, help="GOs per case (<= 250)")
@@ -840,7 +825,7 @@ def main() -> int:
     text = render(info, go_rows, late_rows, path_cost(args.gos))
     print(text)
     if args.write_docs:
-        write_docs(text, cmd.replace(" --write-docs", "").strip())
+        write_section(DOC, SECTION, text, cmd.replace(" --write-docs", "").strip())
     return 0
 
 
