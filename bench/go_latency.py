@@ -614,9 +614,9 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
     try:
         wait_ready(proc, 60)
         clients = Clients(control_port, web_port, device_port)
-        clients.ask(b"gc")  # forget the start-up collections (run_show collects once)
         print(f"show process {proc.pid}; its log in {work}", file=sys.stderr)
-        time.sleep(1.0)
+        time.sleep(3.0)  # the renderer child starts its GL context meanwhile
+        clients.ask(b"gc")  # forget the start-up collections (run_show collects once)
         for load in args.loads:
             viewers = None
             note = ""
