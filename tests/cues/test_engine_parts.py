@@ -582,3 +582,62 @@ def test_derived_values_survive_a_reload_that_changes_the_signals() -> None:
     s.engine.handle_samples([("h1.t", 2.0)], 2.0)
     s.run_until(2.0)
     assert s.engine.signals.signals["total"].value == 7.0
+
+
+# -- reset forgets filters; source reports; refused names -----------------------------
+
+SMOOTHED = """
+[signals.x]
+stale_after = 100
+lost_after = 300
+[mappings.m]
+signal = "x"
+to = {{ osc = "desk", address = "/m" }}
+smooth = {smooth}
+max_rate_hz = 10
+[[cue_lists]]
+name = "Main"
+"""
+
+
+@pytest.mark.parametrize(
+    "smooth", ["{ ema = 1.0 }", "{ one_euro = { min_cutoff = 0.5, beta = 0.5 } }"]
+)
+def test_after_a_reset_a_mapping_filters_as_if_the_show_had_just_loaded(smooth: str) -> None:
+    later = [(5.0, 3.0), (5.1, 8.0), (5.2, 8.0), (5.3, 1.0)]
+    fresh = Script(SMOOTHED.format(smooth=smooth))
+    fresh.at(0.35, ev.Sample("x", 50.0))
+    for t, x in later:
+        fresh.at(t, ev.Sample("x", x))
+    used = Script(SMOOTHED.format(smooth=smooth))
+    used.at(0.0, ev.Sample("x", 0.0))
+    used.at(0.1, ev.Sample("x", 50.0))  # gliding, with a speed, when the reset comes
+    used.at(0.35, ev.Reset())
+    n = len(used.osc("/m"))
+    for t, x in later:
+        used.at(t, ev.Sample("x", x))
+    assert used.osc("/m")[n - 1] == (0.35, (50.0,))  # the current value, unfiltered
+    assert used.osc("/m")[n - 1 :] == fresh.osc("/m")
+    assert used.engine.stats.errors == 0
+
+
+def test_source_connects_and_losses_are_reported() -> None:
+    s = Script(FRAMES)
+    s.at(1.0, ev.SourceHealth("kitchen", up=True))
+    s.at(2.0, ev.SourceHealth("kitchen", up=False))
+    assert [c for _, c in s.of_type(Report)] == [
+        Report("info", "kitchen", "source connected"),
+        Report("warning", "kitchen", "source lost: its signals are marked lost"),
+    ]
+
+
+def test_refused_names_are_counted_for_at_most_a_thousand_names() -> None:
+    store = SignalStore([SignalDef("a")])
+    for i in range(1000):
+        store.update(f"n{i}", 1.0, 0.0)
+    store.update("n0", 1.0, 0.0)  # known: still counted
+    store.update("one-too-many", 1.0, 0.0)  # not remembered by name
+    assert len(store.rejected_names) == 1000
+    assert store.rejected_names["n0"] == 2
+    assert "one-too-many" not in store.rejected_names
+    assert store.rejected == {"undeclared signal": 1002}
