@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
@@ -144,7 +145,15 @@ def demo_show_text() -> str:
     return resources.files("show").joinpath("demo/demo.toml").read_text(encoding="utf-8")
 
 
+def _free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def _demo_cmd(args: argparse.Namespace) -> int:
+    if args.sim_port == 0:  # the show must know the port the simulator gets
+        args.sim_port = _free_tcp_port()
     text = demo_show_text().replace("ws://127.0.0.1:8766/", f"ws://127.0.0.1:{args.sim_port}/")
     show = parse_show(text, "demo.toml")
     host, osc_port = args.osc_out
