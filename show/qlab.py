@@ -366,7 +366,7 @@ class QLabControl:
             raise _Refused(_NO_AUDITION)
         elif rel in ("/stovelight/testPattern", "/stovelight/identify"):
             command = "test_pattern" if rel.endswith("testPattern") else "identify"
-            value = number_in(req.args[0], command, 0, 86400) if req.args else None
+            value = float(flag(req.args[0], command)) if req.args else None
             self._result(req, rel, r.control(command, value=value, origin=req.origin))
         else:
             self.unknown += 1
