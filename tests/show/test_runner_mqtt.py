@@ -139,7 +139,7 @@ def test_demo_over_mqtt_runs_the_show_through_a_private_broker(tmp_path) -> None
     args = [str(exe), "demo", "--mqtt", "--no-visuals", "--duration", "5"]
     args += ["--web-port", "0", "--control-port", "0", "--sim-port", "0"]
     args += ["--osc-out", "127.0.0.1:9", "--log-dir", str(tmp_path)]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=40, cwd=tmp_path)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=90, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
     assert "telemetry source neighbourhood subscribed at mqtt://127.0.0.1:" in done.stderr
