@@ -4,9 +4,10 @@ A refused connection must cost the show loop microseconds. The websockets
 library does a lot per connection before our ``process_request`` hook runs (a
 handshake task, a parser, a response object, log records), so the decision is
 taken earlier, in the asyncio protocol itself: :class:`GatedConnection` holds
-back websockets until the request line (``GET /ws?token=... HTTP/1.1``) has
-arrived, asks :class:`Admission` (pure bookkeeping, no I/O), and either hands
-the bytes to websockets or writes one pre-built HTTP response and closes. A
+back websockets until the request's head (at most :data:`MAX_HEAD` bytes) has
+arrived, asks :class:`Admission` (pure bookkeeping, no I/O) about its request
+line (``GET /ws?token=... HTTP/1.1``), and either hands the bytes to websockets
+or writes one pre-built HTTP response and closes; nothing is left unread. A
 refusal creates no task, no future and no log record; it is counted, and the
 server logs one summary line per reason at most every 30 s.
 
@@ -20,8 +21,12 @@ its TCP connection closes):
   must then authenticate with its first message); bounded in total and per
   client address.
 
-Plain HTTP requests (pages, scripts, the preview) hold no seat: each is
-answered and closed.
+Plain HTTP requests hold no seat. Once a request's head is complete, pages,
+scripts and 404s are answered right at the door (the server's ``answer``
+callable) and the connection closed, so a flood of page requests costs no more
+than a refusal; only the sockets and the preview (which read headers) reach
+websockets. A burst is decided at most :data:`DECISIONS_PER_TURN` per turn of the
+event loop, first come first decided.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from websockets.asyncio.server import ServerConnection
 __all__ = [
     "DECISIONS_PER_TURN",
     "HEAD_TIMEOUT_S",
+    "MAX_HEAD",
     "MAX_REQUEST_LINE",
     "Admission",
     "Gate",
@@ -53,6 +59,8 @@ __all__ = [
 
 MAX_REQUEST_LINE: Final = 8192
 """Longest request line read before the connection is refused with 414."""
+MAX_HEAD: Final = 16384
+"""Longest request head (line and headers) read before it is refused with 431."""
 HEAD_TIMEOUT_S: Final = 10.0
 """Seconds a client has to send its request line."""
 DECISIONS_PER_TURN: Final = 64
@@ -88,6 +96,7 @@ class Refusal:
 _PHRASES: Final = {
     400: "Bad Request",
     414: "URI Too Long",
+    431: "Request Header Fields Too Large",
     503: "Service Unavailable",
 }
 
@@ -243,6 +252,10 @@ class Gate:
         per_turn: Most door decisions in one turn of the event loop; the rest
             wait for the next turn, so a burst of connections is spread over
             several turns and the show's timers run in between.
+        answer: Answers a plain request at the door: ``(method, path)`` to the
+            whole HTTP response, or ``None`` to hand the request to websockets.
+            Pages and scripts are answered there, so a flood of page requests
+            costs no more than a refusal.
     """
 
     def __init__(
@@ -251,11 +264,13 @@ class Gate:
         on_refusal: Callable[[Refusal, str], None],
         head_timeout: float = HEAD_TIMEOUT_S,
         per_turn: int = DECISIONS_PER_TURN,
+        answer: Callable[[str, str], bytes | None] | None = None,
     ) -> None:
         self.admission = admission
         self.on_refusal = on_refusal
         self.head_timeout = head_timeout
         self.per_turn = per_turn
+        self.answer = answer
         self.waiting: set[GatedConnection] = set()
         self.deferred = 0
         self._queue: deque[GatedConnection] = deque()
@@ -359,23 +374,34 @@ class GatedConnection(ServerConnection):
         self._head += data
         if self._queued:
             return
-        if b"\r\n" in self._head:
+        if b"\r\n\r\n" in self._head:  # the whole head: answering now leaves nothing unread
             self._queued = True
             self.gate.submit(self)
-        elif len(self._head) > MAX_REQUEST_LINE:
+        elif len(self._head) > MAX_REQUEST_LINE and b"\r\n" not in self._head:
             admission = self.gate.admission
             self._refuse(admission.refuse("refused_malformed", 414, "request line too long"))
+        elif len(self._head) > MAX_HEAD:
+            admission = self.gate.admission
+            self._refuse(admission.refuse("refused_malformed", 431, "request head too large"))
 
     def decide(self) -> None:
-        """Admit or refuse, from the request line (called by the :class:`Gate`)."""
+        """Admit, answer or refuse, from the request line (called by the :class:`Gate`)."""
         transport = self._door_transport
         if self.seat is not None or transport is None or transport.is_closing():
             return
-        end = self._head.find(b"\r\n")
-        verdict = self.gate.admission.admit(self._head[:end], self.peer)
+        line = self._head[: self._head.find(b"\r\n")]
+        verdict = self.gate.admission.admit(line, self.peer)
         if isinstance(verdict, Refusal):
             self._refuse(verdict)
             return
+        if verdict is Seat.HTTP and self.gate.answer is not None:
+            parsed = parse_request_line(line)
+            reply = self.gate.answer(parsed[0], parsed[1]) if parsed is not None else None
+            if reply is not None:
+                self._leave_door()
+                transport.write(reply)
+                transport.close()
+                return
         self.seat = verdict
         self._leave_door()
         head, self._head = self._head, b""

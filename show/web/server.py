@@ -233,7 +233,7 @@ class WebServer:
             max_consoles=max_consoles,
             token_ok=lambda given: token_matches(given, console_token),
         )
-        self._gate = Gate(self._admission, self._refused, head_timeout)
+        self._gate = Gate(self._admission, self._refused, head_timeout, answer=self._door_answer)
         self._max_message_bytes = max_message_bytes
         self._allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
         self._ping_interval = ping_interval
@@ -267,6 +267,7 @@ class WebServer:
                 "control_requests",
                 "control_errors",
                 "http_requests",
+                "answered_at_door",
             ),
             0,
         )
@@ -415,10 +416,42 @@ class WebServer:
             )
             return make_response(500, "request failed\n")
 
-    def _route(self, request: Request) -> Response | None:
-        path = urlsplit(request.path).path
+    def _page(self, method: str, path: str) -> Response | None:
+        """The answer to a request that needs nothing but its method and path, or
+        ``None`` for the sockets and the preview (they read headers)."""
         if not self._serves_console and path.startswith("/console"):
             return make_response(404, "no console here: this serves the public dashboard only\n")
+        if path in (PUBLIC_WS, CONSOLE_WS):
+            return None
+        if method not in ("GET", "HEAD"):
+            return make_response(405, "method not allowed\n", extra_headers=(("Allow", "GET"),))
+        if path == "/console/preview.jpg":
+            return None
+        if path in _PAGES:
+            return self._static_response(_PAGES[path])
+        if path.startswith("/static/"):
+            return self._static_response(path[len("/static/") :])
+        if path == "/favicon.ico":
+            return make_response(204, b"")
+        return make_response(404, "not found\n")
+
+    def _door_answer(self, method: str, path: str) -> bytes | None:
+        # Pages, scripts and 404s are answered at the door, before websockets.
+        page = self._page(method, path)
+        if page is None:
+            return None
+        self._counters["http_requests"] += 1
+        self._counters["answered_at_door"] += 1
+        page.headers["Server"] = "Stovelight"
+        data = page.serialize()
+        return data[: len(data) - len(page.body)] if method == "HEAD" else data
+
+    def _route(self, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        page = self._page(request.method, path)
+        if page is not None:
+            self._counters["http_requests"] += 1
+            return page
         if path in (PUBLIC_WS, CONSOLE_WS):
             for name in _SINGLE_HEADERS:
                 request.headers.get(name)  # raises MultipleValuesError when repeated
@@ -434,17 +467,7 @@ class WebServer:
                 return make_response(403, "console socket refused: origin not allowed\n")
             return None
         self._counters["http_requests"] += 1
-        if request.method not in ("GET", "HEAD"):
-            return make_response(405, "method not allowed\n", extra_headers=(("Allow", "GET"),))
-        if path in _PAGES:
-            return self._static_response(_PAGES[path])
-        if path.startswith("/static/"):
-            return self._static_response(path[len("/static/") :])
-        if path == "/console/preview.jpg":
-            return self._preview_response(request)
-        if path == "/favicon.ico":
-            return make_response(204, b"")
-        return make_response(404, "not found\n")
+        return self._preview_response(request)
 
     def _static_response(self, name: str) -> Response:
         item = self._static.get(name)

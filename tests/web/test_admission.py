@@ -330,3 +330,32 @@ def test_a_burst_is_decided_a_few_per_loop_turn_in_arrival_order() -> None:
     with ThreadPoolExecutor(1) as pool:
         turns = pool.submit(asyncio.run, burst()).result(20)
     assert turns == [[0, 1], [0, 1, 2, 3], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]
+
+
+def test_pages_are_answered_at_the_door(show: FakeShow) -> None:
+    srv = ServerThread(show)
+    try:
+        page = raw_request(srv.port, b"GET /?projector HTTP/1.1\r\nHost: x\r\n\r\n")
+        head, _, body = page.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK") and b"Server: Stovelight" in head
+        assert b"Content-Security-Policy: default-src 'self'" in head
+        assert b"/static/dashboard.js" in body
+        length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+        assert length == len(body)
+        only_head = raw_request(srv.port, b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert only_head.startswith(b"HTTP/1.1 200 OK")
+        assert f"Content-Length: {length}\r\n".encode() in only_head
+        assert only_head.endswith(b"\r\n\r\n")  # no body
+        assert status_of(raw_request(srv.port, b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")) == 404
+        assert status_of(raw_request(srv.port, b"POST / HTTP/1.1\r\nHost: x\r\n\r\n")) == 405
+        script = b"GET /static/common.js HTTP/1.1\r\n\r\n"
+        for _ in range(100):
+            assert status_of(raw_request(srv.port, script)) == 200
+        stats = srv.stats()
+        assert stats["answered_at_door"] == 104
+        assert stats["http_requests"] == 104
+        # The preview reads a header, so websockets handles it.
+        assert status_of(raw_request(srv.port, b"GET /console/preview.jpg HTTP/1.1\r\n\r\n")) == 403
+        assert srv.stats()["answered_at_door"] == 104
+    finally:
+        srv.shutdown()
