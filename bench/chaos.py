@@ -19,6 +19,7 @@ after the other against that process:
 * ``full-dashboard``: the dashboard filled (50 viewers), 10 more refused, then the
   operator connecting with the token and sending a command;
 * ``handshakes``: 2,000 websocket handshakes from one address, held open at once;
+* ``page-flood``: 2,000 requests for the dashboard page from one address, at once;
 * ``double-host``: 200 handshakes with two ``Host`` headers;
 * ``crowd-drop``: the 800-signal source disconnects for 2 s and comes back;
 * ``record-ro`` (own short run): ``run --record`` into a read-only folder.
@@ -617,6 +618,14 @@ class Bench:
                 self.pool, flood_handshakes, self.ports["web"], 2000, "/ws", ""
             )
             row.outcome = "2000 at once: " + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
+
+        async with self.case("page-flood") as row:
+            got = await loop.run_in_executor(
+                self.pool, flood_handshakes, self.ports["web"], 2000, "/", ""
+            )
+            row.outcome = "2000 GET / at once: " + ", ".join(
+                f"{k}x{v}" for k, v in sorted(got.items())
+            )
 
         async with self.case("double-host") as row:
             got = await loop.run_in_executor(self.pool, double_host, self.ports["web"], 200)
