@@ -83,6 +83,8 @@ async def reload_from_file(runner: ShowRunner, origin: str) -> dict[str, Any]:
         return {"ok": False, "error": message}
     try:
         new, plan = await asyncio.to_thread(_load_and_plan, path, runner.engine.show)
+        if runner.overrides is not None:
+            new = runner.overrides(new)
     except ShowFileError as exc:
         problems = exc.problems
         for problem in problems[:_MAX_LOGGED_PROBLEMS]:

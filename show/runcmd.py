@@ -301,6 +301,7 @@ async def _start(
         renderers=not args.no_visuals,
     )
     runner = ShowRunner(show, parts, clock=None if follower is None else follower.clock)
+    runner.overrides = lambda reloaded: _override(reloaded, args)
     if follower is not None:
         follower.attach(runner, InputLog())  # muted before any output opens
     add_midi(runner)

@@ -179,6 +179,8 @@ class ShowRunner:
         )
         self._closing = False
         self._reloading = False
+        # what the command line changed (ports, token): applied to a reloaded file too
+        self.overrides: Callable[[Show], Show] | None = None
         self.projector_aids: dict[str, bool] = {}
         self._health_log = HealthLog(log)
         self._pending_loss: dict[str, asyncio.TimerHandle] = {}

@@ -123,11 +123,13 @@ def test_run_watch_reloads_when_the_file_is_saved(tmp_path: Path) -> None:
     desk = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     desk.bind(("127.0.0.1", 0))
     control = free_udp_port()
-    values = {"control": control, "desk": desk.getsockname()[1]}
+    # the file's control port is overridden on the command line, before and after
+    values = {"control": 1, "desk": desk.getsockname()[1]}
     show = tmp_path / "show.toml"
     show.write_text(SHOW.format(two="/two", **values))
+    args = ["run", str(show), "--watch", "--no-visuals", "--control-port", str(control)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "show.cli", "run", str(show), "--watch", "--no-visuals"],
+        [sys.executable, "-m", "show.cli", *args],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -154,3 +156,4 @@ def test_run_watch_reloads_when_the_file_is_saved(tmp_path: Path) -> None:
     assert first == ["/two"]
     assert later == ["/two-saved"], err[-2000:]
     assert "reload of" in err and "asked by file change" in err
+    assert "apply at the next start" not in err  # the override is no change of the file
