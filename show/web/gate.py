@@ -62,7 +62,7 @@ MAX_REQUEST_LINE: Final = 8192
 MAX_HEAD: Final = 16384
 """Longest request head (line and headers) read before it is refused with 431."""
 HEAD_TIMEOUT_S: Final = 10.0
-"""Seconds a client has to send its request line."""
+"""Seconds a client has to send its request head."""
 DECISIONS_PER_TURN: Final = 64
 """Door decisions per event-loop turn; a burst beyond it waits for the next turn."""
 
@@ -248,7 +248,7 @@ class Gate:
         admission: The seat bookkeeping.
         on_refusal: Called with each refusal and the client address (the server
             logs a rate-limited summary there).
-        head_timeout: Seconds a client has to send its request line.
+        head_timeout: Seconds a client has to send its request head.
         per_turn: Most door decisions in one turn of the event loop; the rest
             wait for the next turn, so a burst of connections is spread over
             several turns and the show's timers run in between.
@@ -283,7 +283,7 @@ class Gate:
         is spent (first come, first decided).
 
         Args:
-            connection: A connection whose request line has arrived.
+            connection: A connection whose request head has arrived.
         """
         if self._used < self.per_turn and not self._queue:
             self._use(connection.loop)
@@ -335,7 +335,7 @@ class Gate:
         return head.encode("ascii") + body
 
     def close_waiting(self) -> None:
-        """Drop every connection that has not sent its request line yet."""
+        """Drop every connection that has not sent its request head yet."""
         for connection in list(self.waiting):
             connection.abort_at_door()
 
@@ -343,7 +343,7 @@ class Gate:
 class GatedConnection(ServerConnection):
     """A websockets server connection that first passes the :class:`Gate`.
 
-    Until its request line has arrived and been admitted, websockets has not
+    Until its request head has arrived and been admitted, websockets has not
     been told about the connection at all (no handler task exists). Use
     :func:`gated_connection_class` to bind a gate.
     """

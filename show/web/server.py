@@ -180,7 +180,7 @@ class WebServer:
             the server's own origin only. The public socket accepts any origin.
         ping_interval: Seconds between keepalive pings.
         ping_timeout: Seconds without a pong before a connection is dropped.
-        head_timeout: Seconds a client has to send its HTTP request line.
+        head_timeout: Seconds a client has to send its HTTP request head.
         auth_timeout: Seconds a console has to send its auth message.
         auth_failure_delay: Seconds to wait before closing after a wrong token.
         control_timeout: Seconds a control call may take before an error reply.
