@@ -418,7 +418,7 @@ def test_mappings_panel_plots_what_is_sent_and_shows_panic_turned_them_off(
         row = page.locator('#mappings tr[data-mapping="glow"]')
         row.and_(page.locator('[data-state="on"]')).wait_for(timeout=WAIT_MS)
         assert "181.0 °C" in row.inner_text()
-        assert "0.70" in row.inner_text()
+        assert "0.70" in row.inner_text() and "40 sent" in row.inner_text()
         drawn = drawn_pixels(page, "#mappings canvas")
         assert drawn > 20
         assert page.locator("#maps-note").is_hidden()

@@ -438,7 +438,7 @@ function renderMappings(m) {
     if (!row) return;
     row.tr.dataset.state = r.state;
     setText(row.input, `${valueText(r.input, r.input_unit)}${r.input_health !== "live" ? ` (${r.input_health})` : ""}`);
-    row.output.replaceChildren(valueText(r.output, ""));
+    row.output.replaceChildren(valueText(r.output, ""), el("span", "sent", `${r.sent} sent`));
     if (r.pinned) row.output.append(el("span", "pinned", `pinned: input ${r.pinned}`));
     setText(row.st, `${r.state}${r.level !== 1 ? ` · level ${fmt(r.level, 2)}` : ""}`);
     drawChart(row.canvas, [{ values: r.plot, color: css.getPropertyValue("--accent").trim(), width: 2 }], {
