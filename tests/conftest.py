@@ -26,3 +26,19 @@ def browser() -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture
+def broker() -> Iterator[Any]:
+    """A private Mosquitto on a free loopback port (``rehearsal.broker``)."""
+    from rehearsal.broker import BrokerError, MosquittoBroker
+
+    b = MosquittoBroker()
+    try:
+        b.start()
+    except BrokerError as err:
+        missing(str(err))
+    try:
+        yield b
+    finally:
+        b.close()

@@ -9,19 +9,17 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.sync.client import connect
 
-from rehearsal.broker import BrokerError, MosquittoBroker
+from rehearsal.broker import MosquittoBroker
 from show.relay import RelayFeed
 from show.relay_publish import relay_payload
 from show.showfile import parse_show
 from tests.show.test_show_in_browser import _LoopThread
-from tests.tools import missing
 from tests.web.webtest_support import screenshot
 
 pytestmark = pytest.mark.timeout(90)
@@ -122,19 +120,6 @@ def _stop(proc: subprocess.Popen[str]) -> int:
     except subprocess.TimeoutExpired:
         proc.kill()
         return proc.wait()
-
-
-@pytest.fixture
-def broker() -> Iterator[MosquittoBroker]:
-    b = MosquittoBroker()
-    try:
-        b.start()
-    except BrokerError as err:
-        missing(str(err))
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def _first_snapshot(url: str) -> dict[str, Any]:

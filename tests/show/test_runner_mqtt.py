@@ -8,14 +8,13 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiomqtt
 import pytest
 
 from bridges.osc.wire import decode_packet, iter_messages
-from rehearsal.broker import BrokerError, MosquittoBroker
+from rehearsal.broker import MosquittoBroker
 from show.errors import ShowFileError
 from show.showfile import parse_show
 from tests.bridges.osc.osc_test_support import run
@@ -48,19 +47,6 @@ enabled = false
 [[cue_lists]]
 name = "Main"
 """
-
-
-@pytest.fixture
-def broker() -> Iterator[MosquittoBroker]:
-    b = MosquittoBroker()
-    try:
-        b.start()
-    except BrokerError as err:
-        missing(str(err))
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 class Desk(asyncio.DatagramProtocol):

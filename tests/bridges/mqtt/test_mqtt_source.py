@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 import aiomqtt
 import pytest
@@ -23,19 +23,6 @@ ROUTES = (
     MqttRoute("tele/{home}/SENSOR", "{home}.power_kw", "/ENERGY/Power", scale=0.001),
     MqttRoute("stat/{home}/temp", "{home}.temp_c"),
 )
-
-
-@pytest.fixture
-def broker() -> Iterator[MosquittoBroker]:
-    b = MosquittoBroker()
-    try:
-        b.start()
-    except BrokerError as err:
-        missing(str(err))
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def run(scenario: Callable[[], Awaitable[None]], limit: float = 20) -> None:
