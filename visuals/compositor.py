@@ -79,10 +79,11 @@ class _Active:
     def render(
         self, time: float, size: tuple[int, int], date: tuple[float, float, float, float]
     ) -> moderngl.Texture:
-        for input_name, feed in self.feeds.items():
-            image = feed.renderer.render(feed.scene_time(time), size, date=date)
+        scene_time = self.scene_time(time)
+        for input_name, feed in self.feeds.items():  # fed scenes keep this scene's clock
+            image = feed.renderer.render(scene_time, size, date=date)
             self.renderer.set_input(input_name, image)
-        return self.renderer.render(self.scene_time(time), size, date=date)
+        return self.renderer.render(scene_time, size, date=date)
 
     def drop_feed(self, input_name: str) -> None:
         feed = self.feeds.pop(input_name, None)
@@ -304,7 +305,8 @@ class Compositor:
             return
         current.epoch = 0.0
         frames = round(max(0.0, time) * fps)
-        current.renderer.skip_to(frames, time - 1.0 / fps if frames else None)
+        for active in (current, *current.feeds.values()):
+            active.renderer.skip_to(frames, time - 1.0 / fps if frames else None)
 
     def render(
         self,

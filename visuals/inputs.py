@@ -41,7 +41,7 @@ def check_input_names(
     Raises:
         InputError: an unknown name, with a did-you-mean and the scene's inputs.
     """
-    known = [item.name for item in inputs]
+    known = list(dict.fromkeys(item.name for item in inputs))
     for name in names:
         if name in known or extra_ok:
             continue

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from visuals.compositor import DASHBOARD_INPUT, Compositor
+from visuals.compositor import DASHBOARD_INPUT, SCENE_PREFIX, Compositor
 from visuals.errors import VisualsError
 from visuals.gl import create_context
 from visuals.images import save_png
@@ -92,11 +92,16 @@ def render_frame(
     from visuals.scenes import resolve_scene
 
     document = resolve_scene(scene)
-    # a scene that draws the dashboard overlay shows any other number as a tile
+    # a scene that draws the dashboard overlay shows any other number as a tile; scenes
+    # fed into an image input ("scene:NAME") take their own inputs
     overlay = document.input(DASHBOARD_INPUT)
+    known = list(document.inputs)
+    for value in (inputs or {}).values():
+        if isinstance(value, str) and value.startswith(SCENE_PREFIX):
+            known += resolve_scene(value.removeprefix(SCENE_PREFIX)).inputs
     check_input_names(
         Path(document.filename).stem or "scene",
-        document.inputs,
+        known,
         (inputs or {}).keys(),
         extra_ok=overlay is not None and overlay.type in IMAGE_TYPES,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from visuals.images import load_image
@@ -97,3 +98,18 @@ def test_unknown_input_is_refused_with_the_scene_s_inputs(
     # the dashboard shows any other number as a tile
     args = _args("dashboard", "-i", "supply=4.2", "--size", "32x18", "-o", str(tmp_path / "d.png"))
     assert run(args) == 0
+
+
+def test_a_shadertoy_channel_shows_another_scene_with_its_inputs(tmp_path: Path) -> None:
+    scene = tmp_path / "mirror.fs"
+    scene.write_text(
+        "void mainImage(out vec4 fragColor, in vec2 fragCoord) {\n"
+        "    fragColor = texture(iChannel0, fragCoord / iResolution.xy);\n}\n"
+    )
+    png = tmp_path / "mirror.png"
+    argv = [str(scene), "-i", "iChannel0=scene:heat", "-i", "heat=0.9", "--time", "2",
+            "--size", "32x18", "-o", str(png)]  # fmt: skip
+    assert run(_args(*argv)) == 0
+    mirrored = load_image(png)
+    heat = render_frame("heat", {"heat": 0.9}, time=2.0, size=(32, 18))
+    assert np.abs(mirrored.astype(int) - heat.astype(int)).max() <= 2
