@@ -496,6 +496,12 @@ def test_projector_mode_pages_panels_when_they_cannot_fit(
             "() => [...document.querySelectorAll('.panel')].filter((p) => !p.hidden).length"
         )
         assert 0 < visible < 18
+        # the next page comes by itself, laid out for its own panels, and fits too
+        page.wait_for_function(
+            "() => document.getElementById('page').textContent.startsWith('2 / ')",
+            timeout=30_000,
+        )
+        page.wait_for_function(FITS_JS, timeout=WAIT_MS)
     finally:
         page.context.close()
 

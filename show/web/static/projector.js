@@ -88,9 +88,16 @@ export class Projector {
     let best = this.bestFit(box, count, minFont, maxFont);
     if (!best) {
       // Not even the smallest readable type fits: pages of fewer panels, shown in turn.
-      for (let per = count - 1; per >= 1 && !best; per--) {
+      // The fewest pages whose every page fits at the smallest type (a few layouts per
+      // page), then the largest type all those pages allow.
+      let last = 0;
+      for (let n = 2; n <= count && !best; n++) {
+        const per = Math.ceil(count / n);
+        if (per === last) continue;
+        last = per;
         const pages = [];
         for (let i = 0; i < count; i += per) pages.push([...Array(Math.min(per, count - i)).keys()].map((k) => i + k));
+        if (!this.pagesFitAt(box, pages, minFont)) continue;
         best = this.bestFitPaged(box, pages, minFont, maxFont);
         if (best) best.pages = pages;
       }
@@ -98,7 +105,7 @@ export class Projector {
     if (!best) best = { cols: 1, font: minFont, pages: null };
     box.style.setProperty("--cols", String(best.cols));
     document.documentElement.style.fontSize = `${best.font}px`;
-    this.showPages(best.pages || null);
+    this.showPages(best.pages || null, best.pageCols || []);
   }
 
   bestFit(box, count, minFont, maxFont) {
@@ -111,16 +118,33 @@ export class Projector {
     return best;
   }
 
+  pagesFitAt(box, pages, font) {
+    document.documentElement.style.fontSize = `${font}px`;
+    const ok = pages.every((page) => {
+      this.showOnly(box, page);
+      for (let cols = Math.min(page.length, 4); cols >= 1; cols--) {
+        box.style.setProperty("--cols", String(cols));
+        if (!this.overflows()) return true;
+      }
+      return false;
+    });
+    this.showOnly(box, null);
+    return ok;
+  }
+
+  /** The largest type every page fits in, with each page's own column count. */
   bestFitPaged(box, pages, minFont, maxFont) {
-    let worst = null;
+    const cols = [];
+    let font = Infinity;
     for (const page of pages) {
       this.showOnly(box, page);
       const fit = this.bestFit(box, page.length, minFont, maxFont);
       if (!fit) return null;
-      if (!worst || fit.font < worst.font) worst = fit;
+      cols.push(fit.cols);
+      font = Math.min(font, fit.font);
     }
     this.showOnly(box, null);
-    return worst;
+    return { font, cols: cols[0], pageCols: cols };
   }
 
   largestFont(lo, hi) {
@@ -142,7 +166,7 @@ export class Projector {
     });
   }
 
-  showPages(pages) {
+  showPages(pages, pageCols = []) {
     clearInterval(this.pageTimer);
     this.pages = pages || [];
     const box = this.panels();
@@ -155,6 +179,7 @@ export class Projector {
     }
     this.page = 0;
     const show = () => {
+      if (pageCols[this.page]) box.style.setProperty("--cols", String(pageCols[this.page]));
       this.showOnly(box, this.pages[this.page]);
       if (label) label.textContent = this.pageText(this.page + 1, this.pages.length);
     };
