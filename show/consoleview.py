@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from cues.commands import Command, CueState, CueStateChanged, Report
@@ -24,6 +25,7 @@ __all__ = ["ConsoleView", "WaitOutcome"]
 
 PLOT_POINTS = 60
 _MAX_RUNNING = 8
+_MAX_ROWS = 200  # mappings or triggers listed; a console is read by a person
 
 
 def _num(v: object) -> float | str | bool | None:
@@ -242,7 +244,7 @@ class ConsoleView:
             return
         steps = 1 if self._plot_anchor == -math.inf else int(min(anchor - self._plot_anchor, 60))
         self._plot_anchor = anchor
-        for name, ms in self.engine.mappings.items():
+        for name, ms in islice(self.engine.mappings.items(), _MAX_ROWS):
             plot = self._plots.get(name)
             if plot is None:
                 plot = self._plots[name] = deque([None] * PLOT_POINTS, maxlen=PLOT_POINTS)
@@ -256,7 +258,7 @@ class ConsoleView:
         self._sample_plots(now)
         self._seen_on = {n for n, ms in self.engine.mappings.items() if ms.enabled}
         rows = []
-        for name, ms in self.engine.mappings.items():
+        for name, ms in islice(self.engine.mappings.items(), _MAX_ROWS):
             d = ms.definition
             sig = self.engine.signals.signals.get(d.signal)
             pinned = ""
@@ -294,14 +296,15 @@ class ConsoleView:
             )
         return {
             "panic_off_at": self.panic_done_at,
-            "all_off": bool(rows) and not any(r["enabled"] for r in rows),
+            "all_off": bool(rows) and not self._seen_on,
             "rows": rows,
+            "more": max(0, len(self.engine.mappings) - _MAX_ROWS),
         }
 
     def triggers(self, now: float) -> list[dict[str, Any]]:
         """Every trigger's state, live value and last firing."""
         rows = []
-        for name, ts in self.engine.triggers.items():
+        for name, ts in islice(self.engine.triggers.items(), _MAX_ROWS):
             d = ts.definition
             sig = self.engine.signals.signals.get(d.condition.signal)
             if not ts.enabled:

@@ -432,6 +432,14 @@ function renderMappings(m) {
       return { tr, input, output, st, canvas };
     });
   }
+  const more = (m && m.more) || 0;
+  if (more && !table.querySelector(".more")) {
+    const tr = el("tr", "more");
+    const td = el("td", "muted", `… and ${more} more mappings, not listed here`);
+    td.colSpan = 5;
+    tr.append(td);
+    table.append(tr);
+  }
   const css = getComputedStyle(document.documentElement);
   rows.forEach((r, i) => {
     const row = state.mapRows[i];
