@@ -186,6 +186,7 @@ class DryRunResult:
     operator_skipped: Counter[str] = field(default_factory=Counter)
     go_refused_live: int = 0
     source_events: list[tuple[float, str, bool]] = field(default_factory=list)
+    reloads: list[float] = field(default_factory=list)
     cue_changes: list[tuple[float, CueId, str]] = field(default_factory=list)
     cue_names: dict[CueId, str] = field(default_factory=dict)
     triggers: list[tuple[float, str, Value | None]] = field(default_factory=list)
@@ -478,6 +479,9 @@ def _events(
             if isinstance(event, Go):
                 gos.append((rec.t, "recording"))
                 result.go_refused_live += bool(rec.data.get("refused"))
+    for rec in recording.events(kind="note"):
+        if rec.data.get("type") == "Reload":  # the show file changed: not replayed
+            result.reloads.append(rec.t)
     for rec in recording.events(kind="source"):
         event = _recorded_event(rec.data)
         if isinstance(event, SourceHealth):

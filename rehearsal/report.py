@@ -101,6 +101,11 @@ def summary_text(result: DryRunResult) -> str:
     if r.operator_skipped:
         skipped = ", ".join(f"{c} x{n}" for c, n in sorted(r.operator_skipped.items()))
         head.append(f"operator commands in the recording not replayed: {skipped}")
+    for t in r.reloads:
+        head.append(
+            f"  {_t(t)}  the show file was reloaded live; this dry run uses {r.show_file}"
+            " throughout"
+        )
     for t, source, up in r.source_events[:MAX_LINES]:
         head.append(f"  {_t(t)}  source {source} {'connected' if up else 'disconnected'}")
     if r.dropped:

@@ -387,3 +387,16 @@ def test_long_dry_runs_report_progress(
     printer = _progress_printer(every_s=0.0)
     printer(1.5, 0.0, 3.0)
     assert "dry run:  50% (2 s of 3 s of show" in capsys.readouterr().err
+
+
+def test_a_live_reload_in_the_recording_is_pointed_out(tmp_path: Path) -> None:
+    path = _recording(tmp_path)
+    with Recorder(path) as rec:  # appends
+        rec.add_event(1.5, "note", {"type": "Reload", "message": "2 cues changed"})
+    with Recording.open(path) as recording:
+        result = dry_run(_show(tmp_path), recording, gos_from_recording=True)
+    assert result.reloads == [1.5]
+    line = (
+        "       1.500  the show file was reloaded live; this dry run uses rehearsal.toml throughout"
+    )
+    assert line in summary_text(result).splitlines()
