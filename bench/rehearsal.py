@@ -37,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.docsection import write_section
 from cues.eventcodec import encode_event
 from cues.events import EditCue, Event, Go, Pause, Resume, SourceHealth, Stop
 from cues.model import CueId
@@ -47,6 +48,7 @@ from rehearsal.replay import Replayer
 from show.showfile import parse_show
 
 DRY_RUN_TARGET_X = 240.0
+DOCS_TITLE = "Rehearsal: recorder, replay, dry run"
 
 
 def bench_show(signals: int) -> str:
@@ -239,29 +241,6 @@ def bench_replay_timing(directory: Path, frames: int = 200) -> list[tuple[str, s
     ]
 
 
-DOCS_HEADING = "## Rehearsal: recorder, replay, dry run"
-
-
-def write_docs(path: Path, argv: str, table: list[str]) -> None:
-    """Replace the rehearsal section of ``path`` (up to the next ``## `` heading)."""
-    text = path.read_text(encoding="utf-8")
-    command = ".venv/bin/python bench/rehearsal.py" + (f" {argv}" if argv else "")
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    section = (
-        f"{DOCS_HEADING}\n\nCommand: `{command}` ({stamp}, load average"
-        f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)\n\n```\n"
-        + "\n".join(table)
-        + "\n```\n\n"
-    )
-    start = text.find(DOCS_HEADING)
-    if start < 0:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(DOCS_HEADING))
-        text = text[:start] + section + (text[end + 1 :] if end >= 0 else "")
-    path.write_text(text, encoding="utf-8")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=120.0, help="recording length")
@@ -276,12 +255,18 @@ def main() -> int:
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         rows, profile_report = bench(args.minutes, args.signals, args.rate, Path(tmp), args.profile)
         rows += bench_replay_timing(Path(tmp))
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    rows.append(
+        ("conditions", f"{stamp}, load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs")
+    )
     width = max(len(k) for k, _ in rows)
     table = [f"{'metric':<{width}}  value", f"{'-' * width}  {'-' * 40}"]
     table += [f"{key:<{width}}  {value}" for key, value in rows]
     print("\n".join(table))
     if args.write_docs is not None:
-        write_docs(args.write_docs, " ".join(sys.argv[1:]), table)
+        argv = " ".join(a for a in sys.argv[1:] if a not in ("--write-docs", str(args.write_docs)))
+        command = ".venv/bin/python bench/rehearsal.py" + (f" {argv}" if argv else "")
+        write_section(args.write_docs, DOCS_TITLE, "\n".join(table), command)
     if profile_report:
         print("\ndry run profile (top 25 by own time):")
         print(profile_report)
