@@ -181,6 +181,14 @@ class CueReader:
                 t, "timeout", path, label=label, lo=0, lo_open=True
             )
             fields["wait_hold"] = r.number(t, "hold", path, default=0.0, label=label, lo=0)
+            timeout = fields["wait_timeout"]
+            if timeout is not None and fields["wait_hold"] >= timeout:
+                r.problem(
+                    f"{path}.hold",
+                    f"hold ({fields['wait_hold']:g} s) is not shorter than timeout ({timeout:g} s):"
+                    " the wait could only time out; shorten hold or lengthen timeout",
+                    label,
+                )
             if "fallback" in t:
                 fields["fallback"] = self.ref(t["fallback"], f"{path}.fallback", label)
                 if fields["wait_timeout"] is None:

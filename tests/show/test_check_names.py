@@ -101,6 +101,8 @@ def test_hold_is_read_and_needs_wait_for() -> None:
     assert show.model.cues["Main/4"].wait_hold == 2.5  # type: ignore[index]
     [msg] = problems('[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\nhold = 2\n')
     assert "only apply with wait_for" in msg
+    [msg] = problems(WAIT.replace('fallback = "FALLBACK"', "hold = 5"))
+    assert "hold (5 s) is not shorter than timeout (5 s): the wait could only time out" in msg
 
 
 def test_a_cue_number_written_differently_gets_a_did_you_mean() -> None:
