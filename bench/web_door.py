@@ -14,6 +14,7 @@ Usage::
 
     .venv/bin/python bench/web_door.py            # 2,000 handshakes, a few seconds
     .venv/bin/python bench/web_door.py --count 5000
+    .venv/bin/python bench/web_door.py --path /       # 2,000 page requests instead
     .venv/bin/python bench/web_door.py --write docs/reliability.md
 """
 
@@ -49,7 +50,7 @@ def timed_loop() -> tuple[asyncio.AbstractEventLoop, list[float]]:
     return Loop(), turns
 
 
-async def flood(count: int, turns: list[float]) -> str:
+async def flood(count: int, path: str, turns: list[float]) -> str:
     server = WebServer(
         "127.0.0.1",
         0,
@@ -87,7 +88,7 @@ async def flood(count: int, turns: list[float]) -> str:
         turns.clear()
         gc.callbacks.append(count_full)
         cpu = time.process_time()
-        got = await loop.run_in_executor(pool, flood_handshakes, server.port, count, "/ws", "")
+        got = await loop.run_in_executor(pool, flood_handshakes, server.port, count, path, "")
         cpu = time.process_time() - cpu
         gc.callbacks.remove(count_full)
     tick.cancel()
@@ -95,7 +96,7 @@ async def flood(count: int, turns: list[float]) -> str:
     await server.aclose()
     answers = ", ".join(f"{k} x{v}" for k, v in sorted(got.items()))
     return (
-        f"| {count} | {answers} | {stats['refused_per_address']} |"
+        f"| {count} `{path}` | {answers} | {stats['refused_per_address']} |"
         f" {cpu / count * 1e6:.0f} | {max(gaps) * 1e3:.0f} | {max(turns) * 1e3:.1f} | {full[0]} |"
     )
 
@@ -103,16 +104,18 @@ async def flood(count: int, turns: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--path", default="/ws", help="/ws (refused), or / (the page)")
     parser.add_argument("--write", type=Path, help="replace the door table in this Markdown file")
     args = parser.parse_args()
     loop, turns = timed_loop()
     try:
-        row = loop.run_until_complete(flood(args.count, turns))
+        row = loop.run_until_complete(flood(args.count, args.path, turns))
     finally:
         loop.close()
     text = "\n".join(
         [
-            f"Command: `.venv/bin/python bench/web_door.py --count {args.count}` ({conditions()})",
+            f"Command: `.venv/bin/python bench/web_door.py --count {args.count}"
+            f" --path {args.path}` ({conditions()})",
             "",
             "| handshakes | answers | refused at the door | server CPU us each |"
             " longest 100 Hz gap ms | longest loop turn CPU ms | full GCs |",
