@@ -639,3 +639,18 @@ def test_charts_keep_their_history_between_snapshots_that_carry_one(
     drawn = drawn_pixels(page, ".balance canvas")
     assert drawn > 100
     assert_no_js_errors(page)
+
+
+def test_go_says_it_cannot_be_sent_while_the_console_is_disconnected(
+    show: FakeShow, browser: Any
+) -> None:
+    srv = ServerThread(show)
+    try:
+        page = _console(browser, srv)
+        assert page.get_attribute("#go", "data-state") == "ready"
+        srv.shutdown()
+        page.wait_for_selector('#go[data-state="offline"]', timeout=WAIT_MS)
+        assert page.inner_text("#go-state") == "not connected: GO cannot be sent"
+        page.context.close()
+    finally:
+        srv.shutdown()

@@ -75,6 +75,7 @@ function connect() {
         setText($("conn"), `connection lost — retrying in ${Math.ceil((info.retryIn || 0) / 1000)} s`);
       } else if (s === "open") setText($("conn"), "authenticating…");
       else if (s === "connecting") setText($("conn"), "connecting…");
+      renderGo(); // GO says at once when it cannot be sent
     },
     shouldRetry(code, reason) {
       if (code === 1008) {
