@@ -20,7 +20,7 @@ from cues.model import (
 from cues.sequence import CueOrder
 from show.reader import Reader
 from show.scenecheck import SceneCatalog, SceneUse
-from show.targets import read_condition, read_midi, read_target
+from show.targets import osc_address_problem, read_condition, read_midi, read_target
 
 __all__ = ["CueReader", "check_notice_ids", "find_zero_time_loops"]
 
@@ -216,10 +216,8 @@ class CueReader:
         if kind is CueKind.OSC:
             osc_target = r.name_of(t, "target", path, "OSC target", self.osc, label)
             address = r.string(t, "address", path, label=label)
-            if address and not address.startswith("/"):
-                r.problem(
-                    f"{path}.address", f"found {address!r}; OSC addresses start with '/'", label
-                )
+            if "address" in t and (problem := osc_address_problem(address)):
+                r.problem(f"{path}.address", problem, label)
             args = t.get("args", [])
             ok: list[OscArg] = []
             if not isinstance(args, list):

@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bridges.osc.errors import OscEncodeError
+from bridges.osc.wire import validate_address
 from cues.model import Condition, FadeTarget, MidiSpec
 from show.config import MidiInputBinding, MidiPortConfig
 from show.reader import Reader, unknown
@@ -183,8 +185,8 @@ def read_target(
         r.check_keys(t, ("osc", "address"), path, label)
         name = r.name_of(t, "osc", path, "OSC target", osc, label)
         address = r.string(t, "address", path, label=label)
-        if address and not address.startswith("/"):
-            r.problem(f"{path}.address", f"found {address!r}; OSC addresses start with '/'", label)
+        if "address" in t and (problem := osc_address_problem(address)):
+            r.problem(f"{path}.address", problem, label)
         return FadeTarget(osc=name, address=address)
     if kind == "midi":
         r.check_keys(t, ("midi", "cc", "cc14", "pitch_bend", "channel"), path, label)
@@ -297,6 +299,18 @@ def read_condition(
         rate_below=r.optional_number(t, "rate_below", path, label=label),
         window=r.number(t, "window", path, default=1.0, label=label, lo=0, lo_open=True),
     )
+
+
+def osc_address_problem(address: str) -> str:
+    """Why ``address`` cannot be sent as an OSC address (the OSC bridge's own rule), or
+    an empty string."""
+    if not address.startswith("/"):
+        return f"found {address!r}; OSC addresses start with '/'"
+    try:
+        validate_address(address)
+    except OscEncodeError as exc:
+        return f"found {address!r}; {exc}"
+    return ""
 
 
 def read_midi_ports(r: Reader, tables: dict[str, Any]) -> list[MidiPortConfig]:

@@ -315,3 +315,14 @@ def test_midi_port_patterns_and_binding_cues_are_checked() -> None:
     assert any(
         "bindings[0].cue: no cue '4.90' in this show; did you mean '4.9'?" in p for p in found
     )
+
+
+def test_osc_addresses_follow_the_osc_bridges_rule() -> None:
+    found = problems(
+        '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "fade"\n'
+        'target = { osc = "desk", address = "" }\nto = 1\n'
+        '[[cue_lists.cues]]\nnumber = "2"\ntype = "osc"\ntarget = "desk"\naddress = "/a b"\n'
+    )
+    assert len(found) == 2
+    assert "found ''; OSC addresses start with '/'" in found[0]
+    assert "contains ' '; only printable ASCII without spaces or '#'" in found[1]
