@@ -279,6 +279,7 @@ class CueReader:
                 if problem:
                     r.problem(f"{path}.transition", problem, label)
             use.inputs.extend((name, f"{path}.inputs.{name}", label) for name, _ in inputs)
+            use.constants.update(((name, f"{path}.inputs.{name}"), v) for name, v in inputs)
             f.update(
                 visual_output=output,
                 scene=scene,

@@ -31,6 +31,15 @@ class SceneUse:
 
     scenes: set[str] = field(default_factory=set)
     inputs: list[tuple[str, str, str]] = field(default_factory=list)  # (input, path, label)
+    constants: dict[tuple[str, str], float] = field(default_factory=dict)  # (input, path)
+
+
+def _long_values(docs: list[IsfDocument], name: str) -> set[int]:
+    """The VALUES a ``long`` input takes, when every scene declaring it lists them."""
+    items = [i for d in docs for i in d.inputs if i.name == name]
+    if not items or any(i.type is not InputType.LONG or not i.values for i in items):
+        return set()
+    return {v for i in items for v in i.values}
 
 
 class SceneCatalog:
@@ -121,6 +130,18 @@ class SceneCatalog:
                         label,
                     )
                 )
+            elif (value := use.constants.get((name, path))) is not None and (
+                allowed := _long_values(docs, name)
+            ):
+                if round(value) not in allowed:
+                    out.append(
+                        (
+                            path,
+                            f"scene input {name!r} takes only {sorted(allowed)}; {value:g}"
+                            " would be refused when the cue runs",
+                            label,
+                        )
+                    )
             elif not kinds & _NUMERIC:
                 types = ", ".join(sorted(k.value for k in kinds))
                 out.append(

@@ -326,3 +326,18 @@ def test_osc_addresses_follow_the_osc_bridges_rule() -> None:
     assert len(found) == 2
     assert "found ''; OSC addresses start with '/'" in found[0]
     assert "contains ' '; only printable ASCII without spaces or '#'" in found[1]
+
+
+def test_a_constant_for_a_long_input_must_be_one_of_its_values(tmp_path: Path) -> None:
+    (tmp_path / "modes.fs").write_text(
+        '/*{"ISFVSN": "2", "INPUTS": [{"NAME": "mode", "TYPE": "long",'
+        ' "VALUES": [0, 1, 2], "LABELS": ["a", "b", "c"]}]}*/\n'
+        "void main() { gl_FragColor = vec4(float(mode)); }\n"
+    )
+    show_file = tmp_path / "show.toml"
+    show_file.write_text(BASE + VISUAL + 'scene = "modes.fs"\ninputs = { mode = 5 }\n')
+    with pytest.raises(ShowFileError) as info:
+        load_show(show_file)
+    assert "scene input 'mode' takes only [0, 1, 2]; 5 would be refused" in str(info.value)
+    show_file.write_text(BASE + VISUAL + 'scene = "modes.fs"\ninputs = { mode = 2 }\n')
+    assert load_show(show_file).model.cues["Main/1"].visual_inputs == (("mode", 2.0),)  # type: ignore[index]
