@@ -701,6 +701,9 @@ class ShowRunner:
         outcome goes to the log. One reload at a time."""
         if self._reloading:
             return {"ok": False, "error": "a reload is already under way"}
+        if self.following:  # its show changes only as the main's does
+            log.warning("tracking backup: reload from %s refused; reload the main", origin)
+            return {"ok": False, "error": "this machine is the tracking backup: reload the main"}
         if self.following:
             return {"ok": False, "error": "a tracking backup reloads by restarting"}
         from show.reload import reload_from_file
