@@ -412,7 +412,11 @@ class WebServer:
             return make_response(400, f"malformed request: repeated header {err}\n")
         except Exception as err:
             self._warn.warning(
-                "route-error", "web: request %r failed: %s", request.path, err, exc_info=True
+                "route-error",
+                "web: request for %r failed: %s",  # the path only: a query may hold the token
+                urlsplit(request.path).path,
+                err,
+                exc_info=True,
             )
             return make_response(500, "request failed\n")
 
