@@ -212,11 +212,24 @@ class Show:
             [
                 f"{self.path}: OK — {m.title!r}",
                 f"  cue lists: {len(m.cue_lists)}: {lists}",
-                f"  cues:      {len(m.cues)}",
+                f"  cues:      {len(m.cues)}{_cue_notes(m)}",
                 f"  sources:   {len(self.sources)}",
                 f"  signals:   {len(m.signals)} declared, {len(m.derived)} derived",
-                f"  mappings:  {len(m.mappings)}",
+                f"  mappings:  {len(m.mappings)}{_disarmed(m)}",
                 f"  triggers:  {len(m.triggers)}",
                 f"  outputs:   {outputs}",
             ]
         )
+
+
+def _cue_notes(m: ShowModel) -> str:
+    waiting = sum(1 for c in m.cues.values() if c.wait_for is not None)
+    fallbacks = len({c.fallback for c in m.cues.values() if c.fallback is not None})
+    if not waiting:
+        return ""
+    return f" ({waiting} waiting, {fallbacks} fallback(s) outside the GO order)"
+
+
+def _disarmed(m: ShowModel) -> str:
+    off = [x.name for x in m.mappings if not x.enabled]
+    return f" ({len(off)} start disarmed: {', '.join(off[:6])})" if off else ""
