@@ -18,7 +18,8 @@ after the other against that process:
 * ``lan-control``: ``/go`` sent to the machine's non-loopback address;
 * ``full-dashboard``: the dashboard filled (50 viewers), 10 more refused, then the
   operator connecting with the token and sending a command;
-* ``handshakes``: 2,000 websocket handshakes from one address, held open at once;
+* ``handshakes``: 2,000 websocket handshakes from one address, all in flight at once,
+  and the operator connecting with the token in the middle of it;
 * ``page-flood``: 2,000 requests for the dashboard page from one address, at once;
 * ``double-host``: 200 handshakes with two ``Host`` headers;
 * ``crowd-drop``: the 800-signal source disconnects for 2 s and comes back;
@@ -614,10 +615,17 @@ class Bench:
             row.outcome = await self.full_dashboard()
 
         async with self.case("handshakes") as row:
-            got = await loop.run_in_executor(
+            flood = loop.run_in_executor(
                 self.pool, flood_handshakes, self.ports["web"], 2000, "/ws", ""
             )
-            row.outcome = "2000 at once: " + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
+            await asyncio.sleep(0.2)  # the flood is under way
+            operator = await self.operator(f"ws://127.0.0.1:{self.ports['web']}")
+            got = await flood
+            row.outcome = (
+                "2000 at once: "
+                + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
+                + f"; meanwhile {operator}"
+            )
 
         async with self.case("page-flood") as row:
             got = await loop.run_in_executor(
@@ -693,14 +701,20 @@ class Bench:
         viewers.start()
         loop = asyncio.get_running_loop()
         admitted_viewers, refused = await loop.run_in_executor(None, parent.recv)
-        async with contextlib.AsyncExitStack() as stack:
-            stack.callback(viewers.join, 10)
-            stack.callback(parent.send, "stop")
-            started = time.monotonic()
-            try:
-                ws = await stack.enter_async_context(
-                    connect(f"{url}/console/ws?token={TOKEN}", open_timeout=10)
-                )
+        try:
+            admitted = await self.operator(url, snapshot=True)
+        finally:
+            parent.send("stop")
+            viewers.join(10)
+        return (
+            f"{admitted_viewers} viewers admitted (reading), 10 more: {refused} refused; {admitted}"
+        )
+
+    async def operator(self, url: str, snapshot: bool = False) -> str:
+        """Open the console with the token, send one command; say how it went."""
+        started = time.monotonic()
+        try:
+            async with connect(f"{url}/console/ws?token={TOKEN}", open_timeout=10) as ws:
                 await ws.send(json.dumps({"type": "auth", "token": TOKEN}))
                 async with asyncio.timeout(10):
                     while json.loads(await ws.recv())["type"] != "hello":
@@ -711,18 +725,17 @@ class Bench:
                     while json.loads(await ws.recv())["type"] != "reply":
                         pass
                     took = (time.monotonic() - started) * 1e3
+                    if not snapshot:
+                        return f"operator admitted, reply in {took:.0f} ms"
                     while (msg := json.loads(await ws.recv()))["type"] != "console":
                         pass
-                web = msg.get("web", {})
-                admitted = (
-                    f"operator admitted, reply in {took:.0f} ms; public snapshot"
-                    f" {web.get('snapshot_bytes', 0) / 1e3:.1f} kB built in"
-                    f" {web.get('last_build_ms', math.nan):.0f} ms"
-                )
-            except Exception as err:
-                admitted = f"OPERATOR REFUSED ({type(err).__name__}: {err})"
+        except Exception as err:
+            return f"OPERATOR REFUSED ({type(err).__name__}: {err})"
+        web = msg.get("web", {})
         return (
-            f"{admitted_viewers} viewers admitted (reading), 10 more: {refused} refused; {admitted}"
+            f"operator admitted, reply in {took:.0f} ms; public snapshot"
+            f" {web.get('snapshot_bytes', 0) / 1e3:.1f} kB built in"
+            f" {web.get('last_build_ms', math.nan):.0f} ms"
         )
 
     async def main(self) -> int:
