@@ -662,3 +662,77 @@ def test_reset_sends_the_mapping_value_again() -> None:
     s.at(0.0, Sample("x", 4.0))
     s.at(1.0, Reset())
     assert values(s, "/m") == [(0.0, 2.0), (1.0, 2.0)]
+
+
+# -- pause, resume and PANIC corner cases ------------------------------------------------
+
+
+def test_a_paused_wait_for_keeps_its_timeout_shifted_by_the_pause() -> None:
+    s = Script(
+        '[signals.x]\n[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\n'
+        'wait_for = { signal = "x", above = 0 }\ntimeout = 5\nfallback = "9"\n'
+        '[[cue_lists.cues]]\nnumber = "9"\n'
+    )
+    s.at(0.0, Go())
+    s.at(2.0, Pause())
+    s.at(10.0, Resume())  # 3 s of the wait were left
+    s.run_until(20.0)
+    assert s.states("1") == [(0.0, "waiting"), (2.0, "paused"), (10.0, "waiting"), (13.0, "idle")]
+    assert s.states("9") == [(13.0, "running"), (13.0, "idle")]
+
+
+def test_a_cue_restarted_then_paused_ignores_its_first_runs_timers() -> None:
+    s = Script(THREE)
+    s.at(0.0, Go())  # cue 1 would end at 10
+    s.at(1.0, StartCue(cid("1")))  # restarted: now ends at 11
+    s.at(2.0, Pause(cid("1")))
+    s.run_until(30.0)
+    assert s.state("1") is CueState.PAUSED
+    s.at(30.0, Resume(cid("1")))
+    s.run_until(50.0)
+    assert s.states("1")[-1] == (39.0, "idle")
+
+
+def test_panic_lets_a_running_cue_finish_its_action_but_cancels_its_continue() -> None:
+    s = Script(
+        '[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\ntype = "wait"\n'
+        'duration = 3\npostwait = 5\ncontinue = "auto-continue"\n[[cue_lists.cues]]\n'
+        'number = "2"\n'
+    )
+    s.at(0.0, Go())
+    s.at(1.0, Panic(10.0))
+    s.run_until(20.0)
+    assert s.states("1") == [(0.0, "running"), (3.0, "idle")]
+    assert s.states("2") == []
+
+
+def test_panic_end_zeroes_a_held_mapping_but_not_a_disabled_one() -> None:
+    s = Script(
+        """
+[signals.x]
+stale_after = 1
+lost_after = 2
+[signals.y]
+stale_after = 100
+lost_after = 300
+[mappings.held]
+signal = "x"
+to = { osc = "desk", address = "/held" }
+[mappings.off]
+signal = "y"
+to = { osc = "desk", address = "/off" }
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "stop"
+mapping = "off"
+"""
+    )
+    s.at(0.0, Sample("x", 1.0))
+    s.at(0.0, Sample("y", 0.5))
+    s.at(1.0, Go())  # "off" keeps 0.5 on its target
+    s.at(5.0, Panic(1.0))  # x is lost: "held" sent nothing while its level faded
+    s.run_until(10.0)
+    assert values(s, "/held") == [(0.0, 1.0), (6.0, 0.0)]
+    assert values(s, "/off") == [(0.0, 0.5)]

@@ -641,3 +641,13 @@ def test_refused_names_are_counted_for_at_most_a_thousand_names() -> None:
     assert store.rejected_names["n0"] == 2
     assert "one-too-many" not in store.rejected_names
     assert store.rejected == {"undeclared signal": 1002}
+
+
+def test_pattern_signals_are_created_up_to_the_limit() -> None:
+    store = SignalStore([SignalDef("h*")], max_dynamic=2)
+    assert store.update("h1", 1.0, 0.0) is not None
+    assert store.update("h2", 1.0, 0.0) is not None
+    assert store.update("h3", 1.0, 0.0) is None
+    assert store.update("h1", 2.0, 1.0) is not None  # known ones still update
+    assert sorted(store.signals) == ["h1", "h2"]
+    assert store.rejected == {"undeclared signal": 1}
