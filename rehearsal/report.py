@@ -198,6 +198,8 @@ def _output_lines(r: DryRunResult) -> list[str]:
 
 
 def _payload(args: tuple[object, ...]) -> str:
+    if not args:
+        return "(no arguments)"
     return " ".join(_value(a) for a in args[:4]) + (" ..." if len(args) > 4 else "")
 
 
