@@ -681,16 +681,22 @@ def test_a_paused_wait_for_keeps_its_timeout_shifted_by_the_pause() -> None:
     assert s.states("9") == [(13.0, "running"), (13.0, "idle")]
 
 
-def test_a_cue_restarted_then_paused_ignores_its_first_runs_timers() -> None:
+def test_a_paused_cue_ignores_the_timers_set_before_its_pause() -> None:
     s = Script(THREE)
     s.at(0.0, Go())  # cue 1 would end at 10
-    s.at(1.0, StartCue(cid("1")))  # restarted: now ends at 11
     s.at(2.0, Pause(cid("1")))
+    s.at(5.0, Resume(cid("1")))  # 3 s later: it ends at 13, not at 10
     s.run_until(30.0)
-    assert s.state("1") is CueState.PAUSED
-    s.at(30.0, Resume(cid("1")))
-    s.run_until(50.0)
-    assert s.states("1")[-1] == (39.0, "idle")
+    assert s.states("1") == [(0.0, "running"), (2.0, "paused"), (5.0, "running"), (13.0, "idle")]
+    # the same without asking for deadlines in between (which drops stale timers)
+    e = Script(THREE).engine
+    e.handle(Go(), 0.0)
+    e.handle(Pause(cid("1")), 2.0)
+    e.handle(Resume(cid("1")), 5.0)
+    e.advance(10.0)
+    assert e.state_of(cid("1")) is CueState.RUNNING
+    e.advance(13.0)
+    assert e.state_of(cid("1")) is CueState.IDLE
 
 
 def test_panic_lets_a_running_cue_finish_its_action_but_cancels_its_continue() -> None:
