@@ -569,7 +569,7 @@ def test_a_second_panic_completes_the_first_at_once() -> None:
     assert s.engine.running_cues() == []
     assert not s.engine.mappings["m"].enabled
     assert values(s, "/m")[-1] == (2.2, 0.0)
-    assert reports(s, "warning")[-2][2] == "second panic: everything stopped at once"
+    assert reports(s, "warning")[-2] == (2.2, "PANIC", "second panic: everything stopped at once")
 
 
 def test_panic_with_zero_time_completes_at_once() -> None:
@@ -742,3 +742,19 @@ mapping = "off"
     s.run_until(10.0)
     assert values(s, "/held") == [(0.0, 1.0), (6.0, 0.0)]
     assert values(s, "/off") == [(0.0, 0.5)]
+
+
+def test_a_mapping_stopped_by_a_fade_sends_at_once_when_started_again() -> None:
+    s = fades(
+        'number = "1"\ntype = "fade"\ntarget = { mapping = "m" }\nto = 0.0\n'
+        "duration = 1.0\nrate_hz = 2\nstop_target = true",
+        'number = "2"\ntype = "start"\nmapping = "m"',
+        extra=MAPPED,
+    )
+    s.at(0.0, Sample("x", 0.0))  # 0 at any level: the fade changes nothing that is sent
+    s.at(1.0, Go())
+    s.run_until(3.0)
+    assert values(s, "/m") == [(0.0, 0.0)]
+    assert not s.engine.mappings["m"].enabled
+    s.at(4.0, Go())
+    assert values(s, "/m") == [(0.0, 0.0), (4.0, 0.0)]
