@@ -6,6 +6,7 @@ here reads runner state and never changes it.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from fnmatch import fnmatchcase, translate
@@ -27,7 +28,9 @@ from show.healthline import (
 )
 from show.runner import ShowRunner
 
-__all__ = ["Snapshots"]
+__all__ = ["DEFAULT_PANELS", "Snapshots"]
+
+log = logging.getLogger(__name__)
 
 HISTORY_POINTS = 60
 HISTORY_PERIOD = 1.0
@@ -57,6 +60,9 @@ def _number(v: object) -> object:
         return None
     return v
 
+
+#: Most signal panels a dashboard gets when the show file lists none.
+DEFAULT_PANELS = 24
 
 _BACKUP_GO = {
     "state": "backup",
@@ -159,12 +165,21 @@ class Snapshots:
         return layout, used
 
     def _default_panels(self) -> list[dict[str, Any]]:
-        panels: list[dict[str, Any]] = [
-            {"kind": "signal", "signal": d.name}
-            for d in self.runner.show.model.signals
-            if not any(c in d.name for c in "*?[")
-        ]
-        panels += [{"kind": "signal", "signal": d.name} for d in self.runner.show.model.derived]
+        """Without ``[dashboard]`` panels: one per declared and derived signal, at most
+        :data:`DEFAULT_PANELS` of them (a show with hundreds of signals would otherwise
+        build and send hundreds of panels to every phone, every tick), then messages."""
+        model = self.runner.show.model
+        names = [d.name for d in model.signals if not any(c in d.name for c in "*?[")]
+        names += [d.name for d in model.derived]
+        if len(names) > DEFAULT_PANELS:
+            log.warning(
+                "dashboard: %d signals and no [dashboard] panels; showing the first %d"
+                " (list the panels the audience should see in [[dashboard.panels]])",
+                len(names),
+                DEFAULT_PANELS,
+            )
+            names = names[:DEFAULT_PANELS]
+        panels: list[dict[str, Any]] = [{"kind": "signal", "signal": n} for n in names]
         panels.append({"kind": "messages"})
         return panels
 
