@@ -127,6 +127,33 @@ def producer_main(conn: Any) -> None:
     asyncio.run(run())
 
 
+class CallbackCpu:
+    """Times every loop callback in CPU seconds of the loop thread (``thread_time``).
+
+    Unlike the wall-clock probe this leaves out time the OS gave to other processes
+    and time spent waiting for the interpreter lock: it is the work done on the loop
+    in one piece.
+    """
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self._run = asyncio.events.Handle._run
+
+    def __enter__(self) -> CallbackCpu:
+        run, clock = self._run, time.thread_time
+
+        def timed(handle: asyncio.events.Handle) -> None:
+            start = clock()
+            run(handle)
+            self.longest = max(self.longest, clock() - start)
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign,assignment]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.events.Handle._run = self._run  # type: ignore[method-assign]
+
+
 async def measure(
     path: str, limits: str, offload: bool, seconds: float, ws_port: int
 ) -> dict[str, Any]:
@@ -150,15 +177,16 @@ async def measure(
         await asyncio.sleep(1.0)  # connect and warm up
         last_osc = None
         end = loop.time() + seconds
-        while (t := loop.time()) < end:
-            await asyncio.sleep(PROBE_S)
-            lags.append(loop.time() - t - PROBE_S)
-            with contextlib.suppress(BlockingIOError):
-                while osc.recv(2048):
-                    now = loop.time()
-                    if last_osc is not None:
-                        gaps.append(now - last_osc)
-                    last_osc = now
+        with CallbackCpu() as cpu:
+            while (t := loop.time()) < end:
+                await asyncio.sleep(PROBE_S)
+                lags.append(loop.time() - t - PROBE_S)
+                with contextlib.suppress(BlockingIOError):
+                    while osc.recv(2048):
+                        now = loop.time()
+                        if last_osc is not None:
+                            gaps.append(now - last_osc)
+                        last_osc = now
         stats = runner.parts.sources[0].stats()
     finally:
         await runner.aclose()
@@ -169,6 +197,7 @@ async def measure(
         "max_lag_ms": 1000 * lags[-1],
         "p99_lag_ms": 1000 * lags[int(0.99 * (len(lags) - 1))],
         "osc_gap_ms": 1000 * max(gaps, default=float("nan")),
+        "cpu_ms": 1000 * cpu.longest,
         "stats": stats,
     }
 
@@ -198,12 +227,13 @@ def report(seconds: float) -> None:
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; big frame "
         f"{len(big_frame()):,} bytes, {BIG_VALUES:,} values, every {BIG_EVERY_S:g} s "
-        f"among {GOOD_HZ:g} Hz good frames; {seconds:g} s per case\n"
+        f"among {GOOD_HZ:g} Hz good frames; {seconds:g} s per case"
     )
     head = [
         "case",
         "longest loop stall",
         "p99 stall",
+        "longest callback CPU",
         "longest OSC gap",
         "good frames in",
         "big frames",
@@ -223,6 +253,7 @@ def report(seconds: float) -> None:
                     name,
                     f"{result['max_lag_ms']:.1f} ms",
                     f"{result['p99_lag_ms']:.2f} ms",
+                    f"{result['cpu_ms']:.1f} ms",
                     f"{result['osc_gap_ms']:.0f} ms",
                     f"{st['frames']:,}",
                     str(big),
