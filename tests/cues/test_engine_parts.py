@@ -651,3 +651,114 @@ def test_pattern_signals_are_created_up_to_the_limit() -> None:
     assert store.update("h1", 2.0, 1.0) is not None  # known ones still update
     assert sorted(store.signals) == ["h1", "h2"]
     assert store.rejected == {"undeclared signal": 1}
+
+
+# -- more that mutants showed unpinned ---------------------------------------------------
+
+
+def test_a_midi_cue_sends_its_message_to_its_port() -> None:
+    from cues.commands import SendMidi
+    from tests.cues.script import HEADER
+
+    s = Script(
+        '[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\ntype = "midi"\n'
+        'port = "synth"\nmessage = { type = "note_on", channel = 2, note = 48, velocity = 90 }\n',
+        header=HEADER + '[outputs.midi.synth]\nport = "Midi Through"\n',
+    )
+    s.at(0.0, ev.Go())
+    ((_, cmd),) = s.of_type(SendMidi)
+    assert cmd == SendMidi("synth", MidiSpec("note_on", 2, 48, 90))
+
+
+def test_only_top_level_cues_can_be_on_standby() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.SetPlayhead(cid("2.1")))
+    assert (0.0, Report("warning", "Main/2.1", "only top-level cues can be on standby")) in s.log
+    assert s.engine.playhead() == cid("1")
+
+
+def test_external_triggers_fire_a_trigger_start_a_cue_or_are_refused() -> None:
+    s = Script(FRAMES)
+    s.at(0.0, ev.ExternalTrigger(trigger="nope"))
+    assert (0.0, Report("warning", "nope", "external trigger names no trigger")) in s.log
+    s.at(1.0, ev.ExternalTrigger(trigger="t"))
+    assert [(t, c) for t, c in s.of_type(TriggerFired)] == [(1.0, TriggerFired("t", None))]
+    assert s.states("1")[0] == (1.0, "running")
+    s.at(5.0, ev.ExternalTrigger(cue=cid("1")))
+    assert s.states("1")[-1] == (5.0, "running")
+
+
+def test_pause_and_resume_of_one_cue_leave_the_others() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.StartCue(cid("1")))
+    s.at(0.0, ev.StartCue(cid("2.1")))
+    s.at(1.0, ev.Pause())
+    s.at(2.0, ev.Resume(cid("2.1")))
+    assert s.engine.state_of(cid("1")).value == "paused"
+    assert s.engine.state_of(cid("2.1")).value == "running"
+
+
+def test_numpy_floats_are_checked_like_floats() -> None:
+    import numpy as np
+
+    store = SignalStore([SignalDef("a")])
+    assert store.update("a", np.float64("nan"), 0.0) is None  # type: ignore[arg-type]
+    assert store.update("a", np.float64(1.5), 0.0) is not None  # type: ignore[arg-type]
+    assert store.rejected == {"not a finite number": 1}
+
+
+def test_derived_signals_cannot_be_sent_and_samples_are_counted() -> None:
+    s = Script(DERIVED.format(op="sum"))
+    s.engine.handle_samples([("h1.t", 1.0), ("total", 5.0), ("h2.t", math.inf)], 0.0)
+    assert s.engine.signals.rejected == {
+        "derived signals cannot be sent": 1,
+        "not a finite number": 1,
+    }
+    assert s.engine.stats.samples == 3
+
+
+def test_a_late_sample_from_a_disconnected_source_leaves_its_signal_lost() -> None:
+    s = Script(FRAMES)
+    s.at(0.0, ev.Sample("a", 1.0, source="kitchen"))
+    s.at(1.0, ev.SourceHealth("kitchen", up=False))
+    s.at(1.5, ev.Sample("a", 2.0, source="kitchen"))
+    assert s.engine.signals.signals["a"].health is Health.LOST
+    s.at(2.0, ev.SourceHealth("kitchen", up=True))
+    s.at(2.5, ev.Sample("a", 3.0, source="kitchen"))
+    assert s.engine.signals.signals["a"].health is Health.LIVE
+
+
+def test_a_derived_signals_health_changes_are_reported() -> None:
+    from cues.commands import SignalHealthChanged
+
+    s = Script(DERIVED.format(op="sum"))
+    s.at(0.0, ev.Sample("h1.t", 1.0))
+    assert (0.0, SignalHealthChanged("total", Health.LIVE)) in s.log
+
+
+def test_a_trigger_hold_off_the_health_grid_fires_at_its_exact_end() -> None:
+    s = Script(FRAMES.replace('start = "1"', 'start = "1"\nhold = 1.234'))
+    s.at(0.0, ev.Sample("b", 5.0))
+    s.run_until(3.0)
+    assert [t for t, _ in s.of_type(TriggerFired)] == [1.234]
+
+
+def test_the_standby_past_the_last_cue_is_announced_as_none() -> None:
+    from cues.commands import PlayheadChanged
+
+    s = Script(PHASED)
+    s.at(0.0, ev.SetPlayhead(cid("2")))
+    s.at(1.0, ev.Go())
+    assert (1.0, PlayheadChanged("Main", None)) in s.log
+
+
+def test_a_waiting_child_that_times_out_lets_its_group_end() -> None:
+    s = Script(
+        '[signals.x]\n[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "G"\n'
+        'type = "group"\n  [[cue_lists.cues.children]]\n  number = "a"\n'
+        '  wait_for = { signal = "x", above = 0 }\n  timeout = 2\n'
+    )
+    s.at(0.0, ev.Go())
+    s.run_until(5.0)
+    assert s.states("G") == [(0.0, "running"), (2.0, "idle")]
+    assert s.engine.stats.errors == 0
