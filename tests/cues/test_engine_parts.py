@@ -703,7 +703,7 @@ def test_numpy_floats_are_checked_like_floats() -> None:
 
     store = SignalStore([SignalDef("a")])
     assert store.update("a", np.float64("nan"), 0.0) is None
-    assert store.update("a", np.float64(1.5), 0.0) is not None  # type: ignore[arg-type]
+    assert store.update("a", np.float64(1.5), 0.0) is not None
     assert store.rejected == {"not a finite number": 1}
 
 
