@@ -16,7 +16,7 @@ from cues.bindings import BoundInputs
 from cues.commands import Health, Report, SetVisualInput, TriggerFired
 from cues.curves import CURVE_ALIASES, apply_curve, curve_named
 from cues.eventcodec import decode_event, encode_event
-from cues.model import Condition, ContinueMode, CueId, Curve, MidiSpec, SignalDef
+from cues.model import Condition, ContinueMode, CueId, CueKind, Curve, MidiSpec, SignalDef
 from cues.signals import SignalStore
 from tests.cues.script import Script, cid
 
@@ -763,3 +763,65 @@ def test_a_waiting_child_that_times_out_lets_its_group_end() -> None:
     s.run_until(5.0)
     assert s.states("G") == [(0.0, "running"), (2.0, "idle")]
     assert s.engine.stats.errors == 0
+
+
+def test_a_fade_to_osc_sends_continuous_values() -> None:
+    from cues.commands import SendOsc
+
+    s = Script(
+        '[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\ntype = "fade"\n'
+        'target = { osc = "desk", address = "/f" }\nto = 0.5\n'
+    )
+    s.at(0.0, ev.Go())
+    assert s.of_type(SendOsc) == [(0.0, SendOsc("desk", "/f", (0.5,), continuous=True))]
+
+
+def test_a_wait_timing_out_at_the_instant_of_a_frame_times_out_first() -> None:
+    s = Script(
+        '[signals.x]\n[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\n'
+        'wait_for = { signal = "x", above = 0 }\ntimeout = 2\nfallback = "9"\n'
+        '[[cue_lists.cues]]\nnumber = "9"\n'
+    )
+    s.at(0.0, ev.Go())
+    s.engine.handle_samples([("x", 1.0)], 2.0)  # due at 2.0: the timeout runs first
+    s.log.extend((2.0, c) for c in s.engine.commands())
+    assert s.states("1") == [(0.0, "waiting"), (2.0, "idle")]
+    assert s.states("9")[0] == (2.0, "running")
+
+
+def test_a_chain_of_starts_at_one_instant_is_halted_after_ten_thousand() -> None:
+    from cues.engine import Engine
+    from cues.model import CueDef, CueListDef, ShowModel
+
+    me = CueId("Main/1")  # starts itself: the show-file check refuses this, the engine copes
+    show = ShowModel(
+        title="loop",
+        cue_lists=(CueListDef("Main", (me,)),),
+        cues={me: CueDef(me, "1", "", CueKind.START, target_cue=me)},
+    )
+    engine = Engine(show)
+    engine.handle(ev.Go(), 0.0)
+    errors = [c for c in engine.commands() if isinstance(c, Report) and c.level == "error"]
+    assert errors == [Report("error", "Main/1", "too many cue starts at one instant; chain halted")]
+    assert engine.runs[me].starts == 10_000
+
+
+def test_a_large_target_settles_within_a_millionth_of_itself() -> None:
+    s = Script(SMOOTHED.format(smooth="{ ema = 0.1 }"))
+    s.at(0.0, ev.Sample("x", 0.0))
+    s.at(0.1, ev.Sample("x", 10_000.0))
+    s.run_until(10.0)
+    # each 0.1 s step leaves e^-1 of the way: within 0.01 (10,000 x 1e-6) after 14 steps
+    assert len(s.osc("/m")) == 1 + 14
+
+
+def test_ten_thousand_pattern_signals_by_default() -> None:
+    store = SignalStore([SignalDef("h*", history=0)])
+    for i in range(10_000):
+        assert store.update(f"h{i}", 1.0, 0.0) is not None
+    assert store.update("h-one-more", 1.0, 0.0) is None
+
+
+def test_a_derived_signal_is_defined_under_its_own_name() -> None:
+    s = Script(DERIVED.format(op="sum"))
+    assert s.engine.signals.signals["total"].definition.name == "total"
