@@ -779,14 +779,14 @@ def test_a_fade_to_osc_sends_continuous_values() -> None:
 def test_a_wait_timing_out_at_the_instant_of_a_frame_times_out_first() -> None:
     s = Script(
         '[signals.x]\n[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\n'
-        'wait_for = { signal = "x", above = 0 }\ntimeout = 2\nfallback = "9"\n'
+        'wait_for = { signal = "x", above = 0 }\ntimeout = 0.5\nfallback = "9"\n'
         '[[cue_lists.cues]]\nnumber = "9"\n'
     )
     s.at(0.0, ev.Go())
-    s.engine.handle_samples([("x", 1.0)], 2.0)  # due at 2.0: the timeout runs first
-    s.log.extend((2.0, c) for c in s.engine.commands())
-    assert s.states("1") == [(0.0, "waiting"), (2.0, "idle")]
-    assert s.states("9")[0] == (2.0, "running")
+    s.engine.handle_samples([("x", 1.0)], 0.5)  # due at 0.5: the timeout runs first
+    s.log.extend((0.5, c) for c in s.engine.commands())
+    assert s.states("1") == [(0.0, "waiting"), (0.5, "idle")]
+    assert s.states("9")[0] == (0.5, "running")
 
 
 def test_a_chain_of_starts_at_one_instant_is_halted_after_ten_thousand() -> None:
