@@ -41,6 +41,9 @@ __all__ = ["main"]
 # ---------------------------------------------------------------- client side
 
 
+_NUMBER_END = frozenset(b",}")
+
+
 class Viewer(asyncio.Protocol):
     """A minimal websocket viewer: reads text frames and notes their staleness."""
 
@@ -135,7 +138,9 @@ class Viewer(asyncio.Protocol):
         key = 12
         if i < 0:
             i, key = buf.find(b'"t":', start, end), 4
-        j = buf.find(b",", i, end)
+        j = i + key
+        while j < end and buf[j] not in _NUMBER_END:
+            j += 1
         self.count += 1
         self.staleness.append(now - float(buf[i + key : j]))
 
