@@ -116,9 +116,11 @@ class MappingState:
         s = d.smoothing
         prev = self.smoothed
         dt = self._elapsed(now)
-        if s is None or prev is None or dt <= 0:
+        if s is None or prev is None:
             self.smoothed = x
             return x
+        if dt <= 0:  # evaluated again at the same instant: no time to move
+            return prev
         if s.ema is not None:
             a = 1.0 - math.exp(-dt / s.ema) if s.ema > 0 else 1.0
             y = prev + a * (x - prev)

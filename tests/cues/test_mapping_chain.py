@@ -620,3 +620,15 @@ def test_a_clamped_range_stays_within_its_out_ends(
     lo, hi = min(out_range), max(out_range)
     for _, v in run_chain(ms, seq):
         assert lo - 1e-9 * max(1.0, abs(lo)) <= v <= hi + 1e-9 * max(1.0, abs(hi))
+
+
+@pytest.mark.parametrize("smooth", [SmoothingDef(ema=1.0), SmoothingDef(one_euro_min_cutoff=1.0)])
+def test_smoothing_does_not_move_when_evaluated_twice_at_one_instant(smooth: SmoothingDef) -> None:
+    # a level fade step and a sample at the same instant both run the chain
+    ms = chain(smoothing=smooth)
+    first = run_chain(ms, [(1.0, 0.0), (0.1, 10.0)])
+    ms.last_sent = None  # let the repeat be sent, to see its value
+    ms.raw = 10.0
+    cmd, _ = ms.step(1.1)
+    assert isinstance(cmd, SendOsc)
+    assert cmd.args == (first[-1][1],)
