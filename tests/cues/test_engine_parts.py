@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cues import events as ev
 from cues.bindings import BoundInputs
-from cues.commands import Health, Report, SetVisualInput, TriggerFired
+from cues.commands import CueState, Health, Report, SetVisualInput, TriggerFired
 from cues.curves import CURVE_ALIASES, apply_curve, curve_named
 from cues.eventcodec import decode_event, encode_event
 from cues.model import Condition, ContinueMode, CueId, CueKind, Curve, MidiSpec, SignalDef
@@ -825,3 +825,92 @@ def test_ten_thousand_pattern_signals_by_default() -> None:
 def test_a_derived_signal_is_defined_under_its_own_name() -> None:
     s = Script(DERIVED.format(op="sum"))
     assert s.engine.signals.signals["total"].definition.name == "total"
+
+
+def test_a_notice_ttl_below_a_second_takes_it_down_then() -> None:
+    from cues.commands import ClearNotice
+
+    s = Script(
+        '[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\ntype = "notice"\n'
+        'text = "hi"\nttl = 0.5\n'
+    )
+    s.at(0.0, ev.Go())
+    s.run_until(2.0)
+    assert s.of_type(ClearNotice) == [(0.5, ClearNotice("Main/1"))]
+
+
+def test_a_disarmed_wait_still_takes_its_time() -> None:
+    s = Script(
+        '[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\ntype = "wait"\n'
+        'duration = 3\narmed = false\ncontinue = "auto-follow"\n[[cue_lists.cues]]\nnumber = "2"\n'
+    )
+    s.at(0.0, ev.Go())
+    s.run_until(5.0)
+    assert s.states("1") == [(0.0, "running"), (3.0, "idle")]
+    assert s.states("2")[0] == (3.0, "running")
+
+
+def test_a_go_during_panic_is_counted_as_refused() -> None:
+    s = Script(PHASED)
+    s.at(0.0, ev.Panic(5.0))
+    s.at(1.0, ev.Go())
+    assert s.engine.stats.go_rejected == 1
+
+
+def test_one_advance_runs_every_timer_due_even_after_a_stale_one() -> None:
+    e = Script(PHASED).engine
+    e.handle(ev.StartCue(cid("2.1")), 0.0)  # ends at 3
+    e.handle(ev.StartCue(cid("1")), 0.0)  # its pre-wait ends at 2
+    e.handle(ev.Stop(cid("1")), 0.5)  # that timer is stale now
+    e.advance(5.0)  # no deadline asked for in between
+    assert e.state_of(cid("2.1")) is CueState.IDLE
+
+
+def test_a_timed_out_wait_is_logged_with_its_condition_and_fallback() -> None:
+    s = Script(
+        '[signals.x]\n[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\n'
+        'wait_for = { signal = "x", above = 0 }\ntimeout = 2\nfallback = "9"\n'
+        '[[cue_lists.cues]]\nnumber = "9"\n'
+    )
+    s.at(0.0, ev.Go())
+    s.run_until(3.0)
+    assert (
+        2.0,
+        Report("warning", "Main/1", "waited 2 s for x > 0; starting fallback Main/9"),
+    ) in s.log
+
+
+def test_an_event_at_the_instant_a_timer_is_due_runs_the_timer_first() -> None:
+    s = Script(
+        '[signals.x]\n[[cue_lists]]\nname = "Main"\n[[cue_lists.cues]]\nnumber = "1"\n'
+        'wait_for = { signal = "x", above = 0 }\ntimeout = 0.5\n'
+    )
+    s.engine.handle(ev.Go(), 0.0)
+    s.engine.handle(ev.Sample("x", 1.0), 0.5)  # the timeout, due at 0.5, comes first
+    assert s.engine.state_of(cid("1")) is CueState.IDLE
+    assert s.engine.runs[cid("1")].action_at is None
+    assert s.engine.stats.errors == 0
+
+
+def test_a_failing_event_is_reported_by_its_type(monkeypatch: pytest.MonkeyPatch) -> None:
+    e = Script(PHASED).engine
+    monkeypatch.setattr(e, "_dispatch", _boom)
+    e.handle(ev.Go(), 0.0)
+    assert e.commands() == [
+        Report("error", "engine", "while handling Go: RuntimeError: boom; show continues")
+    ]
+
+
+def test_a_derived_signals_health_is_reported_once_and_its_unit_kept() -> None:
+    from cues.commands import SignalHealthChanged
+
+    s = Script(
+        DERIVED.format(op="sum").replace(
+            'inputs = ["h1.t", "h*.t"]', 'inputs = ["h*.t"]\nunit = "kW"'
+        )
+    )
+    s.at(0.0, ev.Sample("h1.t", 1.0))
+    s.at(1.0, ev.Sample("h1.t", 2.0))
+    changes = [c for _, c in s.of_type(SignalHealthChanged) if c.signal == "total"]  # type: ignore[attr-defined]
+    assert changes == [SignalHealthChanged("total", Health.LIVE)]
+    assert s.engine.signals.signals["total"].definition.unit == "kW"
