@@ -755,7 +755,7 @@ async def _console_snapshot(label: str, show: Any) -> list[str]:
     """Build and encode the console's snapshot as its broadcaster does each tick."""
     from show.runner import RunnerParts, ShowRunner
     from show.snapshots import Snapshots
-    from show.web.protocol import encode_message
+    from show.web.protocol import encode_message_bytes
 
     runner = ShowRunner(show, RunnerParts())
     snaps = Snapshots(runner, None)
@@ -764,7 +764,7 @@ async def _console_snapshot(label: str, show: Any) -> list[str]:
         t0 = time.perf_counter()
         body = snaps.console()
         t1 = time.perf_counter()
-        size = len(encode_message(body).encode())
+        size = len(encode_message_bytes(body))
         t2 = time.perf_counter()
         best = min(best, (t2 - t0, t1 - t0, size))
     total, build, size = best

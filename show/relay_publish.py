@@ -23,7 +23,7 @@ from bridges.mqtt.config import parse_broker_url
 from bridges.ratelimit import RateLimitedLogger
 from bridges.telemetry.config import BackoffPolicy
 from show.config import RelayConfig
-from show.web.protocol import encode_message
+from show.web.protocol import encode_message_bytes
 
 __all__ = ["SnapshotPublisher", "relay_payload"]
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def relay_payload(body: Mapping[str, Any], wall: float) -> bytes:
     """The retained message: the public snapshot body plus the show's wall clock
     (``published``), so a relay can tell a live show from a stopped one."""
-    return encode_message({"published": wall, "snapshot": dict(body)}).encode("utf-8")
+    return encode_message_bytes({"published": wall, "snapshot": dict(body)})
 
 
 class SnapshotPublisher:

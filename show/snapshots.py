@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from cues.commands import CueState
-from cues.model import CueId, CueKind
+from cues.model import CueDef, CueId, CueKind
+from cues.runtime import CueRun
 from cues.signals import Signal
 from show.consoleview import ConsoleView
 from show.healthline import (
@@ -88,6 +89,7 @@ class Snapshots:
         self.view = ConsoleView(runner.engine, runner.show.model)
         runner.listeners.append(self.view.on_command)
         self._refusals: dict[str, RefusalRate] = {}
+        self._idle_rows: dict[CueId, tuple[CueDef, tuple[bool, int], dict[str, Any]]] = {}
 
     # -- public ------------------------------------------------------------------
 
@@ -275,31 +277,44 @@ class Snapshots:
     def _cue_rows(self, ids: tuple[CueId, ...], depth: int, now: float) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         engine = self.runner.engine
+        idle = self._idle_rows
         for cid in ids:
             cue = engine.cues[cid]
             run = engine.runs[cid]
-            pre, act, post = run.phases(now)
-            state = run.state.value
-            if not run.armed:
-                state = "disarmed" if run.state is CueState.IDLE else state
-            rows.append(
-                {
-                    "number": cue.number,
-                    "name": cue.name,
-                    "type": cue.kind.value,
-                    "state": state,
-                    "depth": depth,
-                    "continue": cue.continue_mode.value,
-                    "prewait": {"elapsed": round(pre.elapsed, 2), "total": pre.total},
-                    "action": {"elapsed": round(act.elapsed, 2), "total": act.total},
-                    "postwait": {"elapsed": round(post.elapsed, 2), "total": post.total},
-                }
-            )
-            if cue.wait_for is not None:
-                rows[-1]["wait"] = self.view.wait_story(cue, now)
+            if run.state is CueState.IDLE and cue.wait_for is None:
+                # an idle cue's row does not change from tick to tick: built once, until
+                # the cue is edited or reloaded (a new object), armed or disarmed
+                cached = idle.get(cid)
+                if cached is None or not (cached[0] is cue and cached[1] == (run.armed, depth)):
+                    cached = (cue, (run.armed, depth), self._cue_row(cue, run, depth, now))
+                    idle[cid] = cached
+                rows.append(cached[2])
+            else:
+                rows.append(self._cue_row(cue, run, depth, now))
             if cue.kind is CueKind.GROUP:
                 rows.extend(self._cue_rows(cue.children, depth + 1, now))
         return rows
+
+    def _cue_row(self, cue: CueDef, run: CueRun, depth: int, now: float) -> dict[str, Any]:
+        """One row of the console's cue list."""
+        pre, act, post = run.phases(now)
+        state = run.state.value
+        if not run.armed:
+            state = "disarmed" if run.state is CueState.IDLE else state
+        row: dict[str, Any] = {
+            "number": cue.number,
+            "name": cue.name,
+            "type": cue.kind.value,
+            "state": state,
+            "depth": depth,
+            "continue": cue.continue_mode.value,
+            "prewait": {"elapsed": round(pre.elapsed, 2), "total": pre.total},
+            "action": {"elapsed": round(act.elapsed, 2), "total": act.total},
+            "postwait": {"elapsed": round(post.elapsed, 2), "total": post.total},
+        }
+        if cue.wait_for is not None:
+            row["wait"] = self.view.wait_story(cue, now)
+        return row
 
     def console(self) -> dict[str, Any]:
         """The operator console's snapshot."""

@@ -30,7 +30,7 @@ from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.protocol import State
 
 from bridges.ratelimit import RateLimitedLogger
-from show.web.protocol import encode_message
+from show.web.protocol import encode_message_bytes
 
 __all__ = ["SLICE", "Broadcaster", "BroadcasterStats"]
 
@@ -155,7 +155,7 @@ class Broadcaster:
             self._seq += 1
             message: dict[str, Any] = {"type": self._type, "seq": self._seq, "t": self._clock()}
             message.update((k, v) for k, v in body.items() if k not in _RESERVED)
-            data = encode_message(message).encode("utf-8")
+            data = encode_message_bytes(message)
         except Exception as err:
             self.stats.build_errors += 1
             self._warn.warning(

@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
+
 __all__ = [
     "CLOSE_GOING_AWAY",
     "CLOSE_POLICY",
@@ -35,6 +37,7 @@ __all__ = [
     "ProtocolError",
     "check_auth",
     "encode_message",
+    "encode_message_bytes",
     "error_reply",
     "parse_control",
     "reply_message",
@@ -263,6 +266,22 @@ def sanitize(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [sanitize(v) for v in value]
     return value
+
+
+_ORJSON_OPTIONS: Final = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def encode_message_bytes(message: Mapping[str, Any]) -> bytes:
+    """Serialise a message to compact UTF-8 JSON for the wire, non-finite floats as null.
+
+    orjson does it in one pass (NaN and ±inf become ``null`` natively), several
+    times faster than the standard library for the snapshots built every tick on the
+    show loop; anything it cannot represent goes through :func:`encode_message`.
+    """
+    try:
+        return orjson.dumps(message, option=_ORJSON_OPTIONS)
+    except TypeError:
+        return encode_message(message).encode("utf-8")
 
 
 def encode_message(message: Mapping[str, Any]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -78,3 +79,32 @@ def test_encode_message_replaces_non_finite_numbers() -> None:
     text = encode_message({"a": float("nan"), "b": [1.5, float("inf")], "c": (1, 2)})
     assert json.loads(text) == {"a": None, "b": [1.5, None], "c": [1, 2]}
     assert "NaN" not in text and "Infinity" not in text
+
+
+def test_wire_encoding_is_strict_json_with_non_finite_values_as_null() -> None:
+    import numpy as np
+
+    from show.web.protocol import encode_message, encode_message_bytes
+
+    message = {
+        "t": 1.5,
+        "v": float("nan"),
+        "w": -math.inf,
+        "np": np.float64(2.5),
+        "arr": np.array([1.0, np.inf]),
+        "rows": (1, "x", None, True),
+    }
+    data = encode_message_bytes(message)
+    decoded = json.loads(data, parse_constant=lambda c: pytest.fail(f"non-JSON {c}"))
+    assert decoded == {
+        "t": 1.5,
+        "v": None,
+        "w": None,
+        "np": 2.5,
+        "arr": [1.0, None],
+        "rows": [1, "x", None, True],
+    }
+    plain = {"a": [1, 2.5, "é"], "b": {"c": None}}
+    assert json.loads(encode_message_bytes(plain)) == json.loads(encode_message(plain))
+    # what orjson cannot represent still goes out through the standard encoder
+    assert json.loads(encode_message_bytes({"big": 2**70})) == {"big": 2**70}

@@ -1,0 +1,66 @@
+"""The console's cue rows: idle rows are built once and follow every change."""
+
+from __future__ import annotations
+
+from cues.events import ArmCue, Go
+from cues.model import CueId
+from show.runner import RunnerParts, ShowRunner
+from show.showfile import parse_show
+from show.snapshots import Snapshots
+
+SHOW = """
+[show]
+min_go_interval = 0
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "wait"
+duration = 5
+[[cue_lists.cues]]
+number = "2"
+type = "memo"
+[[cue_lists.cues]]
+number = "3"
+type = "group"
+[[cue_lists.cues.children]]
+number = "3.1"
+type = "memo"
+"""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def rows(snaps: Snapshots) -> dict[str, dict]:  # type: ignore[type-arg]
+    return {r["number"]: r for r in snaps.console()["cue_lists"][0]["cues"]}
+
+
+def test_idle_rows_are_reused_and_follow_state_edits_and_arming() -> None:
+    clock = Clock()
+    runner = ShowRunner(parse_show(SHOW, "rows.toml"), RunnerParts(), clock=clock)
+    snaps = Snapshots(runner)
+    first = rows(snaps)
+    again = rows(snaps)
+    assert all(again[n] is first[n] for n in first)  # idle rows built once
+    assert [first[n]["depth"] for n in ("1", "2", "3", "3.1")] == [0, 0, 0, 1]
+
+    runner.engine.handle(Go("Main"), 0.0)
+    clock.now = 2.0
+    running = rows(snaps)
+    assert running["1"]["state"] == "running"
+    assert running["1"]["action"] == {"elapsed": 2.0, "total": 5.0}
+    assert running["2"] is first["2"]
+
+    runner.engine.handle(ArmCue(CueId("Main/2"), False), 2.0)
+    disarmed = rows(snaps)
+    assert disarmed["2"]["state"] == "disarmed" and disarmed["2"] is not first["2"]
+    clock.now = 6.0
+    runner.engine.advance(6.0)
+    assert rows(snaps)["1"]["state"] == "idle"
+    assert rows(snaps)["1"]["action"]["elapsed"] == 0.0
