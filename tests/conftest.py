@@ -7,9 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.tools import missing
 from tests.web.webtest_support import CHROMIUM_ARGS
+
+# Property tests check laws, not speed: no per-example deadline, which a busy shared
+# machine would turn into failures that say nothing about the code.
+settings.register_profile("stovelight", deadline=None)
+settings.load_profile("stovelight")
 
 
 @pytest.fixture(scope="module")
