@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import json
 import logging
 import math
@@ -239,10 +240,14 @@ class TrackingServer:
             return
         if hello.get("type") == "probe":  # a would-be main asking who runs the show
             role = "demoted" if self.demoted else "main"
-            await ws.send(json.dumps({"type": "role", "role": role, "digest": self.digest}))
+            # the role only: the show file's digest is what a backup proves it has
+            await ws.send(json.dumps({"type": "role", "role": role}))
             return
-        if hello.get("digest") != self.digest:
-            log.warning("tracking: refused a backup from %s: its show file differs", peer)
+        digest = hello.get("digest")
+        if not isinstance(digest, str) or not hmac.compare_digest(digest, self.digest):
+            self._warn.warning(
+                "refused", "tracking: refused a backup from %s: its show file differs", peer
+            )
             await ws.close(1008, "show files differ: copy this machine's show file")
             return
         start = int(hello.get("from_seq", 1))

@@ -343,3 +343,39 @@ def test_takeover_from_the_backups_console(
             if m.proc.poll() is None:
                 m.proc.send_signal(signal.SIGTERM)
                 m.proc.wait(timeout=20)
+
+
+def test_the_tracking_port_tells_strangers_nothing_and_obeys_no_stranger(tmp_path: Path) -> None:
+    """A probe learns the role only (not the digest a backup must prove); a client
+    without the show file's digest gets no log and cannot mute the main."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    from show.runner import RunnerParts, ShowRunner
+    from show.tracking import TrackingServer, main_at
+
+    show = tmp_path / "a.toml"
+    show.write_text('[web]\nenabled = false\n[[cue_lists]]\nname = "Main"\n')
+
+    async def main() -> None:
+        runner = ShowRunner(load_show(show), RunnerParts())
+        server = TrackingServer(runner, show_digest(show), host="127.0.0.1", port=0)
+        await server.start()
+        try:
+            async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+                await ws.send(json.dumps({"type": "probe"}))
+                assert json.loads(await ws.recv()) == {"type": "role", "role": "main"}
+            assert await main_at(f"127.0.0.1:{server.port}") == "main"
+            async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+                await ws.send(json.dumps({"type": "hello", "digest": "0" * 64, "from_seq": 1}))
+                with pytest.raises(Exception, match="show files differ"):
+                    await ws.recv()
+            async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+                await ws.send(json.dumps({"type": "takeover"}))
+                await asyncio.sleep(0.2)
+            assert not runner.muted and not server.demoted
+        finally:
+            await server.aclose()
+
+    asyncio.run(asyncio.wait_for(main(), 20))
