@@ -13,6 +13,7 @@ from importlib import metadata
 from show.cliargs import describe_os_error
 from show.errors import ShowFileError
 from show.logsetup import LOG_FORMAT
+from show.shadercheck import compile_problems, scene_files
 from show.showfile import load_show
 
 __all__ = ["main"]
@@ -38,7 +39,14 @@ def _check(args: argparse.Namespace) -> int:
             print(exc, file=sys.stderr)
             status = 1
             continue
+        problems, note = compile_problems(scene_files(show))
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            status = 1
+            continue
         print(show.summary())
+        if note:
+            print(f"  note:      {note}")
     return status
 
 

@@ -34,7 +34,7 @@ from visuals.images import as_rgba, load_image
 from visuals.inputs import coerce_value, default_value
 from visuals.isf import IMAGE_TYPES, InputType, IsfDocument, IsfPass
 
-__all__ = ["SceneRenderer", "read_rgba", "upload_rgba"]
+__all__ = ["SceneRenderer", "compile_document", "read_rgba", "upload_rgba"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,16 @@ def _compile(
             logger.info("%s: compiled as GLSL %d", document.filename, newest)
             return newer, program
     raise first
+
+
+def compile_document(ctx: moderngl.Context, document: IsfDocument) -> None:
+    """Compile ``document`` as the renderer would, then let it go (``stovelight check``).
+
+    Raises:
+        IsfError: the scene does not compile, on the designer's lines.
+    """
+    _, program = _compile(ctx, document)
+    program.release()
 
 
 def read_rgba(fbo: moderngl.Framebuffer) -> npt.NDArray[np.uint8]:
