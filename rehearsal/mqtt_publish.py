@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 import aiomqtt
 
-from bridges.mqtt.config import parse_broker_url
+from bridges.mqtt.config import parse_broker_url, tls_context_for
 from bridges.ratelimit import RateLimitedLogger
 from rehearsal.telemetry import Frame
 
@@ -95,6 +95,7 @@ class MqttFramePublisher:
                 async with aiomqtt.Client(
                     self.host,
                     self.port,
+                    tls_context=tls_context_for(self.url),
                     username=self.username or None,
                     password=self.password or None,
                     timeout=5.0,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,8 @@ from show.tracking import (
 )
 
 __all__ = ["PairingError", "add_arguments", "follower_for", "start_pairing"]
+
+log = logging.getLogger(__name__)
 
 
 class PairingError(RuntimeError):
@@ -113,16 +116,19 @@ async def start_pairing(
     listening: list[asyncio.Task[None]] = []
 
     def listen_as_main() -> None:
-        listening.append(asyncio.create_task(server.start(), name="tracking-server-start"))
+        task = asyncio.create_task(server.start(), name="tracking-server-start")
+        task.add_done_callback(_report_listen_failure)
+        listening.append(task)
         status[:] = [s for s in status if s != follower.stats] + [server.stats]
 
     follower.on_takeover = listen_as_main
     task = asyncio.create_task(follower.run(), name="tracking-follower")
 
     async def close() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for pending in (task, *listening):
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
         await server.aclose()
 
     runner.add_service("tracking", close)
@@ -136,3 +142,16 @@ async def start_pairing(
         f"Tracking backup of {follower.address}: outputs muted until takeover "
         f"(console TAKEOVER, OSC /stovelight/takeover{auto})"
     ]
+
+
+def _report_listen_failure(task: asyncio.Task[None]) -> None:
+    """After a takeover this machine listens for a backup of its own; say if it cannot."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        log.error(
+            "tracking: this machine is the main now but cannot listen for a backup (%s);"
+            " the show goes on without one",
+            exc,
+        )

@@ -29,7 +29,7 @@ from typing import Any
 import aiomqtt
 
 from bridges.mqtt import NewestPerTopicQueue
-from bridges.mqtt.config import parse_broker_url
+from bridges.mqtt.config import parse_broker_url, tls_context_for
 from bridges.ratelimit import RateLimitedLogger
 from bridges.telemetry.config import BackoffPolicy
 from bridges.telemetry.exceptions import TelemetryConfigError
@@ -142,6 +142,7 @@ class RelayFeed:
                 async with aiomqtt.Client(
                     self.host,
                     self.port,
+                    tls_context=tls_context_for(self.broker),
                     username=self.username or None,
                     password=self.password or None,
                     timeout=5.0,

@@ -19,7 +19,7 @@ from typing import Any
 
 import aiomqtt
 
-from bridges.mqtt.config import parse_broker_url
+from bridges.mqtt.config import parse_broker_url, tls_context_for
 from bridges.ratelimit import RateLimitedLogger
 from bridges.telemetry.config import BackoffPolicy
 from show.config import RelayConfig
@@ -82,6 +82,7 @@ class SnapshotPublisher:
                 async with aiomqtt.Client(
                     self.host,
                     self.port,
+                    tls_context=tls_context_for(self.config.broker),
                     username=self.config.username or None,
                     password=self.config.password or None,
                     timeout=5.0,

@@ -706,6 +706,12 @@ class ShowRunner:
             return {"ok": False, "error": "this machine is the tracking backup: reload the main"}
         if self.following:
             return {"ok": False, "error": "a tracking backup reloads by restarting"}
+        if self.input_taps:  # a backup follows this engine's inputs, not its file
+            return {
+                "ok": False,
+                "error": "this show has a tracking backup: restart both machines with the new"
+                " file instead of reloading",
+            }
         from show.reload import reload_from_file
 
         self._reloading = True

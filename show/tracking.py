@@ -31,6 +31,7 @@ import json
 import logging
 import math
 import random
+import secrets
 import time
 from collections import deque
 from collections.abc import Callable
@@ -55,6 +56,7 @@ __all__ = [
     "TrackingFollower",
     "TrackingServer",
     "main_at",
+    "pairing_proof",
     "show_digest",
 ]
 
@@ -63,11 +65,17 @@ log = logging.getLogger(__name__)
 DEFAULT_TRACKING_PORT = 8767
 HEARTBEAT_S = 0.05
 """The main's clock tick: how often the backup's engine time moves when nothing else does."""
-MAX_LOG_BYTES = 512 << 20
+MAX_LOG_BYTES = 256 << 20
 """The main keeps this much of its input log for a backup that joins late or reconnects."""
 _MAX_BEHIND_BYTES = 32 << 20
 """A backup whose connection holds more unsent log than this is dropped; it reconnects
 and catches up from its last entry."""
+
+
+def pairing_proof(digest: str, nonce: str) -> str:
+    """What a backup sends to prove it has the show file without revealing its digest:
+    HMAC-SHA-256 of the main's one-time nonce, keyed by the digest."""
+    return hmac.new(digest.encode(), nonce.encode(), hashlib.sha256).hexdigest()
 
 
 def show_digest(path: Path) -> str:
@@ -107,7 +115,10 @@ class InputLog:
 
     # the runner's InputTap
     def samples(self, now: float, source: str, pairs: list[tuple[str, SampleValue]]) -> None:
-        """Telemetry the main's engine accepted (non-finite numbers cannot occur)."""
+        """Telemetry the main's engine accepted (a non-finite number, which the sources
+        refuse, would go as "no value" rather than break the log)."""
+        if any(isinstance(v, float) and not math.isfinite(v) for _, v in pairs):
+            pairs = [(n, _finite_or_none(v)) for n, v in pairs]
         self._append(now, "s", source, pairs)
 
     def event(self, now: float, kind: str, event: Event, data: dict[str, Any]) -> None:
@@ -124,6 +135,10 @@ class InputLog:
             return None
         skip = seq - self.first_seq
         return list(self._entries)[skip:]
+
+
+def _finite_or_none(value: SampleValue) -> SampleValue:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -231,7 +246,9 @@ class TrackingServer:
 
     async def _session(self, ws: ServerConnection) -> None:
         peer = str(ws.remote_address[0]) if ws.remote_address else "?"
+        nonce = secrets.token_hex(16)
         try:
+            await ws.send(json.dumps({"type": "challenge", "nonce": nonce}))
             hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
         except (TimeoutError, ValueError, ConnectionClosed):
             return
@@ -243,14 +260,18 @@ class TrackingServer:
             # the role only: the show file's digest is what a backup proves it has
             await ws.send(json.dumps({"type": "role", "role": role}))
             return
-        digest = hello.get("digest")
-        if not isinstance(digest, str) or not hmac.compare_digest(digest, self.digest):
+        proof = hello.get("proof")
+        expected = pairing_proof(self.digest, nonce)
+        if not isinstance(proof, str) or not hmac.compare_digest(proof, expected):
             self._warn.warning(
                 "refused", "tracking: refused a backup from %s: its show file differs", peer
             )
             await ws.close(1008, "show files differ: copy this machine's show file")
             return
-        start = int(hello.get("from_seq", 1))
+        start = hello.get("from_seq", 1)
+        if not isinstance(start, int) or isinstance(start, bool) or start < 1:
+            await ws.close(1008, "bad hello")
+            return
         history = self.log.since(start)
         if history is None:
             await ws.close(1008, "the log it needs is no longer kept; restart the backup")
@@ -264,12 +285,14 @@ class TrackingServer:
 
         self.log.listeners.append(offer)
         self.backups[ws] = info
-        await ws.send(json.dumps({"type": "welcome", "digest": self.digest}))
+        await ws.send(json.dumps({"type": "welcome", "head": self.log.next_seq - 1}))
         log.info("tracking: backup %s connected from entry #%d", peer, start)
         reader = asyncio.create_task(self._read_backup(ws, info), name="tracking-backup-read")
         try:
-            for entry in history:
+            for i, entry in enumerate(history):
                 await ws.send(entry.decode())
+                if i % 200 == 199:  # a long catch-up must not hold the show loop
+                    await asyncio.sleep(0)
             while True:
                 entry = await queue.get()
                 info["queued"] -= len(entry)
@@ -280,21 +303,25 @@ class TrackingServer:
         except ConnectionClosed:
             pass
         finally:
-            # let the reader see what the backup said last (a takeover) before it ends
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(reader, 1.0)
             self.log.listeners.remove(offer)
+            # let the reader see what the backup said last (a takeover) before it ends
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(reader, 1.0)
             self.backups.pop(ws, None)
             log.warning("tracking: backup %s disconnected", peer)
 
     async def _read_backup(self, ws: ServerConnection, info: dict[str, Any]) -> None:
-        with contextlib.suppress(ConnectionClosed, ValueError):
+        with contextlib.suppress(ConnectionClosed):
             async for text in ws:
-                message = json.loads(text)
+                try:
+                    message = json.loads(text)
+                except ValueError:
+                    continue
                 if not isinstance(message, dict):
                     continue
-                if message.get("type") == "ack":
-                    info["acked"] = int(message.get("seq", 0))
+                seq = message.get("seq")
+                if message.get("type") == "ack" and isinstance(seq, int):
+                    info["acked"] = seq
                 elif message.get("type") == "takeover":
                     self._demote(str(info["peer"]))
 
@@ -316,6 +343,7 @@ async def main_at(address: str, timeout: float = 2.0) -> str | None:
     """Ask ``HOST:PORT`` who runs the show there: ``"main"``, ``"demoted"`` or None."""
     try:
         async with connect(f"ws://{address}/", open_timeout=timeout, proxy=None) as ws:
+            await asyncio.wait_for(ws.recv(), timeout)  # the challenge
             await ws.send(json.dumps({"type": "probe"}))
             reply = json.loads(await asyncio.wait_for(ws.recv(), timeout))
     except (OSError, TimeoutError, ValueError, WebSocketException):
@@ -356,6 +384,7 @@ class TrackingFollower:
         self.connected = False
         self.took_over = False
         self.refused = ""
+        self.catching_up_to = 0
         self._base: tuple[float, float] | None = None  # (main time, loop time) at takeover
         self._warn = RateLimitedLogger(log, 10.0)
         self._runner: ShowRunner | None = None
@@ -442,9 +471,12 @@ class TrackingFollower:
             watchdog.cancel()
 
     async def _follow(self, ws: ClientConnection) -> None:
-        await ws.send(
-            json.dumps({"type": "hello", "digest": self.digest, "from_seq": self.seq + 1})
-        )
+        challenge = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        nonce = challenge.get("nonce") if isinstance(challenge, dict) else None
+        if not isinstance(nonce, str):
+            return
+        proof = pairing_proof(self.digest, nonce)
+        await ws.send(json.dumps({"type": "hello", "proof": proof, "from_seq": self.seq + 1}))
         try:
             welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
         except ConnectionClosed as closed:
@@ -454,6 +486,8 @@ class TrackingFollower:
             return
         if not isinstance(welcome, dict) or welcome.get("type") != "welcome":
             return
+        head = welcome.get("head")
+        self.catching_up_to = head if isinstance(head, int) else 0
         self.connected = True
         self.last_heard = time.monotonic()
         log.info("tracking: following the main at %s from entry #%d", self.address, self.seq + 1)
@@ -464,7 +498,13 @@ class TrackingFollower:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(json.dumps({"type": "takeover"}))
                 return
-            self.apply(json.loads(text))
+            try:
+                self.apply(json.loads(text))
+            except ConnectionError:
+                raise
+            except (ValueError, KeyError, IndexError, TypeError) as err:
+                self._cannot_follow(f"log entry #{self.seq + 1} could not be applied ({err})")
+                return
             applied += 1
             if applied % 200 == 0:  # catching up: let keepalives and the console through
                 await asyncio.sleep(0)
@@ -472,6 +512,13 @@ class TrackingFollower:
             if now - acked > 0.2:
                 acked = now
                 await ws.send(json.dumps({"type": "ack", "seq": self.seq}))
+
+    def _cannot_follow(self, why: str) -> None:
+        """Stop following (a main of another version?): muted, no automatic takeover,
+        which would make a second main while the first still runs."""
+        self.refused = f"cannot follow the main: {why}"
+        self.takeover_after = None
+        log.error("tracking: %s; automatic takeover is off, TAKEOVER still works", self.refused)
 
     def apply(self, entry: list[Any]) -> None:
         """Hand one log entry to this machine's engine at the main's time."""
@@ -507,6 +554,12 @@ class TrackingFollower:
         """Become the main where the main was: unmute, open the sources, tell the main."""
         if self.took_over:
             return {"ok": False, "error": "this machine has already taken over"}
+        if self.connected and self.seq < self.catching_up_to:
+            left = self.catching_up_to - self.seq
+            return {
+                "ok": False,
+                "error": f"still catching up with the main ({left} log entries to go)",
+            }
         self.took_over = True
         runner = self.runner
         # the show goes on from where the main is by now: its last tick plus the time

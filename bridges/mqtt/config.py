@@ -7,6 +7,7 @@ in this package reads files or the environment.
 from __future__ import annotations
 
 import re
+import ssl
 from dataclasses import dataclass, field
 
 from bridges.telemetry.config import ConnectionSettings
@@ -14,7 +15,7 @@ from bridges.telemetry.exceptions import TelemetryConfigError
 
 from .topics import DEFAULT_MAX_PAYLOAD_BYTES, MqttRoute, MqttTelemetryParser
 
-__all__ = ["MQTT_VERSIONS", "MqttSourceConfig", "parse_broker_url"]
+__all__ = ["MQTT_VERSIONS", "MqttSourceConfig", "parse_broker_url", "tls_context_for"]
 
 #: Accepted ``protocol`` values: MQTT 5.0 and MQTT 3.1.1.
 MQTT_VERSIONS = ("5", "3.1.1")
@@ -41,6 +42,13 @@ def parse_broker_url(url: str) -> tuple[str, int, bool]:
     if not 0 < port < 65536:
         raise TelemetryConfigError(f"broker url {url!r}: port {port} is out of range")
     return host.strip("[]"), port, tls
+
+
+def tls_context_for(url: str, ca_file: str = "") -> ssl.SSLContext | None:
+    """The TLS context an ``mqtts://`` URL needs (None for ``mqtt://``)."""
+    if not parse_broker_url(url)[2]:
+        return None
+    return ssl.create_default_context(cafile=ca_file or None)
 
 
 @dataclass(frozen=True, slots=True)

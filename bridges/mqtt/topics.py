@@ -201,10 +201,12 @@ class MqttTelemetryParser:
                 value, reason = check_value(raw)
             else:
                 value, reason = _plain_value(payload)
+            if reason is None:
+                value, reason = _scaled(value, route)
             if reason is not None:
                 result.rejections.append(reason)
                 continue
-            result.samples.append(Sample(signal, _scaled(value, route), None))
+            result.samples.append(Sample(signal, value, None))
         return result
 
 
@@ -242,7 +244,9 @@ def _plain_value(payload: bytes) -> tuple[SampleValue, RejectReason | None]:
     return check_value(text)
 
 
-def _scaled(value: SampleValue, route: MqttRoute) -> SampleValue:
+def _scaled(value: SampleValue, route: MqttRoute) -> tuple[SampleValue, RejectReason | None]:
     if isinstance(value, float) and (route.scale != 1.0 or route.offset != 0.0):
-        return value * route.scale + route.offset
-    return value
+        value = value * route.scale + route.offset
+        if not math.isfinite(value):  # 1e308 x 10
+            return None, RejectReason.NON_FINITE
+    return value, None

@@ -5,6 +5,7 @@ fires twice, the next GO fires the next cue, and both recordings agree."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import itertools
 import json
 import re
@@ -25,7 +26,7 @@ from bridges.osc.wire import decode_packet, encode_message, iter_messages
 from rehearsal.dryrun import dry_run
 from rehearsal.recording import Recording
 from show.showfile import load_show
-from show.tracking import InputLog, TrackingFollower, show_digest
+from show.tracking import InputLog, TrackingFollower, pairing_proof, show_digest
 from tests.show.test_show_in_browser import _LoopThread
 from tests.web.webtest_support import screenshot
 
@@ -364,18 +365,41 @@ def test_the_tracking_port_tells_strangers_nothing_and_obeys_no_stranger(tmp_pat
         await server.start()
         try:
             async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+                challenge = json.loads(await ws.recv())
                 await ws.send(json.dumps({"type": "probe"}))
                 assert json.loads(await ws.recv()) == {"type": "role", "role": "main"}
             assert await main_at(f"127.0.0.1:{server.port}") == "main"
-            async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
-                await ws.send(json.dumps({"type": "hello", "digest": "0" * 64, "from_seq": 1}))
-                with pytest.raises(Exception, match="show files differ"):
+            digest = show_digest(show)
+            for hello in (
+                {"type": "hello", "digest": digest, "from_seq": 1},  # a sniffed digest
+                {"type": "hello", "proof": pairing_proof(digest, "old"), "from_seq": 1},
+            ):
+                async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
                     await ws.recv()
+                    await ws.send(json.dumps(hello))
+                    with pytest.raises(Exception, match="show files differ"):
+                        await ws.recv()
             async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+                await ws.recv()
                 await ws.send(json.dumps({"type": "takeover"}))
                 await asyncio.sleep(0.2)
             assert not runner.muted and not server.demoted
+            # a real backup that sends garbage leaves nothing behind when it goes
+            async with connect(f"ws://127.0.0.1:{server.port}/") as ws:
+                nonce = json.loads(await ws.recv())["nonce"]
+                proof = pairing_proof(digest, nonce)
+                await ws.send(json.dumps({"type": "hello", "proof": proof, "from_seq": 1}))
+                assert json.loads(await ws.recv())["type"] == "welcome"
+                await ws.send(json.dumps({"type": "ack", "seq": None}))
+                await ws.send("not json")
+                await asyncio.sleep(0.2)
+                assert len(server.backups) == 1
+            await asyncio.sleep(1.5)
+            assert server.backups == {} and server.log.listeners == []
+            assert challenge["type"] == "challenge" and len(challenge["nonce"]) == 32
         finally:
             await server.aclose()
 
-    asyncio.run(asyncio.wait_for(main(), 20))
+    # its own thread: a Playwright test earlier in this module leaves a loop running here
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, asyncio.wait_for(main(), 20)).result()

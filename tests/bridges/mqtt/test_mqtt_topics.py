@@ -248,3 +248,8 @@ def test_config_checks_protocol_and_credentials():
         MqttSourceConfig("m", "mqtt://h", ())
     cfg = MqttSourceConfig("m", "mqtt://h", routes, username="u", password="secret")
     assert "secret" not in repr(cfg)
+
+
+def test_a_scaled_value_that_overflows_is_refused_not_infinite():
+    result = parse([MqttRoute("t", "sig", scale=10.0)], "t", b"1e308")
+    assert (result.samples, result.rejections) == ([], [RejectReason.NON_FINITE])
