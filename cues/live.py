@@ -120,7 +120,7 @@ class TelemetryFlow:
                 run.wait_since = now
                 self._push_timer(now + cue.wait_hold, "hold", cue.id, run.gen)
                 return
-            if now - run.wait_since < cue.wait_hold - 1e-9:
+            if now < run.wait_since + cue.wait_hold:  # the same sum the timer was set to
                 return
         self._waiting.discard(cue.id)
         self._proceed(run, now)

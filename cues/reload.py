@@ -24,6 +24,7 @@ Pure like the rest of :mod:`cues`: the model and the time come in, nothing is re
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -109,6 +110,13 @@ def _refusals(engine: Engine, model: ShowModel) -> list[str]:
             )
         for cid in sorted(c for c in cues if c not in model.cues):
             out.append(f"running cue {run.cue.id} uses cue {cid}, which the new file removes")
+        for cid in run.cue.children:  # a running group still has to reach its children
+            moved = model.cues.get(cid)
+            if moved is not None and moved.parent != run.cue.id:
+                out.append(
+                    f"group {run.cue.id} is running and the new file moves its cue {cid}"
+                    " to another group"
+                )
     return out
 
 
@@ -181,18 +189,23 @@ def reload_model(
         if was is not None and was in cl.cues:
             idx = cl.cues.index(was)
         else:
-            old_idx = _old_index(old, cl.name, was)
-            idx = min(old_idx, len(cl.cues)) if old_idx is not None else 0
+            idx = _after_survivor(old, cl.name, was, cl.cues)
         engine.playheads[cl.name] = engine._order.standby_index(cl.cues, idx, 1)
     return result
 
 
-def _old_index(old: ShowModel, name: str, cid: CueId | None) -> int | None:
-    """Where the standby was in the old list (None: past its end or a new list)."""
+def _after_survivor(old: ShowModel, name: str, was: CueId | None, new: tuple[CueId, ...]) -> int:
+    """Where a standby that the reload removed (or the end of the list) goes: right
+    after the last cue that stood before it in the old list and is still there, so
+    GO neither skips a cue nor runs one again (0 if none is left, or a new list)."""
     for cl in old.cue_lists:
         if cl.name == name:
-            return cl.cues.index(cid) if cid is not None and cid in cl.cues else len(cl.cues)
-    return None
+            before = cl.cues[: cl.cues.index(was)] if was in cl.cues else cl.cues
+            for cid in reversed(before):
+                if cid in new:
+                    return new.index(cid) + 1
+            return 0
+    return 0
 
 
 def _reload_cues(engine: Engine, model: ShowModel, plan: ReloadPlan, result: ReloadResult) -> None:
@@ -203,6 +216,9 @@ def _reload_cues(engine: Engine, model: ShowModel, plan: ReloadPlan, result: Rel
         del engine.cues[cid]
         engine._waiting.discard(cid)
         result.removed.append(f"cue {cid}")
+    if plan.removed:  # a cue added back later must not meet its predecessor's timers
+        engine._timers = [t for t in engine._timers if t[3] not in plan.removed]
+        heapq.heapify(engine._timers)
     for cid in sorted(plan.added):
         cue = model.cues[cid]
         engine.runs[cid] = CueRun(cue=cue, armed=cue.armed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cues.commands import CueState, Report
-from cues.events import Go, Sample, StartCue
+from cues.events import Go, Sample, StartCue, StopCue
 from cues.model import CueId
 from show.showfile import parse_show
 from tests.cues.script import HEADER, Script, cid
@@ -182,3 +182,101 @@ def test_a_plan_made_for_another_model_is_not_trusted() -> None:
     edited = model(SHOW.replace('address = "/three"', 'address = "/three-b"'))
     result = s.engine.reload(edited, 1.0, stale)
     assert result.ok and s.engine.cues[cid("3")].osc_address == "/three-b"
+
+
+FOUR = (
+    SHOW
+    + """
+[[cue_lists.cues]]
+number = "4"
+type = "osc"
+target = "desk"
+address = "/four"
+"""
+)
+
+
+def _without(text: str, number: str) -> str:
+    block = f'[[cue_lists.cues]]\nnumber = "{number}"\n'
+    start = text.index(block)
+    end = text.find("[[cue_lists.cues]]", start + len(block))
+    return text[:start] + (text[end:] if end >= 0 else "")
+
+
+def test_a_removed_standby_stands_by_on_the_next_cue_that_is_left() -> None:
+    s = Script(FOUR)
+    s.at(0.0, Go())  # cue 1 runs, 2 on standby
+    s.at(1.0, Go())  # cue 2 fires, 3 on standby
+    assert s.engine.playhead() == cid("3")
+    assert reload(s, _without(_without(FOUR, "2"), "3"), 2.0) == []
+    assert s.engine.playhead() == cid("4")  # not the end of the list, nor cue 1 again
+
+
+WAITING = """
+[signals.x]
+stale_after = 1000
+lost_after = 1000
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "fade"
+target = { osc = "desk", address = "/fade" }
+from = 0.0
+to = 1.0
+duration = 200
+rate_hz = 1
+"""
+WAIT_CUE = """[[cue_lists.cues]]
+number = "2"
+type = "osc"
+target = "desk"
+address = "/two"
+wait_for = { signal = "x", above = 5 }
+timeout = 60
+fallback = "3"
+"""
+FALLBACK = """[[cue_lists.cues]]
+number = "3"
+type = "osc"
+target = "desk"
+address = "/fb"
+"""
+
+
+def test_a_cue_removed_and_added_back_does_not_meet_its_old_timers() -> None:
+    full = WAITING + WAIT_CUE + FALLBACK
+    s = Script(full)
+    s.at(0.0, StartCue(cid("1")))  # its fade steps keep the timer heap busy
+    s.at(0.0, StartCue(cid("2")))  # waits; would time out at 60
+    s.at(5.0, StopCue(cid("2")))
+    assert reload(s, WAITING + FALLBACK, 6.0) == []
+    assert reload(s, full, 8.0) == []
+    s.at(30.0, StartCue(cid("2")))  # times out at 90, not at the old 60
+    s.run_until(100.0)
+    assert [t for t, _ in s.osc("/fb")] == [90.0]
+
+
+def _groups(b_in: str) -> str:
+    child_b = '  [[cue_lists.cues.children]]\n  number = "b"\n  type = "wait"\n  duration = 1\n'
+    text = (
+        '[[cue_lists]]\nname = "Main"\n'
+        '[[cue_lists.cues]]\nnumber = "G"\ntype = "group"\nmode = "playlist"\n'
+        '  [[cue_lists.cues.children]]\n  number = "a"\n  type = "wait"\n  duration = 5\n'
+    )
+    text += child_b if b_in == "G" else ""
+    text += (
+        '[[cue_lists.cues]]\nnumber = "H"\ntype = "group"\nmode = "playlist"\n'
+        '  [[cue_lists.cues.children]]\n  number = "z"\n  type = "wait"\n  duration = 1\n'
+    )
+    return text + (child_b if b_in == "H" else "")
+
+
+def test_a_running_group_keeps_the_children_it_has_not_reached_yet() -> None:
+    s = Script(_groups("G"))
+    s.at(0.0, Go())  # G runs a (5 s), then b
+    assert reload(s, _groups("H"), 1.0) == [
+        "group Main/G is running and the new file moves its cue Main/b to another group"
+    ]
+    s.run_until(30.0)
+    assert s.states("G") == [(0.0, "running"), (6.0, "idle")]
