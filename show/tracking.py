@@ -274,7 +274,9 @@ class TrackingServer:
             return
         history = self.log.since(start)
         if history is None:
-            await ws.close(1008, "the log it needs is no longer kept; start backups before the show")
+            await ws.close(
+                1008, "the log it needs is no longer kept; start backups before the show"
+            )
             return
         queue: asyncio.Queue[bytes] = asyncio.Queue()
         info: dict[str, Any] = {"peer": peer, "acked": start - 1, "queued": 0}
