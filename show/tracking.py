@@ -428,7 +428,14 @@ class TrackingFollower:
                 "text": "took over: this machine is the main",
             }
         if self.refused:
-            return {"name": "pairing", "kind": "redundancy", "state": "down", "text": self.refused}
+            return {
+                "name": "pairing",
+                "kind": "redundancy",
+                "state": "down",
+                "text": self.refused,
+                # a backup that stopped following may still take over by hand
+                "takeover": self.refused.startswith("cannot follow"),
+            }
         if not self.connected:
             return {
                 "name": "pairing",
@@ -459,7 +466,7 @@ class TrackingFollower:
                     ) as ws:
                         attempt = 0
                         await self._follow(ws)
-                except (OSError, TimeoutError, WebSocketException) as err:
+                except (OSError, TimeoutError, ValueError, WebSocketException) as err:
                     self._warn.warning(
                         "main", "tracking: main %s unreachable: %s", self.address, err
                     )
