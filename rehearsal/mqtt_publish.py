@@ -23,15 +23,14 @@ from collections.abc import Iterable
 
 import aiomqtt
 
-from bridges.mqtt.config import parse_broker_url, tls_context_for
+from bridges.mqtt.config import parse_broker_url
+from bridges.mqtt.session import stay_connected
 from bridges.ratelimit import RateLimitedLogger
 from rehearsal.telemetry import Frame
 
 __all__ = ["MqttFramePublisher", "frame_messages"]
 
 log = logging.getLogger(__name__)
-
-_RETRY_S = 1.0
 
 
 def frame_messages(prefix: str, frames: Iterable[Frame]) -> list[tuple[str, bytes]]:
@@ -67,7 +66,7 @@ class MqttFramePublisher:
     def __init__(
         self, url: str, prefix: str = "stovelight", *, username: str = "", password: str = ""
     ) -> None:
-        self.host, self.port, self.tls = parse_broker_url(url)
+        parse_broker_url(url)  # refused here, not at the first connect
         self.url = url
         self.prefix = prefix
         self.username = username
@@ -89,24 +88,24 @@ class MqttFramePublisher:
             self._wake.set()
 
     async def run(self) -> None:
-        """Publish until cancelled; reconnect after a second when the broker goes away."""
-        while True:
-            try:
-                async with aiomqtt.Client(
-                    self.host,
-                    self.port,
-                    tls_context=tls_context_for(self.url),
-                    username=self.username or None,
-                    password=self.password or None,
-                    timeout=5.0,
-                ) as client:
-                    self.connected.set()
-                    log.info("publishing telemetry to %s under %s/", self.url, self.prefix)
-                    await self._publish_forever(client)
-            except aiomqtt.MqttError as err:
-                self.connected.clear()
-                self._warn.warning("broker", "MQTT broker %s: %s; retrying", self.url, err)
-            await asyncio.sleep(_RETRY_S)
+        """Publish until cancelled; reconnect with backoff when the broker goes away."""
+
+        async def publish(client: aiomqtt.Client) -> None:
+            log.info("publishing telemetry to %s under %s/", self.url, self.prefix)
+            await self._publish_forever(client)
+
+        def state(up: bool) -> None:
+            (self.connected.set if up else self.connected.clear)()
+
+        await stay_connected(
+            self.url,
+            publish,
+            label="simulator",
+            warn=self._warn,
+            on_state=state,
+            username=self.username,
+            password=self.password,
+        )
 
     async def _publish_forever(self, client: aiomqtt.Client) -> None:
         while True:

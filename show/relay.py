@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import signal
 import sys
 import time
@@ -29,9 +28,9 @@ from typing import Any
 import aiomqtt
 
 from bridges.mqtt import NewestPerTopicQueue
-from bridges.mqtt.config import parse_broker_url, tls_context_for
+from bridges.mqtt.config import parse_broker_url
+from bridges.mqtt.session import stay_connected
 from bridges.ratelimit import RateLimitedLogger
-from bridges.telemetry.config import BackoffPolicy
 from bridges.telemetry.exceptions import TelemetryConfigError
 from show.cliargs import port
 from show.config import WEB_MAX_CONNECTIONS, WEB_MAX_PER_ADDRESS
@@ -74,7 +73,7 @@ class RelayFeed:
         password: str = "",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.host, self.port, self.tls = parse_broker_url(broker)
+        parse_broker_url(broker)  # refused here, not at the first connect
         self.broker = broker
         self.topic = topic
         self.stale_after = stale_after
@@ -135,35 +134,30 @@ class RelayFeed:
 
     async def run(self) -> None:
         """Subscribe and keep the newest snapshot until cancelled; reconnect with backoff."""
-        backoff = BackoffPolicy(initial=0.25, cap=5.0)
-        attempt = 0
-        while True:
-            try:
-                async with aiomqtt.Client(
-                    self.host,
-                    self.port,
-                    tls_context=tls_context_for(self.broker),
-                    username=self.username or None,
-                    password=self.password or None,
-                    timeout=5.0,
-                    queue_type=NewestPerTopicQueue,  # the newest snapshot wins
-                ) as client:
-                    await client.subscribe(self.topic, qos=0)
-                    attempt = 0
-                    self.connected.set()
-                    log.info("relay: following %s on %s", self.topic, self.broker)
-                    async for message in client.messages:
-                        payload = message.payload
-                        if isinstance(payload, bytes | bytearray):
-                            self.receive(bytes(payload))
-                        else:
-                            self.refused += 1
-            except aiomqtt.MqttError as err:
-                self._warn.warning("broker", "relay: broker %s: %s; retrying", self.broker, err)
-            finally:
-                self.connected.clear()
-            await asyncio.sleep(backoff.delay(attempt, random.random()))
-            attempt += 1
+
+        async def follow(client: aiomqtt.Client) -> None:
+            await client.subscribe(self.topic, qos=0)
+            log.info("relay: following %s on %s", self.topic, self.broker)
+            async for message in client.messages:
+                payload = message.payload
+                if isinstance(payload, bytes | bytearray):
+                    self.receive(bytes(payload))
+                else:
+                    self.refused += 1
+
+        def state(up: bool) -> None:
+            (self.connected.set if up else self.connected.clear)()
+
+        await stay_connected(
+            self.broker,
+            follow,
+            label="relay",
+            warn=self._warn,
+            on_state=state,
+            username=self.username,
+            password=self.password,
+            queue_type=NewestPerTopicQueue,  # the newest snapshot wins
+        )
 
     def stats(self) -> dict[str, Any]:
         """Counters for the log and tests."""

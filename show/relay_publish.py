@@ -19,9 +19,9 @@ from typing import Any
 
 import aiomqtt
 
-from bridges.mqtt.config import parse_broker_url, tls_context_for
+from bridges.mqtt.config import parse_broker_url
+from bridges.mqtt.session import stay_connected
 from bridges.ratelimit import RateLimitedLogger
-from bridges.telemetry.config import BackoffPolicy
 from show.config import RelayConfig
 from show.web.protocol import encode_message_bytes
 
@@ -53,10 +53,9 @@ class SnapshotPublisher:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self.host, self.port, self.tls = parse_broker_url(config.broker)
+        parse_broker_url(config.broker)  # refused here, not at the first connect
         self._build = build
         self._clock = clock
-        self._backoff = BackoffPolicy(initial=0.25, cap=5.0)
         self._warn = RateLimitedLogger(log, 30.0)
         self.published = 0
         self.build_errors = 0
@@ -76,34 +75,28 @@ class SnapshotPublisher:
 
     async def run(self) -> None:
         """Publish until cancelled; reconnect with backoff."""
-        attempt = 0
-        while True:
-            try:
-                async with aiomqtt.Client(
-                    self.host,
-                    self.port,
-                    tls_context=tls_context_for(self.config.broker),
-                    username=self.config.username or None,
-                    password=self.config.password or None,
-                    timeout=5.0,
-                    identifier=f"stovelight-show-{random.getrandbits(32):08x}",
-                ) as client:
-                    self.connected = True
-                    attempt = 0
-                    log.info(
-                        "relay: publishing the public dashboard to %s topic %s",
-                        self.config.broker,
-                        self.config.topic,
-                    )
-                    await self._publish_forever(client)
-            except aiomqtt.MqttError as err:
-                self._warn.warning(
-                    "broker", "relay: broker %s: %s; retrying", self.config.broker, err
-                )
-            finally:
-                self.connected = False
-            await asyncio.sleep(self._backoff.delay(attempt, random.random()))
-            attempt += 1
+
+        async def publish(client: aiomqtt.Client) -> None:
+            log.info(
+                "relay: publishing the public dashboard to %s topic %s",
+                self.config.broker,
+                self.config.topic,
+            )
+            await self._publish_forever(client)
+
+        def state(up: bool) -> None:
+            self.connected = up
+
+        await stay_connected(
+            self.config.broker,
+            publish,
+            label="relay",
+            warn=self._warn,
+            on_state=state,
+            username=self.config.username,
+            password=self.config.password,
+            identifier=f"stovelight-show-{random.getrandbits(32):08x}",
+        )
 
     async def _publish_forever(self, client: aiomqtt.Client) -> None:
         loop = asyncio.get_running_loop()
