@@ -156,7 +156,9 @@ class MqttSource(TelemetrySource):
         )
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         attempt = 0
+        opened = 0.0
         url = self.config.url
         while not self._closing:
             self._set_status(SourceStatus.CONNECTING, f"connecting to {url}")
@@ -167,7 +169,7 @@ class MqttSource(TelemetrySource):
                     for topic in self._parser.subscriptions():
                         await client.subscribe(topic, qos=0)
                     connected = True
-                    attempt = 0
+                    opened = loop.time()
                     self.counters.connects += 1
                     self._set_status(SourceStatus.CONNECTED, f"connected to {url}")
                     _LOGGER.info("telemetry source %s subscribed at %s", self._name, url)
@@ -182,6 +184,10 @@ class MqttSource(TelemetrySource):
                 )
             finally:
                 self._keep_queue_counts()
+            # as for websocket sources, only a connection that lasted clears the backoff:
+            # a broker that accepts and drops at once is not retried in a storm
+            if connected and loop.time() - opened >= self.config.settings.stable_after:
+                attempt = 0
             delay = self.config.settings.backoff.delay(attempt, self._rand())
             attempt += 1
             await self._sleep(delay)

@@ -232,3 +232,43 @@ def test_tls_broker_with_its_ca_and_a_refusal_without_it() -> None:
         run(scenario)
     finally:
         b.close()
+
+
+def test_a_broker_that_drops_every_connection_at_once_is_retried_with_growing_waits() -> None:
+    """A hostile or broken broker: CONNACK, SUBACK, then close, every time. Only a
+    connection that lasted clears the backoff, so the waits grow instead of a storm."""
+
+    async def drop_after_subscribe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+        await reader.read(4096)  # CONNECT
+        writer.write(bytes([0x20, 0x02, 0x00, 0x00]))  # CONNACK, accepted (MQTT 3.1.1 §3.2)
+        subscribe = await reader.read(4096)
+        if len(subscribe) >= 4:  # SUBACK for its packet id, QoS 0 granted (§3.9)
+            writer.write(bytes([0x90, 0x03, subscribe[2], subscribe[3], 0x00]))
+            await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()
+
+    async def scenario() -> None:
+        server = await asyncio.start_server(drop_after_subscribe, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        waits: list[float] = []
+        done = asyncio.Event()
+
+        async def sleep(delay: float) -> None:
+            waits.append(delay)
+            if len(waits) >= 4:
+                done.set()
+            await asyncio.sleep(0)
+
+        routes = (MqttRoute("stat/{home}/temp", "{home}.temp_c"),)  # one SUBSCRIBE
+        cfg = MqttSourceConfig("s", f"mqtt://127.0.0.1:{port}", routes, protocol="3.1.1")
+        source = MqttSource(cfg, RecordingSink(), sleep=sleep, rand=lambda: 0.999)
+        task = asyncio.create_task(source.run())
+        await done.wait()
+        await source.aclose()
+        await task
+        server.close()
+        assert source.counters.connects >= 4
+        assert waits[:4] == sorted(waits[:4]) and waits[3] > 2 * waits[0]
+
+    run(scenario)
