@@ -702,9 +702,7 @@ class ShowRunner:
         if self._reloading:
             return {"ok": False, "error": "a reload is already under way"}
         if self.following:  # its show changes only as the main's does
-            log.warning("tracking backup: reload from %s refused; reload the main", origin)
-            return {"ok": False, "error": "this machine is the tracking backup: reload the main"}
-        if self.following:
+            log.warning("tracking backup: reload from %s refused", origin)
             return {"ok": False, "error": "a tracking backup reloads by restarting"}
         if self.input_taps:  # a backup follows this engine's inputs, not its file
             return {

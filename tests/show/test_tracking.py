@@ -403,3 +403,24 @@ def test_the_tracking_port_tells_strangers_nothing_and_obeys_no_stranger(tmp_pat
     # its own thread: a Playwright test earlier in this module leaves a loop running here
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, asyncio.wait_for(main(), 20)).result()
+
+
+def test_a_show_followed_by_a_backup_and_a_following_backup_refuse_to_reload(
+    tmp_path: Path,
+) -> None:
+    from show.runner import RunnerParts, ShowRunner
+
+    show = tmp_path / "a.toml"
+    show.write_text('[web]\nenabled = false\n[[cue_lists]]\nname = "Main"\n')
+    main = ShowRunner(load_show(show), RunnerParts(), clock=lambda: 0.0)
+    main.input_taps.append(InputLog())
+    refused = main.request_reload("test")
+    assert refused == {
+        "ok": False,
+        "error": "this show has a tracking backup: restart both machines with the new file"
+        " instead of reloading",
+    }
+    backup = ShowRunner(load_show(show), RunnerParts(), clock=lambda: 0.0)
+    TrackingFollower("127.0.0.1:1", "digest").attach(backup)
+    assert backup.request_reload("test")["error"] == "a tracking backup reloads by restarting"
+    assert backup.control("go")["ok"] is False
