@@ -352,20 +352,24 @@ async def _start(
         urls.extend(await start_pairing(show, runner, args, follower, status))
     except PairingError as exc:
         raise SetupError(str(exc)) from exc
-    if show.web.enabled:
-        urls.extend(await _start_web(show, runner, status, tail))
-    if show.relay is not None:
-        urls.append(_start_relay_publisher(show.relay, runner, tail))
+    # one Snapshots for the web server and the relay publisher: one set of histories
+    # and one listener on the runner's commands, however many readers
+    if show.web.enabled or show.relay is not None:
+        snaps = Snapshots(runner, tail, status)
+        if show.web.enabled:
+            urls.extend(await _start_web(show, runner, snaps))
+        if show.relay is not None:
+            urls.append(_start_relay_publisher(show.relay, runner, snaps))
     for name, target in ((t.name, t) for t in show.osc_targets):
         urls.append(f"OSC out '{name}':   {target.transport} {target.host}:{target.port}")
     return runner, urls
 
 
-def _start_relay_publisher(relay: RelayConfig, runner: ShowRunner, tail: Any) -> str:
+def _start_relay_publisher(relay: RelayConfig, runner: ShowRunner, snaps: Snapshots) -> str:
     """Publish the public dashboard for ``stovelight relay`` processes ([relay])."""
     from show.relay_publish import SnapshotPublisher
 
-    publisher = SnapshotPublisher(relay, Snapshots(runner, tail, []).public)
+    publisher = SnapshotPublisher(relay, snaps.public)
     task = asyncio.create_task(publisher.run(), name="relay-publisher")
 
     async def close() -> None:
@@ -397,13 +401,10 @@ async def _watch(runner: ShowRunner, path: Path, interval: float = 1.0) -> None:
             runner.request_reload("file change")
 
 
-async def _start_web(
-    show: Show, runner: ShowRunner, status: list[Callable[[], dict[str, Any]]], tail: Any
-) -> list[str]:
+async def _start_web(show: Show, runner: ShowRunner, snaps: Snapshots) -> list[str]:
     from show.web import WebServer, new_console_token
 
     token = show.web.console_token or new_console_token()
-    snaps = Snapshots(runner, tail, status)
 
     def preview() -> bytes | None:
         for rend in runner.parts.renderers.values():
