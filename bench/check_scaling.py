@@ -1,7 +1,7 @@
 """How ``stovelight check`` scales with hostile show files (issue #10, item 6).
 
 Each case builds a show-file text of size N in memory and validates it with
-``show.showfile.parse_show`` (what ``stovelight check`` does after reading the
+``show.showfile.load.parse_show`` (what ``stovelight check`` does after reading the
 file). A case at 10 N taking about 10 times as long as at N is linear; a
 quadratic case would take about 100 times as long. Nesting cases must end in one
 problem, never an exception.
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.docsection import write_section
 from show.errors import ShowFileError
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 
 
 def _cues(n: int) -> str:

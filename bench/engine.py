@@ -6,7 +6,7 @@ Run from the repository root::
     .venv/bin/python bench/engine.py --quick           # a few seconds (CI smoke test)
     .venv/bin/python bench/engine.py --profile samples # cProfile one case (samples, flood, cues)
 
-Three parts, each on the virtual clock, driven the way ``show.runner`` drives the engine
+Three parts, each on the virtual clock, driven the way ``show.runtime.runner`` drives the engine
 (``handle`` per sample, then ``advance`` + ``commands`` + ``next_deadline`` per wake):
 
 1. Telemetry. A generated show with 100 signals ``s000..s099``, 100 mappings (range map,
@@ -53,7 +53,7 @@ from cues.commands import Command, CueState, CueStateChanged, SendOsc
 from cues.engine import Engine
 from cues.events import Go, Sample
 from cues.model import ContinueMode, CueId, CueKind, ShowModel
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 
 __all__ = ["main"]
 

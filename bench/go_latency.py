@@ -186,13 +186,13 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
     stamps the time and delivers a note or MSC GO, as rtmidi's thread would. It also
     answers where the timed group started (``start T``), in wall-clock seconds.
     """
-    import show.assemble as assemble
     import show.runcmd as runcmd
+    import show.runtime.assemble as assemble
     from bridges.midi.memory import MemoryMidiBackend
     from cues.model import CueId
-    from show.midi_hub import MidiHub
-    from show.runner import ShowRunner
-    from show.showfile import load_show
+    from show.runtime.midi_hub import MidiHub
+    from show.runtime.runner import ShowRunner
+    from show.showfile.load import load_show
 
     backend = MemoryMidiBackend(outputs=["bench"], inputs=["bench"])
     runners: list[ShowRunner] = []
@@ -683,11 +683,11 @@ def path_cost(gos: int) -> tuple[list[list[str]], list[list[str]]]:
     the cue's datagram is handed to the kernel, and until ``control`` returns; and the
     console snapshot each console tick builds on the loop."""
     from bridges.midi.memory import MemoryMidiBackend
-    from show import logsetup
-    from show.assemble import build_parts
-    from show.midi_hub import MidiHub
-    from show.runner import ShowRunner
-    from show.showfile import parse_show
+    from show.runtime import logsetup
+    from show.runtime.assemble import build_parts
+    from show.runtime.midi_hub import MidiHub
+    from show.runtime.runner import ShowRunner
+    from show.showfile.load import parse_show
 
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
@@ -753,9 +753,9 @@ def path_cost(gos: int) -> tuple[list[list[str]], list[list[str]]]:
 
 async def _console_snapshot(label: str, show: Any) -> list[str]:
     """Build and encode the console's snapshot as its broadcaster does each tick."""
-    from show.runner import RunnerParts, ShowRunner
-    from show.snapshots import Snapshots
+    from show.runtime.runner import RunnerParts, ShowRunner
     from show.web.protocol import encode_message_bytes
+    from show.web.snapshots import Snapshots
 
     runner = ShowRunner(show, RunnerParts())
     snaps = Snapshots(runner, None)

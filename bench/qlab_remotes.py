@@ -332,9 +332,9 @@ def handler_costs() -> list[tuple[str, float]]:
     """Microseconds per message for the control handler alone, in this process: the
     bench show's 201 cues, replies built and strict-JSON encoded, not sent."""
     from bridges.osc.wire import OscMessage
-    from show.qlab import QLabControl
-    from show.runner import RunnerParts, ShowRunner
-    from show.showfile import parse_show
+    from show.qlab.control import QLabControl
+    from show.runtime.runner import RunnerParts, ShowRunner
+    from show.showfile.load import parse_show
 
     class Peer:
         host, port, transport = "127.0.0.1", 1, "udp"

@@ -45,7 +45,7 @@ from rehearsal.dryrun import dry_run
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
 from rehearsal.replay import Replayer
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 
 DRY_RUN_TARGET_X = 240.0
 DOCS_TITLE = "Rehearsal: recorder, replay, dry run"

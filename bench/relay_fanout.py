@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from dashboard_fanout import RealisticShow, percentile, raise_fd_limit  # noqa: E402
 
 from rehearsal.broker import MosquittoBroker  # noqa: E402
-from show.config import RelayConfig  # noqa: E402
-from show.relay_publish import SnapshotPublisher  # noqa: E402
+from show.showfile.config import RelayConfig  # noqa: E402
+from show.web.publish import SnapshotPublisher  # noqa: E402
 
 FANOUT = ROOT / "bench" / "dashboard_fanout.py"
 TOPIC = "bench/dashboard"

@@ -26,7 +26,7 @@ from bench.docsection import write_section
 from cues.engine import Engine
 from cues.events import Go, Sample
 from cues.reload import plan_reload
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 
 
 def _show(n: int, edited: bool) -> str:

@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import load_show
-from show.snapshots import Snapshots
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import load_show
+from show.web.snapshots import Snapshots
 
 __all__ = ["main"]
 

@@ -43,9 +43,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import bridges.telemetry.connection as connection
 from bench.docblock import Tee, write_block
-from show.assemble import add_sources, build_parts
-from show.runner import ShowRunner
-from show.showfile import parse_show
+from show.runtime.assemble import add_sources, build_parts
+from show.runtime.runner import ShowRunner
+from show.showfile.load import parse_show
 
 __all__ = ["main"]
 

@@ -1,6 +1,6 @@
 """The compiled show: frozen definitions the engine runs.
 
-``show.showfile`` parses and validates a show file into these objects; nothing
+``show.showfile.load`` parses and validates a show file into these objects; nothing
 in ``cues`` reads files. Every type here is immutable so one ``ShowModel`` can
 be shared by the live runner, the dry run and the tests.
 """

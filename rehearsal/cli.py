@@ -392,7 +392,7 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
     from rehearsal.dryrun import dry_run
     from rehearsal.report import write_report
     from show.errors import ShowFileError
-    from show.showfile import load_show
+    from show.showfile.load import load_show
 
     try:
         show = load_show(args.show)

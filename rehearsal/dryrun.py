@@ -9,8 +9,8 @@ between (the pattern of ``tests/cues/script.py``)::
         run every deadline <= t (advance at each)
         handle_samples(the instant's samples, t), then advance(t)
 
-This is what :class:`show.runner.ShowRunner` does on the event loop clock, minus the waiting,
-so both give the same cue firings and outputs (the tests check it against a recorded live
+This is what :class:`show.runtime.runner.ShowRunner` does on the event loop clock, minus the
+waiting, so both give the same cue firings and outputs (the tests check it against a recorded live
 run). Show time equals recording time.
 
 Events: a live run (``stovelight run --record``) records every event it hands the engine
@@ -75,7 +75,7 @@ from cues.events import (
 from cues.model import CueId, Value
 from rehearsal.recording import Recording
 from rehearsal.replay import Replayer, resolve_start
-from show.config import Show
+from show.showfile.config import Show
 
 __all__ = [
     "MAX_HISTORY",
@@ -508,7 +508,7 @@ def dry_run(
     """Run ``show`` against ``recording`` on the virtual clock.
 
     Args:
-        show: the parsed show (``show.showfile.load_show``).
+        show: the parsed show (``show.showfile.load.load_show``).
         recording: an open recording.
         go_at: show times at which the operator presses GO.
         gos_from_recording: also replay the operator actions of the recording (GOs,

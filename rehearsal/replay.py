@@ -22,8 +22,8 @@ replay starts over after the last instant, one recorded sample interval later, a
 keeps increasing (``lap`` counts the passes).
 
 :class:`ReplaySource` feeds a replay into anything that implements the telemetry sink
-protocol (``on_samples`` / ``on_status``), e.g. :class:`show.runner.ShowRunner`, exactly like
-the websocket sources in :mod:`bridges.telemetry` do.
+protocol (``on_samples`` / ``on_status``), e.g. :class:`show.runtime.runner.ShowRunner`,
+exactly like the websocket sources in :mod:`bridges.telemetry` do.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from importlib import metadata
 
 from show.cliargs import describe_os_error
 from show.errors import ShowFileError
-from show.logsetup import LOG_FORMAT
-from show.shadercheck import compile_problems, scene_files
-from show.showfile import load_show
+from show.runtime.logsetup import LOG_FORMAT
+from show.showfile.load import load_show
+from show.showfile.shadercheck import compile_problems, scene_files
 
 __all__ = ["main"]
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 # Subcommands that live in other packages: (module, function adding the parser).
 _PLUGINS = (
     ("show.runcmd", "register"),
-    ("show.relay", "register"),
+    ("show.web.relay", "register"),
     ("rehearsal.cli", "register"),
     ("rehearsal.sim.server", "register"),
     ("visuals.render_cli", "register"),

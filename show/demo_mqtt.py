@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from rehearsal.broker import MosquittoBroker
 from rehearsal.mqtt_publish import MqttFramePublisher
 from rehearsal.sim.server import SimulatorServer
-from show.config import MqttSettings, MqttTopicConfig, Show, SourceConfig
+from show.showfile.config import MqttSettings, MqttTopicConfig, Show, SourceConfig
 
 __all__ = ["PREFIX", "attach_publisher", "over_mqtt"]
 

@@ -19,19 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from rehearsal.errors import RehearsalError
-from show.assemble import add_midi, add_sources, build_parts
 from show.cliargs import describe_os_error, host_port, number_in, port, positive_float, whole_in
-from show.config import RelayConfig, Show
-from show.control_access import exposure
 from show.errors import ShowFileError
-from show.logsetup import configure_show_logging, flush_show_logging
-from show.pairing import PairingError, follower_for, start_pairing
-from show.pairing import add_arguments as add_pairing_arguments
-from show.qlab import QLabControl
-from show.runner import ShowRunner
-from show.showfile import load_show, parse_show
-from show.snapshots import Snapshots
-from show.tracking import InputLog
+from show.qlab.control import QLabControl
+from show.runtime.assemble import add_midi, add_sources, build_parts
+from show.runtime.logsetup import configure_show_logging, flush_show_logging
+from show.runtime.pairing import PairingError, follower_for, start_pairing
+from show.runtime.pairing import add_arguments as add_pairing_arguments
+from show.runtime.runner import ShowRunner
+from show.runtime.tracking import InputLog
+from show.showfile.access import exposure
+from show.showfile.config import RelayConfig, Show
+from show.showfile.load import load_show, parse_show
+from show.web.snapshots import Snapshots
 
 __all__ = ["register", "run_show"]
 
@@ -367,7 +367,7 @@ async def _start(
 
 def _start_relay_publisher(relay: RelayConfig, runner: ShowRunner, snaps: Snapshots) -> str:
     """Publish the public dashboard for ``stovelight relay`` processes ([relay])."""
-    from show.relay_publish import SnapshotPublisher
+    from show.web.publish import SnapshotPublisher
 
     publisher = SnapshotPublisher(relay, snaps.public)
     task = asyncio.create_task(publisher.run(), name="relay-publisher")

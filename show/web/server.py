@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bridges.ratelimit import RateLimitedLogger
-from show.config import WEB_MAX_CONNECTIONS, WEB_MAX_CONSOLES, WEB_MAX_PER_ADDRESS
+from show.showfile.config import WEB_MAX_CONNECTIONS, WEB_MAX_CONSOLES, WEB_MAX_PER_ADDRESS
 from show.web.fanout import Broadcaster
 from show.web.gate import (
     CONSOLE_WS,

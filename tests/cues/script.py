@@ -6,7 +6,7 @@ from cues.commands import Command, CueState, CueStateChanged, SendOsc
 from cues.engine import Engine
 from cues.events import Event
 from cues.model import CueId
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 
 HEADER = """
 [outputs.osc.desk]

@@ -12,7 +12,7 @@ from cues.engine import Engine
 from cues.events import Go, Pause, PlayheadNext, PlayheadPrevious, Resume, Sample, SetPlayhead
 from cues.model import CueId
 from show.runcmd import demo_show_text
-from show.showfile import load_show, parse_show
+from show.showfile.load import load_show, parse_show
 from tests.cues.script import Script, cid
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -568,7 +568,7 @@ def test_a_mapping_switched_back_on_glides_from_where_it_stopped() -> None:
 
 
 def test_derived_values_survive_a_reload_that_changes_the_signals() -> None:
-    from show.showfile import parse_show
+    from show.showfile.load import parse_show
     from tests.cues.script import HEADER
 
     s = Script(DERIVED.format(op="sum"))

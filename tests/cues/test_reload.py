@@ -5,7 +5,7 @@ from __future__ import annotations
 from cues.commands import CueState, Report
 from cues.events import Go, Sample, StartCue, StopCue
 from cues.model import CueId
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 from tests.cues.script import HEADER, Script, cid
 
 SHOW = """

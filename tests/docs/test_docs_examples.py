@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pytest
 
-from show import cuefile
 from show.errors import ShowFileError
-from show.showfile import parse_show
+from show.showfile import cues as cuefile
+from show.showfile.load import parse_show
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs" / "show-file.md"
-CUEFILE = ROOT / "show" / "cuefile.py"
+CUEFILE = ROOT / "show" / "showfile" / "cues.py"
 
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 _KINDS = ("toml", "toml fragment", "toml broken")
@@ -143,7 +143,7 @@ def test_documented_cue_fields_exist_in_the_cue_reader() -> None:
     documented = _documented_cue_fields()
     assert len(documented) > 20
     missing = sorted(f for f in documented if f'"{f}"' not in source)
-    assert not missing, f"documented cue fields that show/cuefile.py does not know: {missing}"
+    assert not missing, f"documented cue fields that show/showfile/cues.py does not know: {missing}"
 
 
 def test_every_accepted_cue_field_is_documented() -> None:

@@ -32,9 +32,9 @@ from rehearsal.dryrun import dry_run
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
 from rehearsal.report import summary_text
-from show.assemble import add_sources
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
+from show.runtime.assemble import add_sources
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
 from tests.show.live_support import eventually
 
 SHOW = """

@@ -19,9 +19,9 @@ from rehearsal.recording import Recording
 from rehearsal.replay import Replayer, ReplaySource
 from rehearsal.report import summary_text, write_report
 from show.cli import main as stovelight
-from show.config import Show
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import load_show
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.config import Show
+from show.showfile.load import load_show
 
 SHOW = """
 [show]

@@ -11,11 +11,11 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from bridges.midi.memory import MemoryMidiBackend
-from show.assemble import add_sources, build_parts
-from show.config import Show
-from show.midi_hub import MidiHub
-from show.qlab import QLabControl
-from show.runner import RunnerParts, ShowRunner
+from show.qlab.control import QLabControl
+from show.runtime.assemble import add_sources, build_parts
+from show.runtime.midi_hub import MidiHub
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.config import Show
 
 
 class TelemetryServer:

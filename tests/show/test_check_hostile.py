@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from show.errors import ShowFileError
-from show.showfile import MAX_SHOW_FILE_BYTES, load_show, parse_show
-from show.signalnames import SignalNames
+from show.showfile.load import MAX_SHOW_FILE_BYTES, load_show, parse_show
+from show.showfile.signalnames import SignalNames
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from show.errors import ShowFileError
-from show.showfile import load_show, parse_show
+from show.showfile.load import load_show, parse_show
 
 BASE = """
 [outputs.osc.desk]

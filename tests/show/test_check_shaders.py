@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from show.shadercheck import compile_problems, scene_files
-from show.showfile import load_show
+from show.showfile.load import load_show
+from show.showfile.shadercheck import compile_problems, scene_files
 from tests.tools import missing
 
 GOOD = """/*{ "ISFVSN": "2", "INPUTS": [ {"NAME": "heat", "TYPE": "float", "DEFAULT": 0.5} ] }*/

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from cues.events import ArmCue, Go
 from cues.model import CueId
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
-from show.snapshots import Snapshots
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
+from show.web.snapshots import Snapshots
 
 SHOW = """
 [show]

@@ -8,10 +8,10 @@ import asyncio
 from typing import Any
 
 from bridges.telemetry import Sample, SourceStatus
-from show.healthline import source_chip
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
-from show.snapshots import Snapshots
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
+from show.web.healthline import source_chip
+from show.web.snapshots import Snapshots
 
 SHOW = """
 [show]

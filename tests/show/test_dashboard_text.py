@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from show.dashtext import TEXT_KEYS
 from show.errors import ShowFileError
-from show.showfile import parse_show
+from show.showfile.dashtext import TEXT_KEYS
+from show.showfile.load import parse_show
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = """

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
-from show.snapshots import DEFAULT_PANELS, Snapshots
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
+from show.web.snapshots import DEFAULT_PANELS, Snapshots
 
 
 def show_with(signals: int) -> str:
@@ -21,7 +21,7 @@ def test_default_panels_are_capped_and_the_cap_is_logged(
     count: int, caplog: pytest.LogCaptureFixture
 ) -> None:
     runner = ShowRunner(parse_show(show_with(count), "many.toml"), RunnerParts(), clock=lambda: 0.0)
-    with caplog.at_level(logging.WARNING, logger="show.snapshots"):
+    with caplog.at_level(logging.WARNING, logger="show.web.snapshots"):
         snaps = Snapshots(runner)
         layout = snaps.public()["layout"]
         snaps.public()

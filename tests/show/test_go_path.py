@@ -15,11 +15,11 @@ import pytest
 
 from bridges.osc.output import MemoryOscOutput, OscTargetConfig
 from bridges.osc.wire import decode_packet, encode_message, iter_messages
-from show.assemble import build_parts
-from show.logsetup import configure_show_logging, stop_show_logging
-from show.qlab import QLabControl
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
+from show.qlab.control import QLabControl
+from show.runtime.assemble import build_parts
+from show.runtime.logsetup import configure_show_logging, stop_show_logging
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
 
 CUES = """
 [[cue_lists]]
@@ -76,7 +76,7 @@ def test_listeners_and_log_lines_come_after_the_cues_packet() -> None:
 
     runner, osc = _memory_runner()
     spy = Spy(logging.INFO)
-    logger = logging.getLogger("show.runner")
+    logger = logging.getLogger("show.runtime.runner")
     old_level = logger.level
     logger.setLevel(logging.INFO)
     logger.addHandler(spy)
@@ -155,8 +155,8 @@ def test_every_go_and_cue_state_reaches_the_log_file_through_the_queue(
     stop_show_logging()  # what the end of ``stovelight run`` (and exit) does
     assert path is not None
     text = path.read_text(encoding="utf-8")
-    assert "show.runner: operator go from desk A" in text
-    assert "show.runner: operator go from desk B" in text
+    assert "show.runtime.runner: operator go from desk A" in text
+    assert "show.runtime.runner: operator go from desk B" in text
     for cue in ("Main/1 'Opening'", "Main/2"):
         assert f"cue {cue}: running" in text and f"cue {cue}: idle" in text
     assert text.index("from desk A") < text.index("cue Main/1 'Opening': running")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import queue
 
-from show.logsetup import ShowQueueHandler
+from show.runtime.logsetup import ShowQueueHandler
 
 
 def _record(text: str) -> logging.LogRecord:
-    return logging.LogRecord("show.runner", logging.INFO, __file__, 1, text, None, None)
+    return logging.LogRecord("show.runtime.runner", logging.INFO, __file__, 1, text, None, None)
 
 
 def test_a_full_log_queue_drops_counts_and_reports_when_there_is_room() -> None:

@@ -6,8 +6,8 @@ import pytest
 
 from cues.model import CueKind
 from show.errors import ShowFileError
-from show.midi_hub import encode_spec
-from show.showfile import parse_show
+from show.runtime.midi_hub import encode_spec
+from show.showfile.load import parse_show
 
 HEAD = '[outputs.midi.desk]\nport = "Desk"\n[[cue_lists]]\nname = "Main"\n'
 

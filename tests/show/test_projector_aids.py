@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
 
 SHOW = '[outputs.visuals.projector]\n[control]\nenabled = false\n[[cue_lists]]\nname = "Main"\n'
 

@@ -15,12 +15,12 @@ from zeroconf import IPVersion, ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncZeroconf
 
 from bridges.osc.wire import decode_packet, encode_message, iter_messages
-from show.config import ControlConfig
-from show.control_access import access_problem, exposure
-from show.discovery import SERVICE_TYPES, service_infos
 from show.errors import ShowFileError
-from show.showfile import parse_show
-from show.snapshots import Snapshots
+from show.qlab.discovery import SERVICE_TYPES, service_infos
+from show.showfile.access import access_problem, exposure
+from show.showfile.config import ControlConfig
+from show.showfile.load import parse_show
+from show.web.snapshots import Snapshots
 from tests.bridges.osc.osc_test_support import run
 from tests.show.live_support import running_show
 

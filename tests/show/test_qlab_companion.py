@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from bridges.osc.wire import OscArg, decode_packet, iter_messages
-from show.qlab import QLabControl, TokenBucket
-from show.runner import ShowRunner
-from show.showfile import parse_show
+from show.qlab.control import QLabControl, TokenBucket
+from show.runtime.runner import ShowRunner
+from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import run, udp_sink
 from tests.show.live_support import eventually, running_show
 from tests.show.qlab_remote import (
@@ -370,7 +370,7 @@ def test_refused_values_change_nothing_and_answer_a_strict_json_error(
 def test_passcode_warnings_are_one_line_and_the_bare_reconnect_none(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="show.qlab")
+    caplog.set_level(logging.INFO, logger="show.qlab.control")
 
     async def main() -> None:
         async with conformance_show(passcode="4321") as (runner, control, desk):

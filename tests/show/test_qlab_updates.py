@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridges.osc.server import OscPeer
-from show.qlab_updates import MAX_SUBSCRIBERS, UDP_EXPIRY_S, UpdatePusher
+from show.qlab.updates import MAX_SUBSCRIBERS, UDP_EXPIRY_S, UpdatePusher
 
 
 class FakePeer(OscPeer):

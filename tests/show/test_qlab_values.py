@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from show.qlab_values import (
+from show.qlab.values import (
     ControlValueError,
     flag,
     integer_in,

@@ -16,9 +16,9 @@ import pytest
 from websockets.sync.client import connect
 
 from rehearsal.broker import MosquittoBroker
-from show.relay import RelayFeed
-from show.relay_publish import relay_payload
-from show.showfile import parse_show
+from show.showfile.load import parse_show
+from show.web.publish import relay_payload
+from show.web.relay import RelayFeed
 from tests.show.test_show_in_browser import _LoopThread
 from tests.web.webtest_support import screenshot
 

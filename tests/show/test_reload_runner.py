@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from cues.model import CueId
-from show.showfile import load_show
+from show.showfile.load import load_show
 from tests.show.live_support import eventually, running_show
 
 SHOW = """

@@ -7,7 +7,7 @@ import os
 import signal
 
 from bridges.osc.wire import decode_packet, iter_messages
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import run, udp_sink
 from tests.show.live_support import TelemetryServer, eventually, running_show
 
@@ -39,7 +39,7 @@ name = "Main"
 
 def test_killing_the_renderer_leaves_osc_running_and_it_comes_back() -> None:
     async def main() -> None:
-        from show.assemble import build_parts
+        from show.runtime.assemble import build_parts
 
         server = TelemetryServer()
         await server.start()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
 
 SHOW = """
 [outputs.osc.desk]

@@ -11,7 +11,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from bridges.osc.framing import SlipDecoder
 from bridges.osc.wire import decode_packet, iter_messages
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import run
 from tests.show.live_support import eventually, running_show
 

@@ -10,7 +10,7 @@ import socket
 from bridges.midi.memory import MemoryMidiBackend
 from bridges.osc.wire import decode_packet, iter_messages
 from cues.commands import Health
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import needs_liblo, oscdump, run, run_oscsend, udp_sink
 from tests.show.live_support import TelemetryServer, eventually, running_show
 
@@ -219,7 +219,9 @@ def test_stovelight_run_stops_cleanly_on_sigterm(tmp_path: object) -> None:
     assert proc.returncode == 0, err
     assert "stopped cleanly" in out
     closed = [
-        line.split("closed ", 1)[1] for line in err.splitlines() if "show.runner: closed" in line
+        line.split("closed ", 1)[1]
+        for line in err.splitlines()
+        if "show.runtime.runner: closed" in line
     ]
     assert closed == ["web server", "QLab control", "MIDI", "OSC output"]
     assert "no MIDI system" in err or "Synth" in err

@@ -16,7 +16,7 @@ import pytest
 from bridges.osc.wire import decode_packet, iter_messages
 from rehearsal.broker import MosquittoBroker
 from show.errors import ShowFileError
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import run
 from tests.show.live_support import eventually, running_show
 from tests.tools import missing

@@ -7,8 +7,8 @@ import asyncio
 from pathlib import Path
 
 from rehearsal.recording import Recording
-from show.assemble import build_parts
-from show.showfile import parse_show
+from show.runtime.assemble import build_parts
+from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import run
 from tests.show.live_support import TelemetryServer, eventually, running_show
 

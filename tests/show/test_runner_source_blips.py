@@ -13,8 +13,8 @@ import pytest
 
 from bridges.telemetry import Sample, SourceStatus
 from cues.commands import Command, Health, SignalHealthChanged, TriggerFired
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
 
 SHOW = """
 [show]

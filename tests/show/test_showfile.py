@@ -10,7 +10,7 @@ import pytest
 
 from cues.model import ContinueMode, CueKind, Curve, GroupMode
 from show.errors import ShowFileError
-from show.showfile import load_show, parse_show
+from show.showfile.load import load_show, parse_show
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -20,7 +20,7 @@ from cues.model import (
     StaleMode,
 )
 from show.errors import ShowFileError
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 
 BASE = """
 [signals.x]

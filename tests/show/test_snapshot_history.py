@@ -7,9 +7,9 @@ import asyncio
 import random
 
 from bridges.telemetry import Sample
-from show.runner import RunnerParts, ShowRunner
-from show.showfile import parse_show
-from show.snapshots import HISTORY_PERIOD, Snapshots
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.load import parse_show
+from show.web.snapshots import HISTORY_PERIOD, Snapshots
 
 SHOW = """
 [show]

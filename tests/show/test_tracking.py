@@ -25,8 +25,8 @@ import pytest
 from bridges.osc.wire import decode_packet, encode_message, iter_messages
 from rehearsal.dryrun import dry_run
 from rehearsal.recording import Recording
-from show.showfile import load_show
-from show.tracking import InputLog, TrackingFollower, pairing_proof, show_digest
+from show.runtime.tracking import InputLog, TrackingFollower, pairing_proof, show_digest
+from show.showfile.load import load_show
 from tests.show.test_show_in_browser import _LoopThread
 from tests.web.webtest_support import screenshot
 
@@ -353,8 +353,8 @@ def test_the_tracking_port_tells_strangers_nothing_and_obeys_no_stranger(tmp_pat
 
     from websockets.asyncio.client import connect
 
-    from show.runner import RunnerParts, ShowRunner
-    from show.tracking import TrackingServer, main_at
+    from show.runtime.runner import RunnerParts, ShowRunner
+    from show.runtime.tracking import TrackingServer, main_at
 
     show = tmp_path / "a.toml"
     show.write_text('[web]\nenabled = false\n[[cue_lists]]\nname = "Main"\n')
@@ -408,7 +408,7 @@ def test_the_tracking_port_tells_strangers_nothing_and_obeys_no_stranger(tmp_pat
 def test_a_show_followed_by_a_backup_and_a_following_backup_refuse_to_reload(
     tmp_path: Path,
 ) -> None:
-    from show.runner import RunnerParts, ShowRunner
+    from show.runtime.runner import RunnerParts, ShowRunner
 
     show = tmp_path / "a.toml"
     show.write_text('[web]\nenabled = false\n[[cue_lists]]\nname = "Main"\n')

@@ -8,7 +8,7 @@ const DELAYED_AFTER_MS = 3000;
 const $ = (id) => document.getElementById(id);
 
 /** Every text on the page; a show replaces any of them in [dashboard.text]
- * (the keys are listed in show/dashtext.py). {name} placeholders are filled in. */
+ * (the keys are listed in show/showfile/dashtext.py). {name} placeholders are filled in. */
 export const DEFAULT_TEXT = {
   language: "en",
   live: "● Live",

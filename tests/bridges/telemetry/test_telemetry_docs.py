@@ -17,7 +17,7 @@ from bridges.telemetry.protocol import (
     parse_frame,
 )
 from bridges.telemetry.types import MAX_STRING_LENGTH
-from show.showfile import parse_show
+from show.showfile.load import parse_show
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 SCHEMA = json.loads((DOCS / "telemetry.schema.json").read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from bridges.midi import incoming, msc, mtc, wire
 from bridges.midi.ports import MidiBackend, MidiInput, MidiOutput, MidoBackend, probe_midi_system
 from bridges.ratelimit import RateLimitedLogger
 from cues.model import MidiSpec
-from show.config import MidiPortConfig
+from show.showfile.config import MidiPortConfig
 
 __all__ = ["MidiHub", "encode_spec"]
 

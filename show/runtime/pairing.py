@@ -1,4 +1,4 @@
-"""Wiring a main and its tracking backup into ``stovelight run`` (see show.tracking).
+"""Wiring a main and its tracking backup into ``stovelight run`` (see show.runtime.tracking).
 
 ``--tracking-port`` makes a main that backups may follow (after checking that
 ``--peer``, if given, is not already the main); ``--backup-of HOST:PORT`` makes a
@@ -15,15 +15,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from show.config import Show
-from show.runner import ShowRunner
-from show.tracking import (
+from show.runtime.runner import ShowRunner
+from show.runtime.tracking import (
     DEFAULT_TRACKING_PORT,
     TrackingFollower,
     TrackingServer,
     main_at,
     show_digest,
 )
+from show.showfile.config import Show
 
 __all__ = ["PairingError", "add_arguments", "follower_for", "start_pairing"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from show.reader import Reader
+from show.showfile.reader import Reader
 
 __all__ = ["TEXT_KEYS", "read_dashboard_text"]
 

@@ -19,7 +19,7 @@ from typing import Any
 from cues.commands import Command, CueState, CueStateChanged, Report
 from cues.engine import Engine
 from cues.model import CueDef, CueId, CueKind, ShowModel
-from show.cuetext import describe_condition, describe_cue, describe_mapping, describe_trigger
+from show.web.cuetext import describe_condition, describe_cue, describe_mapping, describe_trigger
 
 __all__ = ["ConsoleView", "WaitOutcome"]
 

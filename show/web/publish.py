@@ -22,7 +22,7 @@ import aiomqtt
 from bridges.mqtt.config import parse_broker_url
 from bridges.mqtt.session import stay_connected
 from bridges.ratelimit import RateLimitedLogger
-from show.config import RelayConfig
+from show.showfile.config import RelayConfig
 from show.web.protocol import encode_message_bytes
 
 __all__ = ["SnapshotPublisher", "relay_payload"]
@@ -41,7 +41,7 @@ class SnapshotPublisher:
 
     Args:
         config: Broker, topic, rate and credentials.
-        build: The public snapshot (``show.snapshots.Snapshots.public``).
+        build: The public snapshot (``show.web.snapshots.Snapshots.public``).
         clock: Wall clock stamped into each message.
     """
 

@@ -18,8 +18,9 @@ from cues.commands import CueState
 from cues.model import CueDef, CueId, CueKind
 from cues.runtime import CueRun
 from cues.signals import Signal
-from show.consoleview import ConsoleView
-from show.healthline import (
+from show.runtime.runner import ShowRunner
+from show.web.consoleview import ConsoleView
+from show.web.healthline import (
     Chip,
     RefusalRate,
     output_chip,
@@ -27,7 +28,6 @@ from show.healthline import (
     renderer_chip,
     source_chip,
 )
-from show.runner import ShowRunner
 
 __all__ = ["DEFAULT_PANELS", "Snapshots"]
 

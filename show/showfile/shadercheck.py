@@ -1,6 +1,6 @@
 """``stovelight check`` compiles the show's own ISF files, as the renderer will.
 
-Parsing (show.scenecheck) catches a broken header; only the GPU driver can say
+Parsing (show.showfile.scenecheck) catches a broken header; only the GPU driver can say
 whether the GLSL compiles. ``check`` therefore opens one headless OpenGL context
 (the renderer's own, Mesa's EGL where there is no display) and compiles every ISF
 file the show names as a scene or a transition, reporting errors on the designer's
@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from show.config import Show
+from show.showfile.config import Show
 from visuals.errors import IsfError
 
 __all__ = ["compile_problems", "scene_files"]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from show.errors import Problem
-from show.locate import LineLocator
+from show.showfile.locate import LineLocator
 
 __all__ = ["MISSING", "Reader", "unknown"]
 

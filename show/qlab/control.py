@@ -11,7 +11,7 @@ The JSON ``address`` of a workspace method always carries the ``/workspace/{id}`
 prefix, as QLab 5 reports it (Companion's module reads the cue number of armed and
 flagged replies from its fourth and fifth parts). Refused values answer
 ``"status": "error"`` with the reason. Clients that send ``/updates 1`` get
-``/update/...`` pushes (see :mod:`show.qlab_updates`). ``docs/control-api.md``
+``/update/...`` pushes (see :mod:`show.qlab.updates`). ``docs/control-api.md``
 lists every address.
 """
 
@@ -33,12 +33,10 @@ from bridges.ratelimit import RateLimitedLogger
 from cues.commands import Command, CueState, CueStateChanged, PlayheadChanged, Report
 from cues.events import ArmCue, EditCue
 from cues.model import CueId, CueKind
-from show.config import ControlConfig
-from show.control_access import exposure
-from show.discovery import ControlAdvert
-from show.qlab_cues import CONTINUE_MODES, MEDIA_ONLY, QLabCues
-from show.qlab_updates import UpdatePusher
-from show.qlab_values import (
+from show.qlab.cues import CONTINUE_MODES, MEDIA_ONLY, QLabCues
+from show.qlab.discovery import ControlAdvert
+from show.qlab.updates import UpdatePusher
+from show.qlab.values import (
     MAX_COLOR_CHARS,
     MAX_NAME_CHARS,
     MAX_NOTES_CHARS,
@@ -50,7 +48,9 @@ from show.qlab_values import (
     text,
     time_value,
 )
-from show.runner import ShowRunner
+from show.runtime.runner import ShowRunner
+from show.showfile.access import exposure
+from show.showfile.config import ControlConfig
 
 __all__ = ["VERSION", "QLabControl"]
 
@@ -65,9 +65,9 @@ _GLOBAL = {
     "/playhead/previous": "playhead_previous",
 }
 _GLOBAL.update({"/select/next": "playhead_next", "/select/previous": "playhead_previous"})
-# Stovelight's own: a tracking backup takes over from its main (show.tracking).
+# Stovelight's own: a tracking backup takes over from its main (show.runtime.tracking).
 _GLOBAL["/stovelight/takeover"] = "takeover"
-# Stovelight's own: reload the show file (show.reload); the reply says it started.
+# Stovelight's own: reload the show file (show.runtime.reload); the reply says it started.
 _GLOBAL["/reload"] = "reload"
 _CUE_COMMANDS = {
     "start": "start_cue",

@@ -33,7 +33,7 @@ from bridges.mqtt.session import stay_connected
 from bridges.ratelimit import RateLimitedLogger
 from bridges.telemetry.exceptions import TelemetryConfigError
 from show.cliargs import port
-from show.config import WEB_MAX_CONNECTIONS, WEB_MAX_PER_ADDRESS
+from show.showfile.config import WEB_MAX_CONNECTIONS, WEB_MAX_PER_ADDRESS
 
 __all__ = ["RelayFeed", "register"]
 

@@ -22,8 +22,8 @@ from typing import Any
 from bridges.mqtt.config import MQTT_VERSIONS, parse_broker_url
 from bridges.mqtt.topics import MqttRoute
 from bridges.telemetry.exceptions import TelemetryConfigError
-from show.config import MqttSettings, MqttTopicConfig, RelayConfig, SourceConfig
-from show.reader import Reader
+from show.showfile.config import MqttSettings, MqttTopicConfig, RelayConfig, SourceConfig
+from show.showfile.reader import Reader
 
 __all__ = ["MQTT_KEYS", "read_mqtt_source", "read_relay"]
 

@@ -4,7 +4,7 @@ Scene names are resolved the way the renderer resolves them (an ISF file first,
 then a built-in scene), except that relative paths are taken from the show file's
 folder, and the resolved path is what the show runs, so a show behaves the same
 whichever folder it is started from. ISF files are parsed here, once each; compiling
-needs a GL context, which only ``stovelight check`` opens (show.shadercheck).
+needs a GL context, which only ``stovelight check`` opens (show.showfile.shadercheck).
 """
 
 from __future__ import annotations

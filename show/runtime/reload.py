@@ -2,7 +2,7 @@
 
 The file is read and validated off the show loop; a file with problems changes
 nothing and its problems go to the log. A valid file is handed to
-:meth:`show.runner.ShowRunner.reload`, which applies the cues, lists, signals,
+:meth:`show.runtime.runner.ShowRunner.reload`, which applies the cues, lists, signals,
 mappings, triggers and show settings at once (rules in :mod:`cues.reload`).
 Outputs, sources, ``[control]`` and ``[web]`` keep running as they are: a
 reload that adds or removes one is refused (the engine could not reach it), and
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from cues.model import ShowModel
 from cues.reload import ReloadPlan, plan_reload
-from show.config import Show, VisualOutputConfig
 from show.errors import ShowFileError
-from show.showfile import load_show
+from show.showfile.config import Show, VisualOutputConfig
+from show.showfile.load import load_show
 
 if TYPE_CHECKING:
-    from show.runner import ShowRunner
+    from show.runtime.runner import ShowRunner
 
 __all__ = ["io_changes", "reload_from_file"]
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import ifaddr
 from zeroconf import InterfaceChoice, IPVersion, NonUniqueNameException, ServiceInfo, Zeroconf
 
-from show.control_access import is_loopback
+from show.showfile.access import is_loopback
 
 __all__ = ["SERVICE_TYPES", "ControlAdvert", "service_infos"]
 

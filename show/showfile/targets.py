@@ -10,8 +10,8 @@ from typing import Any
 from bridges.osc.errors import OscEncodeError
 from bridges.osc.wire import validate_address
 from cues.model import Condition, FadeTarget, MidiSpec
-from show.config import MidiInputBinding, MidiPortConfig
-from show.reader import Reader, unknown
+from show.showfile.config import MidiInputBinding, MidiPortConfig
+from show.showfile.reader import Reader, unknown
 
 __all__ = [
     "MSC_COMMANDS",

@@ -49,7 +49,7 @@ from bridges.telemetry.config import BackoffPolicy
 from bridges.telemetry.types import SampleValue
 from cues.eventcodec import decode_event, encode_event
 from cues.events import Event
-from show.runner import ShowRunner
+from show.runtime.runner import ShowRunner
 
 __all__ = [
     "DEFAULT_TRACKING_PORT",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from show.config import ControlConfig
+from show.showfile.config import ControlConfig
 
 __all__ = ["access_problem", "exposure", "is_loopback"]
 

@@ -18,9 +18,9 @@ from cues.model import (
     OscArg,
 )
 from cues.sequence import CueOrder
-from show.reader import Reader
-from show.scenecheck import SceneCatalog, SceneUse
-from show.targets import osc_address_problem, read_condition, read_midi, read_target
+from show.showfile.reader import Reader
+from show.showfile.scenecheck import SceneCatalog, SceneUse
+from show.showfile.targets import osc_address_problem, read_condition, read_midi, read_target
 
 __all__ = ["CueReader", "check_notice_ids", "find_zero_time_loops"]
 

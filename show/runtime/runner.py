@@ -57,8 +57,8 @@ from cues.events import (
     StopCue,
 )
 from cues.model import CueId
-from show.config import Show
-from show.healthlog import HealthLog
+from show.runtime.healthlog import HealthLog
+from show.showfile.config import Show
 
 __all__ = ["OscSink", "RendererLike", "ShowRunner", "Sources"]
 
@@ -135,7 +135,7 @@ class NoticeInfo:
 
 
 class InputTap(Protocol):
-    """Receives every input the runner hands the engine, in order (``show.tracking``)."""
+    """Receives every input the runner hands the engine, in order (``show.runtime.tracking``)."""
 
     def samples(self, now: float, source: str, pairs: list[tuple[str, TelemetryValue]]) -> None: ...
     def event(self, now: float, kind: str, event: Event, data: dict[str, Any]) -> None: ...
@@ -184,7 +184,7 @@ class ShowRunner:
         self.projector_aids: dict[str, bool] = {}
         self._health_log = HealthLog(log)
         self._pending_loss: dict[str, asyncio.TimerHandle] = {}
-        # Redundancy (show.tracking): a tracking backup follows the main's inputs with
+        # Redundancy (show.runtime.tracking): a tracking backup follows the main's inputs with
         # its outputs muted; the main hands every engine input to its taps.
         self.muted = False
         self.following = False
@@ -694,7 +694,7 @@ class ShowRunner:
         self._record_event(now, "operator", event, command="edit", origin=origin)
         self._drain(now)
 
-    # -- reload (see show.reload and cues.reload) -----------------------------------------
+    # -- reload (see show.runtime.reload and cues.reload) -----------------------------------------
 
     def request_reload(self, origin: str = "") -> dict[str, Any]:
         """Reload the show file in the background (SIGHUP, OSC, the console); the
@@ -710,7 +710,7 @@ class ShowRunner:
                 "error": "this show has a tracking backup: restart both machines with the new"
                 " file instead of reloading",
             }
-        from show.reload import reload_from_file
+        from show.runtime.reload import reload_from_file
 
         self._reloading = True
 
@@ -728,7 +728,7 @@ class ShowRunner:
         """Apply an edited, validated show while it runs: cues, lists, signals,
         mappings, triggers and scene bindings at once; outputs, sources, [control] and
         [web] keep running as they are. Never raises."""
-        from show.reload import io_changes
+        from show.runtime.reload import io_changes
 
         refused, later = io_changes(self.show, new)
         if refused:
@@ -766,7 +766,7 @@ class ShowRunner:
         for tap in self.input_taps:
             tap.event(now, kind, event, data)
 
-    # -- redundancy (see show.tracking) ---------------------------------------------------
+    # -- redundancy (see show.runtime.tracking) ---------------------------------------------------
 
     def mute(self) -> None:
         """Stop sending OSC, MIDI and visuals (a tracking backup, or a demoted main); the

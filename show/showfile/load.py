@@ -32,7 +32,9 @@ from cues.model import (
     StaleMode,
     TriggerDef,
 )
-from show.config import (
+from show.errors import Problem, ShowFileError
+from show.showfile.access import access_problem
+from show.showfile.config import (
     WEB_MAX_CONNECTIONS,
     WEB_MAX_CONSOLES,
     WEB_MAX_PER_ADDRESS,
@@ -44,16 +46,14 @@ from show.config import (
     VisualOutputConfig,
     WebConfig,
 )
-from show.control_access import access_problem
-from show.cuefile import CueReader, check_notice_ids, find_zero_time_loops
-from show.dashtext import read_dashboard_text
-from show.errors import Problem, ShowFileError
-from show.locate import LineLocator
-from show.mqttfile import read_mqtt_source, read_relay
-from show.reader import Reader, unknown
-from show.scenecheck import SceneCatalog, SceneUse
-from show.signalnames import SignalNames
-from show.targets import one_signal_message, read_condition, read_midi_ports, read_target
+from show.showfile.cues import CueReader, check_notice_ids, find_zero_time_loops
+from show.showfile.dashtext import read_dashboard_text
+from show.showfile.locate import LineLocator
+from show.showfile.mqtt import read_mqtt_source, read_relay
+from show.showfile.reader import Reader, unknown
+from show.showfile.scenecheck import SceneCatalog, SceneUse
+from show.showfile.signalnames import SignalNames
+from show.showfile.targets import one_signal_message, read_condition, read_midi_ports, read_target
 
 __all__ = ["load_show", "parse_show"]
 

@@ -22,9 +22,9 @@ from bridges.telemetry import (
     StovelightSourceConfig,
     create_source,
 )
-from show.config import MqttSettings, Show, SourceConfig
-from show.midi_hub import MidiHub
-from show.runner import RunnerParts, ShowRunner
+from show.runtime.midi_hub import MidiHub
+from show.runtime.runner import RunnerParts, ShowRunner
+from show.showfile.config import MqttSettings, Show, SourceConfig
 
 __all__ = ["add_sources", "build_parts"]
 

@@ -170,7 +170,7 @@ class WebConfig:
     title: str = ""
     panels: tuple[dict[str, Any], ...] = ()
     texts: tuple[tuple[str, str], ...] = ()
-    """``[dashboard.text]``: the dashboard's wording and language (``show.dashtext``)."""
+    """``[dashboard.text]``: the dashboard's wording and language (``show.showfile.dashtext``)."""
 
 
 @dataclass(frozen=True, slots=True)

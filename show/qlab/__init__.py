@@ -1,0 +1,1 @@
+"""QLab-compatible OSC control and its Bonjour adverts."""
