@@ -248,31 +248,8 @@ class TrackingServer:
 
     async def _session(self, ws: ServerConnection) -> None:
         peer = str(ws.remote_address[0]) if ws.remote_address else "?"
-        nonce = secrets.token_hex(16)
-        try:
-            await ws.send(json.dumps({"type": "challenge", "nonce": nonce}))
-            hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        except (TimeoutError, ValueError, ConnectionClosed):
-            return
-        if not isinstance(hello, dict):
-            await ws.close(1008, "expected a hello")
-            return
-        if hello.get("type") == "probe":  # a would-be main asking who runs the show
-            role = "demoted" if self.demoted else "main"
-            # the role only: the show file's digest is what a backup proves it has
-            await ws.send(json.dumps({"type": "role", "role": role}))
-            return
-        proof = hello.get("proof")
-        expected = pairing_proof(self.digest, nonce)
-        if not isinstance(proof, str) or not hmac.compare_digest(proof, expected):
-            self._warn.warning(
-                "refused", "tracking: refused a backup from %s: its show file differs", peer
-            )
-            await ws.close(1008, "show files differ: copy this machine's show file")
-            return
-        start = hello.get("from_seq", 1)
-        if not isinstance(start, int) or isinstance(start, bool) or start < 1:
-            await ws.close(1008, "bad hello")
+        start = await self._admit(ws, peer)
+        if start is None:
             return
         history = self.log.since(start)
         if history is None:
@@ -280,6 +257,42 @@ class TrackingServer:
                 1008, "the log it needs is no longer kept; start backups before the show"
             )
             return
+        await self._stream(ws, peer, start, history)
+
+    async def _admit(self, ws: ServerConnection, peer: str) -> int | None:
+        """Challenge a connecting backup; the log entry it wants first, or None (answered)."""
+        nonce = secrets.token_hex(16)
+        try:
+            await ws.send(json.dumps({"type": "challenge", "nonce": nonce}))
+            hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        except (TimeoutError, ValueError, ConnectionClosed):
+            return None
+        if not isinstance(hello, dict):
+            await ws.close(1008, "expected a hello")
+            return None
+        if hello.get("type") == "probe":  # a would-be main asking who runs the show
+            role = "demoted" if self.demoted else "main"
+            # the role only: the show file's digest is what a backup proves it has
+            await ws.send(json.dumps({"type": "role", "role": role}))
+            return None
+        proof = hello.get("proof")
+        expected = pairing_proof(self.digest, nonce)
+        if not isinstance(proof, str) or not hmac.compare_digest(proof, expected):
+            self._warn.warning(
+                "refused", "tracking: refused a backup from %s: its show file differs", peer
+            )
+            await ws.close(1008, "show files differ: copy this machine's show file")
+            return None
+        start = hello.get("from_seq", 1)
+        if not isinstance(start, int) or isinstance(start, bool) or start < 1:
+            await ws.close(1008, "bad hello")
+            return None
+        return start
+
+    async def _stream(
+        self, ws: ServerConnection, peer: str, start: int, history: list[bytes]
+    ) -> None:
+        """Send the backup its catch-up, then every new entry, until it goes."""
         queue: asyncio.Queue[bytes] = asyncio.Queue()
         info: dict[str, Any] = {"peer": peer, "acked": start - 1, "queued": 0}
 
@@ -482,23 +495,8 @@ class TrackingFollower:
             watchdog.cancel()
 
     async def _follow(self, ws: ClientConnection) -> None:
-        challenge = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        nonce = challenge.get("nonce") if isinstance(challenge, dict) else None
-        if not isinstance(nonce, str):
+        if not await self._greet(ws):
             return
-        proof = pairing_proof(self.digest, nonce)
-        await ws.send(json.dumps({"type": "hello", "proof": proof, "from_seq": self.seq + 1}))
-        try:
-            welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
-        except ConnectionClosed as closed:
-            if closed.rcvd is not None and closed.rcvd.code == 1008:
-                self.refused = f"main refused: {closed.rcvd.reason}"
-                log.error("tracking: %s", self.refused)
-            return
-        if not isinstance(welcome, dict) or welcome.get("type") != "welcome":
-            return
-        head = welcome.get("head")
-        self.catching_up_to = head if isinstance(head, int) else 0
         self.connected = True
         self.last_heard = time.monotonic()
         log.info("tracking: following the main at %s from entry #%d", self.address, self.seq + 1)
@@ -509,12 +507,7 @@ class TrackingFollower:
                 with contextlib.suppress(ConnectionClosed):
                     await ws.send(json.dumps({"type": "takeover"}))
                 return
-            try:
-                self.apply(json.loads(text))
-            except ConnectionError:
-                raise
-            except (ValueError, KeyError, IndexError, TypeError) as err:
-                self._cannot_follow(f"log entry #{self.seq + 1} could not be applied ({err})")
+            if not self._apply_text(text):
                 return
             applied += 1
             if applied % 200 == 0:  # catching up: let keepalives and the console through
@@ -523,6 +516,38 @@ class TrackingFollower:
             if now - acked > 0.2:
                 acked = now
                 await ws.send(json.dumps({"type": "ack", "seq": self.seq}))
+
+    async def _greet(self, ws: ClientConnection) -> bool:
+        """Answer the main's challenge; True once it welcomed this backup."""
+        challenge = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        nonce = challenge.get("nonce") if isinstance(challenge, dict) else None
+        if not isinstance(nonce, str):
+            return False
+        proof = pairing_proof(self.digest, nonce)
+        await ws.send(json.dumps({"type": "hello", "proof": proof, "from_seq": self.seq + 1}))
+        try:
+            welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        except ConnectionClosed as closed:
+            if closed.rcvd is not None and closed.rcvd.code == 1008:
+                self.refused = f"main refused: {closed.rcvd.reason}"
+                log.error("tracking: %s", self.refused)
+            return False
+        if not isinstance(welcome, dict) or welcome.get("type") != "welcome":
+            return False
+        head = welcome.get("head")
+        self.catching_up_to = head if isinstance(head, int) else 0
+        return True
+
+    def _apply_text(self, text: str | bytes) -> bool:
+        """Apply one log entry as received; False (and stop following) if it cannot be."""
+        try:
+            self.apply(json.loads(text))
+        except ConnectionError:
+            raise
+        except (ValueError, KeyError, IndexError, TypeError) as err:
+            self._cannot_follow(f"log entry #{self.seq + 1} could not be applied ({err})")
+            return False
+        return True
 
     def _cannot_follow(self, why: str) -> None:
         """Stop following (a main of another version?): muted, no automatic takeover,
