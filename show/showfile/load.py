@@ -244,85 +244,92 @@ class _Builder:
             )
             if kind == "mqtt":
                 out.append(read_mqtt_source(r, name, t, path, self.path.parent))
-                continue
-            common = ("kind", "url", "max_frame_bytes")
-            extra: tuple[str, ...] = ()
-            if kind == "json":
-                extra = ("signals", "ts_pointer", "subscribe")
-            elif kind == "homeassistant":
-                extra = ("token", "token_file", "entities")
             else:
-                extra = ("max_objects", "max_values")
-            r.check_keys(t, common + extra, path)
-            url = r.string(t, "url", path)
-            if url and not _URL.match(url):
-                r.problem(f"{path}.url", f"found {url!r}, expected ws://host:port/path or wss://")
-            frame_default = (
-                DEFAULT_HA_MAX_FRAME_BYTES if kind == "homeassistant" else DEFAULT_MAX_FRAME_BYTES
-            )
-            max_frame = r.integer(
-                t, "max_frame_bytes", path, default=frame_default, lo=256, hi=64 << 20
-            )
-            max_objects = r.integer(t, "max_objects", path, default=DEFAULT_MAX_OBJECTS, lo=1)
-            max_values = r.integer(t, "max_values", path, default=DEFAULT_MAX_VALUES, lo=1)
-            pointers: list[tuple[str, str, float, float]] = []
-            for sig, spec in r.table(t, "signals", path).items():
-                sp = f"{path}.signals.{sig}"
-                if isinstance(spec, str):
-                    spec = {"pointer": spec}
-                if not isinstance(spec, dict):
-                    r.problem(sp, "expected a JSON pointer string or {pointer, scale, offset}")
-                    continue
-                r.check_keys(spec, ("pointer", "scale", "offset"), sp)
-                ptr = r.string(spec, "pointer", sp)
-                if ptr and not ptr.startswith("/"):
-                    r.problem(f"{sp}.pointer", f"found {ptr!r}; a JSON pointer starts with '/'")
-                pointers.append(
-                    (
-                        sig,
-                        ptr,
-                        r.number(spec, "scale", sp, default=1.0),
-                        r.number(spec, "offset", sp, default=0.0),
-                    )
-                )
-            if kind == "json" and not pointers:
-                r.problem(f"{path}.signals", "a json source needs at least one signal pointer")
-            token = ""
-            entities: list[tuple[str, str]] = []
-            if kind == "homeassistant":
-                token = r.string(t, "token", path, default="")
-                token_file = r.string(t, "token_file", path, default="")
-                if token_file:
-                    tf = (self.path.parent / token_file).expanduser()
-                    try:
-                        token = tf.read_text(encoding="utf-8").strip()
-                    except OSError as exc:
-                        r.problem(f"{path}.token_file", f"cannot read {tf}: {exc.strerror}")
-                if not token and not token_file:
-                    r.problem(path, "Home Assistant needs token = '...' or token_file = 'path'")
-                for entity, sig in r.table(t, "entities", path).items():
-                    if not isinstance(sig, str):
-                        r.problem(f"{path}.entities.{entity}", "expected a signal name string")
-                        continue
-                    entities.append((entity, sig))
-                if not entities:
-                    r.problem(f"{path}.entities", "list the entities: {'sensor.x' = 'sig.name'}")
-            out.append(
-                SourceConfig(
-                    name=name,
-                    kind=kind,
-                    url=url,
-                    max_frame_bytes=max_frame,
-                    max_objects=max_objects,
-                    max_values=max_values,
-                    pointers=tuple(pointers),
-                    ts_pointer=r.string(t, "ts_pointer", path, default=""),
-                    subscribe=r.string(t, "subscribe", path, default=""),
-                    token=token,
-                    entities=tuple(entities),
-                )
-            )
+                out.append(self._websocket_source(name, kind, t, path))
         return out
+
+    def _websocket_source(self, name: str, kind: str, t: dict[str, Any], path: str) -> SourceConfig:
+        """A ``stovelight``, ``json`` or ``homeassistant`` source: a websocket client."""
+        r = self.r
+        common = ("kind", "url", "max_frame_bytes")
+        extra: tuple[str, ...] = ("max_objects", "max_values")
+        if kind == "json":
+            extra = ("signals", "ts_pointer", "subscribe")
+        elif kind == "homeassistant":
+            extra = ("token", "token_file", "entities")
+        r.check_keys(t, common + extra, path)
+        url = r.string(t, "url", path)
+        if url and not _URL.match(url):
+            r.problem(f"{path}.url", f"found {url!r}, expected ws://host:port/path or wss://")
+        frame_default = (
+            DEFAULT_HA_MAX_FRAME_BYTES if kind == "homeassistant" else DEFAULT_MAX_FRAME_BYTES
+        )
+        max_frame = r.integer(
+            t, "max_frame_bytes", path, default=frame_default, lo=256, hi=64 << 20
+        )
+        max_objects = r.integer(t, "max_objects", path, default=DEFAULT_MAX_OBJECTS, lo=1)
+        max_values = r.integer(t, "max_values", path, default=DEFAULT_MAX_VALUES, lo=1)
+        pointers = self._pointers(t, path)
+        if kind == "json" and not pointers:
+            r.problem(f"{path}.signals", "a json source needs at least one signal pointer")
+        token, entities = ("", ()) if kind != "homeassistant" else self._home_assistant(t, path)
+        return SourceConfig(
+            name=name,
+            kind=kind,
+            url=url,
+            max_frame_bytes=max_frame,
+            max_objects=max_objects,
+            max_values=max_values,
+            pointers=pointers,
+            ts_pointer=r.string(t, "ts_pointer", path, default=""),
+            subscribe=r.string(t, "subscribe", path, default=""),
+            token=token,
+            entities=entities,
+        )
+
+    def _pointers(self, t: dict[str, Any], path: str) -> tuple[tuple[str, str, float, float], ...]:
+        """A json source's ``[signals]``: name = pointer or {pointer, scale, offset}."""
+        r = self.r
+        pointers: list[tuple[str, str, float, float]] = []
+        for sig, spec in r.table(t, "signals", path).items():
+            sp = f"{path}.signals.{sig}"
+            if isinstance(spec, str):
+                spec = {"pointer": spec}
+            if not isinstance(spec, dict):
+                r.problem(sp, "expected a JSON pointer string or {pointer, scale, offset}")
+                continue
+            r.check_keys(spec, ("pointer", "scale", "offset"), sp)
+            ptr = r.string(spec, "pointer", sp)
+            if ptr and not ptr.startswith("/"):
+                r.problem(f"{sp}.pointer", f"found {ptr!r}; a JSON pointer starts with '/'")
+            scale = r.number(spec, "scale", sp, default=1.0)
+            pointers.append((sig, ptr, scale, r.number(spec, "offset", sp, default=0.0)))
+        return tuple(pointers)
+
+    def _home_assistant(
+        self, t: dict[str, Any], path: str
+    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """A Home Assistant source's token (inline or from a file) and entity map."""
+        r = self.r
+        token = r.string(t, "token", path, default="")
+        token_file = r.string(t, "token_file", path, default="")
+        if token_file:
+            tf = (self.path.parent / token_file).expanduser()
+            try:
+                token = tf.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                r.problem(f"{path}.token_file", f"cannot read {tf}: {exc.strerror}")
+        if not token and not token_file:
+            r.problem(path, "Home Assistant needs token = '...' or token_file = 'path'")
+        entities: list[tuple[str, str]] = []
+        for entity, sig in r.table(t, "entities", path).items():
+            if not isinstance(sig, str):
+                r.problem(f"{path}.entities.{entity}", "expected a signal name string")
+                continue
+            entities.append((entity, sig))
+        if not entities:
+            r.problem(f"{path}.entities", "list the entities: {'sensor.x' = 'sig.name'}")
+        return token, tuple(entities)
 
     def _signals(self) -> tuple[list[SignalDef], list[DerivedDef]]:
         r = self.r
@@ -357,6 +364,13 @@ class _Builder:
                 )
             )
             self.signal_names.append(name)
+        derived = self._derived()
+        self.signal_names.extend(d.name for d in derived)
+        return signals, derived
+
+    def _derived(self) -> list[DerivedDef]:
+        """The ``[derived."NAME"]`` signals, computed from telemetry signals."""
+        r = self.r
         derived: list[DerivedDef] = []
         declared = set(self.signal_names)
         earlier_derived: set[str] = set()
@@ -389,8 +403,7 @@ class _Builder:
                 DerivedDef(name, op, tuple(inputs), unit=r.string(t, "unit", path, default=""))
             )
             earlier_derived.add(name)
-        self.signal_names.extend(d.name for d in derived)
-        return signals, derived
+        return derived
 
     def _named(self, key: str, table_fields: tuple[str, ...] = ()) -> dict[str, Any]:
         """The ``[key.NAME]`` tables. An unquoted dotted name (``[signals.grid.kw]``, read
@@ -576,37 +589,8 @@ class _Builder:
                 self.scene_use.setdefault(target.visual, SceneUse()).inputs.append(
                     (target.visual_input, f"{path}.to", "")
                 )
-            in_range = out_range = None
-            clamp = True
-            rng = r.table(t, "range", path)
-            if rng:
-                r.check_keys(rng, ("in", "out", "clamp"), f"{path}.range")
-                in_range = _pair(r, rng, "in", f"{path}.range")
-                out_range = _pair(r, rng, "out", f"{path}.range") if "out" in rng else None
-                clamp = r.boolean(rng, "clamp", f"{path}.range", True)
-                if in_range is not None and in_range[0] == in_range[1]:
-                    r.problem(f"{path}.range.in", "the two ends of 'in' must differ")
-            smoothing = None
-            sm = r.table(t, "smooth", path)
-            if sm:
-                r.check_keys(sm, ("ema", "one_euro"), f"{path}.smooth")
-                if ("ema" in sm) == ("one_euro" in sm):
-                    r.problem(f"{path}.smooth", "give exactly one of ema = SECONDS or one_euro")
-                if "ema" in sm:
-                    smoothing = SmoothingDef(ema=r.number(sm, "ema", f"{path}.smooth", lo=0))
-                else:
-                    oe = r.table(sm, "one_euro", f"{path}.smooth")
-                    op = f"{path}.smooth.one_euro"
-                    r.check_keys(oe, ("min_cutoff", "beta", "d_cutoff"), op)
-                    smoothing = SmoothingDef(
-                        one_euro_min_cutoff=r.number(
-                            oe, "min_cutoff", op, default=1.0, lo=0, lo_open=True
-                        ),
-                        one_euro_beta=r.number(oe, "beta", op, default=0.0, lo=0),
-                        one_euro_d_cutoff=r.number(
-                            oe, "d_cutoff", op, default=1.0, lo=0, lo_open=True
-                        ),
-                    )
+            in_range, out_range, clamp = self._range(t, path)
+            smoothing = self._smoothing(t, path)
             out.append(
                 MappingDef(
                     name=name,
@@ -627,6 +611,43 @@ class _Builder:
                 )
             )
         return out
+
+    def _range(
+        self, t: dict[str, Any], path: str
+    ) -> tuple[tuple[float, float] | None, tuple[float, float] | None, bool]:
+        """A mapping's ``range = {in, out, clamp}``."""
+        r = self.r
+        in_range = out_range = None
+        clamp = True
+        rng = r.table(t, "range", path)
+        if rng:
+            r.check_keys(rng, ("in", "out", "clamp"), f"{path}.range")
+            in_range = _pair(r, rng, "in", f"{path}.range")
+            out_range = _pair(r, rng, "out", f"{path}.range") if "out" in rng else None
+            clamp = r.boolean(rng, "clamp", f"{path}.range", True)
+            if in_range is not None and in_range[0] == in_range[1]:
+                r.problem(f"{path}.range.in", "the two ends of 'in' must differ")
+        return in_range, out_range, clamp
+
+    def _smoothing(self, t: dict[str, Any], path: str) -> SmoothingDef | None:
+        """A mapping's ``smooth = {ema = S}`` or ``smooth = {one_euro = {...}}``."""
+        r = self.r
+        sm = r.table(t, "smooth", path)
+        if not sm:
+            return None
+        r.check_keys(sm, ("ema", "one_euro"), f"{path}.smooth")
+        if ("ema" in sm) == ("one_euro" in sm):
+            r.problem(f"{path}.smooth", "give exactly one of ema = SECONDS or one_euro")
+        if "ema" in sm:
+            return SmoothingDef(ema=r.number(sm, "ema", f"{path}.smooth", lo=0))
+        oe = r.table(sm, "one_euro", f"{path}.smooth")
+        op = f"{path}.smooth.one_euro"
+        r.check_keys(oe, ("min_cutoff", "beta", "d_cutoff"), op)
+        return SmoothingDef(
+            one_euro_min_cutoff=r.number(oe, "min_cutoff", op, default=1.0, lo=0, lo_open=True),
+            one_euro_beta=r.number(oe, "beta", op, default=0.0, lo=0),
+            one_euro_d_cutoff=r.number(oe, "d_cutoff", op, default=1.0, lo=0, lo_open=True),
+        )
 
     def _armed(self, t: dict[str, Any], path: str) -> bool:
         """A mapping's ``armed`` (``enabled`` is the older name for the same switch)."""
