@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from rehearsal.errors import RehearsalError
+
 __all__ = ["BrokerError", "MosquittoBroker", "free_port"]
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 MOSQUITTO = "/usr/sbin/mosquitto"
 
 
-class BrokerError(RuntimeError):
+class BrokerError(RehearsalError, RuntimeError):
     """Mosquitto is missing or would not start."""
 
 

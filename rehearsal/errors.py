@@ -6,10 +6,17 @@ Everything derives from one root so callers can catch the package as a whole::
     ├── TelemetryDecodeError   a websocket message does not follow the telemetry protocol
     ├── RecordingFormatError   a file is not a Stovelight recording (or a newer format version)
     ├── ImportMappingError     an import file does not match the column mapping
-    └── UnknownScenarioError   the simulator was asked for a scenario it does not know
+    ├── UnknownScenarioError   the simulator was asked for a scenario it does not know
+    ├── CueNotFoundError       replay was asked to start at a cue the recording lacks (replay)
+    └── BrokerError            the test/demo Mosquitto could not start (broker; RuntimeError)
+
+:class:`RehearsalError` derives from :class:`cues.errors.StovelightError`, Stovelight's one
+exception root.
 """
 
 from __future__ import annotations
+
+from cues.errors import StovelightError
 
 __all__ = [
     "ImportMappingError",
@@ -20,7 +27,7 @@ __all__ = [
 ]
 
 
-class RehearsalError(Exception):
+class RehearsalError(StovelightError):
     """Root of every error raised by :mod:`rehearsal`."""
 
 

@@ -1,6 +1,6 @@
-"""Stovelight's exception root and the show-file problem report.
+"""Stovelight's exception root (defined in :mod:`cues.errors`) and the show-file problem report.
 
-StovelightError
+StovelightError        every error raised on purpose (``cues.errors`` draws the whole tree)
 └── ShowFileError      a show file that cannot be run (lists every problem)
 """
 
@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cues.errors import StovelightError
+
 __all__ = ["Problem", "ShowFileError", "StovelightError"]
-
-
-class StovelightError(Exception):
-    """Root of every error Stovelight raises on purpose."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typing import Any
 
 from rehearsal.errors import RehearsalError
 from show.cliargs import describe_os_error, host_port, number_in, port, positive_float, whole_in
-from show.errors import ShowFileError
+from show.errors import ShowFileError, StovelightError
 from show.qlab.control import QLabControl
 from show.runtime.assemble import add_midi, add_sources, build_parts
 from show.runtime.logsetup import configure_show_logging, flush_show_logging
@@ -175,7 +175,7 @@ def _demo_cmd(args: argparse.Namespace) -> int:
         return 1
 
 
-class SetupError(Exception):
+class SetupError(StovelightError):
     """A show cannot start: one line for the operator, printed before the banner."""
 
 

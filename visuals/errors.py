@@ -8,9 +8,14 @@ Every error derives from one root, :class:`VisualsError`::
      ├── InputError          an input name or value does not fit the scene
      ├── ExpressionError     a pass WIDTH/HEIGHT expression is malformed
      └── RendererProcessError  the renderer child process cannot be started or reached
+
+:class:`VisualsError` derives from :class:`cues.errors.StovelightError`, Stovelight's one
+exception root.
 """
 
 from __future__ import annotations
+
+from cues.errors import StovelightError
 
 __all__ = [
     "ExpressionError",
@@ -21,7 +26,7 @@ __all__ = [
 ]
 
 
-class VisualsError(Exception):
+class VisualsError(StovelightError):
     """Root of every exception raised by :mod:`visuals`."""
 
 

@@ -13,10 +13,13 @@ the runner can translate MIDI trouble at the boundary with a single ``except``::
 
 Backend exceptions (``rtmidi`` errors, ``OSError``, mido's ``IOError``) are
 translated into :class:`MidiPortError` inside :mod:`bridges.midi.ports` and never
-leak further.
+leak further. :class:`MidiError` derives from :class:`cues.errors.StovelightError`,
+Stovelight's one exception root.
 """
 
 from __future__ import annotations
+
+from cues.errors import StovelightError
 
 __all__ = [
     "MidiDecodeError",
@@ -27,7 +30,7 @@ __all__ = [
 ]
 
 
-class MidiError(Exception):
+class MidiError(StovelightError):
     """Root of every exception raised by the MIDI bridge."""
 
 

@@ -10,10 +10,13 @@ so callers at the bridge boundary can translate them in one ``except``::
         └── OscBindError    the server could not bind its UDP or TCP socket
 
 The value errors also derive from :class:`ValueError` so generic validation
-code keeps working.
+code keeps working. :class:`OscError` derives from :class:`cues.errors.StovelightError`,
+Stovelight's one exception root.
 """
 
 from __future__ import annotations
+
+from cues.errors import StovelightError
 
 __all__ = [
     "OscBindError",
@@ -24,7 +27,7 @@ __all__ = [
 ]
 
 
-class OscError(Exception):
+class OscError(StovelightError):
     """Root of every exception raised by the OSC bridge."""
 
 

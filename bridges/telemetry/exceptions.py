@@ -5,6 +5,8 @@ Every exception this package raises derives from :class:`TelemetryError`::
     TelemetryError
      ├── TelemetryConfigError         a source or signal is misconfigured (show-file load time)
      │    └── PointerSyntaxError      a JSON pointer does not follow RFC 6901
+     ├── PointerNotFound              a JSON pointer does not resolve in a document (also
+     │                                LookupError; in ``jsonfeed``, caught where it is raised)
      └── TelemetryProtocolError       the remote end broke the protocol (recorded, not raised
           │                           into the event loop: see ``TelemetrySource.failure``)
           ├── HomeAssistantAuthError  Home Assistant rejected the access token (permanent)
@@ -12,9 +14,13 @@ Every exception this package raises derives from :class:`TelemetryError`::
 
 Library errors (``websockets``, ``OSError``, ``json``) are translated into these at the
 connection boundary; parsers never raise for bad input, they count rejections instead.
+:class:`TelemetryError` derives from :class:`cues.errors.StovelightError`, Stovelight's one
+exception root.
 """
 
 from __future__ import annotations
+
+from cues.errors import StovelightError
 
 __all__ = [
     "HomeAssistantAuthError",
@@ -26,7 +32,7 @@ __all__ = [
 ]
 
 
-class TelemetryError(Exception):
+class TelemetryError(StovelightError):
     """Root of every exception raised by :mod:`bridges.telemetry`."""
 
 

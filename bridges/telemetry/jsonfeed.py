@@ -22,7 +22,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .exceptions import PointerSyntaxError, TelemetryConfigError, TelemetryProtocolError
+from .exceptions import (
+    PointerSyntaxError,
+    TelemetryConfigError,
+    TelemetryError,
+    TelemetryProtocolError,
+)
 from .protocol import DEFAULT_MAX_FRAME_BYTES, decode_json_frame
 from .types import ParseResult, RejectReason, Sample, check_value
 
@@ -39,7 +44,7 @@ _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]*")
 _BAD_ESCAPE = re.compile(r"~(?![01])")
 
 
-class PointerNotFound(LookupError):
+class PointerNotFound(TelemetryError, LookupError):
     """A JSON pointer does not resolve in a given document (not a config error)."""
 
 

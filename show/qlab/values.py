@@ -11,6 +11,8 @@ from typing import Any
 
 import orjson
 
+from show.errors import StovelightError
+
 __all__ = [
     "MAX_COLOR_CHARS",
     "MAX_NAME_CHARS",
@@ -29,7 +31,7 @@ MAX_NOTES_CHARS = 4096
 MAX_COLOR_CHARS = 32
 
 
-class ControlValueError(ValueError):
+class ControlValueError(StovelightError, ValueError):
     """A control value outside what the show file would accept."""
 
 

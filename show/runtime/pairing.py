@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from show.errors import StovelightError
 from show.runtime.runner import ShowRunner
 from show.runtime.tracking import (
     DEFAULT_TRACKING_PORT,
@@ -30,7 +31,7 @@ __all__ = ["PairingError", "add_arguments", "follower_for", "start_pairing"]
 log = logging.getLogger(__name__)
 
 
-class PairingError(RuntimeError):
+class PairingError(StovelightError, RuntimeError):
     """The pairing cannot start (a busy port, a main already running): one line."""
 
 

@@ -26,6 +26,8 @@ from typing import Any, Final
 
 import orjson
 
+from show.errors import StovelightError
+
 __all__ = [
     "CLOSE_GOING_AWAY",
     "CLOSE_POLICY",
@@ -82,7 +84,7 @@ _MAX_ID_LEN: Final = 64
 _MAX_NAME_LEN: Final = 200
 
 
-class ProtocolError(ValueError):
+class ProtocolError(StovelightError, ValueError):
     """An inbound console message is malformed; ``str(err)`` is safe to send back.
 
     Attributes:
