@@ -60,88 +60,109 @@ def read_midi(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec |
     if not kind:
         return None
     if kind == "msc":
-        r.check_keys(
-            t,
-            (
-                "type",
-                "command",
-                "cue",
-                "list",
-                "device",
-                "format",
-                "time",
-                "control",
-                "value",
-                "macro",
-            ),
-            path,
-            label,
-        )
-        command = r.string(t, "command", path, label=label, choices=list(MSC_COMMANDS))
-        cue = r.string(t, "cue", path, default="", label=label)
-        lst = r.string(t, "list", path, default="", label=label)
-        for key, text in (("cue", cue), ("list", lst)):
-            if text and not _CUE_NUMBER.match(text):
-                r.problem(
-                    f"{path}.{key}", f"found {text!r}; MSC numbers are digits and dots", label
-                )
-        if command in ("ALL_OFF", "RESTORE", "RESET", "SET", "FIRE") and (cue or lst):
-            r.problem(path, f"MSC {command} carries no cue number; remove cue and list", label)
-        if command == "LOAD" and not cue:
-            r.problem(path, "MSC LOAD needs cue = 'NUMBER'", label)
-        msc_time: tuple[int, int, int, int] | None = None
-        if command == "TIMED_GO" and "time" not in t:
-            r.problem(f"{path}.time", "MSC TIMED_GO needs time = 'HH:MM:SS:FF' (30 fps)", label)
-        elif "time" in t:
-            raw = r.string(t, "time", path, label=label)
-            m = _MSC_TIME.match(raw)
-            if command not in ("TIMED_GO", "SET"):
-                r.problem(
-                    f"{path}.time",
-                    f"MSC {command} takes no time (only TIMED_GO and SET do); remove it",
-                    label,
-                )
-            elif m is None:
-                r.problem(f"{path}.time", f"found {raw!r}; time is 'HH:MM:SS:FF' (30 fps)", label)
-            else:
-                h, mi, sec, fr = (int(g) for g in m.groups())
-                if h > 23 or mi > 59 or sec > 59 or fr > 29:
-                    r.problem(f"{path}.time", f"found {raw!r}; out of range for 30 fps", label)
-                else:
-                    msc_time = (h, mi, sec, fr)
-        number = value = 0
-        if command == "SET":
-            number = r.integer(t, "control", path, label=label, lo=0, hi=0x3FFF)
-            value = r.integer(t, "value", path, label=label, lo=0, hi=0x3FFF)
-        elif command == "FIRE":
-            number = r.integer(t, "macro", path, label=label, lo=0, hi=0x7F)
-        for key in ("control", "value", "macro"):
-            if key in t and not (
-                (command == "SET" and key != "macro") or (command == "FIRE" and key == "macro")
-            ):
-                r.problem(f"{path}.{key}", f"MSC {command} carries no {key}", label)
-        fmt_raw = t.get("format", "all")
-        if isinstance(fmt_raw, str):
-            if fmt_raw not in MSC_FORMATS:
-                r.problem(
-                    f"{path}.format",
-                    f"found {fmt_raw!r}, expected one of {', '.join(MSC_FORMATS)} or a number",
-                    label,
-                )
-            fmt = MSC_FORMATS.get(fmt_raw, 0x7F)
+        return _read_msc(r, t, path, label)
+    return _read_channel_message(r, t, path, label, kind)
+
+
+def _read_msc(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec:
+    """A MIDI Show Control message table (``type = "msc"``)."""
+    r.check_keys(
+        t,
+        (
+            "type",
+            "command",
+            "cue",
+            "list",
+            "device",
+            "format",
+            "time",
+            "control",
+            "value",
+            "macro",
+        ),
+        path,
+        label,
+    )
+    command = r.string(t, "command", path, label=label, choices=list(MSC_COMMANDS))
+    cue = r.string(t, "cue", path, default="", label=label)
+    lst = r.string(t, "list", path, default="", label=label)
+    for key, text in (("cue", cue), ("list", lst)):
+        if text and not _CUE_NUMBER.match(text):
+            r.problem(f"{path}.{key}", f"found {text!r}; MSC numbers are digits and dots", label)
+    if command in ("ALL_OFF", "RESTORE", "RESET", "SET", "FIRE") and (cue or lst):
+        r.problem(path, f"MSC {command} carries no cue number; remove cue and list", label)
+    if command == "LOAD" and not cue:
+        r.problem(path, "MSC LOAD needs cue = 'NUMBER'", label)
+    msc_time = _msc_time(r, t, path, label, command)
+    number = value = 0
+    if command == "SET":
+        number = r.integer(t, "control", path, label=label, lo=0, hi=0x3FFF)
+        value = r.integer(t, "value", path, label=label, lo=0, hi=0x3FFF)
+    elif command == "FIRE":
+        number = r.integer(t, "macro", path, label=label, lo=0, hi=0x7F)
+    for key in ("control", "value", "macro"):
+        if key in t and not (
+            (command == "SET" and key != "macro") or (command == "FIRE" and key == "macro")
+        ):
+            r.problem(f"{path}.{key}", f"MSC {command} carries no {key}", label)
+    fmt = _msc_format(r, t, path, label)
+    return MidiSpec(
+        kind="msc",
+        number=number,
+        value=value,
+        msc_command=command,
+        msc_cue=cue,
+        msc_list=lst,
+        msc_device=r.integer(t, "device", path, default=0x7F, label=label, lo=0, hi=0x7F),
+        msc_format=fmt,
+        msc_time=msc_time,
+    )
+
+
+def _msc_time(
+    r: Reader, t: dict[str, Any], path: str, label: str, command: str
+) -> tuple[int, int, int, int] | None:
+    """TIMED_GO's and SET's ``time = "HH:MM:SS:FF"`` (30 fps), checked."""
+    if command == "TIMED_GO" and "time" not in t:
+        r.problem(f"{path}.time", "MSC TIMED_GO needs time = 'HH:MM:SS:FF' (30 fps)", label)
+    elif "time" in t:
+        raw = r.string(t, "time", path, label=label)
+        m = _MSC_TIME.match(raw)
+        if command not in ("TIMED_GO", "SET"):
+            r.problem(
+                f"{path}.time",
+                f"MSC {command} takes no time (only TIMED_GO and SET do); remove it",
+                label,
+            )
+        elif m is None:
+            r.problem(f"{path}.time", f"found {raw!r}; time is 'HH:MM:SS:FF' (30 fps)", label)
         else:
-            fmt = r.integer(t, "format", path, label=label, lo=1, hi=0x7F)
-        return MidiSpec(
-            kind="msc",
-            number=number,
-            value=value,
-            msc_command=command,
-            msc_cue=cue,
-            msc_list=lst,
-            msc_device=r.integer(t, "device", path, default=0x7F, label=label, lo=0, hi=0x7F),
-            msc_format=fmt,
-            msc_time=msc_time,
-        )
+            h, mi, sec, fr = (int(g) for g in m.groups())
+            if h > 23 or mi > 59 or sec > 59 or fr > 29:
+                r.problem(f"{path}.time", f"found {raw!r}; out of range for 30 fps", label)
+            else:
+                return (h, mi, sec, fr)
+    return None
+
+
+def _msc_format(r: Reader, t: dict[str, Any], path: str, label: str) -> int:
+    """MSC's command format: a name from the MSC table or a number."""
+    fmt_raw = t.get("format", "all")
+    if isinstance(fmt_raw, str):
+        if fmt_raw not in MSC_FORMATS:
+            r.problem(
+                f"{path}.format",
+                f"found {fmt_raw!r}, expected one of {', '.join(MSC_FORMATS)} or a number",
+                label,
+            )
+        return MSC_FORMATS.get(fmt_raw, 0x7F)
+    return r.integer(t, "format", path, label=label, lo=1, hi=0x7F)
+
+
+def _read_channel_message(
+    r: Reader, t: dict[str, Any], path: str, label: str, kind: str
+) -> MidiSpec:
+    """A channel message table: note_on, note_off, cc, cc14, program or pitch_bend."""
     number_key = {"note_on": "note", "note_off": "note", "cc": "controller", "cc14": "controller"}
     value_key = {"note_on": "velocity", "note_off": "velocity", "program": "program"}
     nk = number_key.get(kind)
