@@ -46,12 +46,23 @@ def _array_element_lines(lines: list[str], line: int) -> list[int]:
     col = text.find("[", eq + 1) if eq >= 0 else -1
     if col < 0 or text[eq + 1 : col].strip():
         return []
-    out: list[int] = []
-    depth = 0
-    expecting = False
-    i, j = line, col
-    while i < len(lines):
-        text = lines[i]
+    scan = _ArrayScan()
+    for i in range(line, len(lines)):
+        if scan.line(lines[i], i, col if i == line else 0):
+            break
+    return scan.starts
+
+
+class _ArrayScan:
+    """A TOML array read character by character: where its top-level elements start."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.depth = 0
+        self.expecting = False
+
+    def line(self, text: str, i: int, j: int) -> bool:
+        """Scan one line from column ``j``; True once the array has closed."""
         quote = ""
         while j < len(text):
             ch = text[j]
@@ -61,25 +72,29 @@ def _array_element_lines(lines: list[str], line: int) -> list[int]:
                 elif ch == quote:
                     quote = ""
             elif ch == "#":
-                break
-            elif ch in "]}":
-                depth -= 1
-                if depth == 0:
-                    return out
-            elif ch == "," and depth == 1:
-                expecting = True
-            elif not ch.isspace():
-                if depth == 1 and expecting:
-                    out.append(i)
-                    expecting = False
-                if ch in "[{":
-                    depth += 1
-                    expecting = depth == 1
-                elif ch in "\"'":
-                    quote = ch
+                return False
+            elif self._token(ch, i):
+                return True
+            elif ch in "\"'":
+                quote = ch
             j += 1
-        i, j = i + 1, 0
-    return out
+        return False
+
+    def _token(self, ch: str, i: int) -> bool:
+        """One character outside strings and comments; True once the array has closed."""
+        if ch in "]}":
+            self.depth -= 1
+            return self.depth == 0
+        if ch == "," and self.depth == 1:
+            self.expecting = True
+        elif not ch.isspace():
+            if self.depth == 1 and self.expecting:
+                self.starts.append(i)
+                self.expecting = False
+            if ch in "[{":
+                self.depth += 1
+                self.expecting = self.depth == 1
+        return False
 
 
 def _path_text(parts: list[str]) -> str:
