@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, assert_never
 
 from bridges.telemetry import Sample as TelemetrySample
 from bridges.telemetry import SourceStatus
@@ -42,21 +42,24 @@ from cues.events import (
     ArmCue,
     EditCue,
     Event,
-    Go,
-    Panic,
-    Pause,
-    PlayheadNext,
-    PlayheadPrevious,
-    Reset,
-    Resume,
-    SetMinGoInterval,
-    SetPlayhead,
     SourceHealth,
-    StartCue,
-    Stop,
-    StopCue,
 )
 from cues.model import CueId
+from show.runtime.commands import (
+    BACKUP_REFUSAL,
+    COMMAND_TABLE,
+    CommandSpec,
+    Handling,
+    OperatorCommand,
+    OperatorRequest,
+    Reply,
+    engine_event,
+    find_cue,
+    finite_refusal,
+    list_refusal,
+    parse_command,
+    value_refusal,
+)
 from show.runtime.healthlog import HealthLog
 from show.showfile.config import Show
 
@@ -561,14 +564,7 @@ class ShowRunner:
 
     def cue_id(self, number: str, cue_list: str = "") -> CueId | None:
         """Resolve a cue number (or ``List/number``) to its id."""
-        if "/" in number:
-            return CueId(number) if number in self.show.model.cues else None
-        lists = [cue_list] if cue_list else [cl.name for cl in self.show.model.cue_lists]
-        for name in lists:
-            cid = CueId(f"{name}/{number}")
-            if cid in self.show.model.cues:
-                return cid
-        return None
+        return find_cue(self.show.model, number, cue_list)
 
     def control(
         self,
@@ -577,91 +573,68 @@ class ShowRunner:
         cue_list: str = "",
         value: float | None = None,
         origin: str = "",
-    ) -> dict[str, Any]:
-        """Carry out an operator command; returns ``{"ok": bool, ...}``. Never raises.
+    ) -> Reply:
+        """Carry out an operator command given by its wire name (see :meth:`submit`);
+        returns ``{"ok": bool, ...}``. Never raises."""
+        op = parse_command(command)
+        if op is None:
+            refusal = finite_refusal(str(command), value)
+            if refusal is None and self.following:
+                refusal = {"ok": False, "error": BACKUP_REFUSAL}
+            refusal = refusal or list_refusal(self.show.model, cue_list)
+            return refusal or {"ok": False, "error": f"unknown command {command!r}"}
+        return self.submit(OperatorRequest(op, cue, cue_list, value, origin))
+
+    def submit(self, request: OperatorRequest) -> Reply:
+        """Carry out an operator command as :data:`show.runtime.commands.COMMAND_TABLE`
+        says; returns ``{"ok": bool, ...}``. Never raises.
 
         ``value`` must be a finite number: a panic time is clamped to 0-60 s, and a
         minimum GO time outside the show file's 0-10 s is refused.
         """
-        if value is not None and not (isinstance(value, int | float) and math.isfinite(value)):
-            return {"ok": False, "error": f"{command}: the value must be a finite number"}
-        if command == "set_min_go" and not (value is not None and 0 <= value <= 10):
-            return {"ok": False, "error": "the minimum GO time must be 0 to 10 s"}
-        if command in ("test_pattern", "identify"):
-            return self._projector_aid(command, value, origin)
-        if command == "takeover":
-            if self.takeover is None:
-                return {"ok": False, "error": "this machine is not a tracking backup"}
-            return self.takeover(f"operator ({origin or 'console'})")
-        if self.following:  # one engine decides: the main's
-            return {
-                "ok": False,
-                "error": "this machine is the tracking backup: send commands to the main, "
-                "or TAKEOVER first",
-            }
-        if command == "reload":
-            return self.request_reload(origin)
-        needs_cue = {"start_cue", "stop_cue", "pause_cue", "resume_cue", "set_playhead"}
-        cid: CueId | None = None
-        if command in needs_cue:
-            cid = self.cue_id(cue or "", cue_list)
-            if cid is None:
-                return {"ok": False, "error": f"no cue {cue!r} in this show"}
-        if command == "set_playhead" and all(
-            cid not in cl.cues for cl in self.show.model.cue_lists
-        ):
-            return {
-                "ok": False,
-                "error": f"cue {cue!r} is inside a group; only top-level cues can be on standby",
-            }
-        if cue_list and cue_list not in {cl.name for cl in self.show.model.cue_lists}:
-            return {"ok": False, "error": f"no cue list {cue_list!r} in this show"}
-        event: Event
-        if command == "go":
-            event = Go(cue_list)
-        elif command == "stop":
-            event = Stop()
-        elif command == "pause":
-            event = Pause()
-        elif command == "resume":
-            event = Resume()
-        elif command == "panic":
-            event = Panic(None if value is None else min(max(float(value), 0.0), 60.0))
-        elif command == "reset":
-            event = Reset()
-        elif command == "playhead_next":
-            event = PlayheadNext(cue_list)
-        elif command == "playhead_previous":
-            event = PlayheadPrevious(cue_list)
-        elif command == "set_min_go":
-            event = SetMinGoInterval(float(value or 0.0))
-        elif cid is not None and command == "start_cue":
-            event = StartCue(cid)
-        elif cid is not None and command == "stop_cue":
-            event = StopCue(cid)
-        elif cid is not None and command == "pause_cue":
-            event = Pause(cid)
-        elif cid is not None and command == "resume_cue":
-            event = Resume(cid)
-        elif cid is not None and command == "set_playhead":
-            event = SetPlayhead(cid)
-        else:
-            return {"ok": False, "error": f"unknown command {command!r}"}
+        spec = COMMAND_TABLE[request.command]
+        refusal = value_refusal(request, spec)
+        if refusal is not None:
+            return refusal
+        if self.following and not spec.for_backup:  # one engine decides: the main's
+            return {"ok": False, "error": BACKUP_REFUSAL}
+        match spec.handling:
+            case Handling.ENGINE:
+                return self._engine_command(request, spec)
+            case Handling.RELOAD:
+                return self.request_reload(request.origin)
+            case Handling.TAKEOVER:
+                if self.takeover is None:
+                    return {"ok": False, "error": "this machine is not a tracking backup"}
+                return self.takeover(f"operator ({request.origin or 'console'})")
+            case Handling.PROJECTOR_AID:
+                return self._projector_aid(request.command.value, request.value, request.origin)
+            case _:
+                assert_never(spec.handling)
+
+    def _engine_command(self, request: OperatorRequest, spec: CommandSpec) -> Reply:
+        """Hand the engine a command's event, send what it asks for at once, then log
+        and record it; a refused GO says why."""
+        event = engine_event(self.show.model, request, spec)
+        if isinstance(event, dict):
+            return event
         now = self.now()
         rejected_before = self.engine.stats.go_rejected
         self.engine.handle(event, now)
         commands = self._act(now)  # the cue's packets leave before any bookkeeping
+        command, origin = request.command.value, request.origin
         if origin:
             log.info("operator %s from %s", command, origin)
-        refused = command == "go" and self.engine.stats.go_rejected > rejected_before
+        refused = (
+            request.command is OperatorCommand.GO
+            and self.engine.stats.go_rejected > rejected_before
+        )
         self._record_event(
-            now, "operator", event, command=command, cue=cue, origin=origin, refused=refused
+            now, "operator", event, command=command, cue=request.cue, origin=origin, refused=refused
         )
         self._note(commands, now)
         self._wake.set()
-        if command == "go" and self.engine.stats.go_rejected > rejected_before:
-            return self._go_refusal(now)
-        return {"ok": True}
+        return self._go_refusal(now) if refused else {"ok": True}
 
     def _go_refusal(self, now: float) -> dict[str, Any]:
         """Why GO was refused: a PANIC in progress or the double-GO guard, with time left."""
