@@ -187,27 +187,34 @@ class MqttTelemetryParser:
             if not KEY_PATTERN.fullmatch(signal):
                 result.rejections.append(RejectReason.BAD_NAME)
                 continue
-            if route.pointer:
-                if document is _UNREAD:
-                    document = _decode_json(payload)
-                if document is _MALFORMED:
-                    result.rejections.append(RejectReason.MALFORMED_JSON)
-                    return result
-                try:
-                    raw = resolve_pointer(document, route.tokens)
-                except PointerNotFound:
-                    result.rejections.append(RejectReason.POINTER_NOT_FOUND)
-                    continue
-                value, reason = check_value(raw)
-            else:
-                value, reason = _plain_value(payload)
-            if reason is None:
-                value, reason = _scaled(value, route)
+            if route.pointer and document is _UNREAD:
+                document = _decode_json(payload)
+            if route.pointer and document is _MALFORMED:
+                result.rejections.append(RejectReason.MALFORMED_JSON)
+                return result
+            value, reason = _route_value(route, document, payload)
             if reason is not None:
                 result.rejections.append(reason)
                 continue
             result.samples.append(Sample(signal, value, None))
         return result
+
+
+def _route_value(
+    route: MqttRoute, document: object, payload: bytes
+) -> tuple[SampleValue, RejectReason | None]:
+    """One route's value from the decoded document (pointer routes) or the plain payload."""
+    if route.pointer:
+        try:
+            raw = resolve_pointer(document, route.tokens)
+        except PointerNotFound:
+            return None, RejectReason.POINTER_NOT_FOUND
+        value, reason = check_value(raw)
+    else:
+        value, reason = _plain_value(payload)
+    if reason is None:
+        value, reason = _scaled(value, route)
+    return value, reason
 
 
 _UNREAD = object()
