@@ -20,7 +20,7 @@ import csv
 import json
 import logging
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +131,29 @@ def _rows(path: Path, fmt: ImportFormat) -> Iterator[tuple[str, dict[str, Any]]]
                 yield f"{path}:{number}", obj
 
 
+def _long_row(
+    row: dict[str, Any],
+    where: str,
+    t: float,
+    mapping: ImportMapping,
+    convert: Callable[[Any], Any],
+) -> list[tuple[float, str, str, Any]]:
+    """The sample in one row of a long table (time, signal, value[, source] columns)."""
+    for column in (mapping.signal_column, mapping.value_column):
+        if column not in row:
+            raise ImportMappingError(f"{where}: no column {column!r}")
+    value = convert(row[mapping.value_column])
+    if value is None:
+        return []
+    signal = str(row[mapping.signal_column]).strip()
+    source = str(row.get(mapping.source_column) or "").strip()
+    if not signal:
+        raise ImportMappingError(f"{where}: empty signal name")
+    if "." not in signal and source:
+        signal = f"{source}.{signal}"
+    return [(t, source or _source_of(signal), signal, value)]
+
+
 def _samples(
     path: Path, fmt: ImportFormat, mapping: ImportMapping
 ) -> list[tuple[float, str, str, Any]]:
@@ -142,19 +165,7 @@ def _samples(
             raise ImportMappingError(f"{where}: no time column {mapping.time_column!r}")
         t = _parse_time(row[mapping.time_column], mapping.time_unit, where)
         if mapping.long:
-            for column in (mapping.signal_column, mapping.value_column):
-                if column not in row:
-                    raise ImportMappingError(f"{where}: no column {column!r}")
-            value = convert(row[mapping.value_column])
-            if value is None:
-                continue
-            signal = str(row[mapping.signal_column]).strip()
-            source = str(row.get(mapping.source_column) or "").strip()
-            if not signal:
-                raise ImportMappingError(f"{where}: empty signal name")
-            if "." not in signal and source:
-                signal = f"{source}.{signal}"
-            found.append((t, source or _source_of(signal), signal, value))
+            found.extend(_long_row(row, where, t, mapping, convert))
         else:
             for column, signal in mapping.columns.items():
                 if column not in row:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rehearsal.dryrun import DryRunResult
-from rehearsal.timeline import Line, Polygon, Rect, Text, Timeline, layout
+from rehearsal.timeline import Line, Polygon, Rect, Shape, Text, Timeline, layout
 from rehearsal.timeline import Path as PathShape
 
 __all__ = [
@@ -229,6 +229,41 @@ def _refused_lines(r: DryRunResult) -> list[str]:
 # -- PNG ---------------------------------------------------------------------------------------
 
 
+def _draw_shape(pygame: Any, surface: Any, shape: Shape) -> None:
+    """One rectangle, line, path or polygon onto a pygame surface."""
+    if isinstance(shape, Rect):
+        pygame.draw.rect(
+            surface,
+            shape.fill,
+            pygame.Rect(round(shape.x), round(shape.y), max(1, round(shape.w)), round(shape.h)),
+        )
+    elif isinstance(shape, Line):
+        pygame.draw.line(
+            surface, shape.color, (shape.x1, shape.y1), (shape.x2, shape.y2), shape.width
+        )
+    elif isinstance(shape, PathShape):
+        if shape.width <= 1:
+            pygame.draw.aalines(surface, shape.color, False, shape.points)
+        else:
+            pygame.draw.lines(surface, shape.color, False, shape.points, shape.width)
+    elif isinstance(shape, Polygon):
+        pygame.draw.polygon(surface, shape.fill, shape.points)
+
+
+def _blit_text(pygame: Any, surface: Any, fonts: dict[int, Any], shape: Text) -> None:
+    """One text label, anchored at its start, middle or end."""
+    font = fonts.get(shape.size)
+    if font is None:
+        font = fonts[shape.size] = pygame.font.Font(None, shape.size)
+    image = font.render(shape.text, True, shape.color)
+    x = shape.x
+    if shape.anchor == "middle":
+        x -= image.get_width() / 2
+    elif shape.anchor == "end":
+        x -= image.get_width()
+    surface.blit(image, (round(x), round(shape.y)))
+
+
 def render_png(timeline: Timeline, path: str | Path) -> None:
     """Draw ``timeline`` with pygame on an off-screen surface and save it as PNG."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
@@ -240,34 +275,10 @@ def render_png(timeline: Timeline, path: str | Path) -> None:
     surface = pygame.Surface((timeline.width, timeline.height))
     surface.fill(timeline.background)
     for shape in timeline.shapes:
-        if isinstance(shape, Rect):
-            pygame.draw.rect(
-                surface,
-                shape.fill,
-                pygame.Rect(round(shape.x), round(shape.y), max(1, round(shape.w)), round(shape.h)),
-            )
-        elif isinstance(shape, Line):
-            pygame.draw.line(
-                surface, shape.color, (shape.x1, shape.y1), (shape.x2, shape.y2), shape.width
-            )
-        elif isinstance(shape, PathShape):
-            if shape.width <= 1:
-                pygame.draw.aalines(surface, shape.color, False, shape.points)
-            else:
-                pygame.draw.lines(surface, shape.color, False, shape.points, shape.width)
-        elif isinstance(shape, Polygon):
-            pygame.draw.polygon(surface, shape.fill, shape.points)
-        elif isinstance(shape, Text):
-            font = fonts.get(shape.size)
-            if font is None:
-                font = fonts[shape.size] = pygame.font.Font(None, shape.size)
-            image = font.render(shape.text, True, shape.color)
-            x = shape.x
-            if shape.anchor == "middle":
-                x -= image.get_width() / 2
-            elif shape.anchor == "end":
-                x -= image.get_width()
-            surface.blit(image, (round(x), round(shape.y)))
+        if isinstance(shape, Text):
+            _blit_text(pygame, surface, fonts, shape)
+        else:
+            _draw_shape(pygame, surface, shape)
     pygame.image.save(surface, str(path))
 
 

@@ -15,7 +15,7 @@ bucket that sent something (taller ticks: more messages); the time axis; a legen
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from rehearsal.dryrun import DryRunResult, Lane
@@ -307,6 +307,12 @@ def _draw_lane(
             ty = round(vy(v) + dy, 1)
             shapes.append(Text(fr.x0 + 4, ty, f"{v:.4g}{unit}", 11, c["muted"]))
 
+    _draw_curve(shapes, fr, lane, vy)
+
+
+def _draw_curve(shapes: list[Shape], fr: _Frame, lane: Lane, vy: Callable[[float], float]) -> None:
+    """A lane's value per bucket: its min-max band and the last value (stepped if categorical)."""
+    c = COLORS
     points: list[tuple[float, float]] = []
     step = bool(lane.categories)
     for b in range(fr.buckets):

@@ -113,23 +113,11 @@ def coerce_value(item: IsfInput, value: Any) -> UniformValue:
     if kind in IMAGE_TYPES:
         raise InputError(f"input {item.name!r} is an image; give an array or a file")
     if kind in (InputType.BOOL, InputType.EVENT):
-        if isinstance(value, str):
-            text = value.strip().lower()
-            if text in {"1", "true", "yes", "on"}:
-                return True
-            if text in {"0", "false", "no", "off", ""}:
-                return False
-            raise InputError(f"input {item.name!r}: {value!r} is not a boolean")
-        return bool(value)
+        return _boolean(item.name, value)
     if kind is InputType.FLOAT:
         return _clamp(_number(item.name, value), item.minimum, item.maximum)
     if kind is InputType.LONG:
-        if isinstance(value, str) and value in item.labels and item.values:
-            return item.values[item.labels.index(value)]
-        number = round(_number(item.name, value))
-        if item.values and number not in item.values:
-            raise InputError(f"input {item.name!r}: {value!r} is not one of {list(item.values)}")
-        return int(_clamp(number, item.minimum, item.maximum))
+        return _long(item, value)
     parts = _components(item.name, value)
     if kind is InputType.COLOR:
         if len(parts) == 3:
@@ -140,3 +128,25 @@ def coerce_value(item: IsfInput, value: Any) -> UniformValue:
     if len(parts) != 2:
         raise InputError(f"input {item.name!r}: a point2D needs 2 components")
     return (parts[0], parts[1])
+
+
+def _boolean(name: str, value: Any) -> bool:
+    """A bool or event input's value; text such as ``"on"`` or ``"0"`` is read as a switch."""
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off", ""}:
+            return False
+        raise InputError(f"input {name!r}: {value!r} is not a boolean")
+    return bool(value)
+
+
+def _long(item: IsfInput, value: Any) -> int:
+    """A long input's value: one of its LABELS, or a number in its VALUES and range."""
+    if isinstance(value, str) and value in item.labels and item.values:
+        return item.values[item.labels.index(value)]
+    number = round(_number(item.name, value))
+    if item.values and number not in item.values:
+        raise InputError(f"input {item.name!r}: {value!r} is not one of {list(item.values)}")
+    return int(_clamp(number, item.minimum, item.maximum))
