@@ -44,6 +44,27 @@ __all__ = ["main"]
 _NUMBER_END = frozenset(b",}")
 
 
+def _next_frame(buf: bytearray, pos: int) -> tuple[int, int, int] | None:
+    """The whole websocket frame at ``pos`` as (opcode, payload start, payload end), or None."""
+    n = len(buf)
+    if n - pos < 2:
+        return None
+    b0, b1 = buf[pos], buf[pos + 1]
+    length = b1 & 0x7F
+    head = 2
+    if length == 126:
+        head = 4
+    elif length == 127:
+        head = 10
+    if n - pos < head:
+        return None
+    if head > 2:
+        length = int.from_bytes(buf[pos + 2 : pos + head], "big")
+    if n - pos < head + length:
+        return None
+    return b0 & 0x0F, pos + head, pos + head + length
+
+
 class Viewer(asyncio.Protocol):
     """A minimal websocket viewer: reads text frames and notes their staleness."""
 
@@ -81,51 +102,39 @@ class Viewer(asyncio.Protocol):
         assert self.transport is not None and len(payload) < 126
         self.transport.write(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
 
+    def _handshake(self, buf: bytearray) -> bool:
+        """Consume the server's HTTP answer; True once the websocket is open."""
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        if not buf.startswith(b"HTTP/1.1 101"):
+            self.closed = True
+            self.connected.set()
+            assert self.transport is not None
+            self.transport.close()
+            return False
+        del buf[: end + 4]
+        self.open = True
+        self.connected.set()
+        return True
+
     def data_received(self, data: bytes) -> None:
         now = time.time()
         buf = self.buf
         buf += data
-        if not self.open:
-            end = buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            if not buf.startswith(b"HTTP/1.1 101"):
-                self.closed = True
-                self.connected.set()
-                assert self.transport is not None
-                self.transport.close()
-                return
-            del buf[: end + 4]
-            self.open = True
-            self.connected.set()
+        if not self.open and not self._handshake(buf):
+            return
         pos = 0
-        n = len(buf)
-        while n - pos >= 2:
-            b0, b1 = buf[pos], buf[pos + 1]
-            length = b1 & 0x7F
-            head = 2
-            if length == 126:
-                if n - pos < 4:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 4], "big")
-                head = 4
-            elif length == 127:
-                if n - pos < 10:
-                    break
-                length = int.from_bytes(buf[pos + 2 : pos + 10], "big")
-                head = 10
-            if n - pos < head + length:
-                break
-            start = pos + head
-            opcode = b0 & 0x0F
+        while (frame := _next_frame(buf, pos)) is not None:
+            opcode, start, end = frame
             if opcode == 1:
-                self._snapshot(buf, start, start + length, now)
+                self._snapshot(buf, start, end, now)
             elif opcode == 9:
-                self._send_frame(0xA, bytes(buf[start : start + length]))
+                self._send_frame(0xA, bytes(buf[start:end]))
             elif opcode == 8:
                 assert self.transport is not None
                 self.transport.close()
-            pos = start + length
+            pos = end
         if pos:
             del buf[:pos]
 
