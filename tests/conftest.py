@@ -1,16 +1,22 @@
-"""Fixtures shared by every test package."""
+"""Fixtures shared by every test package.
+
+Only what every folder may need and what imports nothing heavy: the engine's tests
+(``tests/cues``) must run without the web stack. Fixtures for one folder live in that
+folder's conftest (the browser: ``tests/browser.py``, imported by the conftests of the
+folders that drive one)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings
 
 from tests.tools import missing
-from tests.web.webtest_support import CHROMIUM_ARGS
+
+if TYPE_CHECKING:
+    from rehearsal.broker import MosquittoBroker
 
 # Property tests check laws, not speed: no per-example deadline, which a busy shared
 # machine would turn into failures that say nothing about the code.
@@ -18,24 +24,8 @@ settings.register_profile("stovelight", deadline=None)
 settings.load_profile("stovelight")
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright import sync_api
-    except ImportError:
-        missing("Playwright for Python is not installed")
-    if not Path("/usr/bin/chromium").exists():
-        missing("headless Chromium (/usr/bin/chromium) is not installed")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
 @pytest.fixture
-def broker() -> Iterator[Any]:
+def broker() -> Iterator[MosquittoBroker]:
     """A private Mosquitto on a free loopback port (``rehearsal.broker``)."""
     from rehearsal.broker import BrokerError, MosquittoBroker
 

@@ -11,7 +11,6 @@ from cues.commands import CueState, Notice, PlayheadChanged
 from cues.engine import Engine
 from cues.events import Go, Pause, PlayheadNext, PlayheadPrevious, Resume, Sample, SetPlayhead
 from cues.model import CueId
-from show.runcmd import demo_show_text
 from show.showfile.load import load_show, parse_show
 from tests.cues.script import Script, cid
 
@@ -201,7 +200,8 @@ def test_the_example_show_conditional_go_does_what_it_says(outcome: str) -> None
 
 @pytest.mark.parametrize("outcome", ["success", "timeout"])
 def test_the_demo_show_conditional_go_does_what_it_says(outcome: str) -> None:
-    model = parse_show(demo_show_text(), "demo.toml").model
+    demo = Path(__file__).resolve().parents[2] / "show" / "demo" / "demo.toml"
+    model = parse_show(demo.read_text(encoding="utf-8"), "demo.toml").model
     e = Engine(model)
     e.handle(SetPlayhead(CueId("Main/4")), 0.0)
     events: list[tuple[float, object]] = [(0.5, Sample("grid.exchange_kw", 0.0)), (1.0, Go())]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser import chromium_browser  # noqa: F401  (the ``browser`` fixture)
 from tests.web.webtest_support import FakeShow, ServerThread
 
 

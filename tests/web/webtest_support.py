@@ -29,16 +29,6 @@ T = TypeVar("T")
 
 TOKEN = "test-token-5f3a"
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 LAYOUT: list[dict[str, Any]] = [
     {
