@@ -341,6 +341,26 @@ class Spread:
     complete: bool
 
 
+def _fade_spread(
+    sched: Schedule,
+    address: str,
+    got: list[tuple[float, float]],
+    times: list[float],
+    emit: list[float],
+    drift: list[float],
+    late: list[float],
+) -> None:
+    """One fade's steps against their scheduled times, into ``emit``, ``drift`` and ``late``."""
+    a, duration = sched.fade_span[address]
+    for k, ((t, value), want) in enumerate(zip(got, times, strict=False)):
+        emit.append(abs(t - want))
+        # a linear 0 -> 1 fade: the value says at which engine time it was computed
+        d_k = abs(a + value * duration - want)
+        drift.append(d_k)
+        if address == LONG_FADE and k >= 1000:
+            late.append(d_k)
+
+
 def run_schedule(model: ShowModel, sched: Schedule, jitter: float, seed: int = 1) -> Spread:
     """Drive deadline to deadline, waking ``U(0, jitter)`` late; compare with ``sched``."""
     rng = random.Random(seed)
@@ -376,14 +396,7 @@ def run_schedule(model: ShowModel, sched: Schedule, jitter: float, seed: int = 1
     for address, times in sched.fades.items():
         got = seen.get(address, [])
         complete = complete and len(got) == len(times)
-        a, duration = sched.fade_span[address]
-        for k, ((t, value), want) in enumerate(zip(got, times, strict=False)):
-            emit.append(abs(t - want))
-            # a linear 0 -> 1 fade: the value says at which engine time it was computed
-            d_k = abs(a + value * duration - want)
-            drift.append(d_k)
-            if address == LONG_FADE and k >= 1000:
-                late.append(d_k)
+        _fade_spread(sched, address, got, times, emit, drift, late)
     emit.sort()
     p99 = emit[min(len(emit) - 1, int(0.99 * len(emit)))] if emit else math.nan
     return Spread(
@@ -466,50 +479,25 @@ def span(seconds: float) -> str:
 # -- main -----------------------------------------------------------------------------------
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few seconds, for CI")
-    parser.add_argument("--samples", type=int, default=None, help="samples per telemetry case")
-    parser.add_argument("--cues", type=int, default=None, help="cues in the chain")
-    parser.add_argument("--repeats", type=int, default=None, help="timed runs per case")
-    parser.add_argument(
-        "--profile",
-        choices=("samples", "flood", "cues"),
-        default=None,
-        help="run one case under cProfile and print where the time goes",
-    )
-    args = parser.parse_args()
-    n_samples = args.samples or (20_000 if args.quick else 100_000)
-    n_cues = args.cues or (1_000 if args.quick else 10_000)
-    repeats = args.repeats or (1 if args.quick else 7)
-
-    pinned = pin_one_cpu()
-    print(f"Stovelight engine benchmark  {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    print(f"Python {platform.python_version()} ({platform.python_implementation()})")
-    print(f"CPU    {cpu_model()}, {pinned}")
-    mode = "quick" if args.quick else "full"
-    if args.profile:
-        print(f"mode   {mode}, cProfile of one {args.profile} run")
+def profile_one(
+    case: str, tele: ShowModel, steady: list[Frame], flood: list[Frame], n_cues: int
+) -> None:
+    """Run one case under cProfile and print where the time goes."""
+    if case == "cues":
+        work: Callable[[], Run] = partial(run_chain, parse(chain_show(n_cues))[0])
     else:
-        print(f"mode   {mode}; timings are the best of {repeats} runs, each with a fresh engine")
-    print()
+        work = partial(fresh_feed, tele, steady if case == "samples" else flood)
+    prof = cProfile.Profile()
+    prof.enable()
+    work()
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(25)
 
-    tele, tele_parse = parse(telemetry_show())
-    steady = steady_frames(n_samples, 100, 10_000.0)
-    flood = flood_frames(n_samples, 100, 5_000, 0.1)
 
-    if args.profile:
-        if args.profile == "cues":
-            work: Callable[[], Run] = partial(run_chain, parse(chain_show(n_cues))[0])
-        else:
-            work = partial(fresh_feed, tele, steady if args.profile == "samples" else flood)
-        prof = cProfile.Profile()
-        prof.enable()
-        work()
-        prof.disable()
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
-        return 0
-
+def telemetry_section(
+    tele: ShowModel, steady: list[Frame], flood: list[Frame], repeats: int
+) -> tuple[list[float], bool]:
+    """Table 1; the CPU shares of its runs, and whether a case fell short of the target."""
     rows: list[list[str]] = []
     short = False
     shares: list[float] = []
@@ -556,9 +544,12 @@ def main() -> int:
         )
     )
 
-    chain, chain_parse = parse(chain_show(n_cues))
+    return shares, short
+
+
+def chain_section(chain: ShowModel, n_cues: int, repeats: int) -> float:
+    """Table 2; the CPU share of its run."""
     r = best(max(1, repeats // 2), partial(run_chain, chain))
-    shares.append(r.cpu / r.wall)
     print(
         table(
             f"2. Cue chain: {n_cues:,} auto-continue cues (OSC, 10% fades at 30 Hz),"
@@ -592,6 +583,11 @@ def main() -> int:
         )
     )
 
+    return r.cpu / r.wall
+
+
+def schedule_section() -> bool:
+    """Table 3; True when every command was present and on time."""
     sched_model, _ = parse(schedule_show())
     sched = expected(sched_model)
     rows = []
@@ -631,6 +627,49 @@ def main() -> int:
             rows,
         )
     )
+    return on_time
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few seconds, for CI")
+    parser.add_argument("--samples", type=int, default=None, help="samples per telemetry case")
+    parser.add_argument("--cues", type=int, default=None, help="cues in the chain")
+    parser.add_argument("--repeats", type=int, default=None, help="timed runs per case")
+    parser.add_argument(
+        "--profile",
+        choices=("samples", "flood", "cues"),
+        default=None,
+        help="run one case under cProfile and print where the time goes",
+    )
+    args = parser.parse_args()
+    n_samples = args.samples or (20_000 if args.quick else 100_000)
+    n_cues = args.cues or (1_000 if args.quick else 10_000)
+    repeats = args.repeats or (1 if args.quick else 7)
+
+    pinned = pin_one_cpu()
+    print(f"Stovelight engine benchmark  {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
+    print(f"Python {platform.python_version()} ({platform.python_implementation()})")
+    print(f"CPU    {cpu_model()}, {pinned}")
+    mode = "quick" if args.quick else "full"
+    if args.profile:
+        print(f"mode   {mode}, cProfile of one {args.profile} run")
+    else:
+        print(f"mode   {mode}; timings are the best of {repeats} runs, each with a fresh engine")
+    print()
+
+    tele, tele_parse = parse(telemetry_show())
+    steady = steady_frames(n_samples, 100, 10_000.0)
+    flood = flood_frames(n_samples, 100, 5_000, 0.1)
+
+    if args.profile:
+        profile_one(args.profile, tele, steady, flood, n_cues)
+        return 0
+
+    shares, short = telemetry_section(tele, steady, flood, repeats)
+    chain, chain_parse = parse(chain_show(n_cues))
+    shares.append(chain_section(chain, n_cues, repeats))
+    on_time = schedule_section()
     print(
         f"show parsing (not timed above): telemetry show {tele_parse * 1e3:.0f} ms,"
         f" {n_cues:,}-cue chain {chain_parse:.2f} s"
