@@ -2,7 +2,7 @@
 
 The same engine the live runner drives (:class:`cues.engine.Engine`) is fed the recording's
 samples at their recorded times and the operator's GOs, and advanced deadline to deadline in
-between (the pattern of ``tests/cues/script.py``)::
+between by :class:`cues.stepping.Stepper` (the rule the runner and the engine tests use)::
 
     for each instant t of the recording (samples with equal t_recv):
         events due at or before t:  run deadlines up to the event, handle(event), advance
@@ -73,6 +73,7 @@ from cues.events import (
     Stop,
 )
 from cues.model import CueId, Value
+from cues.stepping import Stepper
 from rehearsal.recording import Recording
 from rehearsal.replay import Replayer, resolve_start
 from show.showfile.config import Show
@@ -94,10 +95,6 @@ _T = TypeVar("_T")
 
 #: Cue changes, trigger firings, health changes and reports kept (each); the rest is counted.
 MAX_HISTORY = 100_000
-#: Deadlines handled at one instant before the dry run assumes a loop and moves on.
-MAX_STEPS_AT_ONE_INSTANT = 10_000
-#: How much later a deadline that is still due after an advance at its time is retried.
-NUDGE_S = 1e-6
 #: Signal-valued keys of a dashboard panel.
 _PANEL_KEYS = ("signal", "supply", "demand", "exchange", "balance", "temperature", "state")
 
@@ -375,10 +372,9 @@ class _DryRun:
         self.result = result
         self.collector = collector
         self.engine = Engine(show.model, result.start)
-        self.now = result.start
+        self.steps = Stepper(self.engine, result.start, self.drain)
         self.sources = [s.name for s in show.sources]
         self.source_of: dict[str, str] = {}
-        self.advanced_at = math.nan
         self.bound = BoundInputs(
             (vis.name, inp, sig) for vis in show.visuals for inp, sig in vis.bindings
         )
@@ -406,45 +402,15 @@ class _DryRun:
         return name
 
     def until(self, t: float) -> None:
-        """Advance through every deadline at or before ``t``.
-
-        A deadline the engine still reports after an advance at that very time (a condition
-        held for ``hold`` seconds can miss by a rounding error: ``now - since < hold``) is
-        retried :data:`NUDGE_S` later, as the live runner's next wake-up would be.
-        """
-        engine = self.engine
-        drain = self.drain
-        steps = 0
-        while True:
-            d = engine.next_deadline()
-            if d is None or d > t:
-                return
-            if d <= self.now:
-                if self.advanced_at == self.now:
-                    d = self.now + NUDGE_S
-                    if d > t:
-                        return
-                else:
-                    d = self.now
-                steps += 1
-                if steps > MAX_STEPS_AT_ONE_INSTANT:
-                    logger.warning("dry run: engine keeps asking for t = %.3f s; moving on", d)
-                    return
-            else:
-                steps = 0
-            self.now = d
-            self.advanced_at = d
-            engine.advance(d)
-            drain(d)
+        """Advance through every deadline at or before ``t`` (:mod:`cues.stepping`'s rule)."""
+        if not self.steps.run_until(t):
+            logger.warning("dry run: engine keeps asking for t = %.3f s; moving on", self.steps.now)
 
     def event(self, t: float, event: Event) -> None:
         """Hand in an operator or source event at ``t`` (deadlines before it run first)."""
         self.until(t)
-        self.now = max(self.now, t)
         self.engine.handle(event, t)
-        self.engine.advance(t)
-        self.advanced_at = t
-        self.drain(t)
+        self.steps.advance(t)
 
 
 def _recorded_event(data: dict[str, Any]) -> Event | None:
@@ -571,10 +537,9 @@ def dry_run(
     events.sort(key=lambda e: e[0])
     ei = 0
     n_events = len(events)
-    drain = run.drain
+    step = run.steps.advance
     next_progress = PROGRESS_EVERY if progress is not None else -1
     handle_samples = engine.handle_samples
-    advance = engine.advance
     source_of = run.source_of
     engine_source = run.engine_source
     stop = result.end
@@ -595,7 +560,6 @@ def dry_run(
             ei += 1
             run.event(te, ev)
         run.until(t)
-        run.now = t
         if len(frames) == 1:
             source, pairs = frames[0]
             handle_samples(pairs, t, source_of.get(source) or engine_source(source))
@@ -612,9 +576,7 @@ def dry_run(
                 batch += pairs
                 samples += len(pairs)
             handle_samples(batch, t, batch_source)
-        advance(t)
-        run.advanced_at = t
-        drain(t)
+        step(t)  # advance to t, then collect (the runner's drain)
         if lane_list:
             b = result.bucket_of(t)
             for lane in lane_list:
@@ -629,10 +591,8 @@ def dry_run(
         if te <= stop:
             run.event(te, ev)
     run.until(stop)
-    if run.now < stop:
-        run.now = stop
-        engine.advance(stop)
-        drain(stop)
+    if run.steps.now < stop:
+        run.steps.advance(stop)
     if progress is not None:
         progress(stop, result.start, stop)
 

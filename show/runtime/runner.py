@@ -45,6 +45,7 @@ from cues.events import (
     SourceHealth,
 )
 from cues.model import CueId
+from cues.stepping import Stepper
 from show.runtime.commands import (
     BACKUP_REFUSAL,
     COMMAND_TABLE,
@@ -170,6 +171,7 @@ class ShowRunner:
         self._clock = clock
         self._t0 = 0.0
         self.engine = Engine(show.model, 0.0)
+        self._steps = Stepper(self.engine, 0.0)  # the one deadline rule (cues.stepping)
         self.sources: dict[str, SourceInfo] = {}
         self.notices: dict[str, NoticeInfo] = {}
         self.listeners: list[Callable[[Command], None]] = []
@@ -313,9 +315,9 @@ class ShowRunner:
                 continue
             t = clock()  # loop time; the engine's deadlines are in show time (t - t0)
             sleep = _MAX_SLEEP
-            deadline = self.engine.next_deadline()
-            if deadline is not None:
-                sleep = min(sleep, max(0.0, deadline - (t - self._t0)))
+            step = self._steps.next_step()
+            if step is not None:
+                sleep = min(sleep, max(0.0, step - (t - self._t0)))
             osc_due = self.parts.osc.next_due() if self.parts.osc is not None else None
             if osc_due is not None:
                 sleep = min(sleep, max(0.0, osc_due - t))
@@ -340,7 +342,7 @@ class ShowRunner:
         the commands for :meth:`_note`. Nothing else runs between an event and its
         packets: log lines, listeners (control replies, update pushes) and the recorder
         come after."""
-        self.engine.advance(now)
+        self._steps.advance(now)
         self._push_bound_inputs(now)
         commands = self.engine.commands()
         for cmd in commands:

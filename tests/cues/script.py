@@ -6,6 +6,7 @@ from cues.commands import Command, CueState, CueStateChanged, SendOsc
 from cues.engine import Engine
 from cues.events import Event
 from cues.model import CueId
+from cues.stepping import Stepper
 from show.showfile.load import parse_show
 
 HEADER = """
@@ -20,33 +21,28 @@ class Script:
 
     def __init__(self, toml: str, *, header: str = HEADER) -> None:
         self.engine = Engine(parse_show(header + toml, "test.toml").model)
-        self.now = 0.0
+        self.steps = Stepper(self.engine, 0.0, self._collect)  # the runner's deadline rule
         self.log: list[tuple[float, Command]] = []
+
+    @property
+    def now(self) -> float:
+        """The latest time the engine was advanced to."""
+        return self.steps.now
 
     def _collect(self, t: float) -> None:
         self.log.extend((round(t, 9), c) for c in self.engine.commands())
 
     def run_until(self, t: float) -> None:
-        """Advance through every deadline up to ``t``."""
-        for _ in range(1_000_000):
-            d = self.engine.next_deadline()
-            if d is None or d > t:
-                break
-            d = max(d, self.now)
-            self.now = d
-            self.engine.advance(d)
-            self._collect(d)
-        self.now = t
-        self.engine.advance(t)
-        self._collect(t)
+        """Advance through every deadline up to ``t``, then to ``t``."""
+        self.steps.run_until(t)
+        self.steps.advance(t)
 
     def at(self, t: float, event: Event | None = None) -> None:
         """Run until ``t``, then hand in ``event`` at ``t``."""
         self.run_until(t)
         if event is not None:
             self.engine.handle(event, t)
-            self.engine.advance(t)  # as the runner does after each batch of events
-            self._collect(t)
+            self.steps.advance(t)  # as the runner does after each batch of events
 
     def states(self, cue: str) -> list[tuple[float, str]]:
         """(time, state) changes of one cue ("Main/N" or "N")."""
