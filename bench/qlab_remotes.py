@@ -43,6 +43,7 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,37 @@ def probe_main(osc_port: int, ctl_port: int, conn: Any) -> None:
             sent_at = None
 
 
+def _flood_packet(kind: str, n: int) -> bytes:
+    """The ``n``-th datagram of a flood of ``kind``."""
+    if kind == "unknown":
+        return encode_message(f"/made/up/{n % 1000}")
+    if kind == "values":
+        return encode_message(f"/cue/{n % 200 + 2}/valuesForKeys", [CUE_KEYS])
+    if kind == "mdns":
+        return MDNS_QUERY
+    return encode_message("/connect", [f"guess-{n}"])
+
+
+def _stranger(strangers: list[socket.socket], n: int) -> socket.socket:
+    """One of up to 2,000 sockets, each a new sender address (opened as needed)."""
+    if len(strangers) < 2000:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.setblocking(False)
+        strangers.append(s)
+    return strangers[n % len(strangers)]
+
+
+def _drain_replies(socks: list[socket.socket]) -> int:
+    """Read every waiting reply; how many there were."""
+    replies = 0
+    for s in socks:
+        with contextlib.suppress(BlockingIOError):
+            while s.recv(65536):
+                replies += 1
+    return replies
+
+
 def flood_main(ctl_port: int, kind: str, seconds: float, conn: Any) -> None:
     """Send one kind of message as fast as possible; report (sent, replies)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -151,22 +183,10 @@ def flood_main(ctl_port: int, kind: str, seconds: float, conn: Any) -> None:
     strangers: list[socket.socket] = []
     while time.monotonic() < end:
         n += 1
-        if kind == "unknown":
-            packet = encode_message(f"/made/up/{n % 1000}")
-        elif kind == "values":
-            packet = encode_message(f"/cue/{n % 200 + 2}/valuesForKeys", [CUE_KEYS])
-        elif kind == "mdns":
-            packet = MDNS_QUERY
-        else:
-            packet = encode_message("/connect", [f"guess-{n}"])
+        packet = _flood_packet(kind, n)
         try:
             if kind == "strangers":
-                if len(strangers) < 2000:
-                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                    s.bind(("127.0.0.1", 0))
-                    s.setblocking(False)
-                    strangers.append(s)
-                strangers[n % len(strangers)].sendto(packet, target)
+                _stranger(strangers, n).sendto(packet, target)
             else:
                 sock.sendto(packet, target)
             sent += 1
@@ -174,10 +194,7 @@ def flood_main(ctl_port: int, kind: str, seconds: float, conn: Any) -> None:
             pass
         if n % 64 == 0:
             time.sleep(0.001)
-        for s in [sock, *strangers[-8:]]:
-            with contextlib.suppress(BlockingIOError):
-                while s.recv(65536):
-                    replies += 1
+        replies += _drain_replies([sock, *strangers[-8:]])
     conn.send((sent, replies))
     for s in strangers:
         s.close()
@@ -239,6 +256,64 @@ async def companion(port: int, stop: asyncio.Event, counts: list[int]) -> None:
         remote.close()
 
 
+async def idle() -> tuple[int, int]:
+    """No remote at all: the baseline."""
+    await asyncio.sleep(CASE_S)
+    return 0, 0
+
+
+def companions(ctl: int, n: int) -> Callable[[], Awaitable[tuple[int, int]]]:
+    """``n`` Companion-like remotes polling the control port for one case."""
+
+    async def go() -> tuple[int, int]:
+        stop, counts = asyncio.Event(), [0, 0]
+        tasks = [asyncio.create_task(companion(ctl, stop, counts)) for _ in range(n)]
+        await asyncio.sleep(CASE_S)
+        stop.set()
+        await asyncio.gather(*tasks)
+        return counts[0], counts[1]
+
+    return go
+
+
+def flood(ctl: int, kind: str) -> Callable[[], Awaitable[tuple[int, int]]]:
+    """A flood of ``kind`` from another process for one case."""
+
+    async def go() -> tuple[int, int]:
+        parent, child_conn = mp.Pipe()
+        p = mp.Process(target=flood_main, args=(ctl, kind, CASE_S, child_conn))
+        p.start()
+        sent, replies = await asyncio.to_thread(parent.recv)
+        p.join()
+        return int(sent), int(replies)
+
+    return go
+
+
+@dataclass
+class Cases:
+    """The running show and its probe: runs one case and keeps its row."""
+
+    proc: asyncio.subprocess.Process
+    logs: Path
+    probe: Any
+    rows: list[Row] = field(default_factory=list)
+
+    async def run(self, name: str, load: Callable[[], Awaitable[tuple[int, int]]]) -> None:
+        row = Row(name)
+        before = log_lines(self.logs)
+        t0, cpu0 = time.monotonic(), cpu_seconds(self.proc.pid)
+        sent, replies = await load()
+        dt = time.monotonic() - t0
+        row.cpu = 100 * (cpu_seconds(self.proc.pid) - cpu0) / dt
+        self.probe.send("mark")
+        row.rtts, row.gap = self.probe.recv()
+        row.sent, row.replies = sent / dt, replies / dt
+        row.log = log_lines(self.logs) - before
+        self.rows.append(row)
+        print(" | ".join(row.cells()), flush=True)
+
+
 async def main(write: Path | None) -> None:
     work = Path(tempfile.mkdtemp(prefix="qlab-remotes-"))
     logs = work / "logs"
@@ -262,65 +337,24 @@ async def main(write: Path | None) -> None:
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    rows: list[Row] = []
+    cases = Cases(proc, logs, probe_conn)
     try:
         await asyncio.sleep(2.0)
         probe_conn.send("mark")
         probe_conn.recv()
-
-        async def case(name: str, run: Any) -> None:
-            row = Row(name)
-            before = log_lines(logs)
-            t0, cpu0 = time.monotonic(), cpu_seconds(proc.pid)
-            sent, replies = await run()
-            dt = time.monotonic() - t0
-            row.cpu = 100 * (cpu_seconds(proc.pid) - cpu0) / dt
-            probe_conn.send("mark")
-            row.rtts, row.gap = probe_conn.recv()
-            row.sent, row.replies = sent / dt, replies / dt
-            row.log = log_lines(logs) - before
-            rows.append(row)
-            print(" | ".join(row.cells()), flush=True)
-
-        async def idle() -> tuple[int, int]:
-            await asyncio.sleep(CASE_S)
-            return 0, 0
-
-        def companions(n: int) -> Any:
-            async def go() -> tuple[int, int]:
-                stop, counts = asyncio.Event(), [0, 0]
-                tasks = [asyncio.create_task(companion(ctl, stop, counts)) for _ in range(n)]
-                await asyncio.sleep(CASE_S)
-                stop.set()
-                await asyncio.gather(*tasks)
-                return counts[0], counts[1]
-
-            return go
-
-        def flood(kind: str) -> Any:
-            async def go() -> tuple[int, int]:
-                parent, child_conn = mp.Pipe()
-                p = mp.Process(target=flood_main, args=(ctl, kind, CASE_S, child_conn))
-                p.start()
-                result = await asyncio.to_thread(parent.recv)
-                p.join()
-                return result  # type: ignore[no-any-return]
-
-            return go
-
         print("case | sent/s | replies/s | thump max/p99 | lost | fade gap | CPU | log", flush=True)
-        await case("baseline", idle)
-        await case("companion x4", companions(4))
-        await case("companion x32", companions(32))
-        await case("flood unknown", flood("unknown"))
-        await case("flood valuesForKeys", flood("values"))
-        await case("flood wrong passcodes, 2,000 ports", flood("strangers"))
-        await case("flood mDNS queries (zeroconf advert on)", flood("mdns"))
+        await cases.run("baseline", idle)
+        await cases.run("companion x4", companions(ctl, 4))
+        await cases.run("companion x32", companions(ctl, 32))
+        await cases.run("flood unknown", flood(ctl, "unknown"))
+        await cases.run("flood valuesForKeys", flood(ctl, "values"))
+        await cases.run("flood wrong passcodes, 2,000 ports", flood(ctl, "strangers"))
+        await cases.run("flood mDNS queries (zeroconf advert on)", flood(ctl, "mdns"))
     finally:
         proc.terminate()
         await proc.wait()
         probe.terminate()
-    table = render(rows, await asyncio.to_thread(handler_costs))
+    table = render(cases.rows, await asyncio.to_thread(handler_costs))
     print(table)
     if write is not None:
         doc = write.read_text(encoding="utf-8")

@@ -576,6 +576,51 @@ def flood_metrics(
         row.behind_s = span
 
 
+async def flood_phase(
+    row: Row,
+    gen: Generator,
+    receiver: Receiver,
+    proc: subprocess.Popen[bytes],
+    name: str,
+    args: argparse.Namespace,
+) -> None:
+    """Phase 2: flood the pipeline; its rates, ages, CPU and memory into ``row``."""
+    loop = asyncio.get_running_loop()
+    peak = [rss_mb(proc.pid)]
+
+    def watch() -> str:
+        rss = rss_mb(proc.pid)
+        peak.append(rss)
+        if proc.poll() is not None:
+            return f"pipeline exited ({proc.returncode})"
+        return f"RSS passed {RSS_LIMIT_MB} MiB" if rss > RSS_LIMIT_MB else ""
+
+    profiler = start_profiler(name, proc.pid, args)
+    drops0, cpu0, wall0 = udp_drops(), cpu_seconds(proc.pid), time.perf_counter()
+    gen0, recv0 = time.process_time(), receiver.cpu
+    row.rss_start = rss_mb(proc.pid)
+    first, end_ns, why = await gen.flood(args.seconds, watch, args.flood_rate)
+    row.rss_end = rss_mb(proc.pid)
+    row.udp_drops = udp_drops() - drops0
+    wall = time.perf_counter() - wall0
+    row.cpu_pct = 100 * (cpu_seconds(proc.pid) - cpu0) / wall
+    row.gen_cpu = 100 * (time.process_time() - gen0) / wall
+    row.rss_peak = max([row.rss_end, *peak])
+    if why:
+        row.notes.append(f"flood ended early: {why}")
+    await asyncio.sleep(0.2)
+    times, seqs, bad = await loop.run_in_executor(None, receiver.collect)
+    row.recv_cpu = 100 * (receiver.cpu - recv0) / wall  # decoding included: an upper bound
+    flood_metrics(row, gen, times, seqs, first, end_ns)
+    if bad:
+        row.notes.append(f"{bad} undecodable datagrams in the flood")
+    if gen.lost:
+        row.notes.append(f"websocket dropped {gen.lost}x")
+    if profiler is not None:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            profiler.wait(timeout=args.seconds + 10)
+
+
 async def run_pipeline(name: str, receiver: Receiver, args: argparse.Namespace) -> Row:
     """Start the pipeline against a fresh generator, run both phases, stop it."""
     row = Row(name)
@@ -607,40 +652,9 @@ async def run_pipeline(name: str, receiver: Receiver, args: argparse.Namespace) 
         await asyncio.sleep(0.5)
         times, seqs, bad = await loop.run_in_executor(None, receiver.collect)
         paced_metrics(row, gen, times, seqs, lo)
-        # phase 2: flood
-        peak = [rss_mb(proc.pid)]
-
-        def watch() -> str:
-            rss = rss_mb(proc.pid)
-            peak.append(rss)
-            if proc.poll() is not None:
-                return f"pipeline exited ({proc.returncode})"
-            return f"RSS passed {RSS_LIMIT_MB} MiB" if rss > RSS_LIMIT_MB else ""
-
-        profiler = start_profiler(name, proc.pid, args)
-        drops0, cpu0, wall0 = udp_drops(), cpu_seconds(proc.pid), time.perf_counter()
-        gen0, recv0 = time.process_time(), receiver.cpu
-        row.rss_start = rss_mb(proc.pid)
-        first, end_ns, why = await gen.flood(args.seconds, watch, args.flood_rate)
-        row.rss_end = rss_mb(proc.pid)
-        row.udp_drops = udp_drops() - drops0
-        wall = time.perf_counter() - wall0
-        row.cpu_pct = 100 * (cpu_seconds(proc.pid) - cpu0) / wall
-        row.gen_cpu = 100 * (time.process_time() - gen0) / wall
-        row.rss_peak = max([row.rss_end, *peak])
-        if why:
-            row.notes.append(f"flood ended early: {why}")
-        await asyncio.sleep(0.2)
-        times, seqs, bad2 = await loop.run_in_executor(None, receiver.collect)
-        row.recv_cpu = 100 * (receiver.cpu - recv0) / wall  # decoding included: an upper bound
-        flood_metrics(row, gen, times, seqs, first, end_ns)
-        if bad or bad2:
-            row.notes.append(f"{bad + bad2} undecodable datagrams")
-        if gen.lost:
-            row.notes.append(f"websocket dropped {gen.lost}x")
-        if profiler is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                profiler.wait(timeout=args.seconds + 10)
+        if bad:
+            row.notes.append(f"{bad} undecodable datagrams while paced")
+        await flood_phase(row, gen, receiver, proc, name, args)
         return row
     finally:
         await stop(proc)
