@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import sys
 import timeit
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
 from pythonosc.osc_message import OscMessage as PyOscMessage
-from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_message_builder import ArgValue, OscMessageBuilder
 
 from bridges.osc.wire import (
     OscMessage,
@@ -32,12 +32,12 @@ from bridges.osc.wire import (
 
 __all__ = ["main"]
 
-ONE_FLOAT = ("/stove/temp", [21.5])
-FOUR_ARGS = ("/stove/burner/2", [3, 21.5, "simmer", True])
+ONE_FLOAT: tuple[str, list[ArgValue]] = ("/stove/temp", [21.5])
+FOUR_ARGS: tuple[str, list[ArgValue]] = ("/stove/burner/2", [3, 21.5, "simmer", True])
 BUNDLE = [(f"/grid/feeder/{i}", [float(i) * 0.5, i]) for i in range(8)]
 
 
-def pyosc_message(address: str, args: list[object]) -> bytes:
+def pyosc_message(address: str, args: Sequence[ArgValue]) -> bytes:
     builder = OscMessageBuilder(address)
     for arg in args:
         builder.add_arg(arg)
@@ -50,7 +50,7 @@ def pyosc_bundle() -> bytes:
         msg = OscMessageBuilder(address)
         for arg in args:
             msg.add_arg(arg)
-        builder.add_content(msg.build())  # type: ignore[arg-type]
+        builder.add_content(msg.build())
     return bytes(builder.build().dgram)
 
 

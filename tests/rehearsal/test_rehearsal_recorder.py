@@ -122,7 +122,7 @@ def test_seek_by_time_and_by_cue(tmp_path: Path) -> None:
         rec.add_event(3.0, "cue_state", {"cue": "5", "state": "finished"})
         rec.add_event(4.05, "cue_state", {"cue": "5", "state": "running"})
     with Recording.open(path) as recording:
-        assert recording.time_range() == (0.0, pytest.approx(9.9))
+        assert recording.time_range() == pytest.approx((0.0, 9.9))
         position = recording.seek(2.5)
         assert next(recording.samples(from_seq=position)).t_recv == pytest.approx(2.5)
         assert recording.seek(-1.0) == 1

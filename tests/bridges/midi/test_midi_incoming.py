@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bridges.midi.errors import MidiDecodeError, MidiValueError
@@ -150,6 +152,6 @@ def test_several_bindings_fire_in_order() -> None:
         lambda: MscBinding(groups=frozenset({16})),
     ],
 )
-def test_invalid_bindings_are_rejected(build) -> None:
+def test_invalid_bindings_are_rejected(build: Callable[[], object]) -> None:
     with pytest.raises(MidiValueError):
         build()

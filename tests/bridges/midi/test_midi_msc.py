@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -163,7 +166,7 @@ def test_decoder_accepts_extra_delimiters_and_doubled_points() -> None:
         (lambda: encode_msc(MscMessage(MscCommand.GO, cue=CueRef("1" * 130))), "128"),
     ],
 )
-def test_invalid_messages_are_rejected_clearly(build, fragment: str) -> None:
+def test_invalid_messages_are_rejected_clearly(build: Callable[[], object], fragment: str) -> None:
     with pytest.raises(MidiValueError) as info:
         build()
     assert fragment in str(info.value)
@@ -222,29 +225,27 @@ def standard_times(draw: st.DrawFn) -> StandardTime:
 @st.composite
 def msc_messages(draw: st.DrawFn) -> MscMessage:
     command = draw(st.sampled_from(list(MscCommand)))
-    common = {
-        "device_id": draw(st.integers(0, 0x7F)),
-        "command_format": draw(st.sampled_from(list(CommandFormat))),
-    }
+    message = partial(
+        MscMessage,
+        command,
+        device_id=draw(st.integers(0, 0x7F)),
+        command_format=draw(st.sampled_from(list(CommandFormat))),
+    )
     if command in (MscCommand.GO, MscCommand.STOP, MscCommand.RESUME, MscCommand.GO_OFF):
-        return MscMessage(command, cue=draw(st.none() | cues), **common)
+        return message(cue=draw(st.none() | cues))
     if command is MscCommand.LOAD:
-        return MscMessage(command, cue=draw(cues), **common)
+        return message(cue=draw(cues))
     if command is MscCommand.TIMED_GO:
-        return MscMessage(
-            command, cue=draw(st.none() | cues), time=draw(standard_times()), **common
-        )
+        return message(cue=draw(st.none() | cues), time=draw(standard_times()))
     if command is MscCommand.SET:
-        return MscMessage(
-            command,
+        return message(
             control=draw(st.integers(0, 0x3FFF)),
             value=draw(st.integers(0, 0x3FFF)),
             time=draw(st.none() | standard_times()),
-            **common,
         )
     if command is MscCommand.FIRE:
-        return MscMessage(command, macro=draw(st.integers(0, 127)), **common)
-    return MscMessage(command, **common)
+        return message(macro=draw(st.integers(0, 127)))
+    return message()
 
 
 @given(msc_messages())

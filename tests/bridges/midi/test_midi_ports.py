@@ -298,10 +298,12 @@ def test_input_from_a_real_thread_reaches_the_asyncio_loop() -> None:
 
         midi_in = MidiInput("launch", backend, loop, on_message)
         midi_in.open()
-        sender = threading.Thread(
-            target=lambda: [backend.deliver("Launchpad", note_on(1, n, 1)) for n in (1, 2, 3)],
-            name="fake-rtmidi",
-        )
+
+        def send_three() -> None:
+            for n in (1, 2, 3):
+                backend.deliver("Launchpad", note_on(1, n, 1))
+
+        sender = threading.Thread(target=send_three, name="fake-rtmidi")
         sender.start()
         await asyncio.wait_for(done.wait(), timeout=10)
         sender.join()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bridges.mqtt import MqttRoute, MqttSourceConfig, MqttTelemetryParser, TopicPattern
 from bridges.mqtt.config import parse_broker_url
-from bridges.telemetry import RejectReason, TelemetryConfigError
+from bridges.telemetry import ParseResult, RejectReason, TelemetryConfigError
 
 # A Tasmota energy meter's tele/<topic>/SENSOR message (key names from Tasmota's
 # i18n.h: D_RSLT_ENERGY "ENERGY", D_JSON_POWERUSAGE "Power", D_JSON_TODAY "Today").
@@ -57,7 +57,7 @@ SHELLY_EVENT = json.dumps(
 ).encode()
 
 
-def parse(routes: list[MqttRoute], topic: str, payload: bytes, limit: int = 65536):
+def parse(routes: list[MqttRoute], topic: str, payload: bytes, limit: int = 65536) -> ParseResult:
     return MqttTelemetryParser(routes, limit).parse(topic, payload)
 
 
@@ -80,11 +80,13 @@ def parse(routes: list[MqttRoute], topic: str, payload: bytes, limit: int = 6553
         ("a/b", "a/b/c", None),
     ],
 )
-def test_topic_patterns_match_like_mqtt_filters(pattern, topic, captures):
+def test_topic_patterns_match_like_mqtt_filters(
+    pattern: str, topic: str, captures: dict[str, str] | None
+) -> None:
     assert TopicPattern(pattern).match(topic) == captures
 
 
-def test_named_levels_subscribe_as_plus():
+def test_named_levels_subscribe_as_plus() -> None:
     assert TopicPattern("tele/{home}/SENSOR").subscription == "tele/+/SENSOR"
     assert TopicPattern("a/{x}/#").subscription == "a/+/#"
 
@@ -99,12 +101,12 @@ def test_named_levels_subscribe_as_plus():
         ("", "empty"),
     ],
 )
-def test_bad_patterns_are_config_errors(pattern, message):
+def test_bad_patterns_are_config_errors(pattern: str, message: str) -> None:
     with pytest.raises(TelemetryConfigError, match=message):
         TopicPattern(pattern)
 
 
-def test_signal_template_may_only_use_named_levels():
+def test_signal_template_may_only_use_named_levels() -> None:
     with pytest.raises(TelemetryConfigError, match=r"\{room\} is not a level"):
         MqttRoute("tele/{home}/SENSOR", "{room}.power_w")
 
@@ -112,7 +114,7 @@ def test_signal_template_may_only_use_named_levels():
 # -- payloads -----------------------------------------------------------------------
 
 
-def test_tasmota_sensor_message_with_a_named_level_and_unit_scaling():
+def test_tasmota_sensor_message_with_a_named_level_and_unit_scaling() -> None:
     routes = [
         MqttRoute("tele/{home}/SENSOR", "{home}.power_kw", "/ENERGY/Power", scale=0.001),
         MqttRoute("tele/{home}/SENSOR", "{home}.today_kwh", "/ENERGY/Today"),
@@ -125,7 +127,7 @@ def test_tasmota_sensor_message_with_a_named_level_and_unit_scaling():
     assert result.rejections == []
 
 
-def test_shelly_status_and_event_topics():
+def test_shelly_status_and_event_topics() -> None:
     routes = [
         MqttRoute("{dev}/status/switch:0", "{dev}.power_w", "/apower"),
         MqttRoute("{dev}/events/rpc", "{dev}.power_w", "/params/switch:0/apower"),
@@ -136,7 +138,7 @@ def test_shelly_status_and_event_topics():
     assert [(s.signal, s.value) for s in event.samples] == [("shellyplus1pm-a8.power_w", 1999.0)]
 
 
-def test_event_without_the_pointer_is_counted_not_fatal():
+def test_event_without_the_pointer_is_counted_not_fatal() -> None:
     routes = [MqttRoute("{dev}/events/rpc", "{dev}.power_w", "/params/switch:0/apower")]
     other = json.dumps({"method": "NotifyStatus", "params": {"sys": {"uptime": 5}}}).encode()
     result = parse(routes, "s1/events/rpc", other)
@@ -159,7 +161,9 @@ def test_event_without_the_pointer_is_counted_not_fatal():
         (b"heating", "heating"),
     ],
 )
-def test_plain_payloads_as_home_assistant_statestream_sends_them(payload, value):
+def test_plain_payloads_as_home_assistant_statestream_sends_them(
+    payload: bytes, value: float | bool | str | None
+) -> None:
     routes = [MqttRoute("homeassistant/sensor/{entity}/state", "ha.{entity}")]
     result = parse(routes, "homeassistant/sensor/stove_temp/state", payload)
     assert [(s.signal, s.value) for s in result.samples] == [("ha.stove_temp", value)]
@@ -175,13 +179,13 @@ def test_plain_payloads_as_home_assistant_statestream_sends_them(payload, value)
         (b"x" * 65, RejectReason.STRING_TOO_LONG),
     ],
 )
-def test_bad_plain_payloads_are_refused_with_a_reason(payload, reason):
+def test_bad_plain_payloads_are_refused_with_a_reason(payload: bytes, reason: RejectReason) -> None:
     result = parse([MqttRoute("t/{k}", "s.{k}")], "t/a", payload)
     assert result.samples == []
     assert result.rejections == [reason]
 
 
-def test_malformed_and_deeply_nested_json_are_refused():
+def test_malformed_and_deeply_nested_json_are_refused() -> None:
     routes = [MqttRoute("t", "sig", "/a")]
     assert parse(routes, "t", b"{not json").rejections == [RejectReason.MALFORMED_JSON]
     deep = b"[" * 60_000 + b"]" * 60_000
@@ -189,25 +193,25 @@ def test_malformed_and_deeply_nested_json_are_refused():
     assert parse(routes, "t", b'{"a": NaN}').rejections == [RejectReason.NON_FINITE]
 
 
-def test_oversize_payload_refused_before_decoding():
+def test_oversize_payload_refused_before_decoding() -> None:
     routes = [MqttRoute("t", "sig", "/a")]
     big = json.dumps({"a": 1, "pad": "x" * 2000}).encode()
     assert parse(routes, "t", big, limit=1024).rejections == [RejectReason.OVERSIZE]
     assert parse(routes, "t", big, limit=4096).samples[0].value == 1.0
 
 
-def test_captured_level_that_is_not_a_signal_name_is_refused():
+def test_captured_level_that_is_not_a_signal_name_is_refused() -> None:
     result = parse([MqttRoute("t/{k}", "s.{k}")], "t/has space", b"1")
     assert result.rejections == [RejectReason.BAD_NAME]
 
 
-def test_empty_retained_payload_clears_without_a_sample_or_a_rejection():
+def test_empty_retained_payload_clears_without_a_sample_or_a_rejection() -> None:
     result = parse([MqttRoute("t/{k}", "s.{k}")], "t/a", b"")
     assert (result.samples, result.rejections) == ([], [])
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False), st.floats(-1e3, 1e3))
-def test_scale_applies_to_every_finite_number(raw, scale):
+def test_scale_applies_to_every_finite_number(raw: float, scale: float) -> None:
     routes = [MqttRoute("t", "sig", "/v", scale=scale, offset=1.0)]
     result = parse(routes, "t", json.dumps({"v": raw}).encode())
     if result.samples:
@@ -228,17 +232,17 @@ def test_scale_applies_to_every_finite_number(raw, scale):
         ("mqtt://[::1]:1884", ("::1", 1884, False)),
     ],
 )
-def test_broker_urls(url, expected):
+def test_broker_urls(url: str, expected: tuple[str, int, bool]) -> None:
     assert parse_broker_url(url) == expected
 
 
 @pytest.mark.parametrize("url", ["ws://x", "mqtt://", "mqtt://h:99999", "mqtt://h:1883/topic/x"])
-def test_bad_broker_urls(url):
+def test_bad_broker_urls(url: str) -> None:
     with pytest.raises(TelemetryConfigError):
         parse_broker_url(url)
 
 
-def test_config_checks_protocol_and_credentials():
+def test_config_checks_protocol_and_credentials() -> None:
     routes = (MqttRoute("t", "sig"),)
     with pytest.raises(TelemetryConfigError, match="protocol"):
         MqttSourceConfig("m", "mqtt://h", routes, protocol="4")
@@ -250,6 +254,6 @@ def test_config_checks_protocol_and_credentials():
     assert "secret" not in repr(cfg)
 
 
-def test_a_scaled_value_that_overflows_is_refused_not_infinite():
+def test_a_scaled_value_that_overflows_is_refused_not_infinite() -> None:
     result = parse([MqttRoute("t", "sig", scale=10.0)], "t", b"1e308")
     assert (result.samples, result.rejections) == ([], [RejectReason.NON_FINITE])

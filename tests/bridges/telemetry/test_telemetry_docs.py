@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,7 +50,7 @@ def test_doc_examples_parse_as_documented(kind: str, reasons: list[str], frame: 
 
 
 @pytest.mark.parametrize("example", SCHEMA["examples"])
-def test_schema_examples_are_accepted(example: object) -> None:
+def test_schema_examples_are_accepted(example: dict[str, Any] | list[dict[str, Any]]) -> None:
     result = parse_frame(json.dumps(example))
     assert result.rejections == []
     objects = example if isinstance(example, list) else [example]

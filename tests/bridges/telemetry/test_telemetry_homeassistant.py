@@ -132,11 +132,14 @@ def test_subscribe_error_result() -> None:
 def test_added_states_become_normalised_samples() -> None:
     protocol = subscribed()
     send(protocol, INITIAL_EVENT)
-    assert protocol.samples_received() == [
-        Sample("stove.power_w", pytest.approx(1800.0), 1764230400.0),
-        Sample("grid.energy_kwh", pytest.approx(12.5), 1764230300.5),
-        Sample("hood.fan", "off", 1.0),
+    samples = protocol.samples_received()
+    assert [(s.signal, s.ts) for s in samples] == [
+        ("stove.power_w", 1764230400.0),
+        ("grid.energy_kwh", 1764230300.5),
+        ("hood.fan", 1.0),
     ]
+    # kW and Wh are converted to W and kWh: the numbers up to rounding.
+    assert [s.value for s in samples] == [pytest.approx(1800.0), pytest.approx(12.5), "off"]
     assert protocol.rejections_received() == []
     assert set(protocol.entity_health().values()) == {EntityHealth.OK}
 
@@ -160,10 +163,12 @@ def test_changes_with_plus_and_minus() -> None:
             },
         },
     )
-    assert protocol.samples_received() == [
-        Sample("stove.power_w", pytest.approx(2400.0), 1764230460.0),
-        Sample("hood.fan", "on", 1764230461.0),
+    samples = protocol.samples_received()
+    assert [(s.signal, s.ts) for s in samples] == [
+        ("stove.power_w", 1764230460.0),
+        ("hood.fan", 1764230461.0),
     ]
+    assert [s.value for s in samples] == [pytest.approx(2400.0), "on"]
     # Unit attribute removed: value passes through unscaled.
     send(
         protocol,

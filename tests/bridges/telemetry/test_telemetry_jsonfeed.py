@@ -91,7 +91,9 @@ def test_feed_extracts_scales_and_offsets() -> None:
     )
     result = parser.parse(frame)
     assert result.rejections == []
-    assert result.samples[0] == Sample("kitchen.temp", pytest.approx(182.5), 1764230400.0)
+    first = result.samples[0]
+    assert (first.signal, first.ts) == ("kitchen.temp", 1764230400.0)
+    assert first.value == pytest.approx(182.5)
     assert result.samples[1].value == pytest.approx(360.5)
     assert result.samples[2] == Sample("grid.on", True, 1764230400.0)
     assert result.samples[3] == Sample("grid.mode", "eco", 1764230400.0)
