@@ -48,6 +48,7 @@ from show.qlab.values import (
     text,
     time_value,
 )
+from show.runtime.commands import OperatorCommand, OperatorRequest, Reply
 from show.runtime.runner import ShowRunner
 from show.showfile.access import exposure
 from show.showfile.config import ControlConfig
@@ -60,25 +61,40 @@ VERSION = "5.0.0"
 """What ``/version`` answers: remotes choose their QLab 5 code path by the major number."""
 
 _GLOBAL = {
-    "/go": "go",
-    "/playhead/next": "playhead_next",
-    "/playhead/previous": "playhead_previous",
+    "/go": OperatorCommand.GO,
+    "/playhead/next": OperatorCommand.PLAYHEAD_NEXT,
+    "/playhead/previous": OperatorCommand.PLAYHEAD_PREVIOUS,
+    "/select/next": OperatorCommand.PLAYHEAD_NEXT,
+    "/select/previous": OperatorCommand.PLAYHEAD_PREVIOUS,
+    # Stovelight's own: a tracking backup takes over from its main (show.runtime.tracking).
+    "/stovelight/takeover": OperatorCommand.TAKEOVER,
+    # Stovelight's own: reload the show file (show.runtime.reload); the reply says it started.
+    "/reload": OperatorCommand.RELOAD,
 }
-_GLOBAL.update({"/select/next": "playhead_next", "/select/previous": "playhead_previous"})
-# Stovelight's own: a tracking backup takes over from its main (show.runtime.tracking).
-_GLOBAL["/stovelight/takeover"] = "takeover"
-# Stovelight's own: reload the show file (show.runtime.reload); the reply says it started.
-_GLOBAL["/reload"] = "reload"
 _CUE_COMMANDS = {
-    "start": "start_cue",
-    "go": "start_cue",
-    "stop": "stop_cue",
-    "hardStop": "stop_cue",
-    "reset": "stop_cue",
-    "panic": "stop_cue",
-    "pause": "pause_cue",
-    "resume": "resume_cue",
-    "load": "set_playhead",
+    "start": OperatorCommand.START_CUE,
+    "go": OperatorCommand.START_CUE,
+    "stop": OperatorCommand.STOP_CUE,
+    "hardStop": OperatorCommand.STOP_CUE,
+    "reset": OperatorCommand.STOP_CUE,
+    "panic": OperatorCommand.STOP_CUE,
+    "pause": OperatorCommand.PAUSE_CUE,
+    "resume": OperatorCommand.RESUME_CUE,
+    "load": OperatorCommand.SET_PLAYHEAD,
+}
+# /stop, /hardStop, /pause, /resume, /reset: for the whole show, or (under a list's id)
+# for each of its active top-level cues
+_LIST_COMMANDS = {
+    "stop": OperatorCommand.STOP,
+    "hardStop": OperatorCommand.STOP,
+    "pause": OperatorCommand.PAUSE,
+    "resume": OperatorCommand.RESUME,
+    "reset": OperatorCommand.RESET,
+}
+_LIST_CUE_COMMANDS = {"pause": OperatorCommand.PAUSE_CUE, "resume": OperatorCommand.RESUME_CUE}
+_PROJECTOR_AIDS = {
+    "/stovelight/testPattern": OperatorCommand.TEST_PATTERN,
+    "/stovelight/identify": OperatorCommand.IDENTIFY,
 }
 # QLab application settings that Stovelight lacks: read as off, as a QLab with those
 # windows and modes off answers, so a remote's buttons show them off; switching one on
@@ -355,7 +371,9 @@ class QLabControl:
         elif rel == "/settings/general/minGoTime":
             if req.args:
                 seconds = number_in(req.args[0], "minGoTime", 0, 10)
-                r.control("set_min_go", value=seconds, origin=req.origin)
+                r.submit(
+                    OperatorRequest(OperatorCommand.SET_MIN_GO, value=seconds, origin=req.origin)
+                )
                 log.info("minimum GO time set to %g s by %s", seconds, req.origin)
                 self.updates.settings("general")
             self._reply(req, rel, r.engine.min_go_interval)
@@ -364,10 +382,12 @@ class QLabControl:
             self._reply(req, rel, max(0.0, left))
         elif rel in ("/auditionGo", "/audition/go"):
             raise _Refused(_NO_AUDITION)
-        elif rel in ("/stovelight/testPattern", "/stovelight/identify"):
-            command = "test_pattern" if rel.endswith("testPattern") else "identify"
-            value = float(flag(req.args[0], command)) if req.args else None
-            self._result(req, rel, r.control(command, value=value, origin=req.origin))
+        elif rel in _PROJECTOR_AIDS:
+            command = _PROJECTOR_AIDS[rel]
+            value = float(flag(req.args[0], command.value)) if req.args else None
+            self._result(
+                req, rel, r.submit(OperatorRequest(command, value=value, origin=req.origin))
+            )
         else:
             self.unknown += 1
             self._quiet.log(
@@ -433,24 +453,27 @@ class QLabControl:
 
     # -- transport -----------------------------------------------------------------------
 
-    def _command(self, req: _Request, rel: str, command: str, cue_list: str = "") -> None:
-        self._result(req, rel, self.runner.control(command, cue_list=cue_list, origin=req.origin))
+    def _command(
+        self, req: _Request, rel: str, command: OperatorCommand, cue_list: str = ""
+    ) -> None:
+        request = OperatorRequest(command, cue_list=cue_list, origin=req.origin)
+        self._result(req, rel, self.runner.submit(request))
 
-    def _result(self, req: _Request, rel: str, result: dict[str, Any]) -> None:
+    def _result(self, req: _Request, rel: str, result: Reply) -> None:
         if not result.get("ok"):
             raise _Refused(result.get("error") or "refused")
         extra = {k: v for k, v in result.items() if k != "ok"}
         self._reply(req, rel, extra or None)
 
-    def _cue_command(self, command: str, cid: CueId, origin: str) -> None:
-        result = self.runner.control(command, cid, origin=origin)
+    def _cue_command(self, command: OperatorCommand, cid: CueId, origin: str) -> None:
+        result = self.runner.submit(OperatorRequest(command, cid, origin=origin))
         if not result.get("ok"):
             raise _Refused(result.get("error") or "refused")
 
     def _load_then(self, req: _Request, rel: str, cid: CueId, go: bool) -> None:
-        self._cue_command("set_playhead", cid, req.origin)
+        self._cue_command(OperatorCommand.SET_PLAYHEAD, cid, req.origin)
         if go:
-            self._command(req, rel, "go", cue_list=self.cues.list_of(cid))
+            self._command(req, rel, OperatorCommand.GO, cue_list=self.cues.list_of(cid))
         else:
             self._reply(req, rel)
 
@@ -464,27 +487,27 @@ class QLabControl:
             running = [c for c in active if r.engine.runs[c].state is not CueState.PAUSED]
             head = "pause" if running else "resume"
         if whole:
-            command = {"hardStop": "stop"}.get(head, head)
-            self._command(req, rel, command)
+            self._command(req, rel, _LIST_COMMANDS[head])
             return
         for cid in self.cues.active(scope):
             if r.engine.cues[cid].parent is None:
-                command = {"pause": "pause_cue", "resume": "resume_cue"}.get(head, "stop_cue")
+                command = _LIST_CUE_COMMANDS.get(head, OperatorCommand.STOP_CUE)
                 self._cue_command(command, cid, req.origin)
         if head == "reset":
             first = self.cues.list_cues(scope)
             if first:
-                self._cue_command("set_playhead", first[0], req.origin)
+                self._cue_command(OperatorCommand.SET_PLAYHEAD, first[0], req.origin)
         self._reply(req, rel)
 
     def _panic(self, req: _Request, rel: str, scope: str, seconds: float | None) -> None:
         r = self.runner
         if not scope or len(r.show.model.cue_lists) == 1:
-            self._result(req, rel, r.control("panic", value=seconds, origin=req.origin))
+            request = OperatorRequest(OperatorCommand.PANIC, value=seconds, origin=req.origin)
+            self._result(req, rel, r.submit(request))
             return
         for cid in self.cues.active(scope):
             if r.engine.cues[cid].parent is None:
-                self._cue_command("stop_cue", cid, req.origin)
+                self._cue_command(OperatorCommand.STOP_CUE, cid, req.origin)
         self._reply(req, rel)
 
     def _sequence(self, req: _Request, rel: str, scope: str, forward: bool) -> None:
@@ -493,10 +516,11 @@ class QLabControl:
         cues = self.cues.list_cues(name)
         target = self.cues.sequence_target(name, forward)
         if target < len(cues):
-            self._cue_command("set_playhead", cues[target], req.origin)
+            self._cue_command(OperatorCommand.SET_PLAYHEAD, cues[target], req.origin)
         else:
+            step = OperatorRequest(OperatorCommand.PLAYHEAD_NEXT, cue_list=name, origin=req.origin)
             while r.engine.playhead(name) is not None:
-                r.control("playhead_next", cue_list=name, origin=req.origin)
+                r.submit(step)
         self._reply(req, rel)
 
     # -- cues ----------------------------------------------------------------------------
@@ -570,7 +594,7 @@ class QLabControl:
         elif action == "children":
             self._reply(req, rel, [self.cues.cue_dict(c) for c in self.cues.list_cues(name)])
         elif action in ("start", "go"):
-            self._command(req, rel, "go", cue_list=name)
+            self._command(req, rel, OperatorCommand.GO, cue_list=name)
         elif action == "playhead/nextSequence" or action == "playhead/previousSequence":
             self._sequence(req, rel, name, action.endswith("nextSequence"))
         elif not req.args and "/" not in action and action in self.cues.list_dict(name, deep=False):
@@ -606,14 +630,15 @@ class QLabControl:
             self._cue_command(_CUE_COMMANDS[action], cid, req.origin)
         elif action == "togglePause":
             paused = run.state is CueState.PAUSED
-            self._cue_command("resume_cue" if paused else "pause_cue", cid, req.origin)
+            command = OperatorCommand.RESUME_CUE if paused else OperatorCommand.PAUSE_CUE
+            self._cue_command(command, cid, req.origin)
         elif action == "panicInTime":
             if args:
                 number_in(args[0], "panic time", 0, 60)
-            self._cue_command("stop_cue", cid, req.origin)
+            self._cue_command(OperatorCommand.STOP_CUE, cid, req.origin)
         elif action.split("/")[0] == "loadAt":
             self._time(args, action, 0.0, "loadAt")
-            self._cue_command("set_playhead", cid, req.origin)
+            self._cue_command(OperatorCommand.SET_PLAYHEAD, cid, req.origin)
         elif action.startswith(("audition", "preview")):
             raise _Refused(_NO_AUDITION)
         elif action == "addSliceMarker":

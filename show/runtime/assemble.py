@@ -22,6 +22,7 @@ from bridges.telemetry import (
     StovelightSourceConfig,
     create_source,
 )
+from show.runtime.commands import OperatorRequest
 from show.runtime.midi_hub import MidiHub
 from show.runtime.runner import RunnerParts, ShowRunner
 from show.showfile.config import MqttSettings, Show, SourceConfig
@@ -121,9 +122,9 @@ def add_midi(runner: ShowRunner) -> None:
     if not runner.show.midi_ports:
         return
 
-    def on_control(command: str, cue: str | None, origin: str) -> None:
-        result = runner.control(command, cue, origin=origin)
+    def on_control(request: OperatorRequest) -> None:
+        result = runner.submit(request)
         if not result.get("ok"):
-            log.warning("%s: %s refused: %s", origin, command, result.get("error"))
+            log.warning("%s: %s refused: %s", request.origin, request.command, result.get("error"))
 
     runner.parts.midi = MidiHub(runner.show.midi_ports, on_control)

@@ -17,21 +17,23 @@ from bridges.midi import incoming, msc, mtc, wire
 from bridges.midi.ports import MidiBackend, MidiInput, MidiOutput, MidoBackend, probe_midi_system
 from bridges.ratelimit import RateLimitedLogger
 from cues.model import MidiSpec
+from show.runtime.commands import OperatorCommand, OperatorRequest
 from show.showfile.config import MidiPortConfig
 
 __all__ = ["MidiHub", "encode_spec"]
 
 log = logging.getLogger(__name__)
 
-ControlCallback = Callable[[str, str | None, str], None]
-"""(command, cue number or None, description of the message)."""
+ControlCallback = Callable[[OperatorRequest], object]
+"""Takes the operator command a MIDI message stands for (its origin describes the
+message); what it returns is ignored."""
 
 _ACTION_COMMANDS = {
-    incoming.ActionKind.GO: "go",
-    incoming.ActionKind.STOP: "stop",
-    incoming.ActionKind.RESUME: "resume",
-    incoming.ActionKind.ALL_OFF: "panic",
-    incoming.ActionKind.RESET: "reset",
+    incoming.ActionKind.GO: OperatorCommand.GO,
+    incoming.ActionKind.STOP: OperatorCommand.STOP,
+    incoming.ActionKind.RESUME: OperatorCommand.RESUME,
+    incoming.ActionKind.ALL_OFF: OperatorCommand.PANIC,
+    incoming.ActionKind.RESET: OperatorCommand.RESET,
 }
 _MTC_RATES = {
     24.0: mtc.FrameRate.FPS_24,
@@ -204,9 +206,10 @@ class MidiHub:
             if command is None:
                 log.info("MIDI input %s: %s ignored (no show action)", port, action.source)
                 continue
-            if command == "go" and action.cue:
-                command = "start_cue"
-            self._on_control(command, action.cue, f"MIDI {port}: {action.source}")
+            if command is OperatorCommand.GO and action.cue:
+                command = OperatorCommand.START_CUE
+            origin = f"MIDI {port}: {action.source}"
+            self._on_control(OperatorRequest(command, action.cue, origin=origin))
 
     def stats(self) -> list[dict[str, Any]]:
         """One entry per port for the console."""

@@ -27,6 +27,13 @@ from typing import Any, Final
 import orjson
 
 from show.errors import StovelightError
+from show.runtime.commands import (
+    CONSOLE_COMMANDS,
+    CONSOLE_COMMANDS_WITH_CUE,
+    OperatorCommand,
+    OperatorRequest,
+    parse_command,
+)
 
 __all__ = [
     "CLOSE_GOING_AWAY",
@@ -56,28 +63,11 @@ CLOSE_TOO_BIG: Final = 1009
 CLOSE_TRY_AGAIN: Final = 1013
 """Close code: server at capacity, try again later."""
 
-COMMANDS: Final[frozenset[str]] = frozenset(
-    {
-        "go",
-        "stop",
-        "pause",
-        "resume",
-        "panic",
-        "reset",
-        "reload",
-        "takeover",
-        "test_pattern",
-        "identify",
-        "playhead_next",
-        "playhead_previous",
-        "set_playhead",
-        "start_cue",
-        "stop_cue",
-    }
-)
-"""Control commands the console may send; anything else gets an error reply."""
+COMMANDS: Final[frozenset[str]] = frozenset(c.value for c in CONSOLE_COMMANDS)
+"""Control commands the console may send, by wire name (from
+:data:`show.runtime.commands.COMMAND_TABLE`); anything else gets an error reply."""
 
-COMMANDS_WITH_CUE: Final[frozenset[str]] = frozenset({"set_playhead", "start_cue", "stop_cue"})
+COMMANDS_WITH_CUE: Final[frozenset[str]] = frozenset(c.value for c in CONSOLE_COMMANDS_WITH_CUE)
 """Commands that require a ``cue`` field."""
 
 _MAX_ID_LEN: Final = 64
@@ -103,15 +93,19 @@ class ControlRequest:
 
     Attributes:
         id: Correlation id chosen by the console, echoed in the reply.
-        command: One of :data:`COMMANDS`.
+        command: One of :data:`COMMANDS`, typed.
         cue: Cue number or id, for the commands that need one.
         list: Cue list name; ``None`` means the runner's default list.
     """
 
     id: int | str
-    command: str
+    command: OperatorCommand
     cue: str | None
     list: str | None
+
+    def operator(self, origin: str) -> OperatorRequest:
+        """The request as the runner takes it (:meth:`ShowRunner.submit`)."""
+        return OperatorRequest(self.command, self.cue, self.list or "", origin=origin)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the dict handed to the runner's ``control`` callable.
@@ -119,7 +113,7 @@ class ControlRequest:
         Returns:
             ``{"command": ..., "cue": ..., "list": ...}`` without ``None`` values.
         """
-        out: dict[str, Any] = {"command": self.command}
+        out: dict[str, Any] = {"command": self.command.value}
         if self.cue is not None:
             out["cue"] = self.cue
         if self.list is not None:
@@ -207,14 +201,16 @@ def parse_control(data: str | bytes) -> ControlRequest:
     message_id: int | str = raw_id
     if obj.get("type") != "control":
         raise ProtocolError(f"unsupported message type {obj.get('type')!r}", message_id)
-    command = obj.get("command")
-    if not isinstance(command, str) or command not in COMMANDS:
+    command = parse_command(obj.get("command"))
+    if command is None or command not in CONSOLE_COMMANDS:
         known = ", ".join(sorted(COMMANDS))
-        raise ProtocolError(f"unknown command {command!r}; known commands: {known}", message_id)
+        raise ProtocolError(
+            f"unknown command {obj.get('command')!r}; known commands: {known}", message_id
+        )
     cue = _optional_name(obj, "cue", message_id)
     cue_list = _optional_name(obj, "list", message_id)
-    if command in COMMANDS_WITH_CUE and cue is None:
-        raise ProtocolError(f"command {command!r} needs a 'cue'", message_id)
+    if command in CONSOLE_COMMANDS_WITH_CUE and cue is None:
+        raise ProtocolError(f"command {command.value!r} needs a 'cue'", message_id)
     return ControlRequest(id=message_id, command=command, cue=cue, list=cue_list)
 
 

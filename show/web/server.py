@@ -580,11 +580,13 @@ class WebServer:
                     result = await result
         except TimeoutError:
             self._counters["control_errors"] += 1
-            self._warn.warning("control-timeout", "web: control %r timed out", request.command)
+            self._warn.warning(
+                "control-timeout", "web: control %r timed out", request.command.value
+            )
             return error_reply(request.id, f"{request.command}: the show did not answer in time")
         except Exception as err:
             self._counters["control_errors"] += 1
-            logger.exception("web: control %r from the console failed", request.command)
+            logger.exception("web: control %r from the console failed", request.command.value)
             return error_reply(request.id, f"{request.command} failed: {err}")
         if result is None:
             result = {}

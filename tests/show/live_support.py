@@ -58,11 +58,7 @@ async def running_show(
         parts = build_parts(show, clock=loop.time, renderers=False)
     runner = ShowRunner(show, parts)
     if show.midi_ports:
-
-        def on_control(command: str, cue: str | None, origin: str) -> None:
-            runner.control(command, cue, origin=origin)
-
-        runner.parts.midi = MidiHub(show.midi_ports, on_control, backend=midi)
+        runner.parts.midi = MidiHub(show.midi_ports, runner.submit, backend=midi)
     add_sources(runner)
     await runner.start()
     control = QLabControl(runner, show.control)

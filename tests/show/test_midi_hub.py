@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from bridges.midi.memory import MemoryMidiBackend
 from cues.model import CueKind
 from show.errors import ShowFileError
-from show.runtime.midi_hub import encode_spec
+from show.runtime.commands import OperatorCommand, OperatorRequest
+from show.runtime.midi_hub import MidiHub, encode_spec
 from show.showfile.load import parse_show
 
 HEAD = '[outputs.midi.desk]\nport = "Desk"\n[[cue_lists]]\nname = "Main"\n'
@@ -69,3 +73,55 @@ def test_unsendable_msc_is_refused_at_load(message: str, problem: str) -> None:
     with pytest.raises(ShowFileError) as info:
         _spec(message)
     assert any(problem in str(p) for p in info.value.problems), info.value.problems
+
+
+PADS = """
+[outputs.midi.pads]
+port = "Pads"
+output = false
+input = true
+msc_device = 1
+bindings = [
+  { message = "note", channel = 1, number = 60, action = "go" },
+  { message = "note", channel = 1, number = 61, action = "start", cue = "3" },
+  { message = "note", channel = 1, number = 62, action = "stop" },
+  { message = "note", channel = 1, number = 63, action = "panic" },
+]
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "memo"
+[[cue_lists.cues]]
+number = "3"
+type = "memo"
+"""
+
+
+def test_midi_input_becomes_typed_operator_requests() -> None:
+    """Notes and MSC arrive as OperatorRequests (a GO naming a cue starts that cue),
+    each with the port and message as its origin."""
+    show = parse_show(PADS, "pads.toml")
+    backend = MemoryMidiBackend(inputs=["Pads"])
+    got: list[OperatorRequest] = []
+
+    async def main() -> None:
+        hub = MidiHub(show.midi_ports, got.append, backend=backend)
+        hub.open(asyncio.get_running_loop())
+        for note in (60, 61, 62, 63):
+            backend.deliver("Pads", bytes([0x90, note, 100]))
+        backend.deliver("Pads", bytes([0xF0, 0x7F, 0x01, 0x02, 0x01, 0x01]) + b"7" + b"\xf7")
+        for _ in range(10):
+            await asyncio.sleep(0)
+        hub.close()
+
+    asyncio.run(main())
+    assert [(r.command, r.cue) for r in got] == [
+        (OperatorCommand.GO, None),
+        (OperatorCommand.START_CUE, "3"),
+        (OperatorCommand.STOP, None),
+        (OperatorCommand.PANIC, None),
+        (OperatorCommand.START_CUE, "7"),
+    ]
+    assert all(isinstance(r.command, OperatorCommand) for r in got)
+    assert all(r.origin.startswith("MIDI pads: ") for r in got)

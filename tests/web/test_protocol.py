@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from show.runtime.commands import OperatorCommand, OperatorRequest
 from show.web.protocol import (
     COMMANDS,
     ProtocolError,
@@ -24,8 +25,36 @@ def test_parse_control_accepts_every_known_command() -> None:
             json.dumps({"type": "control", "id": i, "command": command, "cue": "3"})
         )
         assert req.id == i
-        assert req.command == command
+        assert req.command is OperatorCommand(command)
         assert req.as_dict() == {"command": command, "cue": "3"}
+        assert req.operator("console") == OperatorRequest(
+            OperatorCommand(command), "3", "", origin="console"
+        )
+
+
+def test_the_console_vocabulary_is_unchanged() -> None:
+    """What a console may send (the hello lists it): the runner's own commands
+    (pause_cue, resume_cue, set_min_go) are refused here."""
+    assert sorted(COMMANDS) == [
+        "go",
+        "identify",
+        "panic",
+        "pause",
+        "playhead_next",
+        "playhead_previous",
+        "reload",
+        "reset",
+        "resume",
+        "set_playhead",
+        "start_cue",
+        "stop",
+        "stop_cue",
+        "takeover",
+        "test_pattern",
+    ]
+    for command in ("pause_cue", "resume_cue", "set_min_go"):
+        with pytest.raises(ProtocolError, match="unknown command"):
+            parse_control(json.dumps({"type": "control", "id": 1, "command": command}))
 
 
 def test_parse_control_keeps_list_and_numeric_cue_as_text() -> None:
@@ -43,6 +72,7 @@ def test_parse_control_keeps_list_and_numeric_cue_as_text() -> None:
         ('{"type":"control","command":"go"}', "needs an 'id'", None),
         ('{"type":"control","id":true,"command":"go"}', "needs an 'id'", None),
         ('{"type":"control","id":5,"command":"explode"}', "unknown command 'explode'", 5),
+        ('{"type":"control","id":9,"command":3}', "unknown command 3", 9),
         ('{"type":"other","id":6,"command":"go"}', "unsupported message type", 6),
         ('{"type":"control","id":7,"command":"set_playhead"}', "needs a 'cue'", 7),
         ('{"type":"control","id":8,"command":"go","cue":{"x":1}}', "must be a string", 8),

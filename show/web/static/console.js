@@ -5,6 +5,17 @@ import { ReconnectingSocket, drawChart, el, fmt, fmtAge, setText } from "./commo
 const $ = (id) => document.getElementById(id);
 const TOKEN_KEY = "stovelight.console.token";
 
+// The operator commands this script sends, by wire name (show/runtime/commands.py has
+// the whole table; the server's hello lists what a console may send). The buttons in
+// console.html name theirs in data-command.
+const COMMAND = Object.freeze({
+  GO: "go",
+  PANIC: "panic",
+  PLAYHEAD_NEXT: "playhead_next",
+  PLAYHEAD_PREVIOUS: "playhead_previous",
+  SET_PLAYHEAD: "set_playhead",
+});
+
 const state = {
   token: null,
   authed: false,
@@ -132,16 +143,16 @@ function guardInterval() {
 }
 
 function go() {
-  if (!send("go")) return;
+  if (!send(COMMAND.GO)) return;
   state.localGuardUntil = performance.now() + guardInterval() * 1000;
   renderGo();
 }
 
 const KEYS = {
   " ": () => go(),
-  Escape: () => send("panic"),
-  ArrowUp: () => send("playhead_previous"),
-  ArrowDown: () => send("playhead_next"),
+  Escape: () => send(COMMAND.PANIC),
+  ArrowUp: () => send(COMMAND.PLAYHEAD_PREVIOUS),
+  ArrowDown: () => send(COMMAND.PLAYHEAD_NEXT),
 };
 
 document.addEventListener("keydown", (ev) => {
@@ -261,7 +272,7 @@ function buildCueLists(lists) {
       const act = progress("action");
       const post = progress("postwait");
       row.append(number, name, type, stCell, pre.cell, act.cell, post.cell);
-      row.addEventListener("click", () => send("set_playhead", { cue: cue.number, list: list.name }));
+      row.addEventListener("click", () => send(COMMAND.SET_PLAYHEAD, { cue: cue.number, list: list.name }));
       table.append(row);
       state.rows.push({ list: list.name, number: cue.number, row, st, story, pre, act, post, stateCls: "" });
     }
