@@ -2,7 +2,7 @@
 
 Modules:
 
-* :mod:`bridges.midi.wire` -- channel messages: pure encoders and a parser.
+* :mod:`bridges.midi.wire` -- channel messages: encoders and a parser over ``mido.Message``.
 * :mod:`bridges.midi.msc` -- MIDI Show Control (RP-002) encode/decode.
 * :mod:`bridges.midi.mtc` -- MIDI Time Code messages and a pure generator.
 * :mod:`bridges.midi.ports` -- the mido/rtmidi port adapter.

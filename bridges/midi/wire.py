@@ -1,32 +1,34 @@
-"""Raw MIDI 1.0 channel messages: pure encoders and a parser.
+"""Raw MIDI 1.0 channel messages, built and read through ``mido.Message``.
 
 Nothing here touches a port. Encoders take channels as musicians count them,
-1 to 16, and return the exact bytes to put on the wire; the parser turns one
-complete message (as rtmidi delivers it) into a small frozen dataclass.
+1 to 16, have mido build the message (mido checks every field's type and
+range) and return its bytes; the parser has mido decode one complete message
+(as rtmidi delivers it) and turns it into a small frozen dataclass.
 
-Status bytes, from the MIDI 1.0 Detailed Specification, table I:
+What stays ours, because mido has no notion of it:
 
-======  ======================  ==========
-status  message                 data bytes
-======  ======================  ==========
-0x8n    note off                2
-0x9n    note on (vel 0 = off)   2
-0xAn    polyphonic aftertouch   2
-0xBn    control change          2
-0xCn    program change          1
-0xDn    channel aftertouch      1
-0xEn    pitch bend (LSB, MSB)   2
-0xF0    system exclusive        until 0xF7
-======  ======================  ==========
+* channels 1..16 (mido counts 0..15) and errors that name the field, raised as
+  :class:`MidiValueError` / :class:`MidiDecodeError` instead of mido's bare
+  ``ValueError`` / ``TypeError``; booleans are refused where mido would take
+  ``True`` as 1;
+* the 14-bit control change: the most significant 7 bits on controller ``n``
+  (0-31), then the least significant 7 bits on controller ``n + 32``, as two
+  control changes, MSB first, as the specification's controller table lays out;
+* a note on with velocity 0 is read as a note off;
+* SysEx framing and :func:`split_messages`, which cuts concatenated messages
+  (a 14-bit pair, an MTC full frame) apart by the data lengths of the MIDI 1.0
+  Detailed Specification, table I.
 
-A 14-bit control change sends the most significant 7 bits on controller
-``n`` (0-31) and the least significant 7 bits on controller ``n + 32``, MSB first,
-as the specification's controller table lays out.
+MIDI Show Control and MIDI Time Code are in :mod:`bridges.midi.msc` and
+:mod:`bridges.midi.mtc`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import mido
 
 from bridges.midi.errors import MidiDecodeError, MidiError, MidiValueError
 
@@ -59,7 +61,6 @@ __all__ = [
 
 PITCH_BEND_MIN = -8192
 PITCH_BEND_MAX = 8191
-_PITCH_BEND_CENTER = 8192
 
 # Data byte counts of the channel voice messages, by high nibble of the status.
 _CHANNEL_DATA_LENGTH = {0x80: 2, 0x90: 2, 0xA0: 2, 0xB0: 2, 0xC0: 1, 0xD0: 1, 0xE0: 2}
@@ -77,6 +78,18 @@ _SYSTEM_DATA_LENGTH = {
     0xFF: 0,  # system reset
 }
 
+# How errors name each mido field, and the range they state (channel as counted
+# here, 1..16). mido decides what is valid; this only words the refusal.
+_FIELDS: dict[str, tuple[str, int, int]] = {
+    "channel": ("MIDI channel", 1, 16),
+    "note": ("note", 0, 127),
+    "velocity": ("velocity", 0, 127),
+    "control": ("controller", 0, 127),
+    "value": ("control value", 0, 127),
+    "program": ("program", 0, 127),
+    "pitch": ("pitch bend", PITCH_BEND_MIN, PITCH_BEND_MAX),
+}
+
 
 def _check_int(name: str, value: object, low: int, high: int) -> int:
     """Return ``value`` if it is an int in ``low..high``, else raise MidiValueError."""
@@ -87,9 +100,49 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
     return value
 
 
-def _status(kind: int, channel: int) -> int:
-    """Status byte for message ``kind`` (0x80..0xE0) on ``channel`` 1..16."""
-    return kind | (_check_int("MIDI channel", channel, 1, 16) - 1)
+def _field_problem(kind: str, name: str, value: object) -> str | None:
+    """Why mido refuses ``value`` for field ``name`` of a ``kind`` message, or None."""
+    label, low, high = _FIELDS[name]
+    wrong_type = f"{label} must be an integer {low}..{high}, got {value!r}"
+    if isinstance(value, bool):
+        return wrong_type
+    try:
+        wire_value = value - 1 if name == "channel" else value  # type: ignore[operator]
+        mido.Message(kind, **{name: wire_value})
+    except TypeError:
+        return wrong_type
+    except ValueError:
+        return f"{label} must be {low}..{high}, got {value}"
+    return None
+
+
+def _refusal(kind: str, fields: dict[str, Any], err: Exception | None) -> MidiValueError:
+    """The error for the first field of ``fields`` that mido (or we) refuse."""
+    for name, value in fields.items():
+        problem = _field_problem(kind, name, value)
+        if problem is not None:
+            return MidiValueError(problem)
+    return MidiValueError(f"invalid MIDI {kind} message {fields!r}: {err}")
+
+
+def _build(kind: str, channel: int, **fields: int) -> Any:
+    """A ``mido.Message`` of type ``kind`` on ``channel`` 1..16, checked by mido.
+
+    Raises:
+        MidiValueError: mido refuses a field, or a field is a bool.
+    """
+    named: dict[str, Any] = {"channel": channel, **fields}
+    if any(value.__class__ is bool for value in named.values()):
+        raise _refusal(kind, named, None)
+    try:
+        return mido.Message(kind, channel=channel - 1, **fields)
+    except (TypeError, ValueError) as err:
+        raise _refusal(kind, named, err) from err
+
+
+def _encode(kind: str, channel: int, **fields: int) -> bytes:
+    """The bytes of :func:`_build`'s message."""
+    return bytes(_build(kind, channel, **fields).bin())
 
 
 def note_on(channel: int, note: int, velocity: int) -> bytes:
@@ -106,24 +159,12 @@ def note_on(channel: int, note: int, velocity: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    return bytes(
-        (
-            _status(0x90, channel),
-            _check_int("note", note, 0, 127),
-            _check_int("velocity", velocity, 0, 127),
-        )
-    )
+    return _encode("note_on", channel, note=note, velocity=velocity)
 
 
 def note_off(channel: int, note: int, velocity: int = 0) -> bytes:
     """Encode a note off (``8n kk vv``); same ranges as :func:`note_on`."""
-    return bytes(
-        (
-            _status(0x80, channel),
-            _check_int("note", note, 0, 127),
-            _check_int("velocity", velocity, 0, 127),
-        )
-    )
+    return _encode("note_off", channel, note=note, velocity=velocity)
 
 
 def control_change(channel: int, control: int, value: int) -> bytes:
@@ -137,13 +178,7 @@ def control_change(channel: int, control: int, value: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    return bytes(
-        (
-            _status(0xB0, channel),
-            _check_int("controller", control, 0, 127),
-            _check_int("control value", value, 0, 127),
-        )
-    )
+    return _encode("control_change", channel, control=control, value=value)
 
 
 def control_change_14bit(channel: int, control: int, value: int) -> bytes:
@@ -158,12 +193,17 @@ def control_change_14bit(channel: int, control: int, value: int) -> bytes:
         Six bytes ``Bn cc msb Bn cc+32 lsb``.
 
     Raises:
-        MidiValueError: a value is out of range.
+        MidiValueError: a value is out of range (a bad channel is named first).
     """
-    status = _status(0xB0, channel)
-    _check_int("14-bit controller", control, 0, 31)
-    _check_int("14-bit control value", value, 0, 0x3FFF)
-    return bytes((status, control, value >> 7, status, control + 32, value & 0x7F))
+    try:
+        _check_int("14-bit controller", control, 0, 31)
+        _check_int("14-bit control value", value, 0, 0x3FFF)
+    except MidiValueError:
+        _build("control_change", channel)  # a bad channel is the error to report
+        raise
+    msb = _build("control_change", channel, control=control, value=value >> 7)
+    lsb = _build("control_change", channel, control=control + 32, value=value & 0x7F)
+    return bytes(msb.bin() + lsb.bin())
 
 
 def program_change(channel: int, program: int) -> bytes:
@@ -172,7 +212,7 @@ def program_change(channel: int, program: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    return bytes((_status(0xC0, channel), _check_int("program", program, 0, 127)))
+    return _encode("program_change", channel, program=program)
 
 
 def pitch_bend(channel: int, value: int) -> bytes:
@@ -185,9 +225,7 @@ def pitch_bend(channel: int, value: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    status = _status(0xE0, channel)
-    raw = _check_int("pitch bend", value, PITCH_BEND_MIN, PITCH_BEND_MAX) + _PITCH_BEND_CENTER
-    return bytes((status, raw & 0x7F, raw >> 7))
+    return _encode("pitchwheel", channel, pitch=value)
 
 
 def pitch_bend_from_unit(amount: float) -> int:
@@ -340,7 +378,7 @@ def split_messages(data: bytes) -> list[bytes]:
 
 
 def parse_message(data: bytes) -> MidiMessage:
-    """Parse exactly one complete MIDI message.
+    """Parse exactly one complete MIDI message: framed here, decoded by mido.
 
     Args:
         data: the bytes of one message, as delivered by rtmidi.
@@ -357,31 +395,37 @@ def parse_message(data: bytes) -> MidiMessage:
     length = _message_length(data, 0)
     if length != len(data):
         raise MidiDecodeError(f"expected one {length}-byte message, got {len(data)} bytes")
-    status = data[0]
-    body = data[1:-1] if status == 0xF0 else data[1:]
-    for index, byte in enumerate(body, start=1):
-        if byte > 0x7F:
-            raise MidiDecodeError(
-                f"data byte {index} of message 0x{status:02X} is 0x{byte:02X} (must be < 0x80)"
-            )
-    if status == 0xF0:
-        return SysEx(body)
-    if status >= 0xF0:
+    try:
+        message = mido.Message.from_bytes(data)
+    except (TypeError, ValueError, IndexError) as err:
+        raise MidiDecodeError(f"message 0x{data[0]:02X} is not valid: {err}") from err
+    return _from_mido(message, data)
+
+
+def _from_mido(message: Any, data: bytes) -> MidiMessage:
+    """Our dataclass for a decoded ``mido.Message`` whose bytes are ``data``."""
+    kind = message.type
+    if kind == "sysex":
+        return SysEx(bytes(message.data))
+    if kind not in _CHANNEL_TYPES:  # system common/real-time, aftertouch
         return OtherMessage(data)
-    kind, channel = status & 0xF0, (status & 0x0F) + 1
-    if kind == 0x90:
-        if data[2] == 0:
-            return NoteOff(channel, data[1], 0)
-        return NoteOn(channel, data[1], data[2])
-    if kind == 0x80:
-        return NoteOff(channel, data[1], data[2])
-    if kind == 0xB0:
-        return ControlChange(channel, data[1], data[2])
-    if kind == 0xC0:
-        return ProgramChange(channel, data[1])
-    if kind == 0xE0:
-        return PitchBend(channel, (data[1] | (data[2] << 7)) - _PITCH_BEND_CENTER)
-    return OtherMessage(data)
+    channel = message.channel + 1
+    if kind == "note_on":
+        if message.velocity == 0:
+            return NoteOff(channel, message.note, 0)
+        return NoteOn(channel, message.note, message.velocity)
+    if kind == "note_off":
+        return NoteOff(channel, message.note, message.velocity)
+    if kind == "control_change":
+        return ControlChange(channel, message.control, message.value)
+    if kind == "program_change":
+        return ProgramChange(channel, message.program)
+    return PitchBend(channel, message.pitch)
+
+
+_CHANNEL_TYPES = frozenset(
+    ("note_on", "note_off", "control_change", "program_change", "pitchwheel")
+)
 
 
 def encode_message(message: MidiMessage) -> bytes:

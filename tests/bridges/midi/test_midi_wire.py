@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import mido
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,6 +13,7 @@ from hypothesis import strategies as st
 from bridges.midi.errors import MidiDecodeError, MidiError, MidiValueError
 from bridges.midi.wire import (
     ControlChange,
+    MidiMessage,
     NoteOff,
     NoteOn,
     OtherMessage,
@@ -95,7 +100,9 @@ def test_sysex_framing() -> None:
         (lambda: sysex(b"\x80"), "0x80"),
     ],
 )
-def test_out_of_range_values_raise_midi_value_error(call, fragment: str) -> None:
+def test_out_of_range_values_raise_midi_value_error(
+    call: Callable[[], object], fragment: str
+) -> None:
     with pytest.raises(MidiValueError, match=None) as info:
         call()
     assert fragment in str(info.value)
@@ -129,6 +136,8 @@ def test_parse_uninterpreted_messages() -> None:
         b"",
         b"\x3c\x40",  # no status byte
         b"\x90\x3c",  # truncated
+        b"\xe0",  # truncated pitch bend (mido itself raises IndexError on it)
+        b"\xe0\x00",
         b"\x90\x3c\x40\x00",  # trailing byte
         b"\x90\x3c\x80",  # data byte with high bit
         b"\xf0\x01\x02",  # unterminated SysEx
@@ -164,7 +173,7 @@ messages = st.one_of(
 
 
 @given(messages)
-def test_encode_parse_round_trip(message) -> None:
+def test_encode_parse_round_trip(message: MidiMessage) -> None:
     assert parse_message(encode_message(message)) == message
 
 
@@ -176,3 +185,101 @@ def test_14bit_control_change_reassembles(channel: int, control: int, value: int
     assert isinstance(msb, ControlChange) and isinstance(lsb, ControlChange)
     assert (msb.control, lsb.control) == (control, control + 32)
     assert (msb.value << 7) | lsb.value == value
+
+
+# --- against mido's own parser and checks ---------------------------------------
+
+_MIDO_TYPES = {
+    NoteOn: ("note_on", ("note", "velocity")),
+    NoteOff: ("note_off", ("note", "velocity")),
+    ControlChange: ("control_change", ("control", "value")),
+    ProgramChange: ("program_change", ("program",)),
+    PitchBend: ("pitchwheel", ("value",)),
+}
+
+
+def _as_mido(message: MidiMessage) -> Any:
+    """The ``mido.Message`` that ``message`` stands for, built field by field."""
+    if isinstance(message, SysEx):
+        return mido.Message("sysex", data=message.data)
+    if isinstance(message, OtherMessage):
+        return mido.Message.from_bytes(message.data)
+    kind, names = _MIDO_TYPES[type(message)]
+    fields = {
+        "pitch" if n == "value" and kind == "pitchwheel" else n: getattr(message, n) for n in names
+    }
+    return mido.Message(kind, channel=message.channel - 1, **fields)
+
+
+def _note_off_at_velocity_0(message: Any) -> Any:
+    """mido reports ``9n kk 00`` as a note on; Stovelight reads it as a note off."""
+    if message.type == "note_on" and message.velocity == 0:
+        return mido.Message("note_off", channel=message.channel, note=message.note, velocity=0)
+    return message
+
+
+system = st.sampled_from(
+    [b"\xf8", b"\xfa", b"\xfc", b"\xf6", b"\xf1\x25", b"\xf2\x10\x01", b"\xd0\x40", b"\xa1\x3c\x10"]
+)
+
+
+@given(st.lists(st.one_of(messages.map(encode_message), system), max_size=12))
+def test_split_and_parse_agree_with_mido_parser(chunks: list[bytes]) -> None:
+    """Concatenated messages: our framing and decoding give what mido's parser gives."""
+    stream = b"".join(chunks)
+    ours = [_as_mido(parse_message(message)) for message in split_messages(stream)]
+    theirs = [_note_off_at_velocity_0(message) for message in mido.parse_all(stream)]
+    assert ours == theirs
+    assert len(ours) == len(chunks)
+
+
+@given(st.one_of(st.binary(max_size=8), system, messages.map(encode_message)))
+def test_parse_decodes_what_mido_decodes_and_raises_only_midi_decode_error(data: bytes) -> None:
+    try:
+        message = parse_message(data)
+    except MidiDecodeError:
+        with pytest.raises((ValueError, TypeError, IndexError)):
+            mido.Message.from_bytes(data)
+        return
+    assert _as_mido(message) == _note_off_at_velocity_0(mido.Message.from_bytes(data))
+
+
+anything = st.one_of(
+    st.integers(-20000, 20000),
+    st.integers(-2, 130),
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.none(),
+    st.text(max_size=2),
+)
+_ENCODERS: dict[str, tuple[Callable[..., bytes], tuple[tuple[int, int], ...]]] = {
+    "note_on": (note_on, ((1, 16), (0, 127), (0, 127))),
+    "note_off": (note_off, ((1, 16), (0, 127), (0, 127))),
+    "control_change": (control_change, ((1, 16), (0, 127), (0, 127))),
+    "control_change_14bit": (control_change_14bit, ((1, 16), (0, 31), (0, 0x3FFF))),
+    "program_change": (program_change, ((1, 16), (0, 127))),
+    "pitch_bend": (pitch_bend, ((1, 16), (-8192, 8191))),
+}
+
+
+@given(st.sampled_from(sorted(_ENCODERS)), st.lists(anything, min_size=3, max_size=3))
+def test_encoders_accept_exactly_the_valid_values(name: str, values: list[object]) -> None:
+    """Any value: bytes mido decodes back to the same fields, or MidiValueError."""
+    encoder, ranges = _ENCODERS[name]
+    args = values[: len(ranges)]
+    valid = all(
+        isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+        for v, (low, high) in zip(args, ranges, strict=True)
+    )
+    try:
+        data = encoder(*args)
+    except MidiValueError as err:
+        assert not valid, err
+        return
+    assert valid
+    decoded = [parse_message(message) for message in split_messages(data)]
+    assert [message.bin() for message in mido.parse_all(data)] == split_messages(data)
+    assert all(
+        isinstance(m, NoteOn | NoteOff | ControlChange | ProgramChange | PitchBend) for m in decoded
+    )
+    assert {m.channel for m in decoded} == {args[0]}  # type: ignore[union-attr]
