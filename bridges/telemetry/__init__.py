@@ -1,15 +1,18 @@
 """Telemetry sources over websockets: Stovelight protocol, JSON feeds, Home Assistant.
 
 Pure parsers and protocol objects live in :mod:`.protocol`, :mod:`.jsonfeed` and
-:mod:`.homeassistant`; the I/O layer in :mod:`.connection`; in-memory twins in
-:mod:`.memory`. See ``docs/telemetry-protocol.md``.
+:mod:`.homeassistant`; the I/O layer in :mod:`.connection`; sources with a decoder
+process of their own in :mod:`.decoder_process` (child: :mod:`.decoder_child`, link:
+:mod:`.decoder_wire`); in-memory twins in :mod:`.memory`. See ``docs/telemetry-protocol.md``.
 """
 
 from __future__ import annotations
 
 from .config import (
+    PROCESS_DECODER_BYTES,
     BackoffPolicy,
     ConnectionSettings,
+    Decoder,
     HomeAssistantSourceConfig,
     JsonFeedSourceConfig,
     SourceConfig,
@@ -23,6 +26,7 @@ from .connection import (
     WebSocketSource,
     create_source,
 )
+from .decoder_process import ProcessSource, open_source
 from .exceptions import (
     HomeAssistantAuthError,
     HomeAssistantCommandError,
@@ -38,8 +42,10 @@ from .protocol import FrameLimits, StovelightProtocol, parse_frame
 from .types import ParseResult, RejectReason, Sample, SourceCounters, SourceStatus, TelemetrySink
 
 __all__ = [
+    "PROCESS_DECODER_BYTES",
     "BackoffPolicy",
     "ConnectionSettings",
+    "Decoder",
     "EntityHealth",
     "FrameLimits",
     "HomeAssistantAuthError",
@@ -55,6 +61,7 @@ __all__ = [
     "ParseResult",
     "PointerSpec",
     "PointerSyntaxError",
+    "ProcessSource",
     "RecordingSink",
     "RejectReason",
     "Sample",
@@ -71,6 +78,7 @@ __all__ = [
     "TelemetrySource",
     "WebSocketSource",
     "create_source",
+    "open_source",
     "parse_frame",
     "parse_pointer",
     "resolve_pointer",

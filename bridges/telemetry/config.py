@@ -6,6 +6,7 @@ environment. Invalid values raise :class:`~bridges.telemetry.exceptions.Telemetr
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,13 +17,41 @@ from .jsonfeed import JsonFeedParser, PointerSpec, parse_pointer
 from .protocol import DEFAULT_MAX_FRAME_BYTES, FrameLimits
 
 __all__ = [
+    "PROCESS_DECODER_BYTES",
     "BackoffPolicy",
     "ConnectionSettings",
+    "Decoder",
     "HomeAssistantSourceConfig",
     "JsonFeedSourceConfig",
     "SourceConfig",
     "StovelightSourceConfig",
 ]
+
+
+#: Sources whose frame limit is above this many bytes get a decoder process under
+#: ``Decoder.AUTO``: the JSON decoder's one C call holds the interpreter lock about
+#: 16 ms per MB, so a frame up to this size holds a thread-mode show loop ~4 ms at most.
+PROCESS_DECODER_BYTES = 262_144
+
+
+class Decoder(enum.Enum):
+    """Where a websocket source receives and decodes its frames (``decoder`` in a show file).
+
+    ``THREAD``: on the show loop, frames over 16 KiB decoded in the source's own
+    thread. ``PROCESS``: everything in a decoder process of the source's own, which
+    sends the show small batches. ``AUTO``: ``PROCESS`` when the source's frame limit
+    is above :data:`PROCESS_DECODER_BYTES`, else ``THREAD``.
+    """
+
+    AUTO = "auto"
+    THREAD = "thread"
+    PROCESS = "process"
+
+    def uses_process(self, max_frame_bytes: int) -> bool:
+        """Whether a source with this frame limit gets a decoder process."""
+        if self is Decoder.AUTO:
+            return max_frame_bytes > PROCESS_DECODER_BYTES
+        return self is Decoder.PROCESS
 
 
 @dataclass(frozen=True, slots=True)

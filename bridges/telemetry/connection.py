@@ -295,8 +295,8 @@ class WebSocketSource(TelemetrySource):
         self._decoding = False
 
     def stats(self) -> dict[str, object]:
-        """Health snapshot, with the URL."""
-        return {**super().stats(), "url": self._url}
+        """Health snapshot, with the URL and where frames are decoded."""
+        return {**super().stats(), "url": self._url, "decoder": "thread"}
 
     async def aclose(self) -> None:
         """Stop the source and its decoder thread."""
