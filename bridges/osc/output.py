@@ -191,9 +191,7 @@ class BaseOscOutput:
             target.state = TargetState.CONNECTING
         await asyncio.gather(*(self._open(t) for t in self._targets.values()))
 
-    def send(
-        self, target: str, address: str, args: Iterable[Any] = (), *, conflate: bool = True
-    ) -> bool:
+    def send(self, target: str, address: str, args: Any = (), *, conflate: bool = True) -> bool:
         """Queue a message for ``target``; never blocks, never raises.
 
         Args:

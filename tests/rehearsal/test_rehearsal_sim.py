@@ -75,7 +75,7 @@ def test_malfunction_timeline() -> None:
     during = [f for t, f in series if 60 <= t < 150]
     after = [f for t, f in series if t >= 150]
     assert all(f["central"]["values"]["state"] != "fault" for f in before)
-    assert all(f["grid"]["values"]["exchange_kw"] > 0 for f in before)
+    assert all(float(f["grid"]["values"]["exchange_kw"]) > 0 for f in before)
     assert all(f["central"]["values"]["state"] == "fault" for f in during)
     assert all(f["central"]["values"]["power_w"] == 0.0 for f in during)
     assert all(f["grid"]["values"]["exchange_kw"] == 0.0 for f in during)

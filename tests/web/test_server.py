@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
+from websockets.typing import Origin
 
 from tests.web.webtest_support import TOKEN, FakeShow, ServerThread, wait_for
 
@@ -29,7 +30,7 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
 
 def recv_json(ws: ClientConnection, type_: str | None = None) -> dict[str, Any]:
     while True:
-        msg = json.loads(ws.recv(timeout=10))
+        msg: dict[str, Any] = json.loads(ws.recv(timeout=10))
         if type_ is None or msg["type"] == type_:
             return msg
 
@@ -279,14 +280,14 @@ def test_async_and_failing_control_callables(show: FakeShow) -> None:
 
 def test_console_origin_check(server: ServerThread) -> None:
     with pytest.raises(InvalidStatus) as info:
-        connect(server.ws + "/console/ws", origin="http://evil.example")  # type: ignore[arg-type]
+        connect(server.ws + "/console/ws", origin=Origin("http://evil.example"))
     assert info.value.response.status_code == 403
     same = f"http://127.0.0.1:{server.port}"
-    with connect(server.ws + "/console/ws", origin=same) as ws:  # type: ignore[arg-type]
+    with connect(server.ws + "/console/ws", origin=Origin(same)) as ws:
         ws.send(json.dumps({"type": "auth", "token": TOKEN}))
         assert recv_json(ws, "hello")["type"] == "hello"
     # The public socket may be embedded anywhere.
-    with connect(server.ws + "/ws", origin="http://elsewhere.example") as ws:  # type: ignore[arg-type]
+    with connect(server.ws + "/ws", origin=Origin("http://elsewhere.example")) as ws:
         recv_json(ws, "snapshot")
 
 

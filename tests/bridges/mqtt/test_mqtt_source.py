@@ -238,7 +238,9 @@ def test_a_broker_that_drops_every_connection_at_once_is_retried_with_growing_wa
     """A hostile or broken broker: CONNACK, SUBACK, then close, every time. Only a
     connection that lasted clears the backoff, so the waits grow instead of a storm."""
 
-    async def drop_after_subscribe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    async def drop_after_subscribe(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         await reader.read(4096)  # CONNECT
         writer.write(bytes([0x20, 0x02, 0x00, 0x00]))  # CONNACK, accepted (MQTT 3.1.1 §3.2)
         subscribe = await reader.read(4096)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -20,9 +21,7 @@ Received = asyncio.Queue[tuple[OscMessage, OscPeer]]
 
 
 @contextlib.asynccontextmanager
-async def serving(
-    reply: bool = False, **config: object
-) -> AsyncIterator[tuple[OscServer, Received]]:
+async def serving(reply: bool = False, **config: Any) -> AsyncIterator[tuple[OscServer, Received]]:
     """A started server on free ports whose handler queues what it receives.
 
     With ``reply=True`` the handler answers every message with ``/reply <address>``.
@@ -34,8 +33,8 @@ async def serving(
         if reply:
             peer.reply("/reply", [message.address])
 
-    options: dict[str, object] = {"host": "127.0.0.1", "port": 0} | config
-    server = OscServer(handler, OscServerConfig(**options))  # type: ignore[arg-type]
+    options: dict[str, Any] = {"host": "127.0.0.1", "port": 0} | config
+    server = OscServer(handler, OscServerConfig(**options))
     await server.start()
     try:
         yield server, received
@@ -244,7 +243,8 @@ def test_allowlist_ignores_and_counts_other_clients() -> None:
             writer.close()
 
             def counted() -> bool:
-                return server.stats()["rejected"].get("127.0.0.1") == 2
+                rejected: dict[str, int] = server.stats()["rejected"]
+                return rejected.get("127.0.0.1") == 2
 
             async with asyncio.timeout(5):
                 while not counted():
