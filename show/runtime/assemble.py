@@ -15,12 +15,13 @@ from bridges.mqtt import MqttRoute, MqttSource, MqttSourceConfig
 from bridges.osc.output import OscOutput
 from bridges.osc.output import OscTargetConfig as BridgeOscTarget
 from bridges.telemetry import (
+    Decoder,
     FrameLimits,
     HomeAssistantSourceConfig,
     JsonFeedSourceConfig,
     PointerSpec,
     StovelightSourceConfig,
-    create_source,
+    open_source,
 )
 from show.runtime.commands import OperatorRequest
 from show.runtime.midi_hub import MidiHub
@@ -99,7 +100,8 @@ def add_sources(runner: ShowRunner) -> None:
         if cfg.mqtt is not None:
             runner.parts.sources.append(MqttSource(_mqtt_config(cfg, cfg.mqtt), runner))
         else:
-            runner.parts.sources.append(create_source(_source_config(cfg), runner))
+            decoder = Decoder(cfg.decoder)
+            runner.parts.sources.append(open_source(_source_config(cfg), runner, decoder=decoder))
 
 
 def _mqtt_config(cfg: SourceConfig, mqtt: MqttSettings) -> MqttSourceConfig:

@@ -68,6 +68,8 @@ class SourceConfig:
     # stovelight sources: objects per array frame, values per object
     max_objects: int = DEFAULT_MAX_OBJECTS
     max_values: int = DEFAULT_MAX_VALUES
+    # websocket sources: where frames are decoded ("auto", "thread" or "process")
+    decoder: str = "auto"
     # json feeds: signal name -> (pointer, scale, offset)
     pointers: tuple[tuple[str, str, float, float], ...] = ()
     ts_pointer: str = ""

@@ -74,6 +74,8 @@ _TOP = (
 MAX_SHOW_FILE_BYTES = 64_000_000
 """Larger files are refused before they are read (a show file is a few kB)."""
 _URL = re.compile(r"^wss?://[^\s/]+(/\S*)?$")
+#: Where a websocket source decodes frames (``bridges.telemetry.Decoder``).
+_DECODERS = ("auto", "thread", "process")
 
 
 def load_show(path: str | Path) -> Show:
@@ -251,7 +253,7 @@ class _Builder:
     def _websocket_source(self, name: str, kind: str, t: dict[str, Any], path: str) -> SourceConfig:
         """A ``stovelight``, ``json`` or ``homeassistant`` source: a websocket client."""
         r = self.r
-        common = ("kind", "url", "max_frame_bytes")
+        common = ("kind", "url", "max_frame_bytes", "decoder")
         extra: tuple[str, ...] = ("max_objects", "max_values")
         if kind == "json":
             extra = ("signals", "ts_pointer", "subscribe")
@@ -269,6 +271,7 @@ class _Builder:
         )
         max_objects = r.integer(t, "max_objects", path, default=DEFAULT_MAX_OBJECTS, lo=1)
         max_values = r.integer(t, "max_values", path, default=DEFAULT_MAX_VALUES, lo=1)
+        decoder = r.string(t, "decoder", path, default="auto", choices=_DECODERS)
         pointers = self._pointers(t, path)
         if kind == "json" and not pointers:
             r.problem(f"{path}.signals", "a json source needs at least one signal pointer")
@@ -280,6 +283,7 @@ class _Builder:
             max_frame_bytes=max_frame,
             max_objects=max_objects,
             max_values=max_values,
+            decoder=decoder,
             pointers=pointers,
             ts_pointer=r.string(t, "ts_pointer", path, default=""),
             subscribe=r.string(t, "subscribe", path, default=""),
