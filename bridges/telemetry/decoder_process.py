@@ -393,4 +393,5 @@ class ProcessSource(TelemetrySource):
                     await ended.wait()
         loop.remove_reader(process.sentinel)
         link.close(deliver_statuses=True)
-        process.join(0)
+        if ended.is_set():  # exited (its sentinel closed): this reaps it at once
+            process.join(_STOP_WAIT_S)
