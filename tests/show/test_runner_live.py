@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from typing import Any
 
 from bridges.midi.memory import MemoryMidiBackend
 from bridges.osc.wire import decode_packet, iter_messages
@@ -91,7 +92,7 @@ def test_live_source_drives_oscdump_and_a_midi_port() -> None:
         async with oscdump(str(osc_port), _probe(osc_port)) as dump:  # type: ignore[arg-type]
             show = _show(server.port, osc_port, _free_udp_port())
             async with running_show(show, midi) as (runner, _):  # type: ignore[arg-type]
-                values = []
+                values: list[float] = []
                 while len(values) < 5:
                     tokens = await dump.line(timeout=5.0)
                     if tokens[0] == "/temp":
@@ -150,7 +151,7 @@ def test_oscsend_go_fires_the_standby_cue_and_gets_qlab_replies() -> None:
     run(main(), timeout=30)
 
 
-def _reply(packet: bytes, address: str) -> dict[str, object]:
+def _reply(packet: bytes, address: str) -> dict[str, Any]:
     messages = list(iter_messages(decode_packet(packet)))
     assert messages[0].address == address
     body = json.loads(str(messages[0].args[0]))

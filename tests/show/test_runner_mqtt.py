@@ -118,7 +118,7 @@ def test_mqtt_source_mistakes_are_reported_with_the_line(table: str, message: st
     assert "bad.toml:" in str(err.value)
 
 
-def test_demo_over_mqtt_runs_the_show_through_a_private_broker(tmp_path) -> None:
+def test_demo_over_mqtt_runs_the_show_through_a_private_broker(tmp_path: Path) -> None:
     if not Path("/usr/sbin/mosquitto").exists():
         missing("mosquitto is not installed")
     exe = Path(sys.executable).with_name("stovelight")

@@ -56,7 +56,8 @@ def test_a_recorded_run_holds_samples_operator_actions_cue_states_and_outputs(
     rec = Recording.open(path)
     samples = list(rec.samples(signals=["kitchen.temp_c"]))
     assert len(samples) >= 10
-    values = [s.value for s in samples]
+    values = [s.value for s in samples if isinstance(s.value, float)]
+    assert len(values) == len(samples)
     assert values == sorted(values)  # the generator counts up
     kinds = {e.kind for e in rec.events()}
     assert {"operator", "cue_state", "output"} <= kinds

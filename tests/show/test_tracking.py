@@ -232,6 +232,10 @@ def test_backup_takes_over_where_the_main_was(
     runs = {}
     for name in ("main", "backup"):
         commands: list[tuple[float, str]] = []
+
+        def record(t: float, command: object, out: list[tuple[float, str]] = commands) -> None:
+            out.append((round(t, 6), repr(command)))
+
         with Recording.open(tmp_path / f"{name}.sqlite") as rec:
             if name == "main":
                 end = max(rec.time_range() or (0.0, 0.0))
@@ -240,7 +244,7 @@ def test_backup_takes_over_where_the_main_was(
                 rec,
                 gos_from_recording=True,
                 until=end - 0.3,
-                on_command=lambda t, c, out=commands: out.append((round(t, 6), repr(c))),
+                on_command=record,
             )
         runs[name] = [c for c in commands if "SendOsc" in c[1] or "CueState" in c[1]]
     assert len(runs["main"]) > 20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import moderngl
@@ -20,7 +21,7 @@ SIZE = (32, 16)
 
 
 @pytest.fixture
-def comp(ctx: moderngl.Context):
+def comp(ctx: moderngl.Context) -> Iterator[Compositor]:
     compositor = Compositor(ctx)
     yield compositor
     compositor.release()
