@@ -6,7 +6,8 @@ show would run in thread mode (:func:`~bridges.telemetry.connection.create_sourc
 websocket, limits, decoding, unit conversion, reconnects and backoff) with this
 module's :class:`_Child` as its sink. The child queues what the source delivers in a
 conflating :class:`~bridges.telemetry.decoder_wire.Outbox` and sends it to the show
-in batches of at most 512 samples, a few unacknowledged at a time; status changes
+in batches of at most 512 samples, a few unacknowledged at a time (values from small
+frames ahead of a big frame's); status changes
 travel in order with the samples; a heartbeat with the source's counters goes every
 0.25 s; log lines are forwarded (at most ``log_lines_per_s``).
 
@@ -41,7 +42,6 @@ from .decoder_wire import (
     LinkError,
     Outbox,
     StatusItem,
-    encode_samples,
     frame,
 )
 from .types import Sample, SourceStatus
@@ -158,7 +158,7 @@ class _Child(asyncio.Protocol):
             if isinstance(item, StatusItem):
                 self.send(STATUS, orjson.dumps([item.status.value, item.detail]))
             else:
-                self.send(SAMPLES, encode_samples(item))
+                self.send(SAMPLES, item.encode())
         if not self._outbox:
             self._drained.set()
 

@@ -35,6 +35,7 @@ from bridges.telemetry import (
 )
 from bridges.telemetry.decoder_wire import (
     BATCH_SAMPLES,
+    Batch,
     FrameReader,
     LinkError,
     Outbox,
@@ -78,10 +79,18 @@ def test_sample_batches_round_trip_exactly() -> None:
     assert decode_samples(encode_samples(samples)) == samples
 
 
-@pytest.mark.parametrize("body", [b"[1, 2]", b"{}", b"not json", b'["a", 1]'])
+@pytest.mark.parametrize(
+    "body", [b"[1, 2]", b"{}", b"not json", b'[["a"], [1], []]', b'[["a"], [1], [null], []]']
+)
 def test_malformed_batches_are_link_errors(body: bytes) -> None:
     with pytest.raises(LinkError):
         decode_samples(body)
+
+
+def samples_of(item: StatusItem | Batch | None) -> list[Sample]:
+    assert isinstance(item, Batch)
+    assert decode_samples(item.encode()) == item.samples()
+    return item.samples()
 
 
 def test_outbox_keeps_the_newest_value_of_a_waiting_signal_in_place() -> None:
@@ -89,8 +98,37 @@ def test_outbox_keeps_the_newest_value_of_a_waiting_signal_in_place() -> None:
     box.add_samples([Sample("a", 1.0, None), Sample("b", 1.0, None)])
     box.add_samples([Sample("c", 1.0, None), Sample("a", 2.0, 5.0)])
     assert box.conflated == 1 and box.waiting == 3
-    assert box.pop() == [Sample("a", 2.0, 5.0), Sample("b", 1.0, None), Sample("c", 1.0, None)]
+    assert samples_of(box.pop()) == [
+        Sample("a", 2.0, 5.0),
+        Sample("b", 1.0, None),
+        Sample("c", 1.0, None),
+    ]
     assert box.pop() is None and not box
+
+
+def big_delivery(count: int, value: float, prefix: str = "k") -> list[Sample]:
+    return [Sample(f"{prefix}{i}", value, None) for i in range(count)]
+
+
+def test_outbox_lets_small_frames_go_ahead_of_a_big_one() -> None:
+    box = Outbox(max_signals=10_000, batch=8)
+    box.add_samples(big_delivery(100, 1.0))  # a big frame's chunk: the bulk lane
+    box.add_samples([Sample("steady", 1.0, None)])  # a small frame: the fast lane
+    box.add_samples([Sample("k50", 2.0, None)])  # a small frame updates a bulk value
+    first = samples_of(box.pop())
+    assert [s.signal for s in first] == ["steady", "k50", "k0", "k1", "k2", "k3", "k4", "k5"]
+    assert first[1].value == 2.0
+    box.add_samples(big_delivery(100, 3.0))  # waiting ones updated in place, k50 too
+    box.add_samples([Sample(f"f{i}", 1.0, None) for i in range(10)])  # fast: half a batch
+    second = samples_of(box.pop())
+    assert [s.signal for s in second] == ["f0", "f1", "f2", "f3", "k6", "k7", "k8", "k9"]
+    assert all(s.value == 3.0 for s in second[4:])
+    taken = first + second
+    while (item := box.pop()) is not None:
+        taken += samples_of(item)
+    latest = {s.signal: s.value for s in taken}
+    assert len(taken) == 111 + 7  # the 7 taken before the second big delivery: again
+    assert all(latest[f"k{i}"] == 3.0 for i in range(100))  # each at its newest value
 
 
 def test_outbox_keeps_statuses_in_order_and_only_the_newest_of_a_run() -> None:
@@ -99,26 +137,26 @@ def test_outbox_keeps_statuses_in_order_and_only_the_newest_of_a_run() -> None:
     box.add_status(SourceStatus.DISCONNECTED, "lost")
     box.add_status(SourceStatus.CONNECTING, "again")
     box.add_samples([Sample("a", 2.0, None)])
-    assert box.pop() == [Sample("a", 1.0, None)]
+    assert samples_of(box.pop()) == [Sample("a", 1.0, None)]
     assert box.pop() == StatusItem(SourceStatus.CONNECTING, "again")
-    assert box.pop() == [Sample("a", 2.0, None)]  # after the status: not merged
+    assert samples_of(box.pop()) == [Sample("a", 2.0, None)]  # after the status: not merged
     assert box.conflated == 0
 
 
-def test_outbox_is_bounded_and_counts_what_it_drops() -> None:
+@pytest.mark.parametrize("count", [6, 200])  # a small frame, a big one
+def test_outbox_is_bounded_and_counts_what_it_drops(count: int) -> None:
     box = Outbox(max_signals=4, batch=BATCH_SAMPLES)
-    box.add_samples([Sample(f"s{i}", float(i), None) for i in range(6)])
+    box.add_samples([Sample(f"s{i}", float(i), None) for i in range(count)])
     box.add_samples([Sample("s0", 9.0, None)])  # waiting already: still updated
-    assert (box.waiting, box.dropped, box.conflated) == (4, 2, 1)
-    batch = box.pop()
-    assert isinstance(batch, list)
-    assert [(s.signal, s.value) for s in batch] == [
+    box.add_samples(big_delivery(100, 1.0))  # all new: all dropped
+    assert (box.waiting, box.dropped, box.conflated) == (4, count - 4 + 100, 1)
+    assert sorted((s.signal, s.value) for s in samples_of(box.pop())) == [
         ("s0", 9.0),
         ("s1", 1.0),
         ("s2", 2.0),
         ("s3", 3.0),
     ]
-    assert box.waiting == 0
+    assert box.waiting == 0 and not box
 
 
 def test_outbox_batches_are_at_most_the_batch_size() -> None:
@@ -126,8 +164,7 @@ def test_outbox_batches_are_at_most_the_batch_size() -> None:
     box.add_samples([Sample(f"s{i}", 1.0, None) for i in range(1300)])
     sizes = []
     while (batch := box.pop()) is not None:
-        assert isinstance(batch, list)
-        sizes.append(len(batch))
+        sizes.append(len(samples_of(batch)))
     assert sizes == [512, 512, 276]
 
 
