@@ -226,7 +226,8 @@ def test_replay_source_feeds_a_sink_like_a_telemetry_source(tmp_path: Path) -> N
     assert sink.samples[0][1].ts == WALL0
     stats = source.stats()
     assert stats["kind"] == "replay" and stats["samples"] == 12 and stats["frames"] == 8
-    assert stats["replay"]["samples"] == 12  # type: ignore[index]
+    replay = stats["replay"]
+    assert isinstance(replay, dict) and replay["samples"] == 12
 
 
 def test_protocol_messages_group_an_instant_by_telemetry_source(tmp_path: Path) -> None:
@@ -324,7 +325,9 @@ def test_replay_serve_command_serves_until_the_end(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         banner = proc.stdout.readline()
-        port = int(re.search(r"ws://127\.0\.0\.1:(\d+)/", banner).group(1))  # type: ignore[union-attr]
+        found = re.search(r"ws://127\.0\.0\.1:(\d+)/", banner)
+        assert found is not None, banner
+        port = int(found.group(1))
 
         async def client() -> list[str]:
             async with asyncio.timeout(20), connect(f"ws://127.0.0.1:{port}/") as ws:

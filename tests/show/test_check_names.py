@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cues.model import CueId
 from show.errors import ShowFileError
 from show.showfile.load import load_show, parse_show
 
@@ -93,12 +94,12 @@ def test_the_documented_fallback_layout_passes() -> None:
         '[[cue_lists.cues]]\nnumber = "5"\ntype = "memo"\n'
     )
     show = parse_show(BASE + text, "ok.toml")
-    assert show.model.cues["Main/4"].fallback == "Main/4.9"  # type: ignore[index]
+    assert show.model.cues[CueId("Main/4")].fallback == "Main/4.9"
 
 
 def test_hold_is_read_and_needs_wait_for() -> None:
     show = parse_show(BASE + WAIT.replace('fallback = "FALLBACK"', "hold = 2.5"), "ok.toml")
-    assert show.model.cues["Main/4"].wait_hold == 2.5  # type: ignore[index]
+    assert show.model.cues[CueId("Main/4")].wait_hold == 2.5
     [msg] = problems('[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\nhold = 2\n')
     assert "only apply with wait_for" in msg
     [msg] = problems(WAIT.replace('fallback = "FALLBACK"', "hold = 5"))
@@ -129,7 +130,7 @@ def test_notes_and_armed_mappings_are_carried_in_the_model() -> None:
         + 'type = "arm"\nmapping = "m"\n',
         "ok.toml",
     )
-    assert show.model.cues["Main/1"].notes == "after the call"  # type: ignore[index]
+    assert show.model.cues[CueId("Main/1")].notes == "after the call"
     assert show.model.mappings[0].enabled is False
     [msg] = problems(
         '[mappings.m]\nsignal = "s"\nto = { osc = "desk", address = "/m" }\n'
@@ -186,7 +187,7 @@ def test_an_input_any_scene_of_the_output_declares_is_accepted() -> None:
     text = VISUAL + 'scene = "dashboard"\ninputs = { dim = 0.5 }\n'  # dashboard has dim
     text += '[[cue_lists.cues]]\nnumber = "2"\ntype = "visual"\ninputs = { heat = 1 }\n'
     show = parse_show(BASE + text, "ok.toml")
-    assert show.model.cues["Main/2"].visual_inputs == (("heat", 1.0),)  # type: ignore[index]
+    assert show.model.cues[CueId("Main/2")].visual_inputs == (("heat", 1.0),)
 
 
 ISF_TRANSITION = """/*{
@@ -215,7 +216,7 @@ def test_isf_files_are_found_next_to_the_show_and_run_by_absolute_path(tmp_path:
     show_file.write_text(
         BASE + VISUAL + 'scene = "glow.fs"\ntransition = "shaders/wipe.fs"\ninputs = { glow = 1 }\n'
     )
-    cue = load_show(show_file).model.cues["Main/1"]  # type: ignore[index]
+    cue = load_show(show_file).model.cues[CueId("Main/1")]
     assert cue.scene == str(tmp_path / "glow.fs")
     assert cue.transition == str(tmp_path / "shaders" / "wipe.fs")
     show_file.write_text(BASE + VISUAL + 'scene = "heat"\ntransition = "glow.fs"\n')
@@ -340,4 +341,4 @@ def test_a_constant_for_a_long_input_must_be_one_of_its_values(tmp_path: Path) -
         load_show(show_file)
     assert "scene input 'mode' takes only [0, 1, 2]; 5 would be refused" in str(info.value)
     show_file.write_text(BASE + VISUAL + 'scene = "modes.fs"\ninputs = { mode = 2 }\n')
-    assert load_show(show_file).model.cues["Main/1"].visual_inputs == (("mode", 2.0),)  # type: ignore[index]
+    assert load_show(show_file).model.cues[CueId("Main/1")].visual_inputs == (("mode", 2.0),)

@@ -8,7 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,14 +17,16 @@ ROOT = Path(__file__).resolve().parents[2]
 KITCHEN = str(ROOT / "examples" / "kitchen.toml")
 
 
-def stovelight(*args: str, timeout: float = 60, **kw: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # type: ignore[no-any-return]
+def stovelight(
+    *args: str, timeout: float = 60, preexec_fn: Callable[[], object] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "show.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=timeout,
-        **kw,  # type: ignore[call-overload]
+        preexec_fn=preexec_fn,
     )
 
 

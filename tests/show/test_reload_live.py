@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from pythonosc.osc_message import OscMessage
 
@@ -50,8 +51,9 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def receive(sock: socket.socket, until: float) -> list[tuple[str, list[object]]]:
-    out: list[tuple[str, list[object]]] = []
+def receive(sock: socket.socket, until: float) -> list[tuple[str, list[Any]]]:
+    """(address, arguments) of the messages that arrive before ``until``."""
+    out: list[tuple[str, list[Any]]] = []
     while time.monotonic() < until:
         sock.settimeout(max(0.01, until - time.monotonic()))
         try:
@@ -110,7 +112,7 @@ def test_reload_by_sighup_and_osc_while_a_fade_runs(tmp_path: Path) -> None:
         desk.close()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
-    fade = [float(args[0]) for address, args in got if address == "/fade"]  # type: ignore[arg-type]
+    fade = [float(args[0]) for address, args in got if address == "/fade"]
     assert fade == sorted(fade) and fade[-1] == 1.0  # the fade ran on to its end
     assert len(fade) >= 30  # 10 Hz for 4 s: no step lost across the reloads
     sent = [address for address, _ in got if address != "/fade"]

@@ -11,6 +11,7 @@ from typing import Any
 from bridges.midi.memory import MemoryMidiBackend
 from bridges.osc.wire import decode_packet, iter_messages
 from cues.commands import Health
+from cues.model import CueId
 from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import needs_liblo, oscdump, run, run_oscsend, udp_sink
 from tests.show.live_support import TelemetryServer, eventually, running_show
@@ -142,7 +143,7 @@ def test_oscsend_go_fires_the_standby_cue_and_gets_qlab_replies() -> None:
                 assert lists[0]["cues"][0]["name"] == "First"
                 await run_oscsend("localhost", str(port), "/cue/2/preWait", "f", "1.5")
                 assert _reply((await replies.get())[0], "/reply/cue/2/preWait")["status"] == "ok"
-                assert runner.engine.cues["Main/2"].prewait == 1.5  # type: ignore[index]
+                assert runner.engine.cues[CueId("Main/2")].prewait == 1.5
                 await run_oscsend("localhost", str(port), "/no/such/thing")
                 reply = _reply((await replies.get())[0], "/reply/no/such/thing")
                 assert reply["status"] == "error"
@@ -283,6 +284,6 @@ def test_midi_timecode_msc_out_and_note_and_msc_in_drive_the_show() -> None:
             assert msc == bytes([0xF0, 0x7F, 0x01, 0x02, 0x01, 0x01]) + b"12.5" + b"\xf7"
             # an MSC GO with a cue number from the lighting desk fires that cue
             midi.deliver("Pads", bytes([0xF0, 0x7F, 0x01, 0x02, 0x01, 0x01]) + b"3" + b"\xf7")
-            await eventually(lambda: runner.engine.runs["Main/3"].starts == 1)  # type: ignore[index]
+            await eventually(lambda: runner.engine.runs[CueId("Main/3")].starts == 1)
 
     run(main(), timeout=30)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cues.model import ContinueMode, CueKind, Curve, GroupMode
+from cues.model import ContinueMode, CueId, CueKind, Curve, GroupMode
 from show.errors import ShowFileError
 from show.showfile.load import load_show, parse_show
 
@@ -38,12 +38,12 @@ def test_every_example_show_is_valid() -> None:
 def test_example_show_is_parsed_into_typed_objects() -> None:
     show = load_show(EXAMPLES / "kitchen.toml")
     m = show.model
-    group = m.cues["Main/3"]  # type: ignore[index]
+    group = m.cues[CueId("Main/3")]
     assert group.kind is CueKind.GROUP and group.group_mode is GroupMode.TIMELINE
     assert group.children == ("Main/3.1", "Main/3.2")
-    assert m.cues["Main/1"].continue_mode is ContinueMode.AUTO_CONTINUE  # type: ignore[index]
-    assert m.cues["Main/2"].curve is Curve.S_CURVE  # type: ignore[index]
-    assert m.cues["Main/4"].fallback == "Main/4.9"  # type: ignore[index]
+    assert m.cues[CueId("Main/1")].continue_mode is ContinueMode.AUTO_CONTINUE
+    assert m.cues[CueId("Main/2")].curve is Curve.S_CURVE
+    assert m.cues[CueId("Main/4")].fallback == "Main/4.9"
     assert show.osc_targets[0].bundle is True
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from cues.model import (
     ContinueMode,
+    CueDef,
     CueId,
     CueKind,
     Curve,
@@ -42,7 +43,7 @@ def model(text: str) -> ShowModel:
     return parse_show(BASE + text, "show.toml").model
 
 
-def cue(m: ShowModel, number: str = "1", lst: str = "Main") -> object:
+def cue(m: ShowModel, number: str = "1", lst: str = "Main") -> CueDef:
     return m.cues[CueId(f"{lst}/{number}")]
 
 
@@ -130,32 +131,32 @@ DEFAULTS: list[tuple[str, Callable[[ShowModel], object], object]] = [
         CueId("Main/1"),
     ),
     # cues
-    (CUES, lambda m: cue(m).kind, CueKind.MEMO),  # type: ignore[attr-defined]
-    (CUES, lambda m: cue(m).name, ""),  # type: ignore[attr-defined]
-    (CUES, lambda m: (cue(m).prewait, cue(m).postwait), (0.0, 0.0)),  # type: ignore[attr-defined]
-    (CUES, lambda m: cue(m).continue_mode, ContinueMode.DO_NOT_CONTINUE),  # type: ignore[attr-defined]
-    (CUES, lambda m: cue(m).armed, True),  # type: ignore[attr-defined]
+    (CUES, lambda m: cue(m).kind, CueKind.MEMO),
+    (CUES, lambda m: cue(m).name, ""),
+    (CUES, lambda m: (cue(m).prewait, cue(m).postwait), (0.0, 0.0)),
+    (CUES, lambda m: cue(m).continue_mode, ContinueMode.DO_NOT_CONTINUE),
+    (CUES, lambda m: cue(m).armed, True),
     (CUES, lambda m: m.cue_lists[0].name, "Main"),
     (CUES + "[[cue_lists]]\n", lambda m: m.cue_lists[1].name, "List 2"),
-    (FADE, lambda m: cue(m).duration, 0.0),  # type: ignore[attr-defined]
-    (FADE, lambda m: cue(m).curve, Curve.LINEAR),  # type: ignore[attr-defined]
-    (FADE, lambda m: cue(m).rate_hz, 30.0),  # type: ignore[attr-defined]
-    (FADE, lambda m: cue(m).stop_target, False),  # type: ignore[attr-defined]
-    (FADE, lambda m: cue(m).fade_from, None),  # type: ignore[attr-defined]
+    (FADE, lambda m: cue(m).duration, 0.0),
+    (FADE, lambda m: cue(m).curve, Curve.LINEAR),
+    (FADE, lambda m: cue(m).rate_hz, 30.0),
+    (FADE, lambda m: cue(m).stop_target, False),
+    (FADE, lambda m: cue(m).fade_from, None),
     (
         CUES.replace('"1"\n', '"1"\ntype = "notice"\ntext = "hi"\n'),
-        lambda m: (cue(m).level, cue(m).ttl, cue(m).notice_id or cue(m).id),  # type: ignore[attr-defined]
+        lambda m: (cue(m).level, cue(m).ttl, cue(m).notice_id or cue(m).id),
         ("info", 0.0, "Main/1"),
     ),
     (
         CUES.replace('"1"\n', '"1"\ntype = "visual"\nscene = "heat"\n'),
-        lambda m: (cue(m).transition, cue(m).curve, cue(m).duration),  # type: ignore[attr-defined]
+        lambda m: (cue(m).transition, cue(m).curve, cue(m).duration),
         ("crossfade", Curve.LINEAR, 0.0),
     ),
     (
         CUES.replace('"1"\n', '"1"\ntype = "group"\n')
         + '[[cue_lists.cues.children]]\nnumber = "1.1"\n',
-        lambda m: cue(m).group_mode,  # type: ignore[attr-defined]
+        lambda m: cue(m).group_mode,
         GroupMode.TIMELINE,
     ),
 ]

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,7 +137,7 @@ def osc(port: int, address: str) -> None:
         s.sendto(encode_message(address), ("127.0.0.1", port))
 
 
-def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], object], timeout: float = 15.0) -> None:
     end = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > end:

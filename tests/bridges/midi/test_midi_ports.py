@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -215,15 +216,15 @@ class RecordingLoop:
     """Stands in for the event loop: records call_soon_threadsafe calls."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[object, tuple[object, ...]]] = []
+        self.calls: list[tuple[Callable[..., object], tuple[object, ...]]] = []
 
-    def call_soon_threadsafe(self, callback, *args):  # type: ignore[no-untyped-def]
+    def call_soon_threadsafe(self, callback: Callable[..., object], *args: object) -> None:
         self.calls.append((callback, args))
 
     def run_pending(self) -> None:
         calls, self.calls = self.calls, []
         for callback, args in calls:
-            callback(*args)  # type: ignore[operator]
+            callback(*args)
 
 
 def test_input_hands_each_message_to_the_loop_exactly_once() -> None:

@@ -13,6 +13,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -52,16 +53,23 @@ async def running(
         await server.stop()
 
 
-def stoves(sink: RecordingSink, **kwargs: object) -> Callable[[str], TelemetrySource]:
-    """A Stovelight source named 'stoves' for a URL, with ``limits``/``settings``."""
-    limits = kwargs.pop("limits", FrameLimits())
-    settings = kwargs.pop("settings", ConnectionSettings())
-    assert isinstance(limits, FrameLimits) and isinstance(settings, ConnectionSettings)
+def stoves(
+    sink: RecordingSink,
+    limits: FrameLimits | None = None,
+    settings: ConnectionSettings | None = None,
+    **kwargs: Any,
+) -> Callable[[str], TelemetrySource]:
+    """A Stovelight source named 'stoves' for a URL; ``kwargs`` go to the source."""
+    limits = limits or FrameLimits()
+    settings = settings or ConnectionSettings()
     return lambda url: StovelightSource(
-        StovelightSourceConfig("stoves", url, limits, settings),
-        sink,
-        **kwargs,  # type: ignore[arg-type]
+        StovelightSourceConfig("stoves", url, limits, settings), sink, **kwargs
     )
+
+
+def has_samples(sink: RecordingSink, count: int) -> Callable[[], bool]:
+    """A predicate for ``sink.wait_for``: the sink holds ``count`` samples."""
+    return lambda: len(sink.samples) == count
 
 
 def recorder(sleeps: list[float]) -> Callable[[float], Awaitable[None]]:
@@ -142,7 +150,7 @@ def test_connections_that_keep_dropping_do_not_reset_the_backoff(
             for i in range(4):
                 connection = await server.connections.get()
                 await connection.send(frame("a", x=i))
-                await sink.wait_for(lambda i=i: len(sink.samples) == i + 1)  # type: ignore[misc]
+                await sink.wait_for(has_samples(sink, i + 1))
                 await connection.close()
             await server.connections.get()
             assert sleeps == [0.25, 0.5, 1.0, 1.0]
