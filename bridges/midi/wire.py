@@ -25,6 +25,7 @@ MIDI Show Control and MIDI Time Code are in :mod:`bridges.midi.msc` and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,14 @@ _SYSTEM_DATA_LENGTH = {
     0xFF: 0,  # system reset
 }
 
+# The fields of each mido message type, in the order the encoders pass them.
+_FIELD_ORDER: dict[str, tuple[str, ...]] = {
+    "note_on": ("note", "velocity"),
+    "note_off": ("note", "velocity"),
+    "control_change": ("control", "value"),
+    "program_change": ("program",),
+    "pitchwheel": ("pitch",),
+}
 # How errors name each mido field, and the range they state (channel as counted
 # here, 1..16). mido decides what is valid; this only words the refusal.
 _FIELDS: dict[str, tuple[str, int, int]] = {
@@ -125,12 +134,15 @@ def _refusal(kind: str, fields: dict[str, Any], err: Exception | None) -> MidiVa
     return MidiValueError(f"invalid MIDI {kind} message {fields!r}: {err}")
 
 
-def _build(kind: str, channel: int, **fields: int) -> Any:
+def _build(kind: str, channel: int, *values: int) -> Any:
     """A ``mido.Message`` of type ``kind`` on ``channel`` 1..16, checked by mido.
+
+    ``values`` are the fields of ``kind`` in the order of :data:`_FIELD_ORDER`.
 
     Raises:
         MidiValueError: mido refuses a field, or a field is a bool.
     """
+    fields = dict(zip(_FIELD_ORDER[kind], values, strict=False))
     named: dict[str, Any] = {"channel": channel, **fields}
     if any(value.__class__ is bool for value in named.values()):
         raise _refusal(kind, named, None)
@@ -140,9 +152,22 @@ def _build(kind: str, channel: int, **fields: int) -> Any:
         raise _refusal(kind, named, err) from err
 
 
-def _encode(kind: str, channel: int, **fields: int) -> bytes:
-    """The bytes of :func:`_build`'s message."""
-    return bytes(_build(kind, channel, **fields).bin())
+@functools.lru_cache(maxsize=2048, typed=True)
+def _encode_cached(kind: str, channel: int, *values: int) -> bytes:
+    return bytes(_build(kind, channel, *values).bin())
+
+
+def _encode(kind: str, channel: int, *values: int) -> bytes:
+    """The bytes of :func:`_build`'s message.
+
+    mido's checks cost several microseconds a message and a show sends the same
+    messages again and again (its cues' notes, a fader's 128 values), so the bytes
+    of recent messages are kept; refusals are not (each call raises again).
+    """
+    try:
+        return _encode_cached(kind, channel, *values)
+    except TypeError:  # an unhashable argument: not a number, _build words the refusal
+        return bytes(_build(kind, channel, *values).bin())
 
 
 def note_on(channel: int, note: int, velocity: int) -> bytes:
@@ -159,12 +184,12 @@ def note_on(channel: int, note: int, velocity: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    return _encode("note_on", channel, note=note, velocity=velocity)
+    return _encode("note_on", channel, note, velocity)
 
 
 def note_off(channel: int, note: int, velocity: int = 0) -> bytes:
     """Encode a note off (``8n kk vv``); same ranges as :func:`note_on`."""
-    return _encode("note_off", channel, note=note, velocity=velocity)
+    return _encode("note_off", channel, note, velocity)
 
 
 def control_change(channel: int, control: int, value: int) -> bytes:
@@ -178,7 +203,7 @@ def control_change(channel: int, control: int, value: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    return _encode("control_change", channel, control=control, value=value)
+    return _encode("control_change", channel, control, value)
 
 
 def control_change_14bit(channel: int, control: int, value: int) -> bytes:
@@ -201,9 +226,8 @@ def control_change_14bit(channel: int, control: int, value: int) -> bytes:
     except MidiValueError:
         _build("control_change", channel)  # a bad channel is the error to report
         raise
-    msb = _build("control_change", channel, control=control, value=value >> 7)
-    lsb = _build("control_change", channel, control=control + 32, value=value & 0x7F)
-    return bytes(msb.bin() + lsb.bin())
+    msb = _encode("control_change", channel, control, value >> 7)
+    return msb + _encode("control_change", channel, control + 32, value & 0x7F)
 
 
 def program_change(channel: int, program: int) -> bytes:
@@ -212,7 +236,7 @@ def program_change(channel: int, program: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    return _encode("program_change", channel, program=program)
+    return _encode("program_change", channel, program)
 
 
 def pitch_bend(channel: int, value: int) -> bytes:
@@ -225,7 +249,7 @@ def pitch_bend(channel: int, value: int) -> bytes:
     Raises:
         MidiValueError: a value is out of range.
     """
-    return _encode("pitchwheel", channel, pitch=value)
+    return _encode("pitchwheel", channel, value)
 
 
 def pitch_bend_from_unit(amount: float) -> int:
@@ -390,6 +414,17 @@ def parse_message(data: bytes) -> MidiMessage:
         MidiDecodeError: empty input, a bad status, wrong length or a data byte >= 0x80.
     """
     data = bytes(data)
+    if len(data) <= 3:  # channel messages repeat; decoding one with mido takes microseconds
+        return _parse_short(data)
+    return _parse(data)
+
+
+@functools.lru_cache(maxsize=2048)
+def _parse_short(data: bytes) -> MidiMessage:
+    return _parse(data)
+
+
+def _parse(data: bytes) -> MidiMessage:
     if not data:
         raise MidiDecodeError("empty MIDI message")
     length = _message_length(data, 0)

@@ -251,6 +251,7 @@ anything = st.one_of(
     st.floats(allow_nan=True),
     st.none(),
     st.text(max_size=2),
+    st.lists(st.integers(0, 127), max_size=1),  # unhashable
 )
 _ENCODERS: dict[str, tuple[Callable[..., bytes], tuple[tuple[int, int], ...]]] = {
     "note_on": (note_on, ((1, 16), (0, 127), (0, 127))),
@@ -283,3 +284,12 @@ def test_encoders_accept_exactly_the_valid_values(name: str, values: list[object
         isinstance(m, NoteOn | NoteOff | ControlChange | ProgramChange | PitchBend) for m in decoded
     )
     assert {m.channel for m in decoded} == {args[0]}  # type: ignore[union-attr]
+
+
+def test_kept_bytes_never_answer_for_a_bool_or_a_float() -> None:
+    """Encoded messages are kept, by type: ``True`` and ``1.0`` are not ``1``."""
+    assert note_on(1, 60, 1) == bytes.fromhex("90 3C 01")
+    for channel in (True, 1.0, True):
+        with pytest.raises(MidiValueError, match="must be an integer"):
+            note_on(channel, 60, 1)  # type: ignore[arg-type]
+    assert note_on(1, 60, 1) == bytes.fromhex("90 3C 01")
