@@ -30,7 +30,13 @@ from typing import Any
 from bridges.osc.server import OscPeer, OscServer, OscServerConfig
 from bridges.osc.wire import OscMessage
 from bridges.ratelimit import RateLimitedLogger
-from cues.commands import Command, CueState, CueStateChanged, PlayheadChanged, Report
+from cues.commands import (
+    Command,
+    CueState,
+    CueStateChanged,
+    PlayheadChanged,
+    Report,
+)
 from cues.events import ArmCue, EditCue
 from cues.model import CueId, CueKind
 from show.qlab.cues import CONTINUE_MODES, MEDIA_ONLY, QLabCues
@@ -50,6 +56,7 @@ from show.qlab.values import (
 )
 from show.runtime.commands import OperatorCommand, OperatorRequest, Reply
 from show.runtime.runner import ShowRunner
+from show.runtime.views import RunnerView
 from show.showfile.access import exposure
 from show.showfile.config import ControlConfig
 
@@ -161,18 +168,17 @@ class QLabControl:
     """Answers QLab's OSC dictionary for one running show."""
 
     def __init__(self, runner: ShowRunner, config: ControlConfig) -> None:
-        self.runner = runner
+        self.runner = runner  # commands and cue edits go to the runner
+        self.live = live = RunnerView(runner)  # what is read comes from its view
         self.config = config
-        title = runner.show.model.title
+        title = live.model.title
         self.workspace_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"stovelight:{title}")).upper()
-        self.cues = QLabCues(runner.show.model, runner.engine, runner.now)
+        self.cues = QLabCues(live.model, live.engine, live.now)
         self.updates = UpdatePusher(self.workspace_id, time.monotonic)
         self._clients: dict[tuple[str, int, str], _Client] = {}
-        self._heads = {
-            cl.name: runner.engine.playhead(cl.name) for cl in runner.show.model.cue_lists
-        }
-        self._armed = {c: r.armed for c, r in runner.engine.runs.items()}
-        self._last_go = runner.engine.last_go
+        self._heads = {cl.name: live.engine.playhead(cl.name) for cl in live.model.cue_lists}
+        self._armed = {c: r.armed for c, r in live.engine.runs.items()}
+        self._last_go = live.engine.last_go
         self.unknown = 0
         self.denied = 0
         self.refused = 0
@@ -189,7 +195,7 @@ class QLabControl:
                 allowed_clients=frozenset(config.allow) if config.allow else None,
             ),
         )
-        runner.listeners.append(self._on_command)
+        live.listen(self._on_command)
 
     async def start(self) -> None:
         """Listen on UDP and TCP."""
@@ -205,7 +211,7 @@ class QLabControl:
         )
         if self.config.discovery:
             self.advert = ControlAdvert(
-                self.runner.show.model.title, self.config.host, ports.tcp, ports.udp
+                self.live.model.title, self.config.host, ports.tcp, ports.udp
             )
             self.advert.start()
 
@@ -283,7 +289,7 @@ class QLabControl:
         rel = message.address
         if rel.startswith("/workspace/"):
             parts = rel.split("/", 3)
-            known = (self.workspace_id, self.runner.show.model.title.upper())
+            known = (self.workspace_id, self.live.model.title.upper())
             if parts[2].upper() not in known:
                 self._reply(req, rel, "unknown workspace", status="error")
                 return
@@ -326,7 +332,7 @@ class QLabControl:
         ):
             self._sequence(req, rel, scope, rest[0] == "nextSequence")
         elif head in ("playhead", "select", "go") and len(rest) == 1:
-            cid = self.runner.cue_id(rest[0], scope)
+            cid = self.live.cue_id(rest[0], scope)
             if cid is None:
                 raise _Refused(f"no cue {rest[0]!r}")
             self._load_then(req, rel, cid, go=head == "go")
@@ -358,11 +364,11 @@ class QLabControl:
         r = self.runner
         cues = self.cues
         if rel == "/cueLists":
-            self._reply(req, rel, [cues.list_dict(cl.name) for cl in r.show.model.cue_lists])
+            self._reply(req, rel, [cues.list_dict(cl.name) for cl in self.live.model.cue_lists])
         elif rel in ("/runningCues", "/runningOrPausedCues"):
             self._reply(req, rel, [cues.cue_dict(c) for c in cues.active(scope)])
         elif rel == "/selectedCues":
-            head = r.engine.playhead(scope)
+            head = self.live.engine.playhead(scope)
             self._reply(req, rel, [cues.cue_dict(head)] if head else [])
         elif rel == "/showMode":
             if req.args and not flag(req.args[0], "showMode"):
@@ -376,10 +382,9 @@ class QLabControl:
                 )
                 log.info("minimum GO time set to %g s by %s", seconds, req.origin)
                 self.updates.settings("general")
-            self._reply(req, rel, r.engine.min_go_interval)
+            self._reply(req, rel, self.live.engine.min_go_interval)
         elif rel == "/doubleGoWindowRemaining":
-            left = r.engine.last_go + r.engine.min_go_interval - r.now()
-            self._reply(req, rel, max(0.0, left))
+            self._reply(req, rel, self.live.engine.go_guard_left(self.live.now()))
         elif rel in ("/auditionGo", "/audition/go"):
             raise _Refused(_NO_AUDITION)
         elif rel in _PROJECTOR_AIDS:
@@ -426,7 +431,7 @@ class QLabControl:
         elif head == "workspaces":
             entry = {
                 "uniqueID": self.workspace_id,
-                "displayName": self.runner.show.model.title,
+                "displayName": self.live.model.title,
                 "hasPasscode": bool(self.config.passcode),
                 "version": VERSION,
             }
@@ -480,17 +485,16 @@ class QLabControl:
     def _list_transport(self, req: _Request, rel: str, head: str, scope: str) -> None:
         """``/stop``, ``/pause``, ``/resume``, ``/togglePause``, ``/reset``: for the whole
         show, or for one list's cues under ``/cue_id/{list id}``."""
-        r = self.runner
-        whole = not scope or len(r.show.model.cue_lists) == 1
+        whole = not scope or len(self.live.model.cue_lists) == 1
         if head == "togglePause":
             active = self.cues.active(scope)
-            running = [c for c in active if r.engine.runs[c].state is not CueState.PAUSED]
+            running = [c for c in active if self.live.engine.runs[c].state is not CueState.PAUSED]
             head = "pause" if running else "resume"
         if whole:
             self._command(req, rel, _LIST_COMMANDS[head])
             return
         for cid in self.cues.active(scope):
-            if r.engine.cues[cid].parent is None:
+            if self.live.engine.cues[cid].parent is None:
                 command = _LIST_CUE_COMMANDS.get(head, OperatorCommand.STOP_CUE)
                 self._cue_command(command, cid, req.origin)
         if head == "reset":
@@ -501,25 +505,25 @@ class QLabControl:
 
     def _panic(self, req: _Request, rel: str, scope: str, seconds: float | None) -> None:
         r = self.runner
-        if not scope or len(r.show.model.cue_lists) == 1:
+        if not scope or len(self.live.model.cue_lists) == 1:
             request = OperatorRequest(OperatorCommand.PANIC, value=seconds, origin=req.origin)
             self._result(req, rel, r.submit(request))
             return
         for cid in self.cues.active(scope):
-            if r.engine.cues[cid].parent is None:
+            if self.live.engine.cues[cid].parent is None:
                 self._cue_command(OperatorCommand.STOP_CUE, cid, req.origin)
         self._reply(req, rel)
 
     def _sequence(self, req: _Request, rel: str, scope: str, forward: bool) -> None:
         r = self.runner
-        name = scope or r.show.model.cue_lists[0].name
+        name = scope or self.live.model.cue_lists[0].name
         cues = self.cues.list_cues(name)
         target = self.cues.sequence_target(name, forward)
         if target < len(cues):
             self._cue_command(OperatorCommand.SET_PLAYHEAD, cues[target], req.origin)
         else:
             step = OperatorRequest(OperatorCommand.PLAYHEAD_NEXT, cue_list=name, origin=req.origin)
-            while r.engine.playhead(name) is not None:
+            while self.live.engine.playhead(name) is not None:
                 r.submit(step)
         self._reply(req, rel)
 
@@ -532,7 +536,7 @@ class QLabControl:
         return cid
 
     def _targets(self, kind: str, ref: str, scope: str) -> list[CueId]:
-        engine = self.runner.engine
+        engine = self.live.engine
         if ref in ("selected", "playhead"):
             head = engine.playhead(scope)
             if head is None:
@@ -546,7 +550,7 @@ class QLabControl:
         if kind == "cue_id":
             return [self._by_uid(ref)]
         if any(c in ref for c in "*?["):
-            lists = [scope] if scope else [cl.name for cl in self.runner.show.model.cue_lists]
+            lists = [scope] if scope else [cl.name for cl in self.live.model.cue_lists]
             found = [
                 c
                 for c, cue in engine.cues.items()
@@ -557,7 +561,7 @@ class QLabControl:
             if len(found) > _MAX_MATCHES:
                 raise _Refused(f"{ref[:40]!r} matches more than {_MAX_MATCHES} cues; narrow it")
             return found
-        cid = self.runner.cue_id(ref, scope)
+        cid = self.live.cue_id(ref, scope)
         if cid is None:
             raise _Refused(f"no cue {ref[:40]!r}")
         return [cid]
@@ -619,13 +623,13 @@ class QLabControl:
         if action == "valuesForKeys":
             return self.cues.values(cid, self._keys(args))
         if action == "children":
-            return [self.cues.cue_dict(c) for c in self.runner.engine.cues[cid].children]
+            return [self.cues.cue_dict(c) for c in self.live.engine.cues[cid].children]
         return self.cues.value(cid, action)
 
     def _act(self, req: _Request, cid: CueId, action: str) -> None:
         """A cue action or property change; raises to refuse."""
-        r, args = self.runner, req.args
-        run = r.engine.runs[cid]
+        args = req.args
+        run = self.live.engine.runs[cid]
         if action in _CUE_COMMANDS:
             self._cue_command(_CUE_COMMANDS[action], cid, req.origin)
         elif action == "togglePause":
@@ -645,7 +649,7 @@ class QLabControl:
             raise _Refused("Stovelight's cues have no slices")
         elif action.split("/")[0] in _TIMES:
             field = action.split("/")[0]
-            current = float(getattr(r.engine.cues[cid], _TIMES[field]))
+            current = float(getattr(self.live.engine.cues[cid], _TIMES[field]))
             value = self._time(args, action, current, field)
             edit = {
                 "preWait": EditCue(cid, prewait=value),
@@ -713,16 +717,16 @@ class QLabControl:
     # -- update pushes -------------------------------------------------------------------
 
     def _on_command(self, cmd: Command) -> None:
-        if self.runner.engine.last_go != self._last_go:
+        if self.live.engine.last_go != self._last_go:
             # QLab 5.5 pushes its root group after a GO; Companion then asks
             # /doubleGoWindowRemaining to show the double-GO guard on its GO button
-            self._last_go = self.runner.engine.last_go
+            self._last_go = self.live.engine.last_go
             self.updates.cue("__root__")
         if isinstance(cmd, Report) and cmd.subject == "RELOAD" and cmd.level == "info":
             self._reloaded()
         elif isinstance(cmd, CueStateChanged):
             self.updates.cue(self.cues.uids[cmd.cue])
-            kind = self.runner.engine.cues[cmd.cue].kind
+            kind = self.live.engine.cues[cmd.cue].kind
             if kind in (CueKind.ARM, CueKind.DISARM) and cmd.state is CueState.RUNNING:
                 self._push_armed()
         elif isinstance(cmd, PlayheadChanged):
@@ -740,8 +744,8 @@ class QLabControl:
     def _reloaded(self) -> None:
         """The show file was reloaded: new cue ids, and every remote told to look again
         (the workspace, each list, each cue)."""
-        engine = self.runner.engine
-        self.cues.reload(self.runner.show.model)
+        engine = self.live.engine
+        self.cues.reload(self.live.model)
         self._armed = {c: r.armed for c, r in engine.runs.items()}
         self._heads = {cl.name: engine.playhead(cl.name) for cl in self.cues.model.cue_lists}
         self.updates.workspace()
@@ -753,7 +757,7 @@ class QLabControl:
     def _push_armed(self) -> None:
         """Push cues whose armed state changed behind the remotes' back (arm and
         disarm cues, reset)."""
-        for cid, run in self.runner.engine.runs.items():
+        for cid, run in self.live.engine.runs.items():
             if self._armed.get(cid) != run.armed:
                 self._armed[cid] = run.armed
                 self.updates.cue(self.cues.uids[cid])

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from cues.commands import CueState
-from cues.engine import Engine
 from cues.model import ContinueMode, CueDef, CueId, CueKind, GroupMode, ShowModel
+from show.runtime.views import EngineView
 
 __all__ = ["CONTINUE_MODES", "QLabCues", "cue_uid"]
 
@@ -52,7 +52,7 @@ def cue_uid(key: str) -> str:
 class QLabCues:
     """Cue dictionaries and values for one running show."""
 
-    def __init__(self, model: ShowModel, engine: Engine, now: Callable[[], float]) -> None:
+    def __init__(self, model: ShowModel, engine: EngineView, now: Callable[[], float]) -> None:
         self.engine = engine
         self.now = now
         self.flagged: set[CueId] = set()

@@ -18,6 +18,7 @@ from bridges.midi.ports import MidiBackend, MidiInput, MidiOutput, MidoBackend, 
 from bridges.ratelimit import RateLimitedLogger
 from cues.model import MidiSpec
 from show.runtime.commands import OperatorCommand, OperatorRequest
+from show.runtime.views import OutputStats
 from show.showfile.config import MidiPortConfig
 
 __all__ = ["MidiHub", "encode_spec"]
@@ -211,23 +212,31 @@ class MidiHub:
             origin = f"MIDI {port}: {action.source}"
             self._on_control(OperatorRequest(command, action.cue, origin=origin))
 
-    def stats(self) -> list[dict[str, Any]]:
-        """One entry per port for the console."""
-        out: list[dict[str, Any]] = []
+    def stats(self) -> list[OutputStats]:
+        """One entry per port for the console (``ok`` when connected)."""
+        out: list[OutputStats] = []
         for cfg in self.configs:
-            entry: dict[str, Any] = {"name": cfg.name, "kind": "midi", "pattern": cfg.pattern}
+            labels = (("pattern", cfg.pattern),)
             if not self.available:
-                entry.update(state="no MIDI system", sent=0, errors=0)
-            else:
-                port = self.outputs.get(cfg.name) or self.inputs.get(cfg.name)
-                if port is not None:
-                    st = port.stats()
-                    entry.update(
-                        state=st.state.value,
-                        sent=getattr(st, "messages", 0),
-                        errors=getattr(st, "errors", 0) + self.encode_errors.get(cfg.name, 0),
-                    )
-            out.append(entry)
+                out.append(OutputStats(cfg.name, "midi", "no MIDI system", 0, 0, labels))
+                continue
+            port = self.outputs.get(cfg.name) or self.inputs.get(cfg.name)
+            if port is None:
+                out.append(OutputStats(cfg.name, "midi", "?", labels=labels))
+                continue
+            st = port.stats()
+            state = st.state.value
+            errors = getattr(st, "errors", 0) + self.encode_errors.get(cfg.name, 0)
+            out.append(
+                OutputStats(
+                    cfg.name,
+                    "midi",
+                    "ok" if state == "connected" else state,
+                    getattr(st, "messages", 0),
+                    errors,
+                    labels,
+                )
+            )
         return out
 
     def close(self) -> None:

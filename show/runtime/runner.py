@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, assert_never
 
@@ -44,7 +44,7 @@ from cues.events import (
     Event,
     SourceHealth,
 )
-from cues.model import CueId
+from cues.model import CueId, MidiSpec
 from cues.stepping import Stepper
 from show.runtime.commands import (
     BACKUP_REFUSAL,
@@ -62,6 +62,7 @@ from show.runtime.commands import (
     value_refusal,
 )
 from show.runtime.healthlog import HealthLog
+from show.runtime.views import OutputStats
 from show.showfile.config import Show
 
 __all__ = ["OscSink", "RendererLike", "ShowRunner", "Sources"]
@@ -145,15 +146,54 @@ class InputTap(Protocol):
     def event(self, now: float, kind: str, event: Event, data: dict[str, Any]) -> None: ...
 
 
+class MidiPorts(Protocol):
+    """What the runner needs from the show's MIDI ports (``show.runtime.midi_hub``)."""
+
+    @property
+    def available(self) -> bool: ...
+
+    def open(self, loop: asyncio.AbstractEventLoop) -> None: ...
+    def refresh(self) -> None: ...
+    def send(self, port: str, spec: MidiSpec) -> bool: ...
+    def run_timecode(self, now: Callable[[], float]) -> Awaitable[None]: ...
+    def stats(self) -> list[OutputStats]: ...
+    def close(self) -> None: ...
+
+
+RecordedSample = tuple[float, float, str, str, Any, float | None]
+"""``(show time, wall clock, source, signal, value, source timestamp)``."""
+
+
+class RecorderCounts(Protocol):
+    """A recorder's loss counters (``rehearsal.recorder.RecorderStats``)."""
+
+    @property
+    def dropped(self) -> int: ...
+    @property
+    def write_errors(self) -> int: ...
+
+
+class RecorderLike(Protocol):
+    """What the runner needs from a recorder (``rehearsal.recorder``)."""
+
+    @property
+    def stats(self) -> RecorderCounts: ...
+
+    def start(self) -> object: ...
+    def add_event(self, t: float, kind: str, data: Mapping[str, Any]) -> bool: ...
+    def add_samples(self, rows: Iterable[RecordedSample]) -> int: ...
+    def close(self, timeout: float | None = ...) -> object: ...
+
+
 @dataclass
 class RunnerParts:
     """The I/O pieces a runner drives; any may be absent."""
 
     osc: OscSink | None = None
-    midi: Any = None
+    midi: MidiPorts | None = None
     renderers: dict[str, RendererLike] = field(default_factory=dict)
     sources: list[Sources] = field(default_factory=list)
-    recorder: Any = None
+    recorder: RecorderLike | None = None
 
 
 class ShowRunner:

@@ -17,8 +17,8 @@ from itertools import islice
 from typing import Any
 
 from cues.commands import Command, CueState, CueStateChanged, Report
-from cues.engine import Engine
-from cues.model import CueDef, CueId, CueKind, ShowModel
+from cues.model import CueDef, CueId, CueKind, MappingDef, ShowModel
+from show.runtime.views import EngineView
 from show.web.cuetext import describe_condition, describe_cue, describe_mapping, describe_trigger
 
 __all__ = ["ConsoleView", "WaitOutcome"]
@@ -38,6 +38,18 @@ def _num(v: object) -> float | str | bool | None:
     return None
 
 
+def _pinned(d: MappingDef, raw: float | None) -> str:
+    """Whether a clamped mapping's input is beyond its input range."""
+    if d.in_range is None or raw is None or not d.clamp:
+        return ""
+    lo, hi = sorted(d.in_range)
+    if raw > hi:
+        return "above its input range"
+    if raw < lo:
+        return "below its input range"
+    return ""
+
+
 @dataclass(slots=True)
 class WaitOutcome:
     """How a conditional GO ended: ``succeeded``, ``timed out`` or ``stopped``."""
@@ -53,7 +65,7 @@ class ConsoleView:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: EngineView,
         model: ShowModel,
         wall: Callable[[], float] = time.time,
     ) -> None:
@@ -111,7 +123,7 @@ class ConsoleView:
         if cond is None:
             return None
         run = self.engine.runs[cue.id]
-        sig = self.engine.signals.signals.get(cond.signal) if cond.signal else None
+        sig = self.engine.signals.get(cond.signal) if cond.signal else None
         story: dict[str, Any] = {
             "condition": describe_condition(cond),
             "value": _num(sig.value) if sig is not None else None,
@@ -211,7 +223,7 @@ class ConsoleView:
                 "reason": f"PANIC: fading out, GO refused for {left:.1f} s",
                 "remaining": round(left, 2),
             }
-        guard = max(0.0, e.last_go + e.min_go_interval - now)
+        guard = e.go_guard_left(now)
         if guard > 0:
             return {
                 "state": "guard",
@@ -256,19 +268,15 @@ class ConsoleView:
     def mappings(self, now: float) -> dict[str, Any]:
         """Every mapping's input, output, armed state and last minute of output."""
         self._sample_plots(now)
-        self._seen_on = {n for n, ms in self.engine.mappings.items() if ms.enabled}
+        mappings = self.engine.mappings
+        self._seen_on = {n for n, ms in mappings.items() if ms.enabled}
+        signals = self.engine.signals
+        panicking = self.engine.panic_until is not None
         rows = []
-        for name, ms in islice(self.engine.mappings.items(), _MAX_ROWS):
+        for name, ms in islice(mappings.items(), _MAX_ROWS):
             d = ms.definition
-            sig = self.engine.signals.signals.get(d.signal)
-            pinned = ""
-            if d.in_range is not None and ms.raw is not None and d.clamp:
-                lo, hi = sorted(d.in_range)
-                if ms.raw > hi:
-                    pinned = "above its input range"
-                elif ms.raw < lo:
-                    pinned = "below its input range"
-            if ms.enabled and self.engine.panic_until is not None:
+            sig = signals.get(d.signal)
+            if ms.enabled and panicking:
                 state = "fading (PANIC)"
             elif ms.enabled:
                 state = "on"
@@ -289,7 +297,7 @@ class ConsoleView:
                     "level": round(ms.level, 3),
                     "enabled": ms.enabled,
                     "state": state,
-                    "pinned": pinned,
+                    "pinned": _pinned(d, ms.raw),
                     "sent": ms.sent,
                     "plot": list(self._plots[name]),
                 }
@@ -298,15 +306,16 @@ class ConsoleView:
             "panic_off_at": self.panic_done_at,
             "all_off": bool(rows) and not self._seen_on,
             "rows": rows,
-            "more": max(0, len(self.engine.mappings) - _MAX_ROWS),
+            "more": max(0, len(mappings) - _MAX_ROWS),
         }
 
     def triggers(self, now: float) -> list[dict[str, Any]]:
         """Every trigger's state, live value and last firing."""
         rows = []
+        signals = self.engine.signals
         for name, ts in islice(self.engine.triggers.items(), _MAX_ROWS):
             d = ts.definition
-            sig = self.engine.signals.signals.get(d.condition.signal)
+            sig = signals.get(d.condition.signal)
             if not ts.enabled:
                 state = "disarmed"
             elif ts.fired:

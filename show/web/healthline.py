@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -51,7 +52,7 @@ def source_chip(
     detail: str,
     rate_hz: float,
     signals: list[dict[str, Any]],
-    stats: dict[str, Any],
+    stats: Mapping[str, Any],
     refused_per_min: float,
 ) -> Chip:
     """A telemetry source: connection, signal health, refusals, Home Assistant entities."""
@@ -151,7 +152,9 @@ def renderer_chip(renderer: dict[str, Any]) -> Chip | None:
     }
 
 
-def refused_chip(by_reason: dict[str, int], by_name: dict[str, int], per_min: float) -> Chip | None:
+def refused_chip(
+    by_reason: Mapping[str, int], by_name: Mapping[str, int], per_min: float
+) -> Chip | None:
     """Samples the engine refused (unknown names, bad values), by reason and by name."""
     total = sum(by_reason.values())
     if not total:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Mapping
 from fnmatch import fnmatchcase, translate
 from typing import Any
 
@@ -16,9 +17,8 @@ import numpy as np
 
 from cues.commands import CueState
 from cues.model import CueDef, CueId, CueKind
-from cues.runtime import CueRun
-from cues.signals import Signal
 from show.runtime.runner import ShowRunner
+from show.runtime.views import CueRunView, RunnerView, SignalView
 from show.web.consoleview import ConsoleView
 from show.web.healthline import (
     Chip,
@@ -77,17 +77,16 @@ class Snapshots:
     """Builds the public and console snapshots of one runner."""
 
     def __init__(self, runner: ShowRunner, tail: Any = None, extra_outputs: Any = None) -> None:
-        self.runner = runner
+        self.runner = RunnerView(runner)
         self.tail = tail
         self.extra_outputs = extra_outputs or []
-        self.renderers = runner.parts.renderers
         self._rates: dict[str, tuple[float, int, float]] = {}
         self._layout_cache: tuple[int, list[dict[str, Any]], set[str]] | None = None
         self._histories: dict[str, tuple[float, list[float | None]]] = {}
         self._texts = dict(runner.show.web.texts)
         self._public_anchor = -math.inf
-        self.view = ConsoleView(runner.engine, runner.show.model)
-        runner.listeners.append(self.view.on_command)
+        self.view = ConsoleView(self.runner.engine, runner.show.model)
+        self.runner.listen(self.view.on_command)
         self._refusals: dict[str, RefusalRate] = {}
         self._idle_rows: dict[CueId, tuple[CueDef, tuple[bool, int], dict[str, Any]]] = {}
 
@@ -96,14 +95,15 @@ class Snapshots:
     def _layout(self) -> tuple[list[dict[str, Any]], set[str]]:
         """The dashboard's panels and the signals they show; signals are only ever
         added, so this is rebuilt only when their number changes."""
-        count = len(self.runner.engine.signals.signals)
+        count = len(self.runner.engine.signals)
         if self._layout_cache is None or self._layout_cache[0] != count:
             self._layout_cache = (count, *self._build_layout())
         return self._layout_cache[1], self._layout_cache[2]
 
     def _build_layout(self) -> tuple[list[dict[str, Any]], set[str]]:
         r = self.runner
-        names = set(r.engine.signals.signals)
+        signals = r.engine.signals
+        names = set(signals)
         used: set[str] = set()
         layout: list[dict[str, Any]] = []
         panels = list(r.show.web.panels) or self._default_panels()
@@ -148,7 +148,7 @@ class Snapshots:
                 matched = [n for n in sorted(names) if fnmatchcase(n, sig)] or [sig]
                 for n in matched:
                     used.add(n)
-                    defn = r.engine.signals.signals.get(n)
+                    defn = signals.get(n)
                     layout.append(
                         {
                             "kind": "signal",
@@ -185,7 +185,7 @@ class Snapshots:
         panels.append({"kind": "messages"})
         return panels
 
-    def _signal(self, sig: Signal, now: float, history: bool) -> dict[str, Any]:
+    def _signal(self, sig: SignalView, now: float, history: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
             "value": _number(sig.value),
             "unit": sig.definition.unit,
@@ -196,7 +196,7 @@ class Snapshots:
             out["history"] = self._history(sig, now)
         return out
 
-    def _history(self, sig: Signal, now: float) -> list[float | None]:
+    def _history(self, sig: SignalView, now: float) -> list[float | None]:
         """The last minute at one point per period, on a grid aligned to the period.
 
         Each signal's history changes once per period; when the grid moves on by a few
@@ -218,7 +218,7 @@ class Snapshots:
         return points
 
     @staticmethod
-    def _resample(sig: Signal, anchor: float) -> list[float | None]:
+    def _resample(sig: SignalView, anchor: float) -> list[float | None]:
         times, values = sig.history()
         if not times.size:
             return []
@@ -232,7 +232,7 @@ class Snapshots:
         r = self.runner
         now = r.now()
         layout, used = self._layout()
-        signals = r.engine.signals.signals
+        signals = r.engine.signals
         # histories change once per period: they ride on the first snapshot of each
         # period only, and the page keeps the last one it got
         anchor = math.floor(now / HISTORY_PERIOD)
@@ -243,18 +243,16 @@ class Snapshots:
             for name in sorted(used)
             if name in signals
         }
+        notices = r.notices.values()
         alerts = [
-            {"id": n.id, "text": n.text, "level": "critical"}
-            for n in r.notices.values()
-            if n.level == "alert"
+            {"id": n.id, "text": n.text, "level": "critical"} for n in notices if n.level == "alert"
         ]
         messages = [
-            {"id": n.id, "text": n.text, "level": n.level}
-            for n in r.notices.values()
-            if n.level != "alert"
+            {"id": n.id, "text": n.text, "level": n.level} for n in notices if n.level != "alert"
         ]
+        show = r.show
         return {
-            "title": r.show.web.title or r.show.model.title,
+            "title": show.web.title or show.model.title,
             "history_period_s": HISTORY_PERIOD,
             "text": self._texts,
             "layout": layout,
@@ -277,10 +275,11 @@ class Snapshots:
     def _cue_rows(self, ids: tuple[CueId, ...], depth: int, now: float) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         engine = self.runner.engine
+        cues, runs = engine.cues, engine.runs
         idle = self._idle_rows
         for cid in ids:
-            cue = engine.cues[cid]
-            run = engine.runs[cid]
+            cue = cues[cid]
+            run = runs[cid]
             if run.state is CueState.IDLE and cue.wait_for is None:
                 # an idle cue's row does not change from tick to tick: built once, until
                 # the cue is edited or reloaded (a new object), armed or disarmed
@@ -295,7 +294,7 @@ class Snapshots:
                 rows.extend(self._cue_rows(cue.children, depth + 1, now))
         return rows
 
-    def _cue_row(self, cue: CueDef, run: CueRun, depth: int, now: float) -> dict[str, Any]:
+    def _cue_row(self, cue: CueDef, run: CueRunView, depth: int, now: float) -> dict[str, Any]:
         """One row of the console's cue list."""
         pre, act, post = run.phases(now)
         state = run.state.value
@@ -321,8 +320,41 @@ class Snapshots:
         r = self.runner
         engine = r.engine
         now = r.now()
+        source_stats = r.source_stats()
+        sources = self._sources(source_stats, now)
+        chips = self._source_chips(sources, source_stats, now)
+        self._refused_samples(sources, chips, now)
+        outputs = self._outputs()
+        status = r.renderer()
+        renderer = status.row() if status is not None else {"state": "none"}
+        chips += [output_chip(o) for o in outputs]
+        rchip = renderer_chip(renderer)
+        if rchip is not None:
+            chips.append(rchip)
+        return {
+            "title": r.model.title,
+            "cue_lists": self._cue_lists(now),
+            "sources": sources,
+            "outputs": outputs,
+            "renderer": renderer,
+            "log": list(self.tail.lines)[-40:] if self.tail is not None else [],
+            "go_guard": {
+                "min_interval": engine.min_go_interval,
+                "remaining": round(engine.go_guard_left(now), 3),
+            },
+            "panic": engine.panic_until is not None,
+            "go": _BACKUP_GO if r.following else self.view.go_state(now),
+            "standby": self.view.standby(),
+            "running": self.view.running(now),
+            "health": chips,
+            "mappings": self.view.mappings(now),
+            "triggers": self.view.triggers(now),
+        }
+
+    def _cue_lists(self, now: float) -> list[dict[str, Any]]:
+        engine = self.runner.engine
         lists = []
-        for cl in r.show.model.cue_lists:
+        for cl in self.runner.model.cue_lists:
             head = engine.playhead(cl.name)
             lists.append(
                 {
@@ -331,12 +363,19 @@ class Snapshots:
                     "cues": self._cue_rows(cl.cues, 0, now),
                 }
             )
+        return lists
+
+    def _sources(
+        self, source_stats: Mapping[str, Mapping[str, Any]], now: float
+    ) -> list[dict[str, Any]]:
+        """Each source (and ``derived``) with its signals, at most
+        ``_CONSOLE_SIGNALS_PER_SOURCE`` each."""
+        r = self.runner
         by_source: dict[str, list[dict[str, Any]]] = {}
-        for name, sig in sorted(engine.signals.signals.items()):
+        for name, sig in sorted(r.engine.signals.items()):
             rows = by_source.setdefault(sig.source or "derived", [])
             if len(rows) < _CONSOLE_SIGNALS_PER_SOURCE:
                 rows.append({"name": name, **self._signal(sig, now, False)})
-        source_stats = {s.name: s.stats() for s in r.parts.sources}
         sources = []
         for name in sorted(set(r.sources) | set(by_source)):
             info = r.sources.get(name)
@@ -351,6 +390,14 @@ class Snapshots:
                     "signals": by_source.get(name, []),
                 }
             )
+        return sources
+
+    def _source_chips(
+        self,
+        sources: list[dict[str, Any]],
+        source_stats: Mapping[str, Mapping[str, Any]],
+        now: float,
+    ) -> list[Chip]:
         chips: list[Chip] = []
         for src in sources:
             st = source_stats.get(src["name"], {})
@@ -368,82 +415,40 @@ class Snapshots:
                     per_min,
                 )
             )
-        rejected = engine.signals.rejected
-        if rejected:
-            total = sum(rejected.values())
-            sources.append(
-                {
-                    "name": "engine (refused samples)",
-                    "status": "info",
-                    "rate_hz": 0.0,
-                    "rejected": total,
-                    "detail": ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items())),
-                    "signals": [],
-                }
-            )
-            chip = refused_chip(
-                rejected, engine.signals.rejected_names, self._refused_rate("", total, now)
-            )
-            if chip is not None:
-                chips.append(chip)
-        outputs: list[dict[str, Any]] = []
-        if r.parts.osc is not None:
-            for name, st in r.parts.osc.stats().items():
-                state = st.get("state", "?")
-                outputs.append(
-                    {
-                        "name": name,
-                        "kind": "osc",
-                        "state": "ok" if state == "up" else state,
-                        "sent": st.get("sent", 0),
-                        "errors": st.get("errors", 0),
-                    }
-                )
-        if r.parts.midi is not None:
-            for st in r.parts.midi.stats():
-                state = st.get("state", "?")
-                outputs.append({**st, "state": "ok" if state == "connected" else state})
+        return chips
+
+    def _refused_samples(
+        self, sources: list[dict[str, Any]], chips: list[Chip], now: float
+    ) -> None:
+        """Samples the engine refused: a row under the sources and a chip."""
+        engine = self.runner.engine
+        rejected = engine.rejected
+        if not rejected:
+            return
+        total = sum(rejected.values())
+        sources.append(
+            {
+                "name": "engine (refused samples)",
+                "status": "info",
+                "rate_hz": 0.0,
+                "rejected": total,
+                "detail": ", ".join(f"{k}: {v}" for k, v in sorted(rejected.items())),
+                "signals": [],
+            }
+        )
+        chip = refused_chip(rejected, engine.rejected_names, self._refused_rate("", total, now))
+        if chip is not None:
+            chips.append(chip)
+
+    def _outputs(self) -> list[dict[str, Any]]:
+        """OSC targets, MIDI ports, then the extra outputs (control server, pairing)."""
+        outputs = [o.row() for o in self.runner.outputs()]
         for extra in self.extra_outputs:
             st = extra()
             outputs.append(
                 {**st, "state": "ok" if st.get("state") == "listening" else st.get("state")}
             )
-        renderer: dict[str, Any] = {"state": "none"}
-        for name, rend in self.renderers.items():
-            st = rend.stats()
-            renderer = {
-                "output": name,
-                "state": "running" if st.running else "down",
-                "fps": round(st.fps, 1),
-                "restarts": st.restarts,
-                "scene": st.scene,
-                "last_error": st.last_error,
-            }
-            break
-        chips += [output_chip(o) for o in outputs]
-        rchip = renderer_chip(renderer)
-        if rchip is not None:
-            chips.append(rchip)
-        guard = engine.min_go_interval
-        return {
-            "title": r.show.model.title,
-            "cue_lists": lists,
-            "sources": sources,
-            "outputs": outputs,
-            "renderer": renderer,
-            "log": list(self.tail.lines)[-40:] if self.tail is not None else [],
-            "go_guard": {
-                "min_interval": guard,
-                "remaining": round(max(0.0, engine.last_go + guard - now), 3),
-            },
-            "panic": engine.panic_until is not None,
-            "go": _BACKUP_GO if r.following else self.view.go_state(now),
-            "standby": self.view.standby(),
-            "running": self.view.running(now),
-            "health": chips,
-            "mappings": self.view.mappings(now),
-            "triggers": self.view.triggers(now),
-        }
+        return outputs
 
     def _refused_rate(self, key: str, total: int, now: float) -> float:
         rate = self._refusals.get(key)
