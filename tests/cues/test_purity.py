@@ -49,6 +49,7 @@ def offences(source: str, name: str = "<source>") -> list[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names = [node.module]
         for module in names:
+            assert isinstance(node, ast.Import | ast.ImportFrom)
             if module.split(".")[0] in FORBIDDEN_MODULES:
                 bad.append(f"{name}:{node.lineno} imports {module}")
         if (
