@@ -186,25 +186,17 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
     stamps the time and delivers a note or MSC GO, as rtmidi's thread would. It also
     answers where the timed group started (``start T``), in wall-clock seconds.
     """
-    import show.runcmd as runcmd
-    import show.runtime.assemble as assemble
     from bridges.midi.memory import MemoryMidiBackend
     from cues.model import CueId
-    from show.runtime.midi_hub import MidiHub
+    from show.app import RunOptions, Seams
+    from show.runcmd import run_show
     from show.runtime.runner import ShowRunner
     from show.showfile.load import load_show
 
     backend = MemoryMidiBackend(outputs=["bench"], inputs=["bench"])
     runners: list[ShowRunner] = []
-
-    class Runner(ShowRunner):
-        def __init__(self, *a: Any, **kw: Any) -> None:
-            super().__init__(*a, **kw)
-            runners.append(self)
-
     # the show's own assembly, with the in-memory MIDI system and a handle on the runner
-    assemble.__dict__["MidiHub"] = lambda ports, cb: MidiHub(ports, cb, backend=backend)
-    runcmd.__dict__["ShowRunner"] = Runner
+    seams = Seams(midi_backend=backend, on_runner=runners.append)
     stamps: list[int] = []
     gc_pauses: list[float] = []
     gc_started = [0.0]
@@ -241,15 +233,7 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
 
     threading.Thread(target=device, name="bench-midi-device", daemon=True).start()
     show = load_show(show_path)
-    args = argparse.Namespace(
-        record=None,
-        headless=True,
-        no_visuals=False,
-        log_dir=work,
-        duration=None,
-        go_at=[],
-        verbose=False,
-    )
+    options = RunOptions(headless=True, log_dir=work)
     slow = os.environ.get("GO_LATENCY_SLOW_MS")  # diagnosis: log loop callbacks over this
 
     async def run() -> int:
@@ -257,7 +241,7 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
             loop = asyncio.get_running_loop()
             loop.set_debug(True)
             loop.slow_callback_duration = float(slow) / 1000.0
-        return await runcmd.run_show(show, args)
+        return await run_show(show, options, seams)
 
     return asyncio.run(run())
 

@@ -11,29 +11,23 @@ import logging
 import os
 import signal
 import socket
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rehearsal.errors import RehearsalError
-from show.cliargs import describe_os_error, host_port, number_in, port, positive_float, whole_in
-from show.errors import ShowFileError, StovelightError
-from show.qlab.control import QLabControl
-from show.runtime.assemble import add_midi, add_sources, build_parts
+from show.app import RunOptions, Seams, SetupError, SimulatorOptions, start_show
+from show.cliargs import host_port, number_in, port, positive_float, whole_in
+from show.errors import ShowFileError
 from show.runtime.logsetup import configure_show_logging, flush_show_logging
-from show.runtime.pairing import PairingError, follower_for, start_pairing
+from show.runtime.pairing import PairingOptions
 from show.runtime.pairing import add_arguments as add_pairing_arguments
 from show.runtime.runner import ShowRunner
-from show.runtime.tracking import InputLog
-from show.showfile.access import exposure
-from show.showfile.config import RelayConfig, Show
+from show.showfile.config import Show
 from show.showfile.load import load_show, parse_show
-from show.web.snapshots import Snapshots
 
-__all__ = ["register", "run_show"]
+__all__ = ["demo_show_text", "register", "run_options", "run_show"]
 
 log = logging.getLogger(__name__)
 
@@ -118,17 +112,23 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _override(show: Show, args: argparse.Namespace) -> Show:
-    web, control = show.web, show.control
-    if args.web_port is not None:
-        web = dataclasses.replace(web, port=args.web_port)
-    if args.web_host:
-        web = dataclasses.replace(web, host=args.web_host)
-    if args.token:
-        web = dataclasses.replace(web, console_token=args.token)
-    if args.control_port is not None:
-        control = dataclasses.replace(control, port=args.control_port)
-    return dataclasses.replace(show, web=web, control=control)
+def run_options(args: argparse.Namespace) -> RunOptions:
+    """The options of ``run`` or ``demo`` (the only place that reads their namespace)."""
+    return RunOptions(
+        record=args.record,
+        headless=args.headless,
+        visuals=not args.no_visuals,
+        web_port=args.web_port,
+        web_host=args.web_host,
+        control_port=args.control_port,
+        token=args.token,
+        log_dir=args.log_dir,
+        duration=args.duration,
+        go_at=tuple(args.go_at),
+        watch=getattr(args, "watch", False),
+        verbose=bool(getattr(args, "verbose", False)),
+        pairing=PairingOptions.from_args(args) if args.command == "run" else PairingOptions(),
+    )
 
 
 def _run_cmd(args: argparse.Namespace) -> int:
@@ -137,7 +137,8 @@ def _run_cmd(args: argparse.Namespace) -> int:
     except ShowFileError as exc:
         print(exc, file=sys.stderr)
         return 1
-    return asyncio.run(run_show(_override(show, args), args))
+    options = run_options(args)
+    return asyncio.run(run_show(options.apply(show), options))
 
 
 def demo_show_text() -> str:
@@ -152,31 +153,28 @@ def _free_tcp_port() -> int:
 
 
 def _demo_cmd(args: argparse.Namespace) -> int:
-    if args.sim_port == 0:  # the show must know the port the simulator gets
-        args.sim_port = _free_tcp_port()
-    text = demo_show_text().replace("ws://127.0.0.1:8766/", f"ws://127.0.0.1:{args.sim_port}/")
+    sim_port = args.sim_port or _free_tcp_port()  # the show must know the simulator's port
+    text = demo_show_text().replace("ws://127.0.0.1:8766/", f"ws://127.0.0.1:{sim_port}/")
     show = parse_show(text, "demo.toml")
     host, osc_port = args.osc_out
     desk = dataclasses.replace(show.osc_targets[0], host=host, port=osc_port)
     show = dataclasses.replace(show, osc_targets=(desk,))
+    sim = SimulatorOptions(args.scenario, args.homes, sim_port, args.time_scale)
+    options = dataclasses.replace(run_options(args), simulator=sim)
     if not args.mqtt:
-        return asyncio.run(run_show(_override(show, args), args, simulator=args))
+        return asyncio.run(run_show(options.apply(show), options))
     from rehearsal.broker import BrokerError
     from show.demo_mqtt import over_mqtt, with_broker
 
     def run_over(url: str) -> int:
-        args.mqtt_url = url
-        return asyncio.run(run_show(_override(over_mqtt(show, url), args), args, simulator=args))
+        over = dataclasses.replace(options, simulator=dataclasses.replace(sim, mqtt_url=url))
+        return asyncio.run(run_show(over.apply(over_mqtt(show, url)), over))
 
     try:
         return with_broker(run_over)
     except BrokerError as exc:
         print(f"stovelight: {exc}", file=sys.stderr)
         return 1
-
-
-class SetupError(StovelightError):
-    """A show cannot start: one line for the operator, printed before the banner."""
 
 
 def _record_problem(path: Path) -> str | None:
@@ -193,24 +191,23 @@ def _record_problem(path: Path) -> str | None:
     return None
 
 
-async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) -> int:
+async def run_show(show: Show, options: RunOptions, seams: Seams | None = None) -> int:
     """Run ``show`` until Ctrl-C, SIGTERM or ``--duration``; returns the exit status.
 
     Anything the show needs that cannot be had (a recording file, a port) ends the run
     before the show starts, with one line on stderr and exit status 1. Rows the recorder
     had to drop are summarised at the end and give exit status 3.
     """
-    if args.record is not None and (problem := _record_problem(args.record)) is not None:
+    if options.record is not None and (problem := _record_problem(options.record)) is not None:
         print(f"stovelight: {problem}", file=sys.stderr)
         return 1
     # the log goes next to the show file unless --log-dir says otherwise
-    log_dir = args.log_dir if args.log_dir is not None else show.path.parent / show.log_dir
-    tail, log_path = configure_show_logging(
-        show.model.title, log_dir, verbose=bool(getattr(args, "verbose", False))
-    )
+    log_dir = options.log_dir if options.log_dir is not None else show.path.parent / show.log_dir
+    tail, log_path = configure_show_logging(show.model.title, log_dir, verbose=options.verbose)
     closers: list[Callable[[], Awaitable[None]]] = []
+    seams = dataclasses.replace(seams or Seams(), signals=True)
     try:
-        runner, urls = await _start(show, args, simulator, tail, closers)
+        app = await start_show(show, options, seams=seams, tail=tail, closers=closers)
     except SetupError as exc:
         for closer in reversed(closers):  # what had started, in reverse order
             with contextlib.suppress(Exception):
@@ -218,12 +215,8 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
         flush_show_logging()  # the reason is the last line on stderr
         print(f"stovelight: {exc}", file=sys.stderr)
         return 1
-    if log_path is not None:
-        urls.append(f"Log file:         {log_path}")
-    print(f"\nStovelight is running {show.model.title!r}", flush=True)
-    for line in urls:
-        print(f"  {line}", flush=True)
-    print("  Press Ctrl-C to stop.\n", flush=True)
+    runner = app.runner
+    _print_banner(show, app.banner, log_path)
     loop = asyncio.get_running_loop()
     # What start-up built (the show, the engine, the outputs) lives until the end:
     # frozen out of the collector, a full collection only scans what the show
@@ -233,216 +226,39 @@ async def run_show(show: Show, args: argparse.Namespace, simulator: Any = None) 
     gc.freeze()
     if not runner.following:  # a tracking backup opens its sources when it takes over
         runner.start_sources()
-    for t in args.go_at:
+    for t in options.go_at:
         loop.call_later(t, runner.control, "go", None, "", None, "--go-at")
-    if args.duration is not None:
-        loop.call_later(args.duration, runner.request_stop)
+    if options.duration is not None:
+        loop.call_later(options.duration, runner.request_stop)
     await runner.wait()
     log.info("stopping: closing outputs in reverse order")
     await runner.aclose()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.remove_signal_handler(sig)
     flush_show_logging()
-    status = 0
-    rec = runner.parts.recorder
-    if rec is not None and rec.stats.dropped:
-        st = rec.stats
-        print(
-            f"stovelight: the recording {args.record} is incomplete: {st.dropped} rows dropped"
-            f" ({st.write_errors} write errors; disk full or removed?)",
-            file=sys.stderr,
-        )
-        status = 3
+    status = _recording_status(runner, options.record)
     print("Stovelight stopped cleanly." if status == 0 else "Stovelight stopped.", flush=True)
     return status
 
 
-async def _start(
-    show: Show,
-    args: argparse.Namespace,
-    simulator: Any,
-    tail: Any,
-    closers: list[Callable[[], Awaitable[None]]],
-) -> tuple[ShowRunner, list[str]]:
-    """Start everything but the sources; raises ``SetupError`` when something the show
-    needs cannot be had (``closers`` then says how to close what had started)."""
-    loop = asyncio.get_running_loop()
-    sim = None
-    publishing: Callable[[], Awaitable[None]] | None = None
-    if simulator is not None:
-        from rehearsal.sim.model import NeighbourhoodModel, SimConfig
-        from rehearsal.sim.server import SimulatorServer
+def _print_banner(show: Show, lines: list[str], log_path: Path | None) -> None:
+    if log_path is not None:
+        lines = [*lines, f"Log file:         {log_path}"]
+    print(f"\nStovelight is running {show.model.title!r}", flush=True)
+    for line in lines:
+        print(f"  {line}", flush=True)
+    print("  Press Ctrl-C to stop.\n", flush=True)
 
-        model = NeighbourhoodModel(
-            SimConfig(
-                scenario=simulator.scenario, homes=simulator.homes, time_scale=simulator.time_scale
-            )
-        )
-        sim = SimulatorServer(model, rate_hz=10.0, port=simulator.sim_port)
-        try:
-            await sim.start()
-        except OSError as exc:
-            raise SetupError(
-                describe_os_error(exc, f"simulator port {simulator.sim_port}") + " (--sim-port)"
-            ) from exc
-        closers.append(sim.close)
-        log.info("simulator: scenario %s on ws://127.0.0.1:%d/", simulator.scenario, sim.port)
-        if getattr(simulator, "mqtt_url", ""):
-            from show.demo_mqtt import attach_publisher
 
-            publishing = attach_publisher(sim, simulator.mqtt_url)
-            closers.append(publishing)
-    follower = follower_for(show, args)  # a tracking backup runs on the main's clock
-    parts = build_parts(
-        show,
-        clock=loop.time if follower is None else follower.clock,
-        recording=args.record,
-        headless=True if args.headless else None,
-        renderers=not args.no_visuals,
+def _recording_status(runner: ShowRunner, record: Path | None) -> int:
+    """3 when the recorder had to drop rows (said on stderr), else 0."""
+    rec = runner.parts.recorder
+    if rec is None or not rec.stats.dropped:
+        return 0
+    st = rec.stats
+    print(
+        f"stovelight: the recording {record} is incomplete: {st.dropped} rows dropped"
+        f" ({st.write_errors} write errors; disk full or removed?)",
+        file=sys.stderr,
     )
-    runner = ShowRunner(show, parts, clock=None if follower is None else follower.clock)
-    runner.overrides = lambda reloaded: _override(reloaded, args)
-    if follower is not None:
-        follower.attach(runner, InputLog())  # muted before any output opens
-    add_midi(runner)
-    add_sources(runner)
-    if sim is not None:  # started first, so closed last
-        runner.add_service("simulator", sim.close)
-    if publishing is not None:
-        runner.add_service("MQTT publisher", publishing)
-    closers[:] = [runner.aclose]  # the runner closes the simulator too
-    try:
-        await runner.start()
-    except (OSError, sqlite3.Error, RehearsalError) as exc:
-        what = f"cannot record to {args.record}" if args.record else "cannot start the outputs"
-        raise SetupError(f"{what}: {exc}") from exc
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, runner.request_stop)
-    loop.add_signal_handler(signal.SIGHUP, runner.request_reload, "SIGHUP")
-    if getattr(args, "watch", False):
-        watcher = asyncio.create_task(_watch(runner, show.path), name="show-file-watch")
-
-        async def stop_watching() -> None:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-
-        runner.add_service("show file watch", stop_watching)
-    urls: list[str] = []
-    control = None
-    if show.control.enabled:
-        control = QLabControl(runner, show.control)
-        try:
-            await control.start()
-        except Exception as exc:  # the OSC bridge wraps the OSError in its own error
-            cause = exc if isinstance(exc, OSError) else exc.__cause__
-            why = (
-                describe_os_error(cause, f"QLab control port {show.control.port}")
-                if isinstance(cause, OSError)
-                else f"QLab control could not start: {exc}"
-            )
-            raise SetupError(f"{why} (--control-port, or [control] port)") from exc
-        runner.add_service("QLab control", control.aclose)
-        urls.append(
-            f"QLab-compatible OSC control: udp/tcp port {control.server.ports.udp}"
-            f" ({exposure(show.control)})"
-        )
-    status = [control.stats] if control is not None else []
-    try:
-        urls.extend(await start_pairing(show, runner, args, follower, status))
-    except PairingError as exc:
-        raise SetupError(str(exc)) from exc
-    # one Snapshots for the web server and the relay publisher: one set of histories
-    # and one listener on the runner's commands, however many readers
-    if show.web.enabled or show.relay is not None:
-        snaps = Snapshots(runner, tail, status)
-        if show.web.enabled:
-            urls.extend(await _start_web(show, runner, snaps))
-        if show.relay is not None:
-            urls.append(_start_relay_publisher(show.relay, runner, snaps))
-    for name, target in ((t.name, t) for t in show.osc_targets):
-        urls.append(f"OSC out '{name}':   {target.transport} {target.host}:{target.port}")
-    return runner, urls
-
-
-def _start_relay_publisher(relay: RelayConfig, runner: ShowRunner, snaps: Snapshots) -> str:
-    """Publish the public dashboard for ``stovelight relay`` processes ([relay])."""
-    from show.web.publish import SnapshotPublisher
-
-    publisher = SnapshotPublisher(relay, snaps.public)
-    task = asyncio.create_task(publisher.run(), name="relay-publisher")
-
-    async def close() -> None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-    runner.add_service("relay publisher", close)
-    return f"Dashboard relays: {relay.broker} topic {relay.topic}"
-
-
-def _stamp(path: Path) -> tuple[int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
-async def _watch(runner: ShowRunner, path: Path, interval: float = 1.0) -> None:
-    """Reload when the show file changes (polled: no extra dependency, any editor).
-    A half-written file is refused like any bad edit; the next save reloads."""
-    last = _stamp(path)
-    while True:
-        await asyncio.sleep(interval)
-        stamp = _stamp(path)
-        if stamp is not None and stamp != last:
-            last = stamp
-            runner.request_reload("file change")
-
-
-async def _start_web(show: Show, runner: ShowRunner, snaps: Snapshots) -> list[str]:
-    from show.web import WebServer, new_console_token
-
-    token = show.web.console_token or new_console_token()
-
-    def preview() -> bytes | None:
-        for rend in runner.parts.renderers.values():
-            return rend.latest_preview()
-        return None
-
-    async def web_control(message: dict[str, Any]) -> dict[str, Any]:
-        return runner.control(
-            str(message.get("command", "")),
-            message.get("cue"),
-            str(message.get("list") or ""),
-            origin="console",
-        )
-
-    web = WebServer(
-        show.web.host,
-        show.web.port,
-        public_snapshot=snaps.public,
-        console_snapshot=snaps.console,
-        control=web_control,
-        console_token=token,
-        preview=preview,
-        rate_hz=show.web.rate_hz,
-        max_connections=show.web.max_connections,
-        max_per_address=show.web.max_per_address,
-        max_consoles=show.web.max_consoles,
-        allowed_origins=list(show.web.allowed_origins) or None,
-    )
-    try:
-        await web.start()
-    except OSError as exc:
-        raise SetupError(
-            describe_os_error(exc, f"web server port {show.web.port}")
-            + " (--web-port, or [web] port)"
-        ) from exc
-    runner.add_service("web server", web.aclose)
-    host = "127.0.0.1" if show.web.host in ("0.0.0.0", "") else show.web.host
-    return [
-        f"Dashboard:        http://{host}:{web.port}/",
-        f"Operator console: http://{host}:{web.port}/console?token={token}",
-    ]
+    return 3

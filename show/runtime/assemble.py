@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from bridges.midi.ports import MidiBackend
 from bridges.mqtt import MqttRoute, MqttSource, MqttSourceConfig
 from bridges.osc.output import OscOutput
 from bridges.osc.output import OscTargetConfig as BridgeOscTarget
@@ -119,8 +120,9 @@ def _mqtt_config(cfg: SourceConfig, mqtt: MqttSettings) -> MqttSourceConfig:
     )
 
 
-def add_midi(runner: ShowRunner) -> None:
-    """Attach the show's MIDI ports; incoming messages become operator commands."""
+def add_midi(runner: ShowRunner, *, backend: MidiBackend | None = None) -> None:
+    """Attach the show's MIDI ports (on ``backend``, default the real MIDI system);
+    incoming messages become operator commands."""
     if not runner.show.midi_ports:
         return
 
@@ -129,4 +131,4 @@ def add_midi(runner: ShowRunner) -> None:
         if not result.get("ok"):
             log.warning("%s: %s refused: %s", request.origin, request.command, result.get("error"))
 
-    runner.parts.midi = MidiHub(runner.show.midi_ports, on_control)
+    runner.parts.midi = MidiHub(runner.show.midi_ports, on_control, backend=backend)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from show.errors import StovelightError
@@ -26,13 +27,28 @@ from show.runtime.tracking import (
 )
 from show.showfile.config import Show
 
-__all__ = ["PairingError", "add_arguments", "follower_for", "start_pairing"]
+__all__ = ["PairingError", "PairingOptions", "add_arguments", "follower_for", "start_pairing"]
 
 log = logging.getLogger(__name__)
 
 
 class PairingError(StovelightError, RuntimeError):
     """The pairing cannot start (a busy port, a main already running): one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class PairingOptions:
+    """The redundancy flags of ``stovelight run`` (see :func:`add_arguments`)."""
+
+    tracking_port: int | None = None
+    backup_of: str | None = None
+    takeover_after: float | None = None
+    peer: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PairingOptions:
+        """The flags :func:`add_arguments` added to a parser."""
+        return cls(args.tracking_port, args.backup_of, args.takeover_after, args.peer)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -64,22 +80,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def follower_for(show: Show, args: argparse.Namespace) -> TrackingFollower | None:
+def follower_for(show: Show, options: PairingOptions) -> TrackingFollower | None:
     """The backup's follower, if ``--backup-of`` was given: build it before the runner
     (it is the runner's clock) and :meth:`~TrackingFollower.attach` the runner to it
     before the runner starts."""
-    address = getattr(args, "backup_of", None)
-    if not address:
+    if not options.backup_of:
         return None
     return TrackingFollower(
-        address, show_digest(show.path), takeover_after=getattr(args, "takeover_after", None)
+        options.backup_of, show_digest(show.path), takeover_after=options.takeover_after
     )
 
 
 async def start_pairing(
     show: Show,
     runner: ShowRunner,
-    args: argparse.Namespace,
+    options: PairingOptions,
     follower: TrackingFollower | None,
     status: list[Callable[[], dict[str, Any]]],
 ) -> list[str]:
@@ -89,11 +104,11 @@ async def start_pairing(
     Raises:
         PairingError: The port is busy, or ``--peer`` already runs the show as main.
     """
-    port = getattr(args, "tracking_port", None)
+    port = options.tracking_port
     if follower is None:
         if port is None:
             return []
-        peer = getattr(args, "peer", None)
+        peer = options.peer
         if peer and await main_at(peer) == "main":
             raise PairingError(
                 f"{peer} already runs this show as the main; start this machine with "

@@ -1,4 +1,5 @@
-"""A telemetry server for runner tests, and a runner assembled like ``stovelight run``."""
+"""A telemetry server for runner tests, and a show assembled by ``stovelight run``'s own
+composition root (``show.app``) with in-memory twins."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from typing import Any
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from bridges.midi.memory import MemoryMidiBackend
+from show.app import RunOptions, Seams, start_show
 from show.qlab.control import QLabControl
-from show.runtime.assemble import add_sources, build_parts
-from show.runtime.midi_hub import MidiHub
 from show.runtime.runner import RunnerParts, ShowRunner
 from show.showfile.config import Show
 
@@ -52,24 +52,17 @@ class TelemetryServer:
 async def running_show(
     show: Show, midi: MemoryMidiBackend | None = None, parts: RunnerParts | None = None
 ) -> AsyncIterator[tuple[ShowRunner, QLabControl]]:
-    """A runner with OSC, MIDI (in-memory backend), sources and QLab control, closed after."""
-    loop = asyncio.get_running_loop()
-    if parts is None:
-        parts = build_parts(show, clock=loop.time, renderers=False)
-    runner = ShowRunner(show, parts)
-    if show.midi_ports:
-        runner.parts.midi = MidiHub(show.midi_ports, runner.submit, backend=midi)
-    add_sources(runner)
-    await runner.start()
-    control = QLabControl(runner, show.control)
-    if show.control.enabled:
-        await control.start()
-        runner.add_service("QLab control", control.aclose)
-    runner.start_sources()
+    """The show as ``stovelight run`` assembles it (``show.app``), with the in-memory MIDI
+    backend, no renderer process and no web server; sources started; closed after.
+
+    The QLab control is the running one, or an unstarted one when ``[control]`` is off."""
+    seams = Seams(parts=parts, midi_backend=midi, renderers=False, web=False)
+    app = await start_show(show, RunOptions(), seams=seams)
+    app.runner.start_sources()
     try:
-        yield runner, control
+        yield app.runner, app.control or QLabControl(app.runner, show.control)
     finally:
-        await runner.aclose()
+        await app.runner.aclose()
 
 
 async def eventually(predicate: Any, timeout: float = 5.0, step: float = 0.02) -> None:
