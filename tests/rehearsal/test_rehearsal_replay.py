@@ -29,6 +29,7 @@ from rehearsal.recording import Recording
 from rehearsal.replay import CueNotFoundError, Pacer, Replayer, ReplayFrame, ReplaySource
 from rehearsal.replay_serve import ReplayServer, instant_messages
 from show.cli import main as stovelight
+from tests.clocks import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 WALL0 = 1_764_230_400.0
@@ -60,21 +61,6 @@ def grid(n: int, step: float = 0.1, t0: float = 0.0) -> list[tuple[float, str, s
     return rows
 
 
-class FakeClock:
-    """A clock that only moves when the replay sleeps."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 async def collect(replayer: Replayer, limit: int | None = None) -> list[ReplayFrame]:
     out: list[ReplayFrame] = []
     async for frame in replayer.play():
@@ -104,7 +90,7 @@ def test_pacing_follows_the_injected_clock(tmp_path: Path, speed: float) -> None
     times = [0.0, 0.013, 0.5, 0.75, 2.0, 2.004, 3.3]
     rows = [(t, "a", "a.x", float(i)) for i, t in enumerate(times)]
     path = write_recording(tmp_path / "r.sqlite", rows)
-    clock = FakeClock()
+    clock = FakeClock(1000.0)
     with Recording.open(path) as rec:
         replayer = Replayer(rec, speed=speed, clock=clock.time, sleep=clock.sleep)
         seen: list[tuple[float, float]] = []

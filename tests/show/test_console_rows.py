@@ -7,6 +7,7 @@ from cues.model import CueId
 from show.runtime.runner import RunnerParts, ShowRunner
 from show.showfile.load import parse_show
 from show.web.snapshots import Snapshots
+from tests.clocks import FakeClock
 
 SHOW = """
 [show]
@@ -29,20 +30,12 @@ type = "memo"
 """
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def rows(snaps: Snapshots) -> dict[str, dict]:  # type: ignore[type-arg]
     return {r["number"]: r for r in snaps.console()["cue_lists"][0]["cues"]}
 
 
 def test_idle_rows_are_reused_and_follow_state_edits_and_arming() -> None:
-    clock = Clock()
+    clock = FakeClock()
     runner = ShowRunner(parse_show(SHOW, "rows.toml"), RunnerParts(), clock=clock)
     snaps = Snapshots(runner)
     first = rows(snaps)

@@ -12,6 +12,7 @@ from show.runtime.runner import RunnerParts, ShowRunner
 from show.showfile.load import parse_show
 from show.web.healthline import source_chip
 from show.web.snapshots import Snapshots
+from tests.clocks import FakeClock
 
 SHOW = """
 [show]
@@ -65,23 +66,15 @@ type = "memo"
 """
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = 0.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
 def _run(body: Any) -> None:
     async def main() -> None:
-        clock = Clock()
+        clock = FakeClock()
         runner = ShowRunner(parse_show(SHOW), RunnerParts(), clock=clock)
         snaps = Snapshots(runner)
-        snaps.view.wall = lambda: 1_700_000_000.0 + clock.t
+        snaps.view.wall = lambda: 1_700_000_000.0 + clock.now
 
         def at(t: float, temp: float | None = None) -> dict[str, Any]:
-            clock.t = t
+            clock.now = t
             if temp is not None:
                 runner.on_samples("kitchen", [Sample("kitchen.temp_c", temp, None)])
             runner._drain(t)

@@ -19,6 +19,7 @@ from rehearsal.broker import MosquittoBroker
 from show.showfile.load import parse_show
 from show.web.publish import relay_payload
 from show.web.relay import RelayFeed
+from tests.clocks import FakeClock
 from tests.show.test_show_in_browser import _LoopThread
 from tests.web.webtest_support import screenshot
 
@@ -55,16 +56,8 @@ name = "Main"
 """
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_feed_serves_the_newest_snapshot_and_marks_signals_lost_when_it_stops() -> None:
-    clock = FakeClock()
+    clock = FakeClock(100.0)
     feed = RelayFeed("mqtt://127.0.0.1:1", "t", stale_after=3.0, clock=clock)
     assert feed.body()["title"] == "Waiting for the show…"
     body = {"title": "T", "signals": {"a": {"value": 1.0, "health": "live"}}}
@@ -81,7 +74,7 @@ def test_feed_serves_the_newest_snapshot_and_marks_signals_lost_when_it_stops() 
     "payload", [b"{not json", b'{"snapshot": 3}', b"[" * 100_000, b"x" * (5 << 20)]
 )
 def test_feed_refuses_malformed_messages_and_keeps_the_last_good_one(payload: bytes) -> None:
-    feed = RelayFeed("mqtt://127.0.0.1:1", "t", clock=FakeClock())
+    feed = RelayFeed("mqtt://127.0.0.1:1", "t", clock=FakeClock(100.0))
     feed.receive(relay_payload({"title": "good"}, 0.0))
     assert not feed.receive(payload)
     assert feed.refused == 1

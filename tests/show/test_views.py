@@ -11,6 +11,7 @@ from show.runtime.midi_hub import MidiHub
 from show.runtime.runner import RunnerParts, ShowRunner
 from show.runtime.views import OutputStats, RendererStatus, RunnerView, osc_outputs
 from show.showfile.load import parse_show
+from tests.clocks import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,16 +32,8 @@ type = "memo"
 """
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_views_follow_the_live_runner() -> None:
-    clock = Clock()
+    clock = FakeClock()
     runner = ShowRunner(parse_show(SHOW, "views.toml"), RunnerParts(), clock=clock)
     view = RunnerView(runner)
     engine = view.engine

@@ -21,18 +21,9 @@ from bridges.midi.ports import (
     probe_midi_system,
 )
 from bridges.midi.wire import ControlChange, NoteOn, control_change_14bit, note_on
+from tests.clocks import FakeClock
 
 NAMES = ["Midi Through:Midi Through Port-0 14:0", "QLab:QLab In 128:0", "USB MIDI 2x2:Port 1 20:0"]
-
-
-class FakeClock:
-    """A settable clock for the warning rate limiter."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 # --- name matching ---------------------------------------------------------------

@@ -22,18 +22,11 @@ from tests.bridges.osc.osc_test_support import (
     run,
     udp_sink,
 )
-
-
-class FakeClock:
-    def __init__(self, now: float = 100.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.clocks import FakeClock
 
 
 def memory(*targets: OscTargetConfig, **limits: int) -> MemoryOscOutput:
-    out = MemoryOscOutput(targets, clock=FakeClock(), **limits)
+    out = MemoryOscOutput(targets, clock=FakeClock(100.0), **limits)
     run(out.start())
     return out
 
