@@ -9,10 +9,11 @@ mapping asks for further deadlines until it arrives.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cues.commands import Command, SendMidi, SendOsc, SetVisualInput
-from cues.curves import apply_curve
+from cues.curves import curve_shape
 from cues.model import Curve, FadeTarget, MappingDef, StaleMode
 
 __all__ = ["MappingState", "target_command"]
@@ -61,8 +62,13 @@ class MappingState:
     _scale: float | None = field(init=False, default=None)
     _out_lo: float = field(init=False, default=0.0)
     _out_span: float = field(init=False, default=1.0)
-    _curved: bool = field(init=False, default=False)
-    _osc: tuple[str, str] | None = field(init=False, default=None)
+    _clamp: bool = field(init=False, default=True)
+    _shape: Callable[[float], float] | None = field(init=False, default=None)
+    _filtered: bool = field(init=False, default=False)
+    _hold: bool = field(init=False, default=True)
+    _deadband: float = field(init=False, default=0.0)
+    _osc_target: str = field(init=False, default="")
+    _osc_address: str = field(init=False, default="")
 
     def __post_init__(self) -> None:
         d = self.definition
@@ -74,9 +80,12 @@ class MappingState:
             self._scale = 1.0 / (hi - lo) if hi != lo else 0.0
             out_lo, out_hi = d.out_range if d.out_range is not None else (0.0, 1.0)
             self._out_lo, self._out_span = out_lo, out_hi - out_lo
-        self._curved = d.curve is not Curve.LINEAR
-        if d.target.osc:
-            self._osc = (d.target.osc, d.target.address)
+        self._clamp = d.clamp
+        self._shape = curve_shape(d.curve) if d.curve is not Curve.LINEAR else None
+        self._filtered = d.smoothing is not None or d.slew is not None
+        self._hold = d.stale is StaleMode.HOLD
+        self._deadband = d.deadband
+        self._osc_target, self._osc_address = d.target.osc, d.target.address
 
     def reset(self) -> None:
         """Back to the state at load (filters forget)."""
@@ -144,45 +153,59 @@ class MappingState:
         self.slewed = y
         return y
 
+    def _range_map(self, raw: float, scale: float) -> float:
+        """``raw`` through the range map: onto 0..1 by ``in`` (clamped), the curve,
+        then onto ``out``."""
+        x = (raw - self._lo) * scale
+        if self._clamp:
+            x = 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
+        shape = self._shape
+        if shape is not None and 0.0 <= x <= 1.0:
+            x = shape(x)
+        return self._out_lo + self._out_span * x
+
     def step(self, now: float) -> tuple[Command | None, bool]:
         """Run the chain at ``now``. Returns the command that sends the new value (None:
         nothing to send; a sent value is counted) and whether the filters are still
         settling towards their target."""
-        d = self.definition
         if self.stale:
-            if d.stale is StaleMode.HOLD:
+            if self._hold:
                 self.last_eval = now
                 self.gliding = False
                 return None, False
-            target = d.fallback
+            target = self.definition.fallback
         else:
             raw = self.raw
             if raw is None:
                 return None, False
             scale = self._scale
-            if scale is None:
-                target = raw
-            else:  # the range map, inline: it runs for every value of every mapping
-                x = (raw - self._lo) * scale
-                if d.clamp:
-                    x = 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
-                if self._curved and 0.0 <= x <= 1.0:
-                    x = apply_curve(d.curve, x)
-                target = self._out_lo + self._out_span * x
+            target = raw if scale is None else self._range_map(raw, scale)
+        if not self._filtered:  # without smoothing or slew the output is the target
+            self.last_eval = now  # (and it never glides)
+            return self._send(target, now), False
+        return self._filter(target, now)
+
+    def _filter(self, target: float, now: float) -> tuple[Command | None, bool]:
+        """The smoothing and slew stages towards ``target``, then the send."""
+        d = self.definition
         out = self._smooth(target, now) if d.smoothing is not None else target
         if d.slew is not None:
             out = self._slew(out, now)
         self.last_eval = now
         settling = out != target and abs(out - target) > _SETTLED * max(1.0, abs(target))
         self.gliding = settling
+        return self._send(out, now), settling
+
+    def _send(self, out: float, now: float) -> Command | None:
+        """The level and the deadband: the command that sends ``out`` (None: within the
+        deadband of the last value sent)."""
         value = out * self.level
         last = self.last_sent
-        if last is not None and abs(value - last) <= d.deadband:
-            return None, settling
+        if last is not None and abs(value - last) <= self._deadband:
+            return None
         self.last_sent = value
         self.last_send_time = now
         self.sent += 1
-        osc = self._osc
-        if osc is not None:
-            return SendOsc(osc[0], osc[1], (float(value),), continuous=True), settling
-        return target_command(d.target, value), settling
+        if self._osc_target:
+            return SendOsc(self._osc_target, self._osc_address, (float(value),), True)
+        return target_command(self.definition.target, value)
