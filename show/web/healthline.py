@@ -65,18 +65,7 @@ def source_chip(
             bad.append(f"{s['name']} {h}")
     entities = stats.get("entities") or {}
     bad_entities = {k: v for k, v in entities.items() if v != "ok"}
-    if status in ("disconnected", "failed"):
-        state = "down"
-    elif status == "connecting":
-        state = "down" if counts["live"] == 0 else "stale"
-    elif counts["lost"] and not counts["live"] and not counts["stale"]:
-        state = "lost"
-    elif counts["lost"] or counts["stale"]:
-        state = "stale"
-    elif bad_entities or refused_per_min > 0:
-        state = "warn"
-    else:
-        state = "ok"
+    state = _source_state(status, counts, bool(bad_entities) or refused_per_min > 0)
     words = status if status != "connected" else f"{rate_hz:.1f}/s"
     if counts["stale"] or counts["lost"]:
         words += f" · {counts['stale']} stale, {counts['lost']} lost"
@@ -104,6 +93,19 @@ def source_chip(
         "text": words,
         "details": details,
     }
+
+
+def _source_state(status: str, counts: Mapping[str, int], warn: bool) -> str:
+    """A source chip's word from its connection and its signals' health."""
+    if status in ("disconnected", "failed"):
+        return "down"
+    if status == "connecting":
+        return "down" if counts["live"] == 0 else "stale"
+    if counts["lost"] and not counts["live"] and not counts["stale"]:
+        return "lost"
+    if counts["lost"] or counts["stale"]:
+        return "stale"
+    return "warn" if warn else "ok"
 
 
 def output_chip(out: dict[str, Any]) -> Chip:
