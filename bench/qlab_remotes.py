@@ -8,7 +8,7 @@ Cases, one after the other:
 * ``baseline``: the probe alone;
 * ``companion xN``: N remotes over TCP/SLIP doing the Companion module's connect
   sequence, then its pulse: the running cue's 25-key ``valuesForKeys`` four times a
-  second and the three window polls once a second (``tests/show/qlab_remote.py``);
+  second and the three window polls once a second (``tests/qlab/qlab_remote.py``);
 * ``flood unknown``: one UDP sender, unknown addresses as fast as it can;
 * ``flood valuesForKeys``: one UDP sender, 25-key queries as fast as it can;
 * ``flood wrong passcodes``: ``/connect`` with wrong passcodes from 2,000 source ports
@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bridges.osc.wire import encode_message  # noqa: E402
-from tests.show.qlab_remote import CUE_KEYS, CompanionRemote  # noqa: E402
+from tests.qlab.qlab_remote import CUE_KEYS, CompanionRemote  # noqa: E402
 
 BEGIN = "<!-- qlab-remotes:begin -->"
 END = "<!-- qlab-remotes:end -->"

@@ -1,6 +1,6 @@
 """Conformance: Companion's QLab module (2.14.1) against a running show.
 
-Each test replays what the module sends (``tests/show/qlab_remote.py``) to the real
+Each test replays what the module sends (``tests/qlab/qlab_remote.py``) to the real
 runner and control server (TCP with SLIP, or UDP) and checks the replies as the
 module parses them, the show's state after each action, the ``/update`` pushes and
 the OSC the show sends out.
@@ -22,14 +22,14 @@ from show.qlab.control import QLabControl, TokenBucket
 from show.runtime.runner import ShowRunner
 from show.showfile.load import parse_show
 from tests.bridges.osc.osc_test_support import run, udp_sink
-from tests.show.live_support import eventually, running_show
-from tests.show.qlab_remote import (
+from tests.qlab.qlab_remote import (
     CUE_KEYS,
     MODULE_TYPES,
     CompanionRemote,
     armed_target,
     module_cue,
 )
+from tests.show.live_support import eventually, running_show
 
 SHOW = """
 [show]

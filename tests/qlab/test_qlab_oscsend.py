@@ -19,7 +19,7 @@ from tests.bridges.osc.osc_test_support import (
     run_oscsend,
     udp_sink,
 )
-from tests.show.qlab_remote import CUE_KEYS, CompanionRemote, module_cue
+from tests.qlab.qlab_remote import CUE_KEYS, CompanionRemote, module_cue
 
 SHOW = """
 [show]
