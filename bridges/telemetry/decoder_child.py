@@ -181,11 +181,9 @@ class _Child(asyncio.Protocol):
             # stopped for good (e.g. a rejected token): let the show see why, then end
             self._drained.clear()
             self._pump()
-            await asyncio.wait(
-                [stop, loop.create_task(self._drained.wait())],
-                timeout=5.0,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            drained = loop.create_task(self._drained.wait(), name="telemetry-decoder-drained")
+            await asyncio.wait([stop, drained], timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
+            drained.cancel()
         await source.aclose()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await worker
