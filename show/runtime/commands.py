@@ -216,14 +216,12 @@ BACKUP_REFUSAL: Final = (
 """Why a tracking backup that follows its main refuses a command."""
 
 
+_BY_NAME: Final[Mapping[str, OperatorCommand]] = {c.value: c for c in OperatorCommand}
+
+
 def parse_command(name: object) -> OperatorCommand | None:
     """The command a wire name stands for, or None when there is no such command."""
-    if not isinstance(name, str):
-        return None
-    try:
-        return OperatorCommand(name)
-    except ValueError:
-        return None
+    return _BY_NAME.get(name) if isinstance(name, str) else None
 
 
 def finite_refusal(name: str, value: float | None) -> Reply | None:
@@ -235,6 +233,8 @@ def finite_refusal(name: str, value: float | None) -> Reply | None:
 
 def value_refusal(request: OperatorRequest, spec: CommandSpec) -> Reply | None:
     """A refusal when the request's value is not finite or out of the command's range."""
+    if request.value is None and spec.value_range is None:
+        return None  # most commands: nothing to check
     refusal = finite_refusal(request.command.value, request.value)
     if refusal is not None or spec.value_range is None:
         return refusal
