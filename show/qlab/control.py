@@ -36,6 +36,7 @@ from cues.commands import (
     CueStateChanged,
     PlayheadChanged,
     Report,
+    ReportLevel,
 )
 from cues.events import ArmCue, EditCue
 from cues.model import CueId, CueKind
@@ -117,6 +118,11 @@ _MAX_MATCHES = 64
 _MAX_KEYS_CHARS = 8192
 #: error and denied replies over UDP, per second for all senders together
 _REFUSALS_PER_S = 500.0
+
+_SEQUENCE_MOVES = ("nextSequence", "previousSequence")
+_SESSION_HEADS = frozenset(
+    ("connect", "disconnect", "version", "workspaces", "thump", "alwaysReply", "updates")
+)
 
 
 class TokenBucket:
@@ -325,11 +331,26 @@ class QLabControl:
             self._cue_route(req, rel, head, rest[0], rest[1:], scope)
         elif rel in _GLOBAL:
             self._command(req, rel, _GLOBAL[rel], cue_list=scope)
-        elif (
-            head in ("playhead", "select")
-            and rest
-            and rest[0] in ("nextSequence", "previousSequence")
-        ):
+        elif self._playhead_route(req, rel, head, rest, scope):
+            pass
+        elif rel in ("/stop", "/hardStop", "/pause", "/resume", "/togglePause", "/reset"):
+            self._list_transport(req, rel, head, scope)
+        elif rel in ("/panic", "/panicInTime"):
+            seconds = number_in(req.args[0], "panic time", 0, 60) if req.args else None
+            self._panic(req, rel, scope, seconds)
+        elif head in _SESSION_HEADS:
+            self._session(req, rel, head)
+        elif rel in _APP_FALSE or head == "overrides":
+            self._app_setting(req, rel, head)
+        else:
+            self._query(req, rel, scope)
+
+    def _playhead_route(
+        self, req: _Request, rel: str, head: str, rest: list[str], scope: str
+    ) -> bool:
+        """Move the playhead (or GO) by sequence, number or unique id; False if not such
+        an address."""
+        if head in ("playhead", "select") and rest and rest[0] in _SEQUENCE_MOVES:
             self._sequence(req, rel, scope, rest[0] == "nextSequence")
         elif head in ("playhead", "select", "go") and len(rest) == 1:
             cid = self.live.cue_id(rest[0], scope)
@@ -340,28 +361,36 @@ class QLabControl:
             self._load_then(req, rel, self._by_uid(rest[0]), go=False)
         elif rel in ("/playheadID", "/playheadId"):
             self._reply(req, rel, self.cues.playhead_uid(scope))
-        elif rel in ("/stop", "/hardStop", "/pause", "/resume", "/togglePause", "/reset"):
-            self._list_transport(req, rel, head, scope)
-        elif rel in ("/panic", "/panicInTime"):
-            seconds = number_in(req.args[0], "panic time", 0, 60) if req.args else None
-            self._panic(req, rel, scope, seconds)
-        elif head in (
-            "connect",
-            "disconnect",
-            "version",
-            "workspaces",
-            "thump",
-            "alwaysReply",
-            "updates",
-        ):
-            self._session(req, rel, head)
-        elif rel in _APP_FALSE or head == "overrides":
-            self._app_setting(req, rel, head)
         else:
-            self._query(req, rel, scope)
+            return False
+        return True
 
     def _query(self, req: _Request, rel: str, scope: str) -> None:
-        r = self.runner
+        if self._list_query(req, rel, scope) or self._setting(req, rel):
+            return
+        if rel in ("/auditionGo", "/audition/go"):
+            raise _Refused(_NO_AUDITION)
+        if rel in _PROJECTOR_AIDS:
+            command = _PROJECTOR_AIDS[rel]
+            value = float(flag(req.args[0], command.value)) if req.args else None
+            self._result(
+                req,
+                rel,
+                self.runner.submit(OperatorRequest(command, value=value, origin=req.origin)),
+            )
+            return
+        self.unknown += 1
+        self._quiet.log(
+            logging.INFO,
+            "unknown",
+            "QLab control: unknown address %r from %s answered with an error",
+            req.original[:80],
+            req.client.peer.host,
+        )
+        raise _Refused("unknown address")
+
+    def _list_query(self, req: _Request, rel: str, scope: str) -> bool:
+        """The cue lists, the running cues or the selection; False if not asked for."""
         cues = self.cues
         if rel == "/cueLists":
             self._reply(req, rel, [cues.list_dict(cl.name) for cl in self.live.model.cue_lists])
@@ -370,14 +399,20 @@ class QLabControl:
         elif rel == "/selectedCues":
             head = self.live.engine.playhead(scope)
             self._reply(req, rel, [cues.cue_dict(head)] if head else [])
-        elif rel == "/showMode":
+        else:
+            return False
+        return True
+
+    def _setting(self, req: _Request, rel: str) -> bool:
+        """Show mode, minGoTime and the double-GO window; False if not asked for."""
+        if rel == "/showMode":
             if req.args and not flag(req.args[0], "showMode"):
                 raise _Refused("Stovelight is always in show mode; edit the show file instead")
             self._reply(req, rel, True)
         elif rel == "/settings/general/minGoTime":
             if req.args:
                 seconds = number_in(req.args[0], "minGoTime", 0, 10)
-                r.submit(
+                self.runner.submit(
                     OperatorRequest(OperatorCommand.SET_MIN_GO, value=seconds, origin=req.origin)
                 )
                 log.info("minimum GO time set to %g s by %s", seconds, req.origin)
@@ -385,24 +420,9 @@ class QLabControl:
             self._reply(req, rel, self.live.engine.min_go_interval)
         elif rel == "/doubleGoWindowRemaining":
             self._reply(req, rel, self.live.engine.go_guard_left(self.live.now()))
-        elif rel in ("/auditionGo", "/audition/go"):
-            raise _Refused(_NO_AUDITION)
-        elif rel in _PROJECTOR_AIDS:
-            command = _PROJECTOR_AIDS[rel]
-            value = float(flag(req.args[0], command.value)) if req.args else None
-            self._result(
-                req, rel, r.submit(OperatorRequest(command, value=value, origin=req.origin))
-            )
         else:
-            self.unknown += 1
-            self._quiet.log(
-                logging.INFO,
-                "unknown",
-                "QLab control: unknown address %r from %s answered with an error",
-                req.original[:80],
-                req.client.peer.host,
-            )
-            raise _Refused("unknown address")
+            return False
+        return True
 
     # -- session and application ---------------------------------------------------------
 
@@ -722,7 +742,7 @@ class QLabControl:
             # /doubleGoWindowRemaining to show the double-GO guard on its GO button
             self._last_go = self.live.engine.last_go
             self.updates.cue("__root__")
-        if isinstance(cmd, Report) and cmd.subject == "RELOAD" and cmd.level == "info":
+        if isinstance(cmd, Report) and cmd.subject == "RELOAD" and cmd.level is ReportLevel.INFO:
             self._reloaded()
         elif isinstance(cmd, CueStateChanged):
             self.updates.cue(self.cues.uids[cmd.cue])
