@@ -172,7 +172,19 @@ actions = st.lists(
     max_size=40,
 )
 
-_STATE = ["level", "raw", "stale", "smoothed", "derivative", "slewed", "last_eval", "last_sent", "last_send_time", "sent", "gliding"]
+_STATE = [
+    "level",
+    "raw",
+    "stale",
+    "smoothed",
+    "derivative",
+    "slewed",
+    "last_eval",
+    "last_sent",
+    "last_send_time",
+    "sent",
+    "gliding",
+]
 
 
 def _state(obj: object) -> str:
