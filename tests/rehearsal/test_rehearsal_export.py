@@ -1,8 +1,9 @@
-"""Exports parse back: JSONL, CSV and MCAP (checked with a tiny reader written from the spec)."""
+"""Exports parse back: JSONL, CSV and MCAP (read with the mcap package's reader)."""
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import struct
 import zlib
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcap.reader import make_reader
 
 from rehearsal.export import export
 from rehearsal.mcap import (
@@ -23,6 +25,7 @@ from rehearsal.mcap import (
     encode_schema,
 )
 from rehearsal.recorder import Recorder
+from tests.rehearsal.mcap_support import check_layout
 
 STARTED = 1_764_230_400.0
 
@@ -73,84 +76,29 @@ def test_csv_export_parses_back(recording: Path, tmp_path: Path) -> None:
     assert rows[2]["ts"] == ""
 
 
-# --- a tiny MCAP reader following the spec's record layout -----------------------------------
-
-
-def _string(buf: bytes, pos: int) -> tuple[str, int]:
-    (n,) = struct.unpack_from("<I", buf, pos)
-    return buf[pos + 4 : pos + 4 + n].decode(), pos + 4 + n
-
-
-def _records(buf: bytes, pos: int, end: int) -> list[tuple[int, int, bytes]]:
-    out = []
-    while pos < end:
-        op, length = struct.unpack_from("<BQ", buf, pos)
-        out.append((op, pos, buf[pos + 9 : pos + 9 + length]))
-        pos += 9 + length
-    assert pos == end
-    return out
+# --- MCAP, read back with the mcap package's reader ------------------------------------------
 
 
 def _read_mcap(data: bytes) -> dict[str, Any]:
-    assert data[:8] == MAGIC and data[-8:] == MAGIC
-    footer_at = len(data) - 8 - 29
-    op, length = struct.unpack_from("<BQ", data, footer_at)
-    assert (op, length) == (Op.FOOTER, 20)
-    summary_start, offsets_start, summary_crc = struct.unpack_from("<QQI", data, footer_at + 9)
-    assert summary_crc == zlib.crc32(data[summary_start : footer_at + 9 + 16])
-    records = _records(data, 8, summary_start)
-    assert records[0][0] == Op.HEADER
-    data_end_op, data_end_pos, data_end = records[-1]
-    assert data_end_op == Op.DATA_END
-    assert struct.unpack("<I", data_end)[0] == zlib.crc32(data[:data_end_pos])
-    channels: dict[int, str] = {}
-    schemas: dict[int, dict[str, Any]] = {}
-    messages: list[tuple[str, int, dict[str, Any]]] = []
-    chunk_offsets = []
-    for op, pos, body in records[1:-1]:
-        if op == Op.CHUNK:
-            chunk_offsets.append(pos)
-            start, end, size, crc = struct.unpack_from("<QQQI", body, 0)
-            compression, p = _string(body, 28)
-            (records_len,) = struct.unpack_from("<Q", body, p)
-            inner = body[p + 8 : p + 8 + records_len]
-            assert compression == "" and size == records_len and crc == zlib.crc32(inner)
-            for iop, _ipos, ibody in _records(inner, 0, len(inner)):
-                if iop == Op.SCHEMA:
-                    (sid,) = struct.unpack_from("<H", ibody, 0)
-                    _name, q = _string(ibody, 2)
-                    encoding, q = _string(ibody, q)
-                    (n,) = struct.unpack_from("<I", ibody, q)
-                    assert encoding == "jsonschema"
-                    schemas[sid] = json.loads(ibody[q + 4 : q + 4 + n])
-                elif iop == Op.CHANNEL:
-                    cid, sid = struct.unpack_from("<HH", ibody, 0)
-                    topic, q = _string(ibody, 4)
-                    encoding, q = _string(ibody, q)
-                    assert encoding == "json" and sid in schemas
-                    channels[cid] = topic
-                elif iop == Op.MESSAGE:
-                    cid, _seq, log_time, _pub = struct.unpack_from("<HIQQ", ibody, 0)
-                    assert start <= log_time <= end
-                    messages.append((channels[cid], log_time, json.loads(ibody[22:])))
-        else:
-            assert op == Op.MESSAGE_INDEX
-    summary = _records(data, summary_start, offsets_start)
-    offsets = _records(data, offsets_start, footer_at)
-    for op, _pos, body in offsets:
-        assert op == Op.SUMMARY_OFFSET
-        group_op, group_start, group_length = struct.unpack("<BQQ", body)
-        group = [r for r in summary if group_start <= r[1] < group_start + group_length]
-        assert group and all(r[0] == group_op for r in group)
-    stats = [body for op, _pos, body in summary if op == Op.STATISTICS]
-    (message_count,) = struct.unpack_from("<Q", stats[0], 0)
-    chunk_index = [body for op, _pos, body in summary if op == Op.CHUNK_INDEX]
-    assert [struct.unpack_from("<Q", b, 16)[0] for b in chunk_index] == chunk_offsets
+    """Topics, schemas and messages of an exported file, read by ``mcap.reader.make_reader``
+    (CRCs validated) after its structure passes :func:`check_layout`."""
+    check_layout(data)
+    reader = make_reader(io.BytesIO(data), validate_crcs=True)
+    summary = reader.get_summary()
+    assert summary is not None and summary.statistics is not None
+    for schema in summary.schemas.values():
+        assert schema.encoding == "jsonschema"
+    for channel in summary.channels.values():
+        assert channel.message_encoding == "json" and channel.schema_id in summary.schemas
+    messages = [
+        (channel.topic, message.log_time, json.loads(message.data))
+        for _schema, channel, message in reader.iter_messages(log_time_order=False)
+    ]
     return {
         "messages": messages,
-        "schemas": schemas,
-        "channels": channels,
-        "count": message_count,
+        "schemas": {i: json.loads(s.data) for i, s in summary.schemas.items()},
+        "channels": {i: c.topic for i, c in summary.channels.items()},
+        "count": summary.statistics.message_count,
     }
 
 
