@@ -33,6 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from show.showfile.config import WebConfig
 from show.web import WebServer
 
 __all__ = ["main"]
@@ -304,16 +305,19 @@ async def bench(args: argparse.Namespace) -> None:
     counts = [int(c) for c in args.clients.split(",")]
     raise_fd_limit(max(counts) + 512)
     show = RealisticShow(args.signals, args.history)
-    server = WebServer(
-        "127.0.0.1",
-        0,
-        public_snapshot=show.snapshot,
-        console_snapshot=dict,
-        control=lambda request: {"ok": False, "error": "benchmark"},
+    config = WebConfig(
+        host="127.0.0.1",
+        port=0,
         console_token="bench",
         rate_hz=args.rate,
         max_connections=max(counts) + 100,
         max_per_address=max(counts) + 100,
+    )
+    server = WebServer(
+        config,
+        public_snapshot=show.snapshot,
+        console_snapshot=dict,
+        control=lambda request: {"ok": False, "error": "benchmark"},
     )
     await server.start()
     try:

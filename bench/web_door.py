@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chaos import conditions, flood_handshakes, write_doc
 
+from show.showfile.config import WebConfig
 from show.web import WebServer
 
 
@@ -52,13 +53,10 @@ def timed_loop() -> tuple[asyncio.AbstractEventLoop, list[float]]:
 
 async def flood(count: int, path: str, turns: list[float]) -> str:
     server = WebServer(
-        "127.0.0.1",
-        0,
+        WebConfig(host="127.0.0.1", port=0, console_token="bench", max_per_address=50),
         public_snapshot=dict,
         console_snapshot=dict,
         control=lambda _m: {},
-        console_token="bench",
-        max_per_address=50,
     )
     await server.start()
     gc.collect()

@@ -358,18 +358,11 @@ async def _start_web(show: Show, runner: ShowRunner, snaps: Snapshots) -> list[s
         )
 
     web = WebServer(
-        show.web.host,
-        show.web.port,
+        dataclasses.replace(show.web, console_token=token),
         public_snapshot=snaps.public,
         console_snapshot=snaps.console,
         control=web_control,
-        console_token=token,
         preview=preview,
-        rate_hz=show.web.rate_hz,
-        max_connections=show.web.max_connections,
-        max_per_address=show.web.max_per_address,
-        max_consoles=show.web.max_consoles,
-        allowed_origins=list(show.web.allowed_origins) or None,
     )
     try:
         await web.start()

@@ -14,7 +14,6 @@ from typing import Any
 from bridges.midi.ports import MidiBackend
 from bridges.mqtt import MqttRoute, MqttSource, MqttSourceConfig
 from bridges.osc.output import OscOutput
-from bridges.osc.output import OscTargetConfig as BridgeOscTarget
 from bridges.telemetry import (
     Decoder,
     FrameLimits,
@@ -63,13 +62,7 @@ def build_parts(
     """Outputs and recorder for ``show``; sources are added by ``add_sources``."""
     parts = RunnerParts()
     if show.osc_targets:
-        parts.osc = OscOutput(
-            [
-                BridgeOscTarget(t.name, t.host, t.port, t.transport, t.bundle, t.max_rate_hz)  # type: ignore[arg-type]
-                for t in show.osc_targets
-            ],
-            clock=clock,
-        )
+        parts.osc = OscOutput(show.osc_targets, clock=clock)
     if recording is not None:
         from rehearsal.recorder import Recorder
 

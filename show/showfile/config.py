@@ -1,4 +1,9 @@
-"""The parts of a show file that configure I/O rather than the engine."""
+"""The parts of a show file that configure I/O rather than the engine.
+
+One configuration type per thing: an OSC target is the OSC bridge's own
+:class:`~bridges.osc.output.OscTargetConfig` (validated there), the web server takes
+:class:`WebConfig` as it is, and every default lives here or in the bridge.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from bridges.osc.output import OscTargetConfig
 from bridges.telemetry.protocol import (
     DEFAULT_MAX_FRAME_BYTES,
     DEFAULT_MAX_OBJECTS,
@@ -14,9 +20,11 @@ from bridges.telemetry.protocol import (
 from cues.model import ShowModel
 
 __all__ = [
+    "WEB_HEAD_TIMEOUT_S",
     "WEB_MAX_CONNECTIONS",
     "WEB_MAX_CONSOLES",
     "WEB_MAX_PER_ADDRESS",
+    "WEB_PORT",
     "ControlConfig",
     "MidiInputBinding",
     "MidiPortConfig",
@@ -82,18 +90,6 @@ class SourceConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class OscTargetConfig:
-    """An OSC destination."""
-
-    name: str
-    host: str
-    port: int
-    transport: str = "udp"
-    bundle: bool = False
-    max_rate_hz: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class MidiInputBinding:
     """What an incoming MIDI message does: ``action`` is ``go``, ``stop``, ``panic``
     or ``start`` (with ``cue``)."""
@@ -148,6 +144,10 @@ class ControlConfig:
     discovery: bool = True
 
 
+WEB_PORT: Final = 8765
+"""Port the show serves the dashboard and console on unless ``[web] port`` says otherwise."""
+WEB_HEAD_TIMEOUT_S: Final = 10.0
+"""Seconds a web client has to send its HTTP request head."""
 WEB_MAX_CONNECTIONS: Final = 2500
 """Public websocket seats (dashboard viewers) unless ``[web] max_connections`` says otherwise."""
 WEB_MAX_PER_ADDRESS: Final = 50
@@ -158,21 +158,54 @@ WEB_MAX_CONSOLES: Final = 8
 
 @dataclass(frozen=True, slots=True)
 class WebConfig:
-    """The dashboard and console web server."""
+    """The dashboard and console web server (``show.web.server.WebServer`` takes it as it is).
+
+    The fields up to ``allowed_origins`` come from ``[web]``, ``title`` to ``texts`` from
+    ``[dashboard]``; the rest are the server's own limits, which no show file sets (tests,
+    benches and ``stovelight relay`` do).
+    """
 
     enabled: bool = True
     host: str = "0.0.0.0"
-    port: int = 8765
+    port: int = WEB_PORT
+    """TCP port; 0 lets the system pick a free one."""
     console_token: str = ""
+    """Secret the console must present; empty in a show file means a random one per run
+    (the server itself needs one)."""
     rate_hz: float = 10.0
+    """Snapshots per second on both sockets."""
     max_connections: int = WEB_MAX_CONNECTIONS
+    """Viewer seats: public sockets (and consoles that authenticate with their first
+    message)."""
     max_per_address: int = WEB_MAX_PER_ADDRESS
+    """Viewer seats per client IP address (raise it behind a NAT or reverse proxy)."""
     max_consoles: int = WEB_MAX_CONSOLES
+    """Console seats for ``/console/ws?token=...``, apart from the viewers."""
     allowed_origins: tuple[str, ...] = ()
+    """Origins allowed to open the console socket; none: the server's own origin only."""
     title: str = ""
     panels: tuple[dict[str, Any], ...] = ()
     texts: tuple[tuple[str, str], ...] = ()
     """``[dashboard.text]``: the dashboard's wording and language (``show.showfile.dashtext``)."""
+    console: bool = True
+    """Serve the operator console; a dashboard relay serves the public pages only."""
+    max_message_bytes: int = 4096
+    """Largest inbound websocket frame; a larger one closes the socket with code 1009."""
+    ping_interval: float = 20.0
+    """Seconds between keepalive pings."""
+    ping_timeout: float = 20.0
+    """Seconds without a pong before a connection is dropped."""
+    head_timeout: float = WEB_HEAD_TIMEOUT_S
+    """Seconds a client has to send its HTTP request head."""
+    auth_timeout: float = 10.0
+    """Seconds a console has to send its auth message."""
+    auth_failure_delay: float = 0.5
+    """Seconds to wait before closing after a wrong token."""
+    control_timeout: float = 5.0
+    """Seconds a control call may take before an error reply."""
+    send_buffer_bytes: int | None = 256 * 1024
+    """``SO_SNDBUF`` per websocket, bounding what a slow viewer can have queued in the
+    kernel; None leaves the system's default."""
 
 
 @dataclass(frozen=True, slots=True)

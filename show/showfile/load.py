@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from bridges.osc.errors import OscConfigError
 from bridges.telemetry.homeassistant import DEFAULT_HA_MAX_FRAME_BYTES
 from bridges.telemetry.protocol import (
     DEFAULT_MAX_FRAME_BYTES,
@@ -38,6 +39,7 @@ from show.showfile.config import (
     WEB_MAX_CONNECTIONS,
     WEB_MAX_CONSOLES,
     WEB_MAX_PER_ADDRESS,
+    WEB_PORT,
     ControlConfig,
     MidiPortConfig,
     OscTargetConfig,
@@ -466,17 +468,21 @@ class _Builder:
                 r.problem(path, "expected a table [outputs.osc.NAME]")
                 continue
             r.check_keys(t, ("host", "port", "transport", "bundle", "max_rate_hz"), path)
-            osc.append(
-                OscTargetConfig(
+            self.osc_names.append(name)
+            transport = r.string(t, "transport", path, default="udp", choices=("udp", "tcp"))
+            try:  # the OSC bridge's own config type, which checks what the reader lets through
+                target = OscTargetConfig(
                     name=name,
                     host=r.string(t, "host", path, default="127.0.0.1"),
                     port=r.integer(t, "port", path, lo=1, hi=65535),
-                    transport=r.string(t, "transport", path, default="udp", choices=("udp", "tcp")),
+                    transport="tcp" if transport == "tcp" else "udp",
                     bundle=r.boolean(t, "bundle", path, False),
                     max_rate_hz=r.optional_number(t, "max_rate_hz", path, lo=0, lo_open=True),
                 )
-            )
-            self.osc_names.append(name)
+            except OscConfigError as err:
+                r.problem(path, str(err))
+                continue
+            osc.append(target)
         midi = read_midi_ports(r, r.table(outputs, "midi", "outputs"))
         self.midi_names.extend(m.name for m in midi)
         visuals: list[VisualOutputConfig] = []
@@ -768,7 +774,7 @@ class _Builder:
         return WebConfig(
             enabled=r.boolean(t, "enabled", "web", True),
             host=r.string(t, "host", "web", default="0.0.0.0"),
-            port=r.integer(t, "port", "web", default=8765, lo=0, hi=65535),
+            port=r.integer(t, "port", "web", default=WEB_PORT, lo=0, hi=65535),
             console_token=r.string(t, "console_token", "web", default=""),
             rate_hz=r.number(t, "rate_hz", "web", default=10.0, lo=0.5, hi=60),
             max_connections=r.integer(

@@ -43,6 +43,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 
+from show.showfile.config import WEB_HEAD_TIMEOUT_S
+
 __all__ = [
     "DECISIONS_PER_TURN",
     "HEAD_TIMEOUT_S",
@@ -61,8 +63,8 @@ MAX_REQUEST_LINE: Final = 8192
 """Longest request line read before the connection is refused with 414."""
 MAX_HEAD: Final = 16384
 """Longest request head (line and headers) read before it is refused with 431."""
-HEAD_TIMEOUT_S: Final = 10.0
-"""Seconds a client has to send its request head."""
+HEAD_TIMEOUT_S: Final = WEB_HEAD_TIMEOUT_S
+"""Seconds a client has to send its request head (``[web]``'s default)."""
 DECISIONS_PER_TURN: Final = 64
 """Door decisions per event-loop turn; a burst beyond it waits for the next turn."""
 

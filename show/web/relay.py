@@ -33,7 +33,7 @@ from bridges.mqtt.session import stay_connected
 from bridges.ratelimit import RateLimitedLogger
 from bridges.telemetry.exceptions import TelemetryConfigError
 from show.cliargs import port
-from show.showfile.config import WEB_MAX_CONNECTIONS, WEB_MAX_PER_ADDRESS
+from show.showfile.config import WEB_MAX_CONNECTIONS, WEB_MAX_PER_ADDRESS, WEB_PORT, WebConfig
 
 __all__ = ["RelayFeed", "register"]
 
@@ -183,7 +183,7 @@ def register(subparsers: Any) -> None:
         "--topic", default="stovelight/dashboard", help="default %(default)s ([relay] topic)"
     )
     p.add_argument("--host", default="0.0.0.0", help="interface (default %(default)s)")
-    p.add_argument("--port", type=port, default=8765, help="HTTP port (default %(default)s)")
+    p.add_argument("--port", type=port, default=WEB_PORT, help="HTTP port (default %(default)s)")
     p.add_argument(
         "--max-viewers", type=int, default=WEB_MAX_CONNECTIONS, help="default %(default)s"
     )
@@ -193,7 +193,12 @@ def register(subparsers: Any) -> None:
         default=WEB_MAX_PER_ADDRESS,
         help="viewers per client address (raise behind a NAT or proxy; default %(default)s)",
     )
-    p.add_argument("--rate", type=float, default=10.0, help="snapshots per second (default 10)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=WebConfig().rate_hz,
+        help="snapshots per second (default %(default)g)",
+    )
     p.add_argument(
         "--stale-after",
         type=float,
@@ -226,42 +231,42 @@ def _relay_cmd(args: argparse.Namespace) -> int:
     except TelemetryConfigError as err:
         print(f"stovelight relay: {err}", file=sys.stderr)
         return 2
-    return asyncio.run(_serve(feed, args))
+    from show.web import new_console_token
 
-
-async def _serve(feed: RelayFeed, args: argparse.Namespace) -> int:
-    from show.web import WebServer, new_console_token
-
-    def refuse(_message: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": False, "error": "a relay has no console"}
-
-    web = WebServer(
-        args.host,
-        args.port,
-        public_snapshot=feed.body,
-        console_snapshot=dict,
-        control=refuse,
-        console_token=new_console_token(),
+    config = WebConfig(  # the show's own web server, public pages only
+        host=args.host,
+        port=args.port,
+        console_token=new_console_token(),  # never used: no console is served
         rate_hz=args.rate,
         max_connections=args.max_viewers,
         max_per_address=args.max_per_address,
         console=False,
     )
+    return asyncio.run(_serve(feed, config, args.duration))
+
+
+async def _serve(feed: RelayFeed, config: WebConfig, duration: float | None) -> int:
+    from show.web import WebServer
+
+    def refuse(_message: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": False, "error": "a relay has no console"}
+
+    web = WebServer(config, public_snapshot=feed.body, console_snapshot=dict, control=refuse)
     try:
         await web.start()
     except OSError as exc:
-        print(f"stovelight relay: cannot listen on port {args.port}: {exc.strerror}")
+        print(f"stovelight relay: cannot listen on port {config.port}: {exc.strerror}")
         return 1
     follower = asyncio.create_task(feed.run(), name="relay-feed")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    if args.duration is not None:
-        loop.call_later(args.duration, stop.set)
+    if duration is not None:
+        loop.call_later(duration, stop.set)
     print(
-        f"Stovelight relay: dashboard on http://{args.host}:{web.port}/ "
-        f"from {args.broker} topic {args.topic}",
+        f"Stovelight relay: dashboard on http://{config.host}:{web.port}/ "
+        f"from {feed.broker} topic {feed.topic}",
         flush=True,
     )
     await stop.wait()

@@ -20,7 +20,7 @@ import logging
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final, TypeAlias
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,11 +30,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from bridges.ratelimit import RateLimitedLogger
-from show.showfile.config import WEB_MAX_CONNECTIONS, WEB_MAX_CONSOLES, WEB_MAX_PER_ADDRESS
+from show.showfile.config import WEB_PORT, WebConfig
 from show.web.fanout import Broadcaster
 from show.web.gate import (
     CONSOLE_WS,
-    HEAD_TIMEOUT_S,
     PUBLIC_WS,
     Admission,
     Gate,
@@ -105,7 +104,7 @@ class _OncePerInterval(logging.Filter):
 _LIBRARY_LOG = logging.getLogger(__name__ + ".ws")
 _LIBRARY_LOG.addFilter(_OncePerInterval())
 
-DEFAULT_PORT: Final = 8765
+DEFAULT_PORT: Final = WEB_PORT
 """Port the show serves the dashboard and console on unless the show file says otherwise."""
 
 SnapshotCallable: TypeAlias = Callable[[], Mapping[str, Any]]
@@ -155,8 +154,11 @@ class WebServer:
     """Serve the public dashboard and the operator console for a running show.
 
     Args:
-        host: Interface to bind (``"0.0.0.0"`` to reach phones on the venue network).
-        port: TCP port; 0 picks a free one (see :attr:`port`). Default :data:`DEFAULT_PORT`.
+        config: Where to listen and every limit (``[web]``, see
+            :class:`~show.showfile.config.WebConfig`); ``console_token`` must not be
+            empty. ``port`` 0 picks a free port (see :attr:`port`); ``console`` False
+            serves the public pages only and answers 404 for every ``/console`` path
+            (a dashboard relay).
         public_snapshot: Returns the public snapshot body (``docs/web.md``), called
             once per tick on the event loop while at least one viewer is connected.
         console_snapshot: Returns the console snapshot body, called once per tick
@@ -164,84 +166,53 @@ class WebServer:
         control: Receives ``{"command", "cue"?, "list"?}`` from an authenticated
             console; may be sync or async; its returned dict is sent back as
             ``{"type": "reply", "id", "ok": True, ...}`` (``ok`` may be overridden).
-        console_token: Secret the console must present; must not be empty.
         preview: Returns the latest visuals preview as JPEG bytes, or ``None``.
-        rate_hz: Snapshots per second for both sockets.
-        max_connections: Viewer seats: public sockets (and console sockets that
-            authenticate only with their first message) in total.
-        max_per_address: Viewer seats per client IP address. Raise it when the
-            dashboard is reached through a NAT or a reverse proxy.
-        max_consoles: Console seats, for sockets opened as
-            ``/console/ws?token=<token>``; separate from the viewer seats and
-            not subject to ``max_per_address`` (see :mod:`show.web.gate`).
-        max_message_bytes: Largest inbound websocket frame; larger ones close the
-            socket with code 1009.
-        allowed_origins: Origins allowed to open the console socket; ``None`` means
-            the server's own origin only. The public socket accepts any origin.
-        ping_interval: Seconds between keepalive pings.
-        ping_timeout: Seconds without a pong before a connection is dropped.
-        head_timeout: Seconds a client has to send its HTTP request head.
-        auth_timeout: Seconds a console has to send its auth message.
-        auth_failure_delay: Seconds to wait before closing after a wrong token.
-        control_timeout: Seconds a control call may take before an error reply.
-        send_buffer_bytes: ``SO_SNDBUF`` for each websocket, bounding how much a
-            slow viewer can have queued in the kernel; ``None`` leaves the default.
         clock: Wall clock stamped as ``t`` into snapshots (``time.time``).
-        console: Serve the operator console; a dashboard relay serves the public
-            pages only and answers 404 for every ``/console`` path.
+
+    Raises:
+        ValueError: The console token is empty or ``max_message_bytes`` is under 64.
     """
 
     def __init__(
         self,
-        host: str = "127.0.0.1",
-        port: int = DEFAULT_PORT,
+        config: WebConfig,
         *,
         public_snapshot: SnapshotCallable,
         console_snapshot: SnapshotCallable,
         control: ControlCallable,
-        console_token: str,
         preview: PreviewCallable | None = None,
-        rate_hz: float = 10.0,
-        max_connections: int = WEB_MAX_CONNECTIONS,
-        max_per_address: int = WEB_MAX_PER_ADDRESS,
-        max_consoles: int = WEB_MAX_CONSOLES,
-        max_message_bytes: int = 4096,
-        allowed_origins: Sequence[str] | None = None,
-        ping_interval: float = 20.0,
-        ping_timeout: float = 20.0,
-        head_timeout: float = HEAD_TIMEOUT_S,
-        auth_timeout: float = 10.0,
-        auth_failure_delay: float = 0.5,
-        control_timeout: float = 5.0,
-        send_buffer_bytes: int | None = 256 * 1024,
         clock: Callable[[], float] = time.time,
-        console: bool = True,
     ) -> None:
-        if not console_token:
+        if not config.console_token:
             raise ValueError("console_token must not be empty; use new_console_token()")
-        if max_message_bytes < 64:
+        if config.max_message_bytes < 64:
             raise ValueError("max_message_bytes must be >= 64")
-        self._host = host
-        self._requested_port = port
-        self._serves_console = console
+        self.config = config
+        console_token = config.console_token
+        self._host = config.host
+        self._requested_port = config.port
+        self._serves_console = config.console
         self._control = control
         self._token = console_token
         self._preview = preview
         self._admission = Admission(
-            max_viewers=max_connections,
-            max_per_address=max_per_address,
-            max_consoles=max_consoles,
+            max_viewers=config.max_connections,
+            max_per_address=config.max_per_address,
+            max_consoles=config.max_consoles,
             token_ok=lambda given: token_matches(given, console_token),
         )
-        self._gate = Gate(self._admission, self._refused, head_timeout, answer=self._door_answer)
-        self._max_message_bytes = max_message_bytes
-        self._allowed_origins = tuple(allowed_origins) if allowed_origins is not None else None
-        self._ping_interval = ping_interval
-        self._ping_timeout = ping_timeout
-        self._auth_timeout = auth_timeout
-        self._auth_failure_delay = auth_failure_delay
-        self._control_timeout = control_timeout
-        self._send_buffer_bytes = send_buffer_bytes
+        self._gate = Gate(
+            self._admission, self._refused, config.head_timeout, answer=self._door_answer
+        )
+        self._max_message_bytes = config.max_message_bytes
+        self._allowed_origins = config.allowed_origins or None
+        self._ping_interval = config.ping_interval
+        self._ping_timeout = config.ping_timeout
+        self._auth_timeout = config.auth_timeout
+        self._auth_failure_delay = config.auth_failure_delay
+        self._control_timeout = config.control_timeout
+        self._send_buffer_bytes = config.send_buffer_bytes
+        rate_hz = config.rate_hz
         self._warn = RateLimitedLogger(logger, 30.0, time.monotonic)
         self._public = Broadcaster(
             "public", "snapshot", public_snapshot, rate_hz=rate_hz, clock=clock, warn=self._warn

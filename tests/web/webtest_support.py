@@ -21,6 +21,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
+from show.showfile.config import WebConfig
 from show.web import WebServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -350,16 +351,17 @@ class ServerThread:
             target=self.loop.run_forever, name="web-test-loop", daemon=True
         )
         self.thread.start()
-        params: dict[str, Any] = {
+        parts: dict[str, Any] = {
             "public_snapshot": show.public_snapshot,
             "console_snapshot": show.console_snapshot,
             "control": show.control,
-            "console_token": TOKEN,
             "preview": show.get_preview,
-            "auth_failure_delay": 0.05,
         }
-        params.update(kwargs)
-        self.server = WebServer("127.0.0.1", port, **params)
+        limits: dict[str, Any] = {"console_token": TOKEN, "auth_failure_delay": 0.05}
+        for key, value in kwargs.items():  # collaborators, or fields of the config
+            (parts if key in parts or key == "clock" else limits)[key] = value
+        config = WebConfig(host="127.0.0.1", port=port, **limits)
+        self.server = WebServer(config, **parts)
         self.call(self.server.start())
         self.port = self.server.port
         self.closed = False
