@@ -235,8 +235,11 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
     show = load_show(show_path)
     options = RunOptions(headless=True, log_dir=work)
     slow = os.environ.get("GO_LATENCY_SLOW_MS")  # diagnosis: log loop callbacks over this
+    trace = os.environ.get("GO_LATENCY_TRACE_MS")  # diagnosis: what holds the loop
 
     async def run() -> int:
+        if trace:
+            _trace_loop(asyncio.get_running_loop(), float(trace) / 1000.0, work / "trace.json")
         if slow:
             loop = asyncio.get_running_loop()
             loop.set_debug(True)
@@ -244,6 +247,79 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
         return await run_show(show, options, seams)
 
     return asyncio.run(run())
+
+
+def _callback_name(handle: asyncio.Handle) -> str:
+    callback = handle._callback  # type: ignore[attr-defined]
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        coro = owner.get_coro()
+        frame = getattr(coro, "cr_frame", None)
+        where = f":{frame.f_lineno}" if frame is not None else ""
+        return f"task {owner.get_name()} {getattr(coro, '__qualname__', coro)}{where}"
+    return getattr(callback, "__qualname__", repr(callback))
+
+
+def _trace_loop(loop: asyncio.AbstractEventLoop, threshold: float, out: Path) -> None:
+    """Diagnosis (``GO_LATENCY_TRACE_MS``): every loop callback that used more than
+    ``threshold`` seconds of CPU, by name (CPU time, so a busy machine's preemption does
+    not count), the turns that did, and loop turns whose wall time exceeded their CPU
+    time by more than ``threshold`` (the thread waited: another thread held the
+    interpreter lock, or the OS ran something else). Written to ``out`` at exit."""
+    import atexit
+    import selectors
+
+    slow: dict[str, list[float]] = {}
+    waits: list[float] = []
+    turns: list[float] = []
+    handle_run = asyncio.events.Handle._run
+
+    def run(self: asyncio.Handle) -> None:
+        t0 = time.thread_time()
+        handle_run(self)
+        spent = time.thread_time() - t0
+        if spent > threshold:
+            slow.setdefault(_callback_name(self), []).append(spent * 1000.0)
+
+    asyncio.events.Handle._run = run  # type: ignore[method-assign]
+    selector = loop._selector  # type: ignore[attr-defined]
+    select = selector.select
+    in_select = [0.0]
+
+    def timed_select(timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        t0 = time.perf_counter()
+        try:
+            return select(timeout)  # type: ignore[no-any-return]
+        finally:
+            in_select[0] = time.perf_counter() - t0
+
+    selector.select = timed_select
+    run_once = loop._run_once  # type: ignore[attr-defined]
+
+    def timed_run_once() -> None:
+        w0, c0 = time.perf_counter(), time.thread_time()
+        run_once()
+        wall = time.perf_counter() - w0 - in_select[0]
+        cpu = time.thread_time() - c0
+        if cpu > threshold:
+            turns.append(cpu * 1000.0)
+        if wall - cpu > threshold:
+            waits.append((wall - cpu) * 1000.0)
+
+    loop._run_once = timed_run_once  # type: ignore[attr-defined]
+
+    def dump() -> None:
+        rows = {
+            k: [len(v), round(sum(v), 2), round(max(v), 2)]
+            for k, v in sorted(slow.items(), key=lambda kv: -sum(kv[1]))
+        }
+        waits.sort()
+        turns.sort()
+        out.write_text(
+            json.dumps({"slow": rows, "waits": waits[-50:], "n_waits": len(waits), "turns": turns})
+        )
+
+    atexit.register(dump)
 
 
 # ---------------------------------------------------------------------- load helpers

@@ -11,10 +11,15 @@ snapshot (its kernel send buffer is full: a slow phone, a stalled Wi-Fi client)
 is skipped for this tick and counted. It receives the next snapshot once it has
 drained. Snapshots are self-contained, so a skipped one loses nothing but
 freshness, and no per-viewer buffer ever grows beyond one partially sent
-snapshot. There is no task per viewer: one tick costs one build, one
-``json.dumps`` and one ``transport.write`` per viewer. The running broadcaster
-writes :data:`SLICE` viewers per event-loop turn, so with hundreds of viewers
-the show's loop still serves a GO between slices.
+snapshot. There is no task per viewer: one tick costs one build, one encode,
+one websocket frame and one ``transport.write`` of that same frame per viewer.
+
+The running broadcaster never holds the show's loop for long. It builds the
+message in one turn and encodes it in another, then writes viewers for at most
+:data:`SLICE_BUDGET_S` per turn; before each step it lets the loop poll its
+sockets once more and run what arrived, so a GO (or a fade step) that came in
+during a slice is carried out before the next slice, never queued behind a
+500-viewer fan-out.
 """
 
 from __future__ import annotations
@@ -27,18 +32,46 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
 from bridges.ratelimit import RateLimitedLogger
 from show.web.protocol import encode_message_bytes
 
-__all__ = ["SLICE", "Broadcaster", "BroadcasterStats"]
+__all__ = ["SLICE_BUDGET_S", "Broadcaster", "BroadcasterStats", "after_pending_io"]
 
 logger = logging.getLogger(__name__)
 
 _RESERVED: Final = frozenset({"type", "seq", "t"})
-SLICE: Final = 64
-"""Subscribers written per event-loop turn by the running broadcaster."""
+SLICE_BUDGET_S: Final = 0.0002
+"""Longest stretch of fan-out writes in one event-loop turn (at least one viewer is
+written per turn). A write to a viewer costs about 10 us, mostly the kernel's."""
+
+
+def after_pending_io() -> asyncio.Future[None]:
+    """A future that is done once the loop has polled its sockets again and run the
+    callbacks that poll found (a datagram's GO, a control message), two turns on.
+
+    ``await asyncio.sleep(0)`` resumes in the very next turn, before what that
+    turn's poll finds; this lets everything that arrived meanwhile go first.
+
+    Returns:
+        The future to await.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+    loop.call_soon(loop.call_soon, _wake, future)
+    return future
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _text_frame(data: bytes) -> bytes:
+    """``data`` as one unmasked, uncompressed websocket text frame (a server's)."""
+    return Frame(Opcode.TEXT, data).serialize(mask=False)
 
 
 @dataclass(slots=True)
@@ -148,6 +181,12 @@ class Broadcaster:
             returned something that is not a JSON object (counted and logged).
         """
         started = time.perf_counter()
+        message = self._message()
+        if message is None:
+            return None
+        return self._encode(message, time.perf_counter() - started)
+
+    def _message(self) -> dict[str, Any] | None:
         try:
             body = self._build()
             if not isinstance(body, Mapping):
@@ -155,21 +194,33 @@ class Broadcaster:
             self._seq += 1
             message: dict[str, Any] = {"type": self._type, "seq": self._seq, "t": self._clock()}
             message.update((k, v) for k, v in body.items() if k not in _RESERVED)
+        except Exception as err:
+            self._failed(err)
+            return None
+        return message
+
+    def _encode(self, message: dict[str, Any], spent: float) -> bytes | None:
+        """Encode a built message; ``spent`` is what building it took (for the stats)."""
+        started = time.perf_counter()
+        try:
             data = encode_message_bytes(message)
         except Exception as err:
-            self.stats.build_errors += 1
-            self._warn.warning(
-                f"{self.name}-build",
-                "web %s snapshot: building failed (%s: %s); viewers keep the previous one",
-                self.name,
-                type(err).__name__,
-                err,
-                exc_info=True,
-            )
+            self._failed(err)
             return None
-        self.stats.last_build_s = time.perf_counter() - started
+        self.stats.last_build_s = spent + time.perf_counter() - started
         self.stats.last_bytes = len(data)
         return data
+
+    def _failed(self, err: Exception) -> None:
+        self.stats.build_errors += 1
+        self._warn.warning(
+            f"{self.name}-build",
+            "web %s snapshot: building failed (%s: %s); viewers keep the previous one",
+            self.name,
+            type(err).__name__,
+            err,
+            exc_info=err,
+        )
 
     def deliver(self, data: bytes) -> int:
         """Write ``data`` to every subscriber whose previous message has drained.
@@ -182,47 +233,64 @@ class Broadcaster:
         """
         started = time.perf_counter()
         self._last = data
-        sent = self._write(list(self._subscribers), data)
+        frame = _text_frame(data)
+        sent = sum(self._write(c, data, frame) for c in list(self._subscribers))
         self.stats.ticks += 1
         self.stats.delivered += sent
         self.stats.last_send_s = time.perf_counter() - started
         return sent
 
     async def deliver_in_slices(self, data: bytes) -> int:
-        """:meth:`deliver`, :data:`SLICE` subscribers per event-loop turn, so a GO or a
-        timed action waits for one slice (about a millisecond), not the whole fan-out.
+        """:meth:`deliver`, writing for at most :data:`SLICE_BUDGET_S` per event-loop
+        turn; between slices, whatever reached the loop's sockets runs first.
 
         Returns:
             How many subscribers it was written to.
         """
         self._last = data
+        frame = _text_frame(data)
         connections = list(self._subscribers)
-        sent, spent = 0, 0.0
-        for start in range(0, len(connections), SLICE):
-            if start:
-                await asyncio.sleep(0)
-            started = time.perf_counter()
-            sent += self._write(connections[start : start + SLICE], data)
-            spent += time.perf_counter() - started
+        clock = time.perf_counter
+        sent, spent, index = 0, 0.0, 0
+        while index < len(connections):
+            if index:
+                await after_pending_io()
+            started = clock()
+            end = started + SLICE_BUDGET_S
+            while True:
+                sent += self._write(connections[index], data, frame)
+                index += 1
+                if index == len(connections) or clock() >= end:
+                    break
+            spent += clock() - started
         self.stats.ticks += 1
         self.stats.delivered += sent
         self.stats.last_send_s = spent
         return sent
 
-    def _write(self, connections: list[ServerConnection], data: bytes) -> int:
-        ready: list[ServerConnection] = []
-        for connection in connections:
-            if connection not in self._subscribers:  # left while earlier slices went out
-                continue
-            if connection.protocol.state is not State.OPEN:
-                continue
-            if connection.transport.get_write_buffer_size() > 0:
-                self._subscribers[connection] += 1
-                self.stats.skipped += 1
-                continue
-            ready.append(connection)
-        broadcast(ready, data, text=True)
-        return len(ready)
+    def _write(self, connection: ServerConnection, data: bytes, frame: bytes) -> int:
+        """Write one subscriber the frame of ``data``; 1 if written, else 0."""
+        if connection not in self._subscribers:  # left while earlier slices went out
+            return 0
+        if connection.protocol.state is not State.OPEN:
+            return 0
+        if connection.transport.get_write_buffer_size() > 0:
+            self._subscribers[connection] += 1
+            self.stats.skipped += 1
+            return 0
+        if connection.protocol.extensions or connection.send_in_progress is not None:
+            broadcast([connection], data, text=True)  # the library frames (or skips) it
+            return 1
+        try:
+            # The frame the library would build for this connection, built once per
+            # message for all of them: the same bytes its broadcast() writes.
+            connection.transport.write(frame)
+        except Exception as err:
+            self._warn.warning(
+                f"{self.name}-write", "web %s: a write to a viewer failed: %s", self.name, err
+            )
+            return 0
+        return 1
 
     def tick(self) -> int:
         """Build one message and deliver it, if anyone is subscribed.
@@ -238,13 +306,15 @@ class Broadcaster:
         return self.deliver(data)
 
     async def run(self) -> None:
-        """Tick at the configured rate until cancelled; late ticks are dropped, not queued."""
+        """Tick at the configured rate until cancelled; late ticks are dropped, not queued.
+
+        Each tick builds in one loop turn, encodes in a later one and writes in slices,
+        and lets what reached the loop's sockets run between those steps."""
         loop = asyncio.get_running_loop()
         deadline = loop.time()
         while True:
-            data = self.build_message() if self._subscribers else None
-            if data is not None:
-                await self.deliver_in_slices(data)
+            if self._subscribers:
+                await self._tick_in_steps()
             deadline += self._period
             now = loop.time()
             if now - deadline >= self._period:
@@ -258,3 +328,16 @@ class Broadcaster:
                     missed,
                 )
             await asyncio.sleep(max(0.0, deadline - now))
+
+    async def _tick_in_steps(self) -> None:
+        started = time.perf_counter()
+        message = self._message()
+        if message is None:
+            return
+        spent = time.perf_counter() - started
+        await after_pending_io()
+        data = self._encode(message, spent)
+        if data is None:
+            return
+        await after_pending_io()
+        await self.deliver_in_slices(data)
