@@ -28,6 +28,8 @@ from rehearsal.importer import ImportMapping, import_file
 from rehearsal.live import DEFAULT_MQTT_ROUTES, record_urls
 from rehearsal.recorder import Recorder
 from rehearsal.recording import Recording
+from show.errors import ShowFileError
+from show.showfile.load import load_show
 
 __all__ = [
     "cmd_export",
@@ -391,8 +393,6 @@ def cmd_rehearse(args: argparse.Namespace) -> int:
 
     from rehearsal.dryrun import dry_run
     from rehearsal.report import write_report
-    from show.errors import ShowFileError
-    from show.showfile.load import load_show
 
     try:
         show = load_show(args.show)

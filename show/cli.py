@@ -1,33 +1,47 @@
-"""The ``stovelight`` command."""
+"""The ``stovelight`` command.
+
+Every subcommand is imported here by name and adds its own parser (:data:`SUBCOMMANDS`).
+Dependencies run one way: this command line and ``show``'s runtime (``show.app``,
+``show.runcmd``, ``show.runtime``) use ``rehearsal`` (the recorder, the simulator, its
+commands); ``rehearsal`` uses only ``show``'s show-file model (``show.showfile``,
+``show.errors``) and its argument types (``show.cliargs``), never the runtime, the web
+server or QLab control (``tests/test_layers.py`` keeps it so).
+"""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import metadata
+from typing import Any
 
+from rehearsal import cli as rehearsal_cli
+from rehearsal.sim import server as simulator
+from show import runcmd
 from show.cliargs import describe_os_error
 from show.errors import ShowFileError
 from show.runtime.logsetup import LOG_FORMAT
 from show.showfile.load import load_show
 from show.showfile.shadercheck import compile_problems, scene_files
+from show.web import relay
+from visuals import render_cli
 
-__all__ = ["main"]
+__all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 log = logging.getLogger(__name__)
 
-# Subcommands that live in other packages: (module, function adding the parser).
-_PLUGINS = (
-    ("show.runcmd", "register"),
-    ("show.web.relay", "register"),
-    ("rehearsal.cli", "register"),
-    ("rehearsal.sim.server", "register"),
-    ("visuals.render_cli", "register"),
+SUBCOMMANDS: tuple[Callable[[Any], object], ...] = (
+    runcmd.register,  # run, demo
+    relay.register,  # relay
+    rehearsal_cli.register,  # record, export, import, replay, rehearse
+    simulator.register,  # simulate
+    render_cli.register,  # render
 )
+"""Functions that add subcommands (after ``check``, in ``--help`` order) to the parser's
+subparsers."""
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -62,8 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate show files and print a summary")
     check.add_argument("show", nargs="+", help="show file(s) in TOML")
     check.set_defaults(func=_check)
-    for module_name, attr in _PLUGINS:
-        getattr(importlib.import_module(module_name), attr)(sub)
+    for register in SUBCOMMANDS:
+        register(sub)
     return parser
 
 
