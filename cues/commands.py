@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from cues.model import CueId, MidiSpec, OscArg, Value
+from cues.model import CueId, Health, MidiSpec, OscArg, Value
 
 __all__ = [
     "ClearNotice",
@@ -14,8 +14,10 @@ __all__ = [
     "CueStateChanged",
     "Health",
     "Notice",
+    "Outbox",
     "PlayheadChanged",
     "Report",
+    "ReportLevel",
     "SendMidi",
     "SendOsc",
     "SetScene",
@@ -35,12 +37,13 @@ class CueState(enum.Enum):
     PAUSED = "paused"
 
 
-class Health(enum.Enum):
-    """A signal's or source's freshness."""
+class ReportLevel(enum.Enum):
+    """How much a report matters; the value is the word the logs and the dry run's
+    report show."""
 
-    LIVE = "live"
-    STALE = "stale"
-    LOST = "lost"
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +137,9 @@ class TriggerFired:
 @dataclass(frozen=True, slots=True)
 class Report:
     """Something the operator should read in the log: ``subject`` names the cue,
-    signal or trigger; ``level`` is ``info``, ``warning`` or ``error``."""
+    signal or trigger."""
 
-    level: str
+    level: ReportLevel
     subject: str
     message: str
 
@@ -154,3 +157,30 @@ Command = (
     | TriggerFired
     | Report
 )
+
+
+class Outbox:
+    """The commands produced since the engine last handed them out, oldest first.
+
+    Every part of the engine writes here; only :meth:`take` empties it, so a part must
+    not keep ``items`` across calls.
+    """
+
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Command] = []
+
+    def emit(self, cmd: Command) -> None:
+        """Add one command."""
+        self.items.append(cmd)
+
+    def report(self, level: ReportLevel, subject: str, message: str) -> None:
+        """Add a line for the operator's log."""
+        self.items.append(Report(level, subject, message))
+
+    def take(self) -> list[Command]:
+        """Hand out everything so far and start afresh."""
+        out = self.items
+        self.items = []
+        return out

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cues.commands import Health
-from cues.model import Condition, Rearm, TriggerDef
-from cues.signals import SignalStore
+from cues.model import Condition, Health, Rearm, TriggerDef
+from cues.signals import Signal, SignalStore
 
 __all__ = ["TriggerState", "evaluate"]
 
@@ -22,23 +21,32 @@ def _equal(a: object, b: object) -> bool:
 def evaluate(cond: Condition, store: SignalStore, now: float, was_true: bool) -> bool:
     """Whether ``cond`` holds at ``now``; ``was_true`` drives the hysteresis."""
     if cond.source and not cond.signal:
-        up = store.source_up(cond.source)
-        if cond.health == "lost":
-            return up is False
-        if cond.health == "live":
-            return up is True
-        return False
+        return _source_holds(cond, store)
     sig = store.signals.get(cond.signal)
     if sig is None:
-        return cond.health == "lost"
-    if cond.health:
-        return sig.health is Health(cond.health)
+        return cond.health is Health.LOST
+    if cond.health is not None:
+        return sig.health is cond.health
     if sig.health is Health.LOST:
         return False
     if cond.equals is not None:
         return _equal(sig.value, cond.equals)
     if cond.not_equals is not None:
         return sig.value is not None and not _equal(sig.value, cond.not_equals)
+    return _number_holds(cond, sig, now, was_true)
+
+
+def _source_holds(cond: Condition, store: SignalStore) -> bool:
+    up = store.source_up(cond.source)
+    if cond.health is Health.LOST:
+        return up is False
+    if cond.health is Health.LIVE:
+        return up is True
+    return False
+
+
+def _number_holds(cond: Condition, sig: Signal, now: float, was_true: bool) -> bool:
+    """Thresholds (with hysteresis) and rates of change."""
     v = sig.numeric()
     if v is None:
         return False

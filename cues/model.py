@@ -23,6 +23,7 @@ __all__ = [
     "DerivedOp",
     "FadeTarget",
     "GroupMode",
+    "Health",
     "MappingDef",
     "MidiSpec",
     "OscArg",
@@ -57,6 +58,14 @@ class Curve(enum.Enum):
     S_CURVE = "s-curve"
     EXPONENTIAL = "exponential"
     LOGARITHMIC = "logarithmic"
+
+
+class Health(enum.Enum):
+    """A signal's or source's freshness."""
+
+    LIVE = "live"
+    STALE = "stale"
+    LOST = "lost"
 
 
 class GroupMode(enum.Enum):
@@ -177,8 +186,8 @@ class Condition:
     """A test on one signal (or on a source's health).
 
     Exactly one test is set: ``above``/``below`` (with ``hysteresis``), ``equals``/
-    ``not_equals``, ``health`` (``live``, ``stale`` or ``lost``), or ``rate_above``/
-    ``rate_below`` (units per second over ``window`` seconds).
+    ``not_equals``, ``health``, or ``rate_above``/``rate_below`` (units per second
+    over ``window`` seconds).
     """
 
     signal: str = ""
@@ -188,7 +197,7 @@ class Condition:
     hysteresis: float = 0.0
     equals: Value | None = None
     not_equals: Value | None = None
-    health: str = ""
+    health: Health | None = None
     rate_above: float | None = None
     rate_below: float | None = None
     window: float = 1.0
@@ -204,8 +213,8 @@ class Condition:
             return f"{subject} == {self.equals!r}"
         if self.not_equals is not None:
             return f"{subject} != {self.not_equals!r}"
-        if self.health:
-            return f"{subject} is {self.health}"
+        if self.health is not None:
+            return f"{subject} is {self.health.value}"
         if self.rate_above is not None:
             return f"{subject} rising faster than {self.rate_above:g}/s"
         if self.rate_below is not None:

@@ -24,22 +24,24 @@ Pure like the rest of :mod:`cues`: the model and the time come in, nothing is re
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from cues.conditions import TriggerState
+from cues.cuelists import CueLists
+from cues.flow import SignalFlow
+from cues.lifecycle import CueLifecycle
+from cues.mapping_scheduler import MappingScheduler
 from cues.mappings import MappingState
-from cues.model import CueDef, CueId, MappingDef, ShowModel
-from cues.runtime import CueRun
+from cues.model import CueId, MappingDef, ShowModel
+from cues.panic import PanicFade
+from cues.perform import targets_of
 from cues.sequence import CueOrder
 from cues.signals import SignalStore
+from cues.timers import TimerQueue
 
-if TYPE_CHECKING:
-    from cues.engine import Engine
-
-__all__ = ["ReloadPlan", "ReloadResult", "plan_reload", "reload_model"]
+__all__ = ["EngineParts", "ReloadPlan", "ReloadResult", "plan_reload", "reload_model"]
 
 _State = TypeVar("_State", MappingState, TriggerState)
 
@@ -76,30 +78,31 @@ class ReloadResult:
         return "show file reloaded: " + ("; ".join(parts) if parts else "nothing changed")
 
 
-def _targets_of(cue: CueDef) -> tuple[set[str], set[str], set[CueId]]:
-    mappings = {cue.target_mapping} if cue.target_mapping else set()
-    if cue.fade_target is not None and cue.fade_target.mapping:
-        mappings.add(cue.fade_target.mapping)
-    triggers = {cue.target_trigger} if cue.target_trigger else set()
-    cues = {c for c in (cue.target_cue, cue.fallback, cue.continue_to) if c is not None}
-    cues.update(cue.children)
-    return mappings, triggers, cues
+@dataclass(frozen=True, slots=True)
+class EngineParts:
+    """The parts of a running engine that a reload changes."""
+
+    lifecycle: CueLifecycle
+    lists: CueLists
+    mappings: MappingScheduler
+    flow: SignalFlow
+    panic: PanicFade
+    timers: TimerQueue
 
 
-def _refusals(engine: Engine, model: ShowModel) -> list[str]:
+def _refusals(cues: CueLifecycle, model: ShowModel) -> list[str]:
     out: list[str] = []
     mapping_names = {m.name for m in model.mappings}
     trigger_names = {t.name for t in model.triggers}
-    busy = [r for r in engine.runs.values() if r.active]
-    busy_ids = {r.cue.id for r in busy} | set(engine._queued)
-    for cid in sorted(busy_ids):
+    busy = [r for r in cues.runs.values() if r.active]
+    for cid in sorted(cues.busy()):
         new = model.cues.get(cid)
         if new is None:
             out.append(f"cue {cid} is running and the new file removes it")
-        elif new.parent != engine.runs[cid].cue.parent:
+        elif new.parent != cues.runs[cid].cue.parent:
             out.append(f"cue {cid} is running and the new file moves it to another group")
     for run in busy:
-        mappings, triggers, cues = _targets_of(run.cue)
+        mappings, triggers, cues_used = targets_of(run.cue)
         for name in sorted(mappings - mapping_names):
             out.append(
                 f"running cue {run.cue.id} uses mapping {name!r}, which the new file removes"
@@ -108,7 +111,7 @@ def _refusals(engine: Engine, model: ShowModel) -> list[str]:
             out.append(
                 f"running cue {run.cue.id} uses trigger {name!r}, which the new file removes"
             )
-        for cid in sorted(c for c in cues if c not in model.cues):
+        for cid in sorted(c for c in cues_used if c not in model.cues):
             out.append(f"running cue {run.cue.id} uses cue {cid}, which the new file removes")
         for cid in run.cue.children:  # a running group still has to reach its children
             moved = model.cues.get(cid)
@@ -157,40 +160,36 @@ def plan_reload(old: ShowModel, new: ShowModel) -> ReloadPlan:
 
 
 def reload_model(
-    engine: Engine, model: ShowModel, now: float, plan: ReloadPlan | None = None
+    parts: EngineParts, old: ShowModel, model: ShowModel, now: float, plan: ReloadPlan | None = None
 ) -> ReloadResult:
-    """Apply ``model`` to ``engine`` at ``now`` (see the module docstring). A ``plan``
-    made beforehand (:func:`plan_reload`, for the model the engine still runs) leaves
-    only the changes to do here."""
-    if plan is None or plan.old is not engine.show or plan.new is not model:
-        plan = plan_reload(engine.show, model)
-    result = ReloadResult(refused=_refusals(engine, model))
+    """Apply ``model`` at ``now`` to an engine running ``old`` (see the module docstring).
+    A ``plan`` made beforehand (:func:`plan_reload`, for the model the engine still
+    runs) leaves only the changes to do here."""
+    if plan is None or plan.old is not old or plan.new is not model:
+        plan = plan_reload(old, model)
+    result = ReloadResult(refused=_refusals(parts.lifecycle, model))
     if result.refused:
         return result
-    old = engine.show
-    standby = {cl.name: engine.playhead(cl.name) for cl in old.cue_lists}
-    _reload_cues(engine, model, plan, result)
-    _reload_mappings(engine, model, plan.same_mappings, result)
-    _reload_triggers(engine, model, plan.same_triggers, result)
+    standby = {cl.name: parts.lists.playhead(cl.name) for cl in old.cue_lists}
+    _reload_cues(parts, model, plan, result)
+    _reload_mappings(parts, model, plan.same_mappings, result)
+    _reload_triggers(parts.flow, model, plan.same_triggers, result)
     if plan.signals_changed:
-        _reload_signals(engine, model, now)
+        _reload_signals(parts.flow, model, now)
         result.changed.append("signals")
     if model.min_go_interval != old.min_go_interval:
-        engine.min_go_interval = model.min_go_interval
-    engine.show = model
-    engine._lists = {cl.name: cl for cl in model.cue_lists}
-    engine._list_of = plan.list_of
-    engine._order = plan.order
-    plan.order.cues = engine.cues  # the engine's live cues (edits while it runs)
-    engine.playheads = {}
+        parts.lists.set_min_go_interval(model.min_go_interval)
+    parts.flow.configure(model)
+    parts.panic.configure(model)
+    plan.order.cues = parts.lifecycle.cues  # the live cues (edits while it runs)
+    positions: dict[str, int] = {}
     for cl in model.cue_lists:
         was = standby.get(cl.name)
-        idx: int | None
         if was is not None and was in cl.cues:
-            idx = cl.cues.index(was)
+            positions[cl.name] = cl.cues.index(was)
         else:
-            idx = _after_survivor(old, cl.name, was, cl.cues)
-        engine.playheads[cl.name] = engine._order.standby_index(cl.cues, idx, 1)
+            positions[cl.name] = _after_survivor(old, cl.name, was, cl.cues)
+    parts.lists.replace(model, plan.order, plan.list_of, positions)
     return result
 
 
@@ -208,31 +207,25 @@ def _after_survivor(old: ShowModel, name: str, was: CueId | None, new: tuple[Cue
     return 0
 
 
-def _reload_cues(engine: Engine, model: ShowModel, plan: ReloadPlan, result: ReloadResult) -> None:
+def _reload_cues(
+    parts: EngineParts, model: ShowModel, plan: ReloadPlan, result: ReloadResult
+) -> None:
     """Only the cues the file changed: a cue the file leaves alone keeps any edit made
     while the show ran (QLab's cue setters)."""
+    cues = parts.lifecycle
     for cid in sorted(plan.removed):
-        del engine.runs[cid]
-        del engine.cues[cid]
-        engine._waiting.discard(cid)
+        cues.remove_cue(cid)
         result.removed.append(f"cue {cid}")
-    if plan.removed:  # a cue added back later must not meet its predecessor's timers
-        engine._timers = [t for t in engine._timers if t[3] not in plan.removed]
-        heapq.heapify(engine._timers)
+    # a cue added back later must not meet its predecessor's timers
+    parts.timers.drop_keys(plan.removed)
     for cid in sorted(plan.added):
-        cue = model.cues[cid]
-        engine.runs[cid] = CueRun(cue=cue, armed=cue.armed)
-        engine.cues[cid] = cue
+        cues.add_cue(model.cues[cid])
         result.added.append(f"cue {cid}")
     for cid in sorted(plan.changed):
-        cue, run = model.cues[cid], engine.runs[cid]
-        if plan.old.cues[cid].armed != cue.armed:
-            run.armed = cue.armed
-        engine.cues[cid] = cue
-        if run.active:
-            result.later.append(f"cue {cid}")  # run.cue keeps its definition until then
+        cue = model.cues[cid]
+        if cues.change_cue(cue, rearm=plan.old.cues[cid].armed != cue.armed):
+            result.later.append(f"cue {cid}")
         else:
-            run.cue = cue
             result.changed.append(f"cue {cid}")
 
 
@@ -268,44 +261,31 @@ def _new_mapping(m: MappingDef, enabled: bool, prev: MappingState | None) -> Map
 
 
 def _reload_mappings(
-    engine: Engine, model: ShowModel, same: frozenset[str], result: ReloadResult
+    parts: EngineParts, model: ShowModel, same: frozenset[str], result: ReloadResult
 ) -> None:
-    old = engine.mappings
+    old = parts.mappings.states
     fresh = _carry("mapping", old, model.mappings, same, _new_mapping, result)
     for name in old.keys() - fresh.keys():
-        engine._mapping_due.pop(name, None)
-        engine._level_fades.pop(name, None)
-    engine.mappings = fresh
-    engine._mapping_states_by_signal = {}
-    for m in model.mappings:
-        engine._mapping_states_by_signal.setdefault(m.signal, []).append((m.name, fresh[m.name]))
-        if fresh[m.name].enabled and fresh[m.name] is not old.get(m.name):
-            engine._mark_mapping(m.name)
+        parts.panic.forget(name)
+    parts.mappings.replace(fresh, model.mappings)
 
 
 def _reload_triggers(
-    engine: Engine, model: ShowModel, same: frozenset[str], result: ReloadResult
+    flow: SignalFlow, model: ShowModel, same: frozenset[str], result: ReloadResult
 ) -> None:
     fresh = _carry(
         "trigger",
-        engine.triggers,
+        flow.triggers,
         model.triggers,
         same,
         lambda t, enabled, _prev: TriggerState(definition=t, enabled=enabled),
         result,
     )
-    engine.triggers = fresh
-    engine._triggers_by_signal = {}
-    engine._source_triggers = []
-    for t in model.triggers:
-        if t.condition.signal:
-            engine._triggers_by_signal.setdefault(t.condition.signal, []).append(t.name)
-        else:
-            engine._source_triggers.append(t.name)
+    flow.replace_triggers(fresh, model.triggers)
 
 
-def _reload_signals(engine: Engine, model: ShowModel, now: float) -> None:
-    old = engine.signals
+def _reload_signals(flow: SignalFlow, model: ShowModel, now: float) -> None:
+    old = flow.signals
     store = SignalStore(model.signals, model.derived, model.max_dynamic_signals)
     for source, up in old._source_up.items():
         store.set_source(source, up)
@@ -317,7 +297,4 @@ def _reload_signals(engine: Engine, model: ShowModel, now: float) -> None:
             fresh.health = sig.health
             for derived in store.derived_by_input.get(name, ()):
                 store.note_member(derived, fresh)  # so derived values recompute from it
-    engine.signals = store
-    for name in store.derived:
-        engine._dirty_derived.add(name)
-    engine._next_sweep = min(engine._next_sweep, now)
+    flow.replace_signals(store, now)

@@ -51,6 +51,7 @@ from cues.commands import (
     CueStateChanged,
     Notice,
     Report,
+    ReportLevel,
     SendMidi,
     SendOsc,
     SetScene,
@@ -327,9 +328,10 @@ class Collector:
         elif isinstance(cmd, SignalHealthChanged):
             self._keep("health changes", r.health, (t, cmd.signal, cmd.health.value))
         elif isinstance(cmd, Report):
-            r.report_counts[cmd.level] += 1
-            if cmd.level in ("warning", "error"):
-                self._keep("reports", r.reports, (t, cmd.level, cmd.subject, cmd.message))
+            level = cmd.level.value
+            r.report_counts[level] += 1
+            if cmd.level is not ReportLevel.INFO:
+                self._keep("reports", r.reports, (t, level, cmd.subject, cmd.message))
 
 
 def plotted_signals(show: Show, recorded: Iterable[str]) -> list[str]:

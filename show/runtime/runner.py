@@ -29,6 +29,7 @@ from cues.commands import (
     Notice,
     PlayheadChanged,
     Report,
+    ReportLevel,
     SendMidi,
     SendOsc,
     SetScene,
@@ -477,7 +478,7 @@ class ShowRunner:
         elif isinstance(cmd, TriggerFired):
             log.info("trigger %s fired (value %r)", cmd.trigger, cmd.value)
         elif isinstance(cmd, Report):
-            level = {"error": logging.ERROR, "warning": logging.WARNING}.get(
+            level = {ReportLevel.ERROR: logging.ERROR, ReportLevel.WARNING: logging.WARNING}.get(
                 cmd.level, logging.INFO
             )
             log.log(level, "%s: %s", cmd.subject, cmd.message)

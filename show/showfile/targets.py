@@ -9,7 +9,7 @@ from typing import Any
 
 from bridges.osc.errors import OscEncodeError
 from bridges.osc.wire import validate_address
-from cues.model import Condition, FadeTarget, MidiSpec
+from cues.model import Condition, FadeTarget, Health, MidiSpec
 from show.showfile.config import MidiInputBinding, MidiPortConfig
 from show.showfile.reader import Reader, unknown
 
@@ -313,13 +313,20 @@ def read_condition(
         hysteresis=r.number(t, "hysteresis", path, default=0.0, label=label, lo=0),
         equals=equals if isinstance(equals, str | int | float | bool) else None,
         not_equals=not_equals if isinstance(not_equals, str | int | float | bool) else None,
-        health=r.string(
-            t, "health", path, default="", label=label, choices=("", "live", "stale", "lost")
+        health=_health(
+            r.string(
+                t, "health", path, default="", label=label, choices=("", "live", "stale", "lost")
+            )
         ),
         rate_above=r.optional_number(t, "rate_above", path, label=label),
         rate_below=r.optional_number(t, "rate_below", path, label=label),
         window=r.number(t, "window", path, default=1.0, label=label, lo=0, lo_open=True),
     )
+
+
+def _health(word: str) -> Health | None:
+    """The health a condition tests (None: it tests something else)."""
+    return Health(word) if word else None
 
 
 def osc_address_problem(address: str) -> str:

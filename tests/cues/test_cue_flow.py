@@ -13,6 +13,7 @@ from cues.commands import (
     Notice,
     PlayheadChanged,
     Report,
+    ReportLevel,
     SendMidi,
     SetScene,
     SetVisualInput,
@@ -32,11 +33,11 @@ from cues.events import (
 from tests.cues.script import HEADER, Script, cid
 
 
-def reports(s: Script, level: str | None = None) -> list[tuple[float, str, str]]:
+def reports(s: Script, level: ReportLevel | None = None) -> list[tuple[float, str, str]]:
     return [
         (t, c.subject, c.message)  # type: ignore[attr-defined]
         for t, c in s.of_type(Report)
-        if level is None or c.level == level  # type: ignore[attr-defined]
+        if level is None or c.level is level  # type: ignore[attr-defined]
     ]
 
 
@@ -372,7 +373,7 @@ def test_the_guard_message_and_the_default_interval() -> None:
     s.at(1.125, Go())
     s.at(1.25, Go())  # exactly 0.25 s after the accepted GO: accepted
     assert s.states("2") == [(1.25, "running"), (1.25, "idle")]
-    assert reports(s, "warning") == [
+    assert reports(s, ReportLevel.WARNING) == [
         (
             1.125,
             "GO",
@@ -419,7 +420,7 @@ def test_go_on_a_running_cue_restarts_it_and_go_past_the_end_does_nothing() -> N
     s.at(2.0, Go())
     assert s.engine.playhead() is None
     s.at(3.0, Go())
-    assert reports(s, "info")[-1] == (3.0, "GO", "nothing on standby in list 'Main'")
+    assert reports(s, ReportLevel.INFO)[-1] == (3.0, "GO", "nothing on standby in list 'Main'")
     s.at(4.0, StartCue(cid("1")))  # restart while it runs: it ends 10 s from now
     s.run_until(30.0)
     assert s.states("1") == [(0.0, "running"), (4.0, "idle"), (4.0, "running"), (14.0, "idle")]
@@ -428,7 +429,7 @@ def test_go_on_a_running_cue_restarts_it_and_go_past_the_end_does_nothing() -> N
 def test_go_for_an_unknown_list_is_refused() -> None:
     s = Script(THREE)
     s.at(0.0, Go("Sound"))
-    assert reports(s, "warning") == [(0.0, "Sound", "GO for an unknown cue list ignored")]
+    assert reports(s, ReportLevel.WARNING) == [(0.0, "Sound", "GO for an unknown cue list ignored")]
     assert s.engine.playhead() == cid("1")
 
 
@@ -550,10 +551,10 @@ def test_panic_refuses_go_and_starts_until_complete_and_keeps_the_standby() -> N
     s.at(2.5, Go())
     s.at(2.6, StartCue(cid("5")))
     assert s.states("5") == []
-    assert (2.5, "GO", "ignored: panic in progress") in reports(s, "warning")
-    assert (2.6, "Main/5", "not started: panic in progress") in reports(s, "warning")
+    assert (2.5, "GO", "ignored: panic in progress") in reports(s, ReportLevel.WARNING)
+    assert (2.6, "Main/5", "not started: panic in progress") in reports(s, ReportLevel.WARNING)
     s.run_until(3.0)
-    assert reports(s, "warning")[-1] == (
+    assert reports(s, ReportLevel.WARNING)[-1] == (
         3.0,
         "PANIC",
         "complete: all cues stopped, mappings disabled",
@@ -569,7 +570,11 @@ def test_a_second_panic_completes_the_first_at_once() -> None:
     assert s.engine.running_cues() == []
     assert not s.engine.mappings["m"].enabled
     assert values(s, "/m")[-1] == (2.2, 0.0)
-    assert reports(s, "warning")[-2] == (2.2, "PANIC", "second panic: everything stopped at once")
+    assert reports(s, ReportLevel.WARNING)[-2] == (
+        2.2,
+        "PANIC",
+        "second panic: everything stopped at once",
+    )
 
 
 def test_panic_with_zero_time_completes_at_once() -> None:
@@ -588,7 +593,7 @@ def test_panic_duration_from_the_event_wins_over_panic_time() -> None:
     s.at(1.0, Panic(3.0))
     s.run_until(10.0)
     assert values(s, "/m")[-1] == (4.0, 0.0)
-    assert reports(s, "warning")[0] == (1.0, "PANIC", "fading everything out over 3 s")
+    assert reports(s, ReportLevel.WARNING)[0] == (1.0, "PANIC", "fading everything out over 3 s")
 
 
 # -- reset -------------------------------------------------------------------------------
@@ -643,7 +648,7 @@ def test_reset_puts_the_show_back_as_loaded() -> None:
     assert (ms.enabled, ms.level) == (True, 0.5)
     assert values(s, "/m")[-1] == (1.0, 100.0)  # sent again at the show file's level
     assert s.engine.playhead() == cid("1")
-    assert (1.0, "RESET", "show reset: playheads on the first cue") in reports(s, "info")
+    assert (1.0, "RESET", "show reset: playheads on the first cue") in reports(s, ReportLevel.INFO)
     heads = [c for _, c in s.of_type(PlayheadChanged)]
     assert heads[-1] == PlayheadChanged("Main", cid("1"))
     # the guard is cleared: GO at once; cue o is armed again; the trigger fires again

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cues import events as ev
 from cues.bindings import BoundInputs
-from cues.commands import CueState, Health, Report, SetVisualInput, TriggerFired
+from cues.commands import CueState, Health, Report, ReportLevel, SetVisualInput, TriggerFired
 from cues.curves import CURVE_ALIASES, apply_curve, curve_named
 from cues.eventcodec import decode_event, encode_event
 from cues.model import Condition, ContinueMode, CueId, CueKind, Curve, MidiSpec, SignalDef
@@ -185,7 +185,9 @@ def test_a_frame_runs_due_timers_first_and_starts_what_it_triggers() -> None:
 def test_a_bad_sample_in_a_frame_is_reported_and_the_rest_go_on() -> None:
     s = Script(FRAMES)
     s.engine.handle_samples([("a", 1.0), ("b", object()), ("b", 3.0)], 0.0)  # type: ignore[list-item]
-    reports = [c for c in s.engine.commands() if isinstance(c, Report) and c.level == "error"]
+    reports = [
+        c for c in s.engine.commands() if isinstance(c, Report) and c.level is ReportLevel.ERROR
+    ]
     assert len(reports) == 1
     assert reports[0].message.startswith("while handling a sample of 'b': ")
     assert reports[0].message.endswith("; show continues")
@@ -245,8 +247,8 @@ def test_arm_cue_event_disarms_until_reset() -> None:
         (Condition(signal="t", below=-4.0), "t < -4"),
         (Condition(signal="s", equals="fault"), "s == 'fault'"),
         (Condition(signal="s", not_equals=True), "s != True"),
-        (Condition(signal="s", health="lost"), "s is lost"),
-        (Condition(source="kitchen", health="live"), "source kitchen is live"),
+        (Condition(signal="s", health=Health.LOST), "s is lost"),
+        (Condition(source="kitchen", health=Health.LIVE), "source kitchen is live"),
         (Condition(signal="t", rate_above=0.5), "t rising faster than 0.5/s"),
         (Condition(signal="t", rate_below=-0.4), "t changing slower than -0.4/s"),
         (Condition(signal="t"), "t"),
@@ -431,10 +433,16 @@ def test_a_frame_reports_failing_timers_and_starts_and_still_records_its_samples
     monkeypatch.setattr(s.engine, "_run_timers", _boom)
     monkeypatch.setattr(s.engine, "_drain_starts", _boom)
     s.engine.handle_samples([("b", 5.0)], 2.0)  # the trigger queues a start
-    errors = [c for c in s.engine.commands() if isinstance(c, Report) and c.level == "error"]
+    errors = [
+        c for c in s.engine.commands() if isinstance(c, Report) and c.level is ReportLevel.ERROR
+    ]
     assert errors == [
-        Report("error", "engine", "while running timers: RuntimeError: boom; show continues"),
-        Report("error", "engine", "while starting cues: RuntimeError: boom; show continues"),
+        Report(
+            ReportLevel.ERROR, "engine", "while running timers: RuntimeError: boom; show continues"
+        ),
+        Report(
+            ReportLevel.ERROR, "engine", "while starting cues: RuntimeError: boom; show continues"
+        ),
     ]
     assert s.engine.stats.errors == 2
     assert s.engine.signals.signals["b"].value == 5.0
@@ -457,7 +465,7 @@ def test_a_frame_at_the_moment_a_timer_is_due_runs_the_timer_first() -> None:
 def test_a_trigger_firing_is_logged_with_its_condition() -> None:
     s = Script(FRAMES)
     s.at(0.0, ev.Sample("b", 5.0))
-    assert (0.0, Report("info", "t", "trigger fired (b > 1)")) in s.log
+    assert (0.0, Report(ReportLevel.INFO, "t", "trigger fired (b > 1)")) in s.log
 
 
 def test_a_trigger_start_leaves_the_standby_where_it_is() -> None:
@@ -626,8 +634,8 @@ def test_source_connects_and_losses_are_reported() -> None:
     s.at(1.0, ev.SourceHealth("kitchen", up=True))
     s.at(2.0, ev.SourceHealth("kitchen", up=False))
     assert [c for _, c in s.of_type(Report)] == [
-        Report("info", "kitchen", "source connected"),
-        Report("warning", "kitchen", "source lost: its signals are marked lost"),
+        Report(ReportLevel.INFO, "kitchen", "source connected"),
+        Report(ReportLevel.WARNING, "kitchen", "source lost: its signals are marked lost"),
     ]
 
 
@@ -673,14 +681,17 @@ def test_a_midi_cue_sends_its_message_to_its_port() -> None:
 def test_only_top_level_cues_can_be_on_standby() -> None:
     s = Script(PHASED)
     s.at(0.0, ev.SetPlayhead(cid("2.1")))
-    assert (0.0, Report("warning", "Main/2.1", "only top-level cues can be on standby")) in s.log
+    assert (
+        0.0,
+        Report(ReportLevel.WARNING, "Main/2.1", "only top-level cues can be on standby"),
+    ) in s.log
     assert s.engine.playhead() == cid("1")
 
 
 def test_external_triggers_fire_a_trigger_start_a_cue_or_are_refused() -> None:
     s = Script(FRAMES)
     s.at(0.0, ev.ExternalTrigger(trigger="nope"))
-    assert (0.0, Report("warning", "nope", "external trigger names no trigger")) in s.log
+    assert (0.0, Report(ReportLevel.WARNING, "nope", "external trigger names no trigger")) in s.log
     s.at(1.0, ev.ExternalTrigger(trigger="t"))
     assert [(t, c) for t, c in s.of_type(TriggerFired)] == [(1.0, TriggerFired("t", None))]
     assert s.states("1")[0] == (1.0, "running")
@@ -801,8 +812,12 @@ def test_a_chain_of_starts_at_one_instant_is_halted_after_ten_thousand() -> None
     )
     engine = Engine(show)
     engine.handle(ev.Go(), 0.0)
-    errors = [c for c in engine.commands() if isinstance(c, Report) and c.level == "error"]
-    assert errors == [Report("error", "Main/1", "too many cue starts at one instant; chain halted")]
+    errors = [
+        c for c in engine.commands() if isinstance(c, Report) and c.level is ReportLevel.ERROR
+    ]
+    assert errors == [
+        Report(ReportLevel.ERROR, "Main/1", "too many cue starts at one instant; chain halted")
+    ]
     assert engine.runs[me].starts == 10_000
 
 
@@ -876,7 +891,7 @@ def test_a_timed_out_wait_is_logged_with_its_condition_and_fallback() -> None:
     s.run_until(3.0)
     assert (
         2.0,
-        Report("warning", "Main/1", "waited 2 s for x > 0; starting fallback Main/9"),
+        Report(ReportLevel.WARNING, "Main/1", "waited 2 s for x > 0; starting fallback Main/9"),
     ) in s.log
 
 
@@ -897,7 +912,7 @@ def test_a_failing_event_is_reported_by_its_type(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(e, "_dispatch", _boom)
     e.handle(ev.Go(), 0.0)
     assert e.commands() == [
-        Report("error", "engine", "while handling Go: RuntimeError: boom; show continues")
+        Report(ReportLevel.ERROR, "engine", "while handling Go: RuntimeError: boom; show continues")
     ]
 
 

@@ -98,7 +98,7 @@ def _consistent(s: Script) -> None:
         if run.state is CueState.PAUSED:
             assert run.paused_at is not None, cid
         if run.state is CueState.IDLE:
-            assert cid not in e._waiting
+            assert cid not in e._lifecycle.waiting
         if run.state is CueState.WAITING:
             assert run.cue.wait_for is not None
     for ms in e.mappings.values():

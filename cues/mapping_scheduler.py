@@ -1,0 +1,200 @@
+"""When each continuous mapping runs: the mappings' states and their send schedule.
+
+A mapping runs when its rate limit allows (``MappingState.due``) after something moved
+it: a new sample, a level change, being switched on, a filter still settling. The
+schedule is a heap of ``(due time, name)`` with one live entry per mapping, the one
+whose time matches ``_due``; the others are stale and dropped lazily, in one place
+(:meth:`MappingScheduler.next_due`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Mapping
+
+from cues.commands import Outbox
+from cues.mappings import MappingState, target_command
+from cues.model import Health, MappingDef
+from cues.signals import Signal
+
+__all__ = ["MappingScheduler"]
+
+
+def fresh_states(definitions: Iterable[MappingDef]) -> dict[str, MappingState]:
+    """Mapping states as the show file defines them."""
+    return {
+        m.name: MappingState(definition=m, enabled=m.enabled, level=m.level) for m in definitions
+    }
+
+
+class MappingScheduler:
+    """Owns the mappings' states; feeds them samples and runs them when due.
+
+    ``states`` is for reading (the console shows it); changes go through the methods,
+    which keep the schedule right.
+    """
+
+    def __init__(self, definitions: Iterable[MappingDef], outbox: Outbox) -> None:
+        defs = tuple(definitions)
+        self._outbox = outbox
+        self._heap: list[tuple[float, str]] = []
+        self._due: dict[str, float] = {}
+        self.states: dict[str, MappingState] = fresh_states(defs)
+        self._by_signal: dict[str, list[tuple[str, MappingState]]] = {}
+        self._index(defs)
+
+    def _index(self, definitions: Iterable[MappingDef]) -> None:
+        self._by_signal = {}
+        for m in definitions:
+            self._by_signal.setdefault(m.signal, []).append((m.name, self.states[m.name]))
+
+    # -- inputs ----------------------------------------------------------------------
+
+    def feed(self, sig: Signal) -> None:
+        """A signal changed: the mappings it feeds take its value and health and run
+        when their rate limit allows (a queued mapping is never made due sooner)."""
+        fed = self._by_signal.get(sig.name)
+        if not fed:
+            return
+        value, due_of = sig.numeric(), self._due
+        stale = sig.health is not Health.LIVE
+        for name, ms in fed:
+            ms.stale = stale
+            if value is not None:
+                ms.raw = value
+            if ms.enabled and name not in due_of:
+                due = ms.due()
+                due_of[name] = due
+                heapq.heappush(self._heap, (due, name))
+
+    def mark(self, name: str) -> None:
+        """Run ``name`` when its rate limit allows (sooner than already planned)."""
+        due = self.states[name].due()
+        current = self._due.get(name)
+        if current is None or due < current:
+            self._due[name] = due
+            heapq.heappush(self._heap, (due, name))
+
+    def unmark(self, name: str) -> None:
+        """Take ``name`` off the schedule."""
+        self._due.pop(name, None)
+
+    def set_enabled(self, name: str, on: bool) -> None:
+        """Switch a mapping on (its value goes out again) or off."""
+        self.states[name].set_enabled(on)
+        if on:
+            self.mark(name)
+        else:
+            self.unmark(name)
+
+    def set_level(self, name: str, level: float) -> None:
+        """A fade moved a mapping's level; an enabled mapping sends the new product."""
+        ms = self.states[name]
+        ms.level = level
+        if ms.enabled:
+            self.mark(name)
+
+    def force_level(self, name: str, level: float) -> None:
+        """Set a level and send it at once, whatever the rate limit (a panic's fade)."""
+        ms = self.states[name]
+        ms.level = level
+        ms.last_send_time = -math.inf
+        self.mark(name)
+
+    def flush(self, name: str, now: float) -> None:
+        """Send a mapping's current value now, whatever its rate limit says."""
+        ms = self.states[name]
+        if not ms.enabled:
+            return
+        ms.last_send_time = -math.inf
+        cmd, _ = ms.step(now)
+        if cmd is not None:
+            self._outbox.emit(cmd)
+
+    # -- running ---------------------------------------------------------------------
+
+    def next_due(self) -> float | None:
+        """When the next mapping is due, or None. Drops stale heap entries on the way
+        (the one place that does)."""
+        heap, due_of = self._heap, self._due
+        while heap:
+            due, name = heap[0]
+            if due_of.get(name) == due:
+                return due
+            heapq.heappop(heap)
+        return None
+
+    def run(self, now: float) -> None:
+        """Run every mapping due at or before ``now``; one still settling is scheduled
+        again for its next rate interval."""
+        heap, due_of, states = self._heap, self._due, self.states
+        if not heap or heap[0][0] > now:
+            return  # nothing due, stale entries included
+        out = self._outbox.items
+        pop, push = heapq.heappop, heapq.heappush
+        while (head := self.next_due()) is not None and head <= now:
+            _, name = pop(heap)
+            del due_of[name]
+            ms = states[name]
+            if not ms.enabled:
+                continue
+            if now < ms.due():
+                self.mark(name)
+                continue
+            cmd, settling = ms.step(now)
+            if cmd is not None:
+                out.append(cmd)
+            if settling:
+                if ms.last_send_time < now:
+                    ms.last_send_time = now
+                again = ms.due()
+                due_of[name] = again
+                push(heap, (again, name))
+
+    # -- panic, reset and reload -----------------------------------------------------
+
+    def enabled_levels(self) -> dict[str, float]:
+        """The level of every enabled mapping, by name."""
+        return {name: ms.level for name, ms in self.states.items() if ms.enabled}
+
+    def silence(self) -> None:
+        """Send zero to every enabled mapping's target that last had something else, and
+        clear the schedule (a panic's end)."""
+        for ms in self.states.values():
+            if ms.enabled and ms.last_sent is not None and ms.last_sent != 0.0:
+                cmd = target_command(ms.definition.target, 0.0)
+                if cmd is not None:
+                    self._outbox.emit(cmd)
+                ms.last_sent = 0.0
+        self._due.clear()
+
+    def disable_all(self) -> None:
+        """Switch every mapping off, at its show-file level."""
+        for name, ms in self.states.items():
+            ms.enabled = False
+            ms.level = ms.definition.level
+            self.unmark(name)
+
+    def reset(self) -> None:
+        """Every mapping back to its state at load; enabled ones run again."""
+        for ms in self.states.values():
+            ms.reset()
+            if ms.enabled:
+                self.mark(ms.definition.name)
+
+    def replace(
+        self, states: Mapping[str, MappingState], definitions: Iterable[MappingDef]
+    ) -> None:
+        """Run ``states`` from now on (a reload); a mapping that is gone leaves the
+        schedule, an enabled one that is new (not carried over) is scheduled."""
+        old = self.states
+        for name in old.keys() - states.keys():
+            self._due.pop(name, None)
+        self.states = dict(states)
+        defs = tuple(definitions)
+        self._index(defs)
+        for m in defs:
+            ms = self.states[m.name]
+            if ms.enabled and ms is not old.get(m.name):
+                self.mark(m.name)
