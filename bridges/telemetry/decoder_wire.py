@@ -35,6 +35,7 @@ from itertools import islice
 
 import orjson
 
+from .exceptions import TelemetryError
 from .types import Sample, SampleValue, SourceStatus
 
 __all__ = [
@@ -79,7 +80,7 @@ MAX_MESSAGE_BYTES = 4 << 20
 _HEADER = struct.Struct(">I")
 
 
-class LinkError(ValueError):
+class LinkError(TelemetryError, ValueError):
     """The byte stream on the link is not framed as this module frames it."""
 
 

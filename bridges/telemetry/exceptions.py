@@ -7,6 +7,8 @@ Every exception this package raises derives from :class:`TelemetryError`::
      │    └── PointerSyntaxError      a JSON pointer does not follow RFC 6901
      ├── PointerNotFound              a JSON pointer does not resolve in a document (also
      │                                LookupError; in ``jsonfeed``, caught where it is raised)
+     ├── LinkError                    the decoder process's byte stream is not framed as
+     │                                ``decoder_wire`` frames it (also ValueError)
      └── TelemetryProtocolError       the remote end broke the protocol (recorded, not raised
           │                           into the event loop: see ``TelemetrySource.failure``)
           ├── HomeAssistantAuthError  Home Assistant rejected the access token (permanent)
