@@ -39,7 +39,7 @@ import logging
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any, TypeVar
@@ -403,6 +403,29 @@ class _DryRun:
             self.source_of[recorded] = name
         return name
 
+    def samples(self, t: float, frames: list[tuple[str, list[tuple[str, Any]]]]) -> int:
+        """Hand the engine one instant's frames; consecutive frames the show hears from one
+        source go in as one batch. Returns the number of samples."""
+        handle_samples = self.engine.handle_samples
+        source_of = self.source_of
+        if len(frames) == 1:
+            source, pairs = frames[0]
+            handle_samples(pairs, t, source_of.get(source) or self.engine_source(source))
+            return len(pairs)
+        count = 0
+        batch: list[tuple[str, Any]] = []
+        batch_source = ""
+        for source, pairs in frames:
+            src = source_of.get(source) or self.engine_source(source)
+            if src != batch_source and batch:
+                handle_samples(batch, t, batch_source)
+                batch = []
+            batch_source = src
+            batch += pairs
+            count += len(pairs)
+        handle_samples(batch, t, batch_source)
+        return count
+
     def until(self, t: float) -> None:
         """Advance through every deadline at or before ``t`` (:mod:`cues.stepping`'s rule)."""
         if not self.steps.run_until(t):
@@ -461,6 +484,101 @@ def _events(
     return events
 
 
+def _last_time(recording: Recording, start: float, events: list[tuple[float, Event]]) -> float:
+    """The last sample or event of the recording, or the last replayed event."""
+    span = recording.time_range()
+    last_event = recording.last_event_time()
+    return max(
+        [start]
+        + ([span[1]] if span else [])
+        + ([last_event] if last_event is not None else [])
+        + [t for t, _ in events]
+    )
+
+
+def _describe(show: Show, recording: Recording, result: DryRunResult, max_lanes: int) -> None:
+    """The names, conditions and plotted lanes the report needs from the show."""
+    model = show.model
+    result.cue_names = {cid: cue.name for cid, cue in model.cues.items()}
+    result.trigger_conditions = {t.name: t.condition.describe() for t in model.triggers}
+    result.trigger_signals = {t.name: t.condition.signal for t in model.triggers}
+    units = {s.name: s.unit for s in model.signals} | {d.name: d.unit for d in model.derived}
+    derived = {d.name for d in model.derived}
+    wanted = plotted_signals(show, recording.signals())
+    result.unplotted = wanted[max_lanes:]
+    for name in wanted[:max_lanes]:
+        unit = units.get(name) or next(
+            (s.unit for s in model.signals if fnmatchcase(name, s.name)), ""
+        )
+        result.lanes.append(Lane.empty(name, unit, name in derived, result.buckets))
+
+
+def _with_connects(
+    sources: list[str], result: DryRunResult, replayed: list[tuple[float, Event]]
+) -> list[tuple[float, Event]]:
+    """``replayed`` with the show's sources connecting at the start, unless the recording
+    has their connects and disconnects."""
+    recorded_sources = {name for _, name, _ in result.source_events}
+    events: list[tuple[float, Event]] = [
+        (result.start, SourceHealth(name, True)) for name in sources if name not in recorded_sources
+    ]
+    events += replayed
+    events.sort(key=lambda e: e[0])
+    return events
+
+
+def _bin_lanes(result: DryRunResult, signals: Mapping[str, Any], t: float) -> None:
+    """The plotted signals' values at ``t`` into their time bucket."""
+    b = result.bucket_of(t)
+    for lane in result.lanes:
+        sig = signals.get(lane.signal)
+        if sig is not None and (lane.derived or sig.time == t):
+            lane.add(b, sig.value)
+
+
+def _replay_instants(
+    run: _DryRun,
+    recording: Recording,
+    events: list[tuple[float, Event]],
+    progress: Progress | None,
+) -> tuple[int, int, int]:
+    """Every instant of the recording up to the end, with the events due before each;
+    returns (samples, instants, index of the first event not handed in)."""
+    result = run.result
+    stop = result.end
+    ei = 0
+    n_events = len(events)
+    step = run.steps.advance
+    hand_in = run.samples
+    next_progress = PROGRESS_EVERY if progress is not None else -1
+    samples = instants = 0
+    replayer = Replayer(recording, speed=None, start=result.start)
+    only_sources = replayer.sources
+    signals = run.engine.signals.signals
+    lanes = bool(result.lanes)
+    for t, frames in recording.instant_frames(start=replayer.origin, end=replayer.end):
+        if only_sources is not None:
+            frames = [f for f in frames if f[0] in only_sources]
+            if not frames:
+                continue
+        if t > stop:
+            break
+        while ei < n_events and events[ei][0] <= t:
+            te, ev = events[ei]
+            ei += 1
+            run.event(te, ev)
+        run.until(t)
+        samples += hand_in(t, frames)
+        step(t)  # advance to t, then collect (the runner's drain)
+        if lanes:
+            _bin_lanes(result, signals, t)
+        instants += 1
+        if instants == next_progress and progress is not None:
+            next_progress += PROGRESS_EVERY
+            progress(t, result.start, stop)
+    return samples, instants, ei
+
+
 def dry_run(
     show: Show,
     recording: Recording,
@@ -502,93 +620,14 @@ def dry_run(
         buckets=max(1, buckets),
     )
     replayed = _events(recording, go_at, gos_from_recording, result)
-    span = recording.time_range()
-    last_event = recording.last_event_time()
-    end = max(
-        [start]
-        + ([span[1]] if span else [])
-        + ([last_event] if last_event is not None else [])
-        + [t for t, _ in replayed]
-    )
-    result.end = until if until is not None else end
-    model = show.model
-    result.cue_names = {cid: cue.name for cid, cue in model.cues.items()}
-    result.trigger_conditions = {t.name: t.condition.describe() for t in model.triggers}
-    result.trigger_signals = {t.name: t.condition.signal for t in model.triggers}
-
-    units = {s.name: s.unit for s in model.signals} | {d.name: d.unit for d in model.derived}
-    derived = {d.name for d in model.derived}
-    wanted = plotted_signals(show, recording.signals())
-    result.unplotted = wanted[max_lanes:]
-    for name in wanted[:max_lanes]:
-        unit = units.get(name) or next(
-            (s.unit for s in model.signals if fnmatchcase(name, s.name)), ""
-        )
-        result.lanes.append(Lane.empty(name, unit, name in derived, result.buckets))
-
+    result.end = until if until is not None else _last_time(recording, start, replayed)
+    _describe(show, recording, result, max_lanes)
     collector = Collector(result, on_command)
     run = _DryRun(show, result, collector)
-    engine = run.engine
-    store = engine.signals
-
-    recorded_sources = {name for _, name, _ in result.source_events}
-    events: list[tuple[float, Event]] = [
-        (start, SourceHealth(name, True)) for name in run.sources if name not in recorded_sources
-    ]
-    events += replayed
-    events.sort(key=lambda e: e[0])
-    ei = 0
-    n_events = len(events)
-    step = run.steps.advance
-    next_progress = PROGRESS_EVERY if progress is not None else -1
-    handle_samples = engine.handle_samples
-    source_of = run.source_of
-    engine_source = run.engine_source
+    store = run.engine.signals
+    events = _with_connects(run.sources, result, replayed)
+    samples, instants, ei = _replay_instants(run, recording, events, progress)
     stop = result.end
-    samples = instants = 0
-    replayer = Replayer(recording, speed=None, start=start)
-    only_sources = replayer.sources
-    signals = store.signals
-    lane_list = result.lanes
-    for t, frames in recording.instant_frames(start=replayer.origin, end=replayer.end):
-        if only_sources is not None:
-            frames = [f for f in frames if f[0] in only_sources]
-            if not frames:
-                continue
-        if t > stop:
-            break
-        while ei < n_events and events[ei][0] <= t:
-            te, ev = events[ei]
-            ei += 1
-            run.event(te, ev)
-        run.until(t)
-        if len(frames) == 1:
-            source, pairs = frames[0]
-            handle_samples(pairs, t, source_of.get(source) or engine_source(source))
-            samples += len(pairs)
-        else:  # consecutive frames the show hears from one source go in as one batch
-            batch: list[tuple[str, Any]] = []
-            batch_source = ""
-            for source, pairs in frames:
-                src = source_of.get(source) or engine_source(source)
-                if src != batch_source and batch:
-                    handle_samples(batch, t, batch_source)
-                    batch = []
-                batch_source = src
-                batch += pairs
-                samples += len(pairs)
-            handle_samples(batch, t, batch_source)
-        step(t)  # advance to t, then collect (the runner's drain)
-        if lane_list:
-            b = result.bucket_of(t)
-            for lane in lane_list:
-                sig = signals.get(lane.signal)
-                if sig is not None and (lane.derived or sig.time == t):
-                    lane.add(b, sig.value)
-        instants += 1
-        if instants == next_progress:
-            next_progress += PROGRESS_EVERY
-            progress(t, result.start, stop)  # type: ignore[misc]
     for te, ev in events[ei:]:
         if te <= stop:
             run.event(te, ev)
@@ -603,7 +642,7 @@ def dry_run(
     result.instants = instants
     result.refused = dict(store.rejected)
     result.refused_names = dict(store.rejected_names)
-    result.go_rejected = engine.stats.go_rejected
+    result.go_rejected = run.engine.stats.go_rejected
     result.wall_s = time.perf_counter() - wall0
     logger.info(
         "dry run of %s against %s: %d samples, %.1f s of show in %.2f s",

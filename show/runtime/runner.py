@@ -425,10 +425,7 @@ class ShowRunner:
     def _perform(self, cmd: Command, now: float) -> None:
         p = self.parts
         if self.muted and isinstance(cmd, SendOsc | SendMidi | SetVisualInput | SetScene):
-            if isinstance(cmd, SetScene):
-                self._held[(cmd.output, "")] = cmd
-            elif isinstance(cmd, SetVisualInput):
-                self._held[(cmd.output, cmd.name)] = cmd
+            self._hold(cmd)
             return
         if isinstance(cmd, SendOsc):
             if p.osc is not None:
@@ -436,23 +433,21 @@ class ShowRunner:
         elif isinstance(cmd, SendMidi):
             if p.midi is not None:
                 p.midi.send(cmd.port, cmd.message)
-        elif isinstance(cmd, SetVisualInput):
+        elif isinstance(cmd, SetVisualInput | SetScene):
             r = p.renderers.get(cmd.output)
             if r is not None:
-                r.set_input(cmd.name, cmd.value)
-        elif isinstance(cmd, SetScene):
-            r = p.renderers.get(cmd.output)
-            if r is not None:
-                transition = None if cmd.transition in ("", "crossfade") else cmd.transition
-                if cmd.transition == "cut":
-                    transition, duration = None, 0.0
-                else:
-                    duration = cmd.duration
-                r.set_scene(cmd.scene or "black", transition, duration, cmd.curve)
+                _to_renderer(r, cmd)
         elif isinstance(cmd, Notice):
             self.notices[cmd.id] = NoticeInfo(cmd.id, cmd.text, cmd.level, now)
         elif isinstance(cmd, ClearNotice):
             self.notices.pop(cmd.id, None)
+
+    def _hold(self, cmd: Command) -> None:
+        """Muted: keep the latest scene and scene inputs for :meth:`unmute`."""
+        if isinstance(cmd, SetScene):
+            self._held[(cmd.output, "")] = cmd
+        elif isinstance(cmd, SetVisualInput):
+            self._held[(cmd.output, cmd.name)] = cmd
 
     def _log_command(self, cmd: Command) -> None:
         """The operator's log line for a command (none for plain outputs)."""
@@ -818,6 +813,20 @@ class ShowRunner:
         self._record_event(now, kind, event, **data)
         self._note(commands, now)
         self._wake.set()
+
+
+def _to_renderer(renderer: RendererLike, cmd: SetVisualInput | SetScene) -> None:
+    """Hand a scene input or a scene change to its renderer: a cut is a zero-length
+    change, a crossfade the renderer's default transition."""
+    if isinstance(cmd, SetVisualInput):
+        renderer.set_input(cmd.name, cmd.value)
+        return
+    transition = None if cmd.transition in ("", "crossfade") else cmd.transition
+    if cmd.transition == "cut":
+        transition, duration = None, 0.0
+    else:
+        duration = cmd.duration
+    renderer.set_scene(cmd.scene or "black", transition, duration, cmd.curve)
 
 
 def _event_kind(cmd: Command) -> str:
