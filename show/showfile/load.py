@@ -461,8 +461,17 @@ class _Builder:
         r = self.r
         outputs = r.table(self.data, "outputs", "")
         r.check_keys(outputs, ("osc", "midi", "visuals"), "outputs")
+        osc = self._osc_targets(r.table(outputs, "osc", "outputs"))
+        midi = read_midi_ports(r, r.table(outputs, "midi", "outputs"))
+        self.midi_names.extend(m.name for m in midi)
+        visuals = self._visual_outputs(r.table(outputs, "visuals", "outputs"))
+        return osc, midi, visuals
+
+    def _osc_targets(self, tables: dict[str, Any]) -> list[OscTargetConfig]:
+        """``[outputs.osc.NAME]`` tables."""
+        r = self.r
         osc: list[OscTargetConfig] = []
-        for name, t in r.table(outputs, "osc", "outputs").items():
+        for name, t in tables.items():
             path = f"outputs.osc.{name}"
             if not isinstance(t, dict):
                 r.problem(path, "expected a table [outputs.osc.NAME]")
@@ -483,10 +492,13 @@ class _Builder:
                 r.problem(path, str(err))
                 continue
             osc.append(target)
-        midi = read_midi_ports(r, r.table(outputs, "midi", "outputs"))
-        self.midi_names.extend(m.name for m in midi)
+        return osc
+
+    def _visual_outputs(self, tables: dict[str, Any]) -> list[VisualOutputConfig]:
+        """``[outputs.visuals.NAME]`` tables."""
+        r = self.r
         visuals: list[VisualOutputConfig] = []
-        for name, t in r.table(outputs, "visuals", "outputs").items():
+        for name, t in tables.items():
             path = f"outputs.visuals.{name}"
             if not isinstance(t, dict):
                 r.problem(path, "expected a table [outputs.visuals.NAME]")
@@ -533,7 +545,7 @@ class _Builder:
                 )
             )
             self.visual_names.append(name)
-        return osc, midi, visuals
+        return visuals
 
     # -- mappings and triggers ------------------------------------------------------------
 
