@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from fnmatch import translate
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +23,11 @@ _MAX_STRING = 64
 
 def _is_pattern(name: str) -> bool:
     return any(ch in name for ch in "*?[")
+
+
+def _doubles(array: npt.NDArray[np.float64]) -> memoryview[float]:
+    """A memoryview of ``array``'s doubles (it writes through to the array)."""
+    return array.data.cast("B").cast("d")
 
 
 @dataclass(slots=True)
@@ -39,13 +46,21 @@ class Signal:
     head: int = 0
     count: int = 0
     capacity: int = 0
+    # the history arrays as memoryviews: a scalar store through one costs less than
+    # through the array, and a store happens on every sample
+    _time_ring: memoryview[float] = field(init=False, repr=False, compare=False)
+    _value_ring: memoryview[Any] = field(init=False, repr=False, compare=False)  # bool, int too
 
     def __post_init__(self) -> None:
         self.capacity = int(self.times.shape[0])
+        self._time_ring = _doubles(self.times)
+        self._value_ring = _doubles(self.values)
 
     def numeric(self) -> float | None:
         """The value as a number (booleans as 0/1), or None for strings and gaps."""
         v = self.value
+        if type(v) is float:
+            return v
         if v is None or isinstance(v, str):
             return None
         return float(v)
@@ -58,8 +73,11 @@ class Signal:
         cap = self.capacity
         if cap:
             h = self.head
-            self.times[h] = now
-            self.values[h] = math.nan if value is None or type(value) is str else value
+            self._time_ring[h] = now
+            try:
+                self._value_ring[h] = math.nan if value is None or type(value) is str else value
+            except ValueError:  # not a double (an int too large): the array says why
+                self.values[h] = value
             self.head = h + 1 if h + 1 < cap else 0
             if self.count < cap:
                 self.count += 1
@@ -77,20 +95,20 @@ class Signal:
 
         Searches the ring where it lies (two sorted runs once it has wrapped), so a
         rate condition checked on every sample copies nothing."""
-        n, head, times = self.count, self.head, self.times
+        n, head, times = self.count, self.head, self._time_ring
         if n == 0:
             return None
         if n < self.capacity:  # not wrapped yet: one run, oldest first
-            i = int(np.searchsorted(times[:n], t, side="right")) - 1
+            i = bisect_right(times, t, 0, n) - 1
         elif head and times[0] <= t:  # in the newer run, at the start of the array
-            i = int(np.searchsorted(times[:head], t, side="right")) - 1
+            i = bisect_right(times, t, 0, head) - 1
         else:  # in the older run, from head to the end
-            i = head + int(np.searchsorted(times[head:], t, side="right")) - 1
+            i = bisect_right(times, t, head, n) - 1
             if i < head:
                 return None
         if i < 0:
             return None
-        return float(times[i]), float(self.values[i])
+        return times[i], self._value_ring[i]
 
 
 class SignalStore:
