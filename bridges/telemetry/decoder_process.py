@@ -177,9 +177,10 @@ class _Link(asyncio.Protocol):
         """
         self.problem = self.problem or problem
         if deliver_statuses and not self.problem:
-            for tag, body in self._queue:
-                if tag == STATUS:
-                    self._owner._on_message(tag, body)
+            with contextlib.suppress(LinkError, ValueError, TypeError):
+                for tag, body in self._queue:
+                    if tag == STATUS:
+                        self._owner._on_message(tag, body)
         self._queue.clear()
         if self._transport is not None:
             self._transport.close()

@@ -269,32 +269,9 @@ class HomeAssistantProtocol:
     def _handle_message(self, message: dict[str, object]) -> None:
         kind = message.get("type")
         if kind == "auth_required":
-            if self.phase is not HomeAssistantPhase.AWAITING_AUTH_REQUIRED:
-                self._rejections.append(RejectReason.PROTOCOL_ERROR)
-                return
-            self._send({"type": "auth", "access_token": self._token})
-            self.phase = HomeAssistantPhase.AUTHENTICATING
+            self._on_auth_required()
         elif kind == "auth_ok":
-            if self.phase is not HomeAssistantPhase.AUTHENTICATING:
-                self._rejections.append(RejectReason.PROTOCOL_ERROR)
-                return
-            version = message.get("ha_version")
-            self.ha_version = version if isinstance(version, str) else None
-            self._send(
-                {
-                    "id": _SUPPORTED_FEATURES_ID,
-                    "type": "supported_features",
-                    "features": {"coalesce_messages": 1},
-                }
-            )
-            self._send(
-                {
-                    "id": _SUBSCRIBE_ID,
-                    "type": "subscribe_entities",
-                    "entity_ids": list(self._entities),
-                }
-            )
-            self.phase = HomeAssistantPhase.SUBSCRIBING
+            self._on_auth_ok(message)
         elif kind == "auth_invalid":
             detail = message.get("message")
             suffix = f" ({detail})" if isinstance(detail, str) and detail else ""
@@ -302,21 +279,53 @@ class HomeAssistantProtocol:
         elif kind == "result":
             self._handle_result(message)
         elif kind == "event":
-            if message.get("id") != _SUBSCRIBE_ID:
-                return
-            if self.phase is HomeAssistantPhase.SUBSCRIBING:
-                self.phase = HomeAssistantPhase.SUBSCRIBED
-            elif self.phase is not HomeAssistantPhase.SUBSCRIBED:
-                self._rejections.append(RejectReason.PROTOCOL_ERROR)
-                return
-            event = message.get("event")
-            if not isinstance(event, dict):
-                self._rejections.append(RejectReason.WRONG_TYPE)
-                return
-            self._apply_event(event)
+            self._on_event(message)
         elif not isinstance(kind, str):
             self._rejections.append(RejectReason.PROTOCOL_ERROR)
         # Other message types (pong, …) carry no telemetry and are ignored.
+
+    def _on_auth_required(self) -> None:
+        if self.phase is not HomeAssistantPhase.AWAITING_AUTH_REQUIRED:
+            self._rejections.append(RejectReason.PROTOCOL_ERROR)
+            return
+        self._send({"type": "auth", "access_token": self._token})
+        self.phase = HomeAssistantPhase.AUTHENTICATING
+
+    def _on_auth_ok(self, message: dict[str, object]) -> None:
+        if self.phase is not HomeAssistantPhase.AUTHENTICATING:
+            self._rejections.append(RejectReason.PROTOCOL_ERROR)
+            return
+        version = message.get("ha_version")
+        self.ha_version = version if isinstance(version, str) else None
+        self._send(
+            {
+                "id": _SUPPORTED_FEATURES_ID,
+                "type": "supported_features",
+                "features": {"coalesce_messages": 1},
+            }
+        )
+        self._send(
+            {
+                "id": _SUBSCRIBE_ID,
+                "type": "subscribe_entities",
+                "entity_ids": list(self._entities),
+            }
+        )
+        self.phase = HomeAssistantPhase.SUBSCRIBING
+
+    def _on_event(self, message: dict[str, object]) -> None:
+        if message.get("id") != _SUBSCRIBE_ID:
+            return
+        if self.phase is HomeAssistantPhase.SUBSCRIBING:
+            self.phase = HomeAssistantPhase.SUBSCRIBED
+        elif self.phase is not HomeAssistantPhase.SUBSCRIBED:
+            self._rejections.append(RejectReason.PROTOCOL_ERROR)
+            return
+        event = message.get("event")
+        if not isinstance(event, dict):
+            self._rejections.append(RejectReason.WRONG_TYPE)
+            return
+        self._apply_event(event)
 
     def _handle_result(self, message: dict[str, object]) -> None:
         iden = message.get("id")

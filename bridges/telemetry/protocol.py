@@ -115,6 +115,21 @@ def decode_json_frame(text: str, max_frame_bytes: int) -> tuple[object, RejectRe
         return None, RejectReason.MALFORMED_JSON
 
 
+def _timestamp(raw_ts: object) -> tuple[float | None, RejectReason | None]:
+    """An object's ``ts``: absent/null, or a finite number (not a bool)."""
+    if raw_ts is None:
+        return None, None
+    if isinstance(raw_ts, bool) or not isinstance(raw_ts, int | float):
+        return None, RejectReason.WRONG_TYPE
+    try:
+        ts = float(raw_ts)
+    except OverflowError:
+        ts = math.inf
+    if not math.isfinite(ts):
+        return None, RejectReason.NON_FINITE
+    return ts, None
+
+
 def _parse_object(obj: object, result: ParseResult, max_values: int) -> None:
     """Decode one telemetry object into ``result``."""
     if not isinstance(obj, dict):
@@ -132,18 +147,10 @@ def _parse_object(obj: object, result: ParseResult, max_values: int) -> None:
     if len(values) > max_values:
         result.rejections.append(RejectReason.TOO_MANY_VALUES)
         return
-    ts: float | None = None
-    if raw_ts is not None:
-        if isinstance(raw_ts, bool) or not isinstance(raw_ts, int | float):
-            result.rejections.append(RejectReason.WRONG_TYPE)
-            return
-        try:
-            ts = float(raw_ts)
-        except OverflowError:
-            ts = math.inf
-        if not math.isfinite(ts):
-            result.rejections.append(RejectReason.NON_FINITE)
-            return
+    ts, reason = _timestamp(raw_ts)
+    if reason is not None:
+        result.rejections.append(reason)
+        return
     for key, raw in values.items():
         if KEY_PATTERN.fullmatch(key) is None:
             result.rejections.append(RejectReason.BAD_NAME)
