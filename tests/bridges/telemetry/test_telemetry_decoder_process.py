@@ -529,3 +529,65 @@ def test_the_show_file_chooses_each_source_s_decoder() -> None:
         }
 
     run(scenario)
+
+
+RUNNER_SHOW = """
+[show]
+health_interval = 0.01
+[sources.big]
+kind = "stovelight"
+url = "{url}"
+decoder = "process"
+[signals."a.k00000"]
+source = "big"
+stale_after = {stale}
+[[triggers]]
+name = "big-down"
+when = {{ source = "big", health = "lost" }}
+start = "9"
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "9"
+type = "memo"
+"""
+
+
+@pytest.mark.parametrize(("stale", "loses"), [(30.0, False), (0.05, True)])
+def test_a_killed_decoder_process_in_a_running_show(stale: float, loses: bool) -> None:
+    """Inside the stale window the show sees nothing; past it, the documented loss."""
+    from cues.commands import Command, TriggerFired
+    from show.runtime.assemble import add_sources
+    from show.runtime.runner import RunnerParts, ShowRunner
+    from show.showfile.load import parse_show
+
+    async def scenario() -> None:
+        with producer() as server:
+            show = parse_show(RUNNER_SHOW.format(url=server.url, stale=stale))
+            runner = ShowRunner(show, RunnerParts())
+            seen: list[Command] = []
+            runner.listeners.append(seen.append)
+            add_sources(runner)
+            (source,) = runner.parts.sources
+            assert isinstance(source, ProcessSource)
+            await runner.start()
+            runner.start_sources()
+            try:
+                await until(lambda: runner.sources["big"].up is True and server.clients == 1)
+                server.send(big_frame(1, 5.0))
+                await until(lambda: runner.sources["big"].samples == 1)
+                pid = source.pid
+                assert pid is not None
+                os.kill(pid, signal.SIGKILL)
+                await until(lambda: source.restarts == 1 and source.status.value == "connected")
+                await until(lambda: server.clients == 1)
+                server.send(big_frame(1, 6.0))
+                await until(lambda: runner.sources["big"].samples == 2)
+                await asyncio.sleep(0.1)
+                fired = [c.trigger for c in seen if isinstance(c, TriggerFired)]
+                assert fired == (["big-down"] if loses else [])
+                assert runner.sources["big"].up is True
+            finally:
+                await runner.aclose()
+
+    run(scenario)
