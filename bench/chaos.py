@@ -491,9 +491,16 @@ class Case:
 class Bench:
     """Owns the show process, the feeds and the cases."""
 
-    def __init__(self, work: Path, quick: bool, auto_dashboard: bool = False) -> None:
+    def __init__(
+        self,
+        work: Path,
+        quick: bool,
+        auto_dashboard: bool = False,
+        only: set[str] | None = None,
+    ) -> None:
         self.work = work
         self.quick = quick
+        self.only = only
         self.auto_dashboard = auto_dashboard
         self.ports = {k: free_port() for k in ("tel", "crowd", "osc", "ctl", "web")}
         self.chaos = Feed(self.ports["tel"])
@@ -575,77 +582,93 @@ class Bench:
             print(f"  {name}: done ({row.t1 - row.t0:.1f} s)", file=sys.stderr)
 
     async def run_cases(self) -> None:
-        loop = asyncio.get_running_loop()
-        short = 0.5 if self.quick else 1.0
-        async with self.case("baseline") as row:
-            await asyncio.sleep(3 * short)
-            row.outcome = "nothing hostile"
+        cases = {
+            "baseline": self.baseline,
+            "big-frame": self.big_frame,
+            "oversize": self.oversize,
+            "inf-values": self.inf_values_case,
+            "lan-control": self.lan_control_case,
+            "full-dashboard": self.full_dashboard_case,
+            "handshakes": self.handshakes,
+            "page-flood": self.page_flood,
+            "double-host": self.double_host_case,
+            "crowd-drop": self.crowd_drop,
+        }
+        for name, body in cases.items():
+            if self.only is None or name in self.only:
+                async with self.case(name) as row:
+                    row.outcome = await body(row)
 
-        async with self.case("big-frame") as row:
-            keys = {f"{i:x}": 1 for i in range(90_000)}
-            big = json.dumps({"source": "chaos", "values": keys}, separators=(",", ":"))
-            conns = self.chaos.connections
-            for _ in range(2 if self.quick else 4):
-                self.chaos.send(big)
-                await asyncio.sleep(2.0)
-            row.outcome = (
-                f"{len(big) / 1e6:.2f} MB frame x{2 if self.quick else 4};"
-                f" reconnects {self.chaos.connections - conns}"
-            )
+    async def baseline(self, row: Case) -> str:
+        await asyncio.sleep(3 * (0.5 if self.quick else 1.0))
+        return "nothing hostile"
 
-        async with self.case("oversize") as row:
-            over = json.dumps({"source": "chaos", "values": {"x": "y" * 1_200_000}})
-            conns = self.chaos.connections
-            for _ in range(6 if self.quick else 12):
-                self.chaos.send(over)
-                await asyncio.sleep(0.5)
-            await asyncio.sleep(1.0)
-            row.outcome = (
-                f"{len(over) / 1e6:.1f} MB frames x{6 if self.quick else 12};"
-                f" reconnects {self.chaos.connections - conns}"
-            )
-
-        async with self.case("inf-values") as row:
-            row.outcome = await loop.run_in_executor(None, self.inf_values)
-
-        async with self.case("lan-control") as row:
-            row.outcome = await loop.run_in_executor(None, self.lan_control)
-
-        async with self.case("full-dashboard") as row:
-            row.outcome = await self.full_dashboard()
-
-        async with self.case("handshakes") as row:
-            flood = loop.run_in_executor(
-                self.pool, flood_handshakes, self.ports["web"], 2000, "/ws", ""
-            )
-            await asyncio.sleep(0.2)  # the flood is under way
-            operator = await self.operator(f"ws://127.0.0.1:{self.ports['web']}")
-            got = await flood
-            row.outcome = (
-                "2000 at once: "
-                + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
-                + f"; meanwhile {operator}"
-            )
-
-        async with self.case("page-flood") as row:
-            got = await loop.run_in_executor(
-                self.pool, flood_handshakes, self.ports["web"], 2000, "/", ""
-            )
-            row.outcome = "2000 GET / at once: " + ", ".join(
-                f"{k}x{v}" for k, v in sorted(got.items())
-            )
-
-        async with self.case("double-host") as row:
-            got = await loop.run_in_executor(self.pool, double_host, self.ports["web"], 200)
-            row.outcome = "200 requests: " + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
-
-        async with self.case("crowd-drop") as row:
-            await self.crowd.go_away()
+    async def big_frame(self, row: Case) -> str:
+        keys = {f"{i:x}": 1 for i in range(90_000)}
+        big = json.dumps({"source": "chaos", "values": keys}, separators=(",", ":"))
+        conns = self.chaos.connections
+        for _ in range(2 if self.quick else 4):
+            self.chaos.send(big)
             await asyncio.sleep(2.0)
-            row.extra["back"] = time.monotonic()
-            self.crowd.come_back()
-            await asyncio.sleep(3.0)
-            row.outcome = f"{CROWD} signals: source away 2 s, then back"
+        return (
+            f"{len(big) / 1e6:.2f} MB frame x{2 if self.quick else 4};"
+            f" reconnects {self.chaos.connections - conns}"
+        )
+
+    async def oversize(self, row: Case) -> str:
+        over = json.dumps({"source": "chaos", "values": {"x": "y" * 1_200_000}})
+        conns = self.chaos.connections
+        for _ in range(6 if self.quick else 12):
+            self.chaos.send(over)
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)
+        return (
+            f"{len(over) / 1e6:.1f} MB frames x{6 if self.quick else 12};"
+            f" reconnects {self.chaos.connections - conns}"
+        )
+
+    async def inf_values_case(self, row: Case) -> str:
+        return await asyncio.get_running_loop().run_in_executor(None, self.inf_values)
+
+    async def lan_control_case(self, row: Case) -> str:
+        return await asyncio.get_running_loop().run_in_executor(None, self.lan_control)
+
+    async def full_dashboard_case(self, row: Case) -> str:
+        return await self.full_dashboard()
+
+    async def handshakes(self, row: Case) -> str:
+        loop = asyncio.get_running_loop()
+        flood = loop.run_in_executor(
+            self.pool, flood_handshakes, self.ports["web"], 2000, "/ws", ""
+        )
+        await asyncio.sleep(0.2)  # the flood is under way
+        operator = await self.operator(f"ws://127.0.0.1:{self.ports['web']}")
+        got = await flood
+        return (
+            "2000 at once: "
+            + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
+            + f"; meanwhile {operator}"
+        )
+
+    async def page_flood(self, row: Case) -> str:
+        got = await asyncio.get_running_loop().run_in_executor(
+            self.pool, flood_handshakes, self.ports["web"], 2000, "/", ""
+        )
+        return "2000 GET / at once: " + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
+
+    async def double_host_case(self, row: Case) -> str:
+        got = await asyncio.get_running_loop().run_in_executor(
+            self.pool, double_host, self.ports["web"], 200
+        )
+        return "200 requests: " + ", ".join(f"{k}x{v}" for k, v in sorted(got.items()))
+
+    async def crowd_drop(self, row: Case) -> str:
+        await self.crowd.go_away()
+        await asyncio.sleep(2.0)
+        row.extra["back"] = time.monotonic()
+        self.crowd.come_back()
+        await asyncio.sleep(3.0)
+        return f"{CROWD} signals: source away 2 s, then back"
 
     def udp_ask(self, packet: bytes, host: str = "127.0.0.1", bind: str = "127.0.0.1") -> str:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -777,7 +800,8 @@ class Bench:
             await self.crowd.stop()
             self.pool.shutdown()
         self.measure(results)
-        self.cases.append(await record_read_only(self.work))
+        if self.only is None or "record-ro" in self.only:
+            self.cases.append(await record_read_only(self.work))
         return 0
 
     def measure(self, results: dict[str, Any]) -> None:
@@ -917,10 +941,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="no [dashboard] panels: the default layout, one panel per signal (801)",
     )
+    parser.add_argument(
+        "--only",
+        type=lambda s: set(s.split(",")),
+        help="run only these cases, comma-separated (e.g. baseline,handshakes); not for docs",
+    )
     args = parser.parse_args(argv)
+    if args.only is not None and args.write is not None:
+        parser.error("--write needs every case; leave out --only")
     work = Path(tempfile.mkdtemp(prefix="stovelight-chaos-"))
     started = time.monotonic()
-    bench = Bench(work, args.quick, args.auto_dashboard)
+    bench = Bench(work, args.quick, args.auto_dashboard, args.only)
     try:
         asyncio.run(bench.main())
     finally:
@@ -928,7 +959,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     text = (
         f"Command: `.venv/bin/python bench/chaos.py{' --quick' if args.quick else ''}"
-        f"{' --auto-dashboard' if args.auto_dashboard else ''}`"
+        f"{' --auto-dashboard' if args.auto_dashboard else ''}"
+        f"{' --only ' + ','.join(sorted(args.only)) if args.only else ''}`"
         f" ({time.monotonic() - started:.0f} s; {conditions()})\n\n" + table(bench.cases)
     )
     print(text)

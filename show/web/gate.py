@@ -25,8 +25,14 @@ Plain HTTP requests hold no seat. Once a request's head is complete, pages,
 scripts and 404s are answered right at the door (the server's ``answer``
 callable) and the connection closed, so a flood of page requests costs no more
 than a refusal; only the sockets and the preview (which read headers) reach
-websockets. A burst is decided at most :data:`DECISIONS_PER_TURN` per turn of the
-event loop, first come first decided.
+websockets.
+
+A burst never holds the show's loop for long: the server accepts at most
+:data:`ACCEPTS_PER_TURN` new connections per turn of the event loop (the kernel
+keeps queueing up to :data:`LISTEN_BACKLOG` more), and the door decides for at most
+:data:`DECISION_BUDGET_S` (and :data:`DECISIONS_PER_TURN` connections) per turn,
+first come first decided; the rest wait for the next turn, so the show's timers and
+a GO run in between.
 """
 
 from __future__ import annotations
@@ -34,9 +40,10 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import enum
+import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 from urllib.parse import parse_qs, urlsplit
@@ -46,8 +53,11 @@ from websockets.asyncio.server import ServerConnection
 from show.showfile.config import WEB_HEAD_TIMEOUT_S
 
 __all__ = [
+    "ACCEPTS_PER_TURN",
     "DECISIONS_PER_TURN",
+    "DECISION_BUDGET_S",
     "HEAD_TIMEOUT_S",
+    "LISTEN_BACKLOG",
     "MAX_HEAD",
     "MAX_REQUEST_LINE",
     "Admission",
@@ -56,6 +66,7 @@ __all__ = [
     "Refusal",
     "Seat",
     "gated_connection_class",
+    "listen_backlog",
     "parse_request_line",
 ]
 
@@ -66,7 +77,15 @@ MAX_HEAD: Final = 16384
 HEAD_TIMEOUT_S: Final = WEB_HEAD_TIMEOUT_S
 """Seconds a client has to send its request head (``[web]``'s default)."""
 DECISIONS_PER_TURN: Final = 64
-"""Door decisions per event-loop turn; a burst beyond it waits for the next turn."""
+"""Door decisions per event-loop turn at most; a burst beyond it waits for the next turn."""
+DECISION_BUDGET_S: Final = 0.0005
+"""Time the door may spend deciding in one event-loop turn (a refusal's write to the
+client is most of it); at least one connection is decided per turn."""
+ACCEPTS_PER_TURN: Final = 16
+"""New connections the server accepts per event-loop turn (asyncio's ``backlog``,
+which is both the listen queue and how many it accepts in one turn)."""
+LISTEN_BACKLOG: Final = 100
+"""Connections the kernel queues before they are accepted (asyncio's default)."""
 
 PUBLIC_WS: Final = "/ws"
 CONSOLE_WS: Final = "/console/ws"
@@ -254,6 +273,8 @@ class Gate:
         per_turn: Most door decisions in one turn of the event loop; the rest
             wait for the next turn, so a burst of connections is spread over
             several turns and the show's timers run in between.
+        budget_s: Most time spent deciding in one turn (measured with ``clock``);
+            the first decision of a turn is always taken.
         answer: Answers a plain request at the door: ``(method, path)`` to the
             whole HTTP response, or ``None`` to hand the request to websockets.
             Pages and scripts are answered there, so a flood of page requests
@@ -267,12 +288,17 @@ class Gate:
         head_timeout: float = HEAD_TIMEOUT_S,
         per_turn: int = DECISIONS_PER_TURN,
         answer: Callable[[str, str], bytes | None] | None = None,
+        budget_s: float = DECISION_BUDGET_S,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.admission = admission
         self.on_refusal = on_refusal
         self.head_timeout = head_timeout
         self.per_turn = per_turn
+        self.budget_s = budget_s
         self.answer = answer
+        self._clock = clock
+        self._turn_ends = 0.0
         self.waiting: set[GatedConnection] = set()
         self.deferred = 0
         self._queue: deque[GatedConnection] = deque()
@@ -287,7 +313,7 @@ class Gate:
         Args:
             connection: A connection whose request head has arrived.
         """
-        if self._used < self.per_turn and not self._queue:
+        if not self._queue and self._room_this_turn():
             self._use(connection.loop)
             connection.decide()
             return
@@ -297,17 +323,24 @@ class Gate:
             self._turn_scheduled = True
             connection.loop.call_soon(self._next_turn, connection.loop)
 
+    def _room_this_turn(self) -> bool:
+        if self._used == 0:
+            return True
+        return self._used < self.per_turn and self._clock() < self._turn_ends
+
     def _use(self, loop: asyncio.AbstractEventLoop) -> None:
         if not self._turn_scheduled:
             # Runs at the start of the next turn: a fresh budget, then the queue.
             self._turn_scheduled = True
             loop.call_soon(self._next_turn, loop)
+        if self._used == 0:
+            self._turn_ends = self._clock() + self.budget_s
         self._used += 1
 
     def _next_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         self._turn_scheduled = False
         self._used = 0
-        while self._queue and self._used < self.per_turn:
+        while self._queue and self._room_this_turn():
             self._use(loop)
             self._queue.popleft().decide()
         if self._queue and not self._turn_scheduled:
@@ -447,6 +480,25 @@ class GatedConnection(ServerConnection):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+
+def listen_backlog(sockets: Iterable[Any], backlog: int = LISTEN_BACKLOG) -> None:
+    """Give listening sockets a kernel queue of ``backlog`` connections.
+
+    The server is created with ``backlog=ACCEPTS_PER_TURN`` so asyncio accepts that
+    many per turn; this sets the queue the kernel keeps meanwhile back to
+    ``backlog`` (``listen`` may be called again on a listening socket).
+
+    Args:
+        sockets: The server's listening sockets (asyncio's ``TransportSocket``).
+        backlog: The queue length.
+    """
+    for sock in sockets:
+        twin = socket.socket(sock.family, sock.type, fileno=socket.dup(sock.fileno()))
+        try:
+            twin.listen(backlog)
+        finally:
+            twin.close()  # only the duplicate descriptor
 
 
 def gated_connection_class(gate: Gate) -> type[ServerConnection]:

@@ -33,6 +33,7 @@ from bridges.ratelimit import RateLimitedLogger
 from show.showfile.config import WEB_PORT, WebConfig
 from show.web.fanout import Broadcaster
 from show.web.gate import (
+    ACCEPTS_PER_TURN,
     CONSOLE_WS,
     PUBLIC_WS,
     Admission,
@@ -40,6 +41,7 @@ from show.web.gate import (
     GatedConnection,
     Refusal,
     gated_connection_class,
+    listen_backlog,
 )
 from show.web.http import (
     StaticFile,
@@ -282,7 +284,9 @@ class WebServer:
             close_timeout=2.0,
             server_header="Stovelight",
             logger=_LIBRARY_LOG,
+            backlog=ACCEPTS_PER_TURN,  # asyncio accepts this many per loop turn
         )
+        listen_backlog(self._server.sockets)  # while the kernel queues as many as before
         for broadcaster in (self._public, self._console):
             task = asyncio.create_task(
                 broadcaster.run(), name=f"web.{broadcaster.name}-broadcaster"

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import select
 import socket
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +23,15 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from show.web.gate import Admission, Gate, GatedConnection, Refusal, Seat, parse_request_line
+from show.web.gate import (
+    Admission,
+    Gate,
+    GatedConnection,
+    Refusal,
+    Seat,
+    listen_backlog,
+    parse_request_line,
+)
 from show.web.protocol import token_matches
 from tests.web.webtest_support import (
     TOKEN,
@@ -359,3 +368,56 @@ def test_pages_are_answered_at_the_door(show: FakeShow) -> None:
         assert srv.stats()["answered_at_door"] == 104
     finally:
         srv.shutdown()
+
+
+def test_the_door_decides_for_at_most_its_time_budget_per_loop_turn() -> None:
+    decided: list[int] = []
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.1  # each look at the clock: 0.1 s of deciding went by
+        return now[0]
+
+    class Waiting:
+        def __init__(self, n: int, loop: asyncio.AbstractEventLoop) -> None:
+            self.n, self.loop = n, loop
+
+        def decide(self) -> None:
+            decided.append(self.n)
+
+    async def burst() -> list[list[int]]:
+        seats = Admission(
+            max_viewers=1, max_per_address=1, max_consoles=1, token_ok=lambda _t: False
+        )
+        gate = Gate(seats, lambda _r, _a: None, per_turn=64, budget_s=0.25, clock=clock)
+        loop = asyncio.get_running_loop()
+        for n in range(7):
+            gate.submit(cast(GatedConnection, Waiting(n, loop)))
+        turns = [list(decided)]
+        for _ in range(3):
+            await asyncio.sleep(0)  # one turn of the loop
+            turns.append(list(decided))
+        return turns
+
+    with ThreadPoolExecutor(1) as pool:
+        turns = pool.submit(asyncio.run, burst()).result(20)
+    # budget 0.25 s: the turn's first decision starts the budget, two more fit in it
+    assert turns == [[0, 1, 2], [0, 1, 2, 3, 4, 5], [0, 1, 2, 3, 4, 5, 6], list(range(7))]
+
+
+def test_the_kernel_queues_connections_that_the_door_has_not_accepted_yet() -> None:
+    with socket.create_server(("127.0.0.1", 0), backlog=1) as server:
+        listen_backlog([server], 16)  # asyncio listens with its per-turn accept count
+        port = server.getsockname()[1]
+        clients = [socket.socket() for _ in range(8)]
+        try:
+            for client in clients:
+                client.setblocking(False)
+                client.connect_ex(("127.0.0.1", port))
+            for client in clients:  # nobody accepts: only the kernel's queue holds them
+                _, writable, _ = select.select([], [client], [], 5.0)
+                assert writable == [client]
+                assert client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        finally:
+            for client in clients:
+                client.close()
