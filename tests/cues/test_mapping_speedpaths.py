@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass, fields
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cues.commands import Command
+from cues.commands import Command, SendOsc
 from cues.curves import apply_curve, curve_shape
 from cues.mappings import MappingState, target_command
 from cues.model import Curve, FadeTarget, MappingDef, MidiSpec, SmoothingDef, StaleMode
@@ -231,3 +232,18 @@ def test_curve_shapes_against_their_formulas() -> None:
     for curve in Curve:
         assert repr(curve_shape(curve)(-0.0)) == "0.0"
         assert curve_shape(curve)(1.0) == 1.0
+
+
+def test_the_osc_command_is_the_one_sendosc_makes() -> None:
+    """OSC commands are filled in slot by slot; a field or a ``__post_init__`` added to
+    ``SendOsc`` must be added to ``cues.mappings._osc_command`` too."""
+    ms = MappingState(MappingDef(name="m", signal="x", target=FadeTarget("desk", "/m")))
+    ms.raw = 0.25
+    cmd, _ = ms.step(0.0)
+    made = SendOsc("desk", "/m", (0.25,), continuous=True)
+    assert type(cmd) is SendOsc and cmd == made and hash(cmd) == hash(made)
+    assert repr(cmd) == repr(made)
+    assert [f.name for f in fields(SendOsc)] == ["target", "address", "args", "continuous"]
+    assert not hasattr(SendOsc, "__post_init__")
+    with pytest.raises(FrozenInstanceError):
+        cmd.address = "/n"  # type: ignore[misc]
