@@ -92,7 +92,10 @@ class CueLists:
     def step_past(self, cid: CueId) -> None:
         """A continue started ``cid``: if it is its list's standby, move past it."""
         lst = self._list_of.get(cid)
-        if lst is not None and self.playhead(lst) == cid:
+        if lst is None:
+            return
+        idx = self.playheads[lst]
+        if idx is not None and self._lists[lst].cues[idx] == cid:
             self._standby_after(lst)
 
     def _standby_after(self, cue_list: str) -> None:
@@ -127,7 +130,9 @@ class CueLists:
             idx = None
         if self.playheads[cue_list] != idx:
             self.playheads[cue_list] = idx
-            self._outbox.emit(PlayheadChanged(cue_list, cues[idx] if idx is not None else None))
+            self._outbox.items.append(
+                PlayheadChanged(cue_list, cues[idx] if idx is not None else None)
+            )
 
     def reset(self) -> None:
         """Every standby on its list's first cue; the GO guard forgets the last GO."""

@@ -159,7 +159,7 @@ class CueLifecycle:
         if cue.continue_mode is ContinueMode.AUTO_CONTINUE and self._lists.continue_applies(cue):
             run.continue_at = t + cue.postwait
         run.action_end = t + cue.duration
-        self.actions.begin(run, t)
+        steps = self.actions.begin(run, t)
         if run.continue_at is not None:
             if run.continue_at <= t:
                 self._fire_continue(run, t)
@@ -170,7 +170,8 @@ class CueLifecycle:
                 self.end_action(run, t)
             else:
                 self._timers.push(run.action_end, TimerKind.END, cue.id, run.gen)
-                self.actions.schedule_steps(run)
+                if steps:
+                    self.actions.schedule_steps(run)
 
     def _fire_continue(self, run: CueRun, t: float) -> None:
         run.continue_at = None
@@ -199,7 +200,7 @@ class CueLifecycle:
     def _set_state(self, run: CueRun, state: CueState) -> None:
         if run.state is not state:
             run.state = state
-            self._outbox.emit(CueStateChanged(run.cue.id, state))
+            self._outbox.items.append(CueStateChanged(run.cue.id, state))
 
     # -- timers ----------------------------------------------------------------------
 

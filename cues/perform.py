@@ -160,13 +160,17 @@ class CueActions:
 
     # -- the action ------------------------------------------------------------------
 
-    def begin(self, run: CueRun, t: float) -> None:
+    def begin(self, run: CueRun, t: float) -> bool:
         """The action begins at ``t`` (``run.action_end`` is start + duration): an armed
-        cue acts; a disarmed one only takes its time, and a disarmed group none."""
+        cue acts; a disarmed one only takes its time, and a disarmed group none. True
+        when the action steps until its end (call :meth:`schedule_steps` once the end
+        is scheduled)."""
         if run.armed:
             self._perform(run, t)
-        elif run.cue.kind is CueKind.GROUP:
+            return run.cue.kind is CueKind.FADE
+        if run.cue.kind is CueKind.GROUP:
             run.action_end = t
+        return False
 
     def schedule_steps(self, run: CueRun) -> None:
         """The action's end is scheduled: an armed fade schedules its first step."""
@@ -187,7 +191,7 @@ class CueActions:
         cue = run.cue
         kind = cue.kind
         if kind is CueKind.OSC:
-            self._outbox.emit(SendOsc(cue.osc_target, cue.osc_address, cue.osc_args))
+            self._outbox.items.append(SendOsc(cue.osc_target, cue.osc_address, cue.osc_args))
         elif kind is CueKind.MIDI and cue.midi is not None:
             self._outbox.emit(SendMidi(cue.midi_port, cue.midi))
         elif kind is CueKind.VISUAL:
@@ -286,7 +290,7 @@ class CueActions:
         self.target_values[target.key] = value
         cmd = target_command(target, value)
         if cmd is not None:
-            self._outbox.emit(cmd)
+            self._outbox.items.append(cmd)
 
     # -- groups ----------------------------------------------------------------------
 
