@@ -43,7 +43,7 @@ import enum
 import functools
 import math
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeAlias
 
@@ -222,56 +222,92 @@ def _encode_blob(value: bytes) -> bytes:
     return _INT32.pack(len(value)) + value + _ZERO_PAD[len(value) & 3]
 
 
+def _normalize_int(tag: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        value = _as_int(value)
+    lo, hi = (_I32_MIN, _I32_MAX) if tag == "i" else (_I64_MIN, _I64_MAX)
+    if not lo <= value <= hi:
+        raise OscEncodeError(f"integer {value} does not fit OSC type '{tag}'")
+    return int(value)
+
+
+def _normalize_float(tag: str, value: Any) -> float:
+    if isinstance(value, bool) or not hasattr(type(value), "__float__"):
+        raise OscEncodeError(f"OSC type '{tag}' needs a number, got {type(value).__name__}")
+    number = float(value)
+    if tag == "f":
+        try:
+            _FLOAT32.pack(number)
+        except OverflowError as err:  # reported with the converted value
+            raise OscEncodeError(f"cannot encode {number!r} as OSC type '{tag}': {err}") from err
+    return number
+
+
+def _normalize_str(tag: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise OscEncodeError(f"OSC type '{tag}' needs a str, got {type(value).__name__}")
+    _encode_str(value)
+    return value
+
+
+def _normalize_char(tag: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) != 1:
+        raise OscEncodeError(f"OSC type 'c' needs a 1-character str, got {value!r}")
+    return value
+
+
+def _normalize_blob(tag: str, value: Any) -> bytes:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise OscEncodeError(f"OSC type 'b' needs bytes, got {type(value).__name__}")
+    return bytes(value)
+
+
+def _constant(result: Any) -> Callable[[str, Any], Any]:
+    """Normaliser of a payload-free tag: any value becomes ``result``."""
+
+    def normalize(tag: str, value: Any) -> Any:
+        return result
+
+    return normalize
+
+
+def _packed_tuple(make: Callable[..., Any], packer: struct.Struct) -> Callable[[str, Any], Any]:
+    """Normaliser of a fixed-layout tuple tag: build it, then check that it packs."""
+
+    def normalize(tag: str, value: Any) -> Any:
+        result = make(*value)
+        packer.pack(*result)
+        return result
+
+    return normalize
+
+
+#: Tag -> normaliser. The multi-letter keys ("", "ih", "fd", "sS") keep what a
+#: substring test on the tag accepted, e.g. ``OscArg("", 5)`` as a 64-bit integer.
+_NORMALIZERS: dict[str, Callable[[str, Any], Any]] = {
+    **dict.fromkeys(("i", "h", "ih", ""), _normalize_int),
+    **dict.fromkeys(("f", "d", "fd"), _normalize_float),
+    **dict.fromkeys(("s", "S", "sS"), _normalize_str),
+    "c": _normalize_char,
+    "b": _normalize_blob,
+    "T": _constant(True),
+    "F": _constant(False),
+    "N": _constant(None),
+    "I": _constant(IMPULSE),
+    "t": _packed_tuple(TimeTag, _TIMETAG),
+    "r": _packed_tuple(RgbaColor, _FOUR_U8),
+    "m": _packed_tuple(MidiPacket, _FOUR_U8),
+}
+
+
 def _normalize(tag: str, value: Any) -> Any:
     """Check that ``value`` fits ``tag`` and return its canonical Python form."""
     try:
-        if tag in "ih":
-            if isinstance(value, bool) or not isinstance(value, int):
-                value = _as_int(value)
-            lo, hi = (_I32_MIN, _I32_MAX) if tag == "i" else (_I64_MIN, _I64_MAX)
-            if not lo <= value <= hi:
-                raise OscEncodeError(f"integer {value} does not fit OSC type '{tag}'")
-            return int(value)
-        if tag in "fd":
-            if isinstance(value, bool) or not hasattr(type(value), "__float__"):
-                raise OscEncodeError(f"OSC type '{tag}' needs a number, got {type(value).__name__}")
-            value = float(value)
-            if tag == "f":
-                _FLOAT32.pack(value)  # raises OverflowError when out of range
-            return value
-        if tag in "sS":
-            if not isinstance(value, str):
-                raise OscEncodeError(f"OSC type '{tag}' needs a str, got {type(value).__name__}")
-            _encode_str(value)
-            return value
-        if tag == "c":
-            if not isinstance(value, str) or len(value) != 1:
-                raise OscEncodeError(f"OSC type 'c' needs a 1-character str, got {value!r}")
-            return value
-        if tag == "b":
-            if not isinstance(value, bytes | bytearray | memoryview):
-                raise OscEncodeError(f"OSC type 'b' needs bytes, got {type(value).__name__}")
-            return bytes(value)
-        if tag == "T":
-            return True
-        if tag == "F":
-            return False
-        if tag == "N":
-            return None
-        if tag == "I":
-            return IMPULSE
-        if tag == "t":
-            tt = TimeTag(*value)
-            _TIMETAG.pack(*tt)
-            return tt
-        if tag == "r":
-            rgba = RgbaColor(*value)
-            _FOUR_U8.pack(*rgba)
-            return rgba
-        if tag == "m":
-            midi = MidiPacket(*value)
-            _FOUR_U8.pack(*midi)
-            return midi
+        if not isinstance(tag, str):
+            _ = tag in "ih"  # raises the TypeError reported below for a non-str tag
+        normalizer = _NORMALIZERS.get(tag)
+        if normalizer is not None:
+            return normalizer(tag, value)
     except OscEncodeError:
         raise
     except (TypeError, ValueError, OverflowError, struct.error) as err:
@@ -285,6 +321,17 @@ def _as_int(value: Any) -> int:
     if hasattr(value, "__index__"):
         return int(value.__index__())
     raise TypeError(f"{type(value).__name__} is not an integer")
+
+
+#: Exact Python type -> ``(tag, canonical value)``, for the types :func:`_infer`
+#: does not test inline.
+_INFER_BY_TYPE: dict[type, Callable[[Any], tuple[str, Any]]] = {
+    OscArg: lambda value: (value.tag, _normalize(value.tag, value.value)),
+    TimeTag: lambda value: ("t", _normalize("t", value)),
+    RgbaColor: lambda value: ("r", _normalize("r", value)),
+    MidiPacket: lambda value: ("m", _normalize("m", value)),
+    Impulse: lambda value: ("I", IMPULSE),
+}
 
 
 def _infer(value: Any) -> tuple[str, Any]:
@@ -304,19 +351,16 @@ def _infer(value: Any) -> tuple[str, Any]:
         return "N", None
     if t is bytes:
         return "b", value
-    if t is OscArg:
-        return value.tag, _normalize(value.tag, value.value)
-    if t is TimeTag:
-        return "t", _normalize("t", value)
-    if t is RgbaColor:
-        return "r", _normalize("r", value)
-    if t is MidiPacket:
-        return "m", _normalize("m", value)
-    if value is IMPULSE:
-        return "I", IMPULSE
+    by_type = _INFER_BY_TYPE.get(t)
+    if by_type is not None:
+        return by_type(value)
+    return _infer_lookalike(value)
+
+
+def _infer_lookalike(value: Any) -> tuple[str, Any]:
+    """Infer the tag of a subclass or look-alike (numpy scalar, IntEnum, Fraction)."""
     if isinstance(value, bytearray | memoryview):
         return "b", bytes(value)
-    # Subclasses and numeric look-alikes (numpy scalars, IntEnum, Fraction).
     if isinstance(value, int) or hasattr(value, "__index__"):
         as_int = _as_int(value)
         return ("i" if _I32_MIN <= as_int <= _I32_MAX else "h"), _normalize("h", as_int)
@@ -547,6 +591,100 @@ def _need(pos: int, size: int, end: int, tag: str) -> None:
         )
 
 
+#: Decodes one argument at ``pos`` (packet end ``end``): ``(value, next position)``.
+_ArgDecoder: TypeAlias = Callable[[bytes, int, int], tuple[Any, int]]
+
+
+def _decode_blob(data: bytes, pos: int, end: int) -> tuple[bytes, int]:
+    _need(pos, 4, end, "b")
+    size = _INT32.unpack_from(data, pos)[0]
+    if size < 0:
+        raise OscDecodeError(f"blob size {size} is negative", pos)
+    pos += 4
+    padded = (size + 3) & ~3
+    if pos + padded > end:
+        raise OscDecodeError(
+            f"blob of {size} bytes runs past the end of the packet (truncated)", pos
+        )
+    if data.count(0, pos + size, pos + padded) != padded - size:
+        raise OscDecodeError("bad padding after blob: non-zero bytes", pos + size)
+    return data[pos : pos + size], pos + padded
+
+
+def _decode_char(data: bytes, pos: int, end: int) -> tuple[str, int]:
+    _need(pos, 4, end, "c")
+    code = _UINT32.unpack_from(data, pos)[0]
+    if code > 0x10FFFF:
+        raise OscDecodeError(f"char argument {code:#x} is not a character", pos)
+    return chr(code), pos + 4
+
+
+def _fixed(tag: str, layout: struct.Struct, make: Callable[..., Any] | None) -> _ArgDecoder:
+    """Decoder of a fixed-size argument: ``make(*fields)``, or the single field."""
+    size = layout.size
+    unpack_from = layout.unpack_from
+
+    def decode(data: bytes, pos: int, end: int) -> tuple[Any, int]:
+        _need(pos, size, end, tag)
+        fields = unpack_from(data, pos)
+        return (fields[0] if make is None else make(*fields)), pos + size
+
+    return decode
+
+
+def _reject_array(data: bytes, pos: int, end: int) -> tuple[Any, int]:
+    raise OscDecodeError("OSC arrays ('[' ... ']') are not supported", pos)
+
+
+#: Payload-free tags and their values.
+_CONSTANT_ARGS: dict[str, Any] = {"T": True, "F": False, "N": None, "I": IMPULSE}
+
+#: Tag -> decoder for the tags :func:`_decode_args` does not handle inline.
+_ARG_DECODERS: dict[str, _ArgDecoder] = {
+    "b": _decode_blob,
+    "h": _fixed("h", _INT64, None),
+    "d": _fixed("d", _FLOAT64, None),
+    "t": _fixed("t", _TIMETAG, TimeTag),
+    "c": _decode_char,
+    "r": _fixed("r", _FOUR_U8, RgbaColor),
+    "m": _fixed("m", _FOUR_U8, MidiPacket),
+    "[": _reject_array,
+    "]": _reject_array,
+}
+
+_unpack_float32 = _FLOAT32.unpack_from
+_unpack_int32 = _INT32.unpack_from
+
+
+def _decode_args(data: bytes, pos: int, end: int, tags: str) -> tuple[list[Any], int]:
+    """Decode the arguments of ``tags`` from ``pos``; ``f i s`` first, then the table."""
+    args: list[Any] = []
+    append = args.append
+    for tag in tags:
+        if tag == "f":
+            if pos + 4 > end:
+                _need(pos, 4, end, tag)
+            append(_unpack_float32(data, pos)[0])
+            pos += 4
+        elif tag == "i":
+            if pos + 4 > end:
+                _need(pos, 4, end, tag)
+            append(_unpack_int32(data, pos)[0])
+            pos += 4
+        elif tag in "sS":
+            value, pos = _read_string(data, pos, end, f"string argument '{tag}'")
+            append(value)
+        elif tag in _CONSTANT_ARGS:
+            append(_CONSTANT_ARGS[tag])
+        else:
+            decoder = _ARG_DECODERS.get(tag)
+            if decoder is None:
+                raise OscDecodeError(f"unknown type tag {tag!r}", pos)
+            value, pos = decoder(data, pos, end)
+            append(value)
+    return args, pos
+
+
 def _decode_message(data: bytes, start: int, end: int) -> OscMessage:
     if (end - start) % 4:
         raise OscDecodeError(f"message size {end - start} is not a multiple of 4", start)
@@ -557,74 +695,7 @@ def _decode_message(data: bytes, start: int, end: int) -> OscMessage:
         raise OscDecodeError("type tag string must start with ','", pos)
     tag_text, pos = _read_string(data, pos, end, "type tag string")
     tags = tag_text[1:]
-    args: list[Any] = []
-    append = args.append
-    for tag in tags:
-        if tag == "f":
-            _need(pos, 4, end, tag)
-            append(_FLOAT32.unpack_from(data, pos)[0])
-            pos += 4
-        elif tag == "i":
-            _need(pos, 4, end, tag)
-            append(_INT32.unpack_from(data, pos)[0])
-            pos += 4
-        elif tag in "sS":
-            value, pos = _read_string(data, pos, end, f"string argument '{tag}'")
-            append(value)
-        elif tag == "T":
-            append(True)
-        elif tag == "F":
-            append(False)
-        elif tag == "N":
-            append(None)
-        elif tag == "I":
-            append(IMPULSE)
-        elif tag == "b":
-            _need(pos, 4, end, tag)
-            size = _INT32.unpack_from(data, pos)[0]
-            if size < 0:
-                raise OscDecodeError(f"blob size {size} is negative", pos)
-            pos += 4
-            padded = (size + 3) & ~3
-            if pos + padded > end:
-                raise OscDecodeError(
-                    f"blob of {size} bytes runs past the end of the packet (truncated)", pos
-                )
-            if data.count(0, pos + size, pos + padded) != padded - size:
-                raise OscDecodeError("bad padding after blob: non-zero bytes", pos + size)
-            append(data[pos : pos + size])
-            pos += padded
-        elif tag == "h":
-            _need(pos, 8, end, tag)
-            append(_INT64.unpack_from(data, pos)[0])
-            pos += 8
-        elif tag == "d":
-            _need(pos, 8, end, tag)
-            append(_FLOAT64.unpack_from(data, pos)[0])
-            pos += 8
-        elif tag == "t":
-            _need(pos, 8, end, tag)
-            append(TimeTag(*_TIMETAG.unpack_from(data, pos)))
-            pos += 8
-        elif tag == "c":
-            _need(pos, 4, end, tag)
-            code = _UINT32.unpack_from(data, pos)[0]
-            if code > 0x10FFFF:
-                raise OscDecodeError(f"char argument {code:#x} is not a character", pos)
-            append(chr(code))
-            pos += 4
-        elif tag == "r":
-            _need(pos, 4, end, tag)
-            append(RgbaColor(*_FOUR_U8.unpack_from(data, pos)))
-            pos += 4
-        elif tag == "m":
-            _need(pos, 4, end, tag)
-            append(MidiPacket(*_FOUR_U8.unpack_from(data, pos)))
-            pos += 4
-        elif tag in "[]":
-            raise OscDecodeError("OSC arrays ('[' ... ']') are not supported", pos)
-        else:
-            raise OscDecodeError(f"unknown type tag {tag!r}", pos)
+    args, pos = _decode_args(data, pos, end, tags)
     if pos != end:
         raise OscDecodeError(f"{end - pos} unexpected bytes after the last argument", pos)
     return OscMessage._trusted(address, tuple(args), tags)
