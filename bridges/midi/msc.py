@@ -46,7 +46,9 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bridges.midi.errors import MidiDecodeError, MidiValueError
 
@@ -316,31 +318,57 @@ class MscMessage:
     macro: int | None = None
 
     def __post_init__(self) -> None:
-        _check_int("device id", self.device_id, 0, 0x7F)
-        if not isinstance(self.command, MscCommand):
-            raise MidiValueError(f"MSC command must be an MscCommand, got {self.command!r}")
-        if not isinstance(self.command_format, CommandFormat):
-            raise MidiValueError(
-                f"MSC command format must be a CommandFormat, got {self.command_format!r}"
-            )
-        name = self.command.name
-        if self.cue is not None and self.command not in _CUE_COMMANDS:
-            raise MidiValueError(f"MSC {name} carries no cue number")
-        if self.command is MscCommand.LOAD and (self.cue is None or self.cue.number is None):
-            raise MidiValueError("MSC LOAD requires a cue number")
-        if self.command is MscCommand.TIMED_GO and self.time is None:
-            raise MidiValueError("MSC TIMED_GO requires a time")
-        if self.time is not None and self.command not in (MscCommand.TIMED_GO, MscCommand.SET):
-            raise MidiValueError(f"MSC {name} carries no time")
-        if self.command is MscCommand.SET:
-            _check_int("SET control number", self.control, 0, 0x3FFF)
-            _check_int("SET value", self.value, 0, 0x3FFF)
-        elif self.control is not None or self.value is not None:
-            raise MidiValueError(f"MSC {name} carries no control number or value")
-        if self.command is MscCommand.FIRE:
-            _check_int("FIRE macro number", self.macro, 0, 0x7F)
-        elif self.macro is not None:
-            raise MidiValueError(f"MSC {name} carries no macro number")
+        for check in _MESSAGE_CHECKS:
+            check(self)
+
+
+def _check_kinds(msg: MscMessage) -> None:
+    _check_int("device id", msg.device_id, 0, 0x7F)
+    if not isinstance(msg.command, MscCommand):
+        raise MidiValueError(f"MSC command must be an MscCommand, got {msg.command!r}")
+    if not isinstance(msg.command_format, CommandFormat):
+        raise MidiValueError(
+            f"MSC command format must be a CommandFormat, got {msg.command_format!r}"
+        )
+
+
+def _check_cue(msg: MscMessage) -> None:
+    if msg.cue is not None and msg.command not in _CUE_COMMANDS:
+        raise MidiValueError(f"MSC {msg.command.name} carries no cue number")
+    if msg.command is MscCommand.LOAD and (msg.cue is None or msg.cue.number is None):
+        raise MidiValueError("MSC LOAD requires a cue number")
+
+
+def _check_time(msg: MscMessage) -> None:
+    if msg.command is MscCommand.TIMED_GO and msg.time is None:
+        raise MidiValueError("MSC TIMED_GO requires a time")
+    if msg.time is not None and msg.command not in (MscCommand.TIMED_GO, MscCommand.SET):
+        raise MidiValueError(f"MSC {msg.command.name} carries no time")
+
+
+def _check_set(msg: MscMessage) -> None:
+    if msg.command is MscCommand.SET:
+        _check_int("SET control number", msg.control, 0, 0x3FFF)
+        _check_int("SET value", msg.value, 0, 0x3FFF)
+    elif msg.control is not None or msg.value is not None:
+        raise MidiValueError(f"MSC {msg.command.name} carries no control number or value")
+
+
+def _check_fire(msg: MscMessage) -> None:
+    if msg.command is MscCommand.FIRE:
+        _check_int("FIRE macro number", msg.macro, 0, 0x7F)
+    elif msg.macro is not None:
+        raise MidiValueError(f"MSC {msg.command.name} carries no macro number")
+
+
+#: What :class:`MscMessage` checks, in this order (the first failure is reported).
+_MESSAGE_CHECKS: tuple[Callable[[MscMessage], None], ...] = (
+    _check_kinds,
+    _check_cue,
+    _check_time,
+    _check_set,
+    _check_fire,
+)
 
 
 def _encode_cue(cue: CueRef) -> bytes:
@@ -423,14 +451,54 @@ def _decode_14bit(data: bytes, offset: int) -> int:
     return data[offset] | (data[offset + 1] << 7)
 
 
-def decode_msc(data: bytes) -> MscMessage:
-    """Decode a complete MSC SysEx message (``F0 ... F7``).
+class _Payload(NamedTuple):
+    """The command-dependent fields decoded from an MSC message's data bytes."""
 
-    Raises:
-        MidiDecodeError: not an MSC message, an unsupported command or format,
-            or malformed data.
-    """
-    data = bytes(data)
+    cue: CueRef | None = None
+    time: StandardTime | None = None
+    control: int | None = None
+    value: int | None = None
+    macro: int | None = None
+
+
+def _decode_timed_go(command: MscCommand, payload: bytes) -> _Payload:
+    return _Payload(time=StandardTime.from_bytes(payload), cue=_decode_cue(payload[5:]))
+
+
+def _decode_cue_payload(command: MscCommand, payload: bytes) -> _Payload:
+    return _Payload(cue=_decode_cue(payload))
+
+
+def _decode_set(command: MscCommand, payload: bytes) -> _Payload:
+    if len(payload) not in (4, 9):
+        raise MidiDecodeError(f"MSC SET needs 4 bytes (or 9 with a time), got {len(payload)}")
+    time = StandardTime.from_bytes(payload[4:]) if len(payload) == 9 else None
+    return _Payload(control=_decode_14bit(payload, 0), value=_decode_14bit(payload, 2), time=time)
+
+
+def _decode_fire(command: MscCommand, payload: bytes) -> _Payload:
+    if len(payload) != 1:
+        raise MidiDecodeError(f"MSC FIRE needs 1 macro byte, got {len(payload)}")
+    return _Payload(macro=payload[0])
+
+
+def _decode_no_data(command: MscCommand, payload: bytes) -> _Payload:
+    if payload:
+        raise MidiDecodeError(f"MSC {command.name} carries no data, got {len(payload)} bytes")
+    return _Payload()
+
+
+#: Command -> decoder of its data bytes; commands not listed carry no data.
+_PAYLOAD_DECODERS: dict[MscCommand, Callable[[MscCommand, bytes], _Payload]] = {
+    **dict.fromkeys(_CUE_COMMANDS, _decode_cue_payload),
+    MscCommand.TIMED_GO: _decode_timed_go,
+    MscCommand.SET: _decode_set,
+    MscCommand.FIRE: _decode_fire,
+}
+
+
+def _msc_body(data: bytes) -> bytes:
+    """The bytes between ``F0 7F`` and ``F7`` of a framed MSC message."""
     if not is_msc(data) or data[-1] != 0xF7:
         raise MidiDecodeError(f"not an MSC message: {data[:8].hex(' ')}...")
     if len(data) > MAX_MESSAGE_LENGTH:
@@ -438,49 +506,48 @@ def decode_msc(data: bytes) -> MscMessage:
     body = data[2:-1]
     if any(byte > 0x7F for byte in body):
         raise MidiDecodeError("MSC message contains a byte >= 0x80 before the final F7")
-    device_id, _, raw_format, raw_command = body[:4]
-    payload = body[4:]
+    return body
+
+
+def _decode_format(raw_format: int) -> CommandFormat:
     try:
-        command_format = CommandFormat(raw_format)
+        return CommandFormat(raw_format)
     except ValueError:
         raise MidiDecodeError(f"unknown MSC command format 0x{raw_format:02X}") from None
+
+
+def _decode_command(raw_command: int) -> MscCommand:
     try:
-        command = MscCommand(raw_command)
+        return MscCommand(raw_command)
     except ValueError:
         raise MidiDecodeError(
             f"unsupported MSC command 0x{raw_command:02X} "
             "(only the general commands 0x01-0x0B are understood)"
         ) from None
-    cue: CueRef | None = None
-    time: StandardTime | None = None
-    control = value = macro = None
-    if command is MscCommand.TIMED_GO:
-        time = StandardTime.from_bytes(payload)
-        cue = _decode_cue(payload[5:])
-    elif command in _CUE_COMMANDS:
-        cue = _decode_cue(payload)
-    elif command is MscCommand.SET:
-        if len(payload) not in (4, 9):
-            raise MidiDecodeError(f"MSC SET needs 4 bytes (or 9 with a time), got {len(payload)}")
-        control, value = _decode_14bit(payload, 0), _decode_14bit(payload, 2)
-        if len(payload) == 9:
-            time = StandardTime.from_bytes(payload[4:])
-    elif command is MscCommand.FIRE:
-        if len(payload) != 1:
-            raise MidiDecodeError(f"MSC FIRE needs 1 macro byte, got {len(payload)}")
-        macro = payload[0]
-    elif payload:
-        raise MidiDecodeError(f"MSC {command.name} carries no data, got {len(payload)} bytes")
+
+
+def decode_msc(data: bytes) -> MscMessage:
+    """Decode a complete MSC SysEx message (``F0 ... F7``).
+
+    Raises:
+        MidiDecodeError: not an MSC message, an unsupported command or format,
+            or malformed data.
+    """
+    body = _msc_body(bytes(data))
+    device_id, _, raw_format, raw_command = body[:4]
+    command_format = _decode_format(raw_format)
+    command = _decode_command(raw_command)
+    fields = _PAYLOAD_DECODERS.get(command, _decode_no_data)(command, body[4:])
     try:
         return MscMessage(
             command=command,
             device_id=device_id,
             command_format=command_format,
-            cue=cue,
-            time=time,
-            control=control,
-            value=value,
-            macro=macro,
+            cue=fields.cue,
+            time=fields.time,
+            control=fields.control,
+            value=fields.value,
+            macro=fields.macro,
         )
     except MidiValueError as err:
         raise MidiDecodeError(f"invalid MSC {command.name}: {err}") from err
