@@ -27,25 +27,31 @@ callable) and the connection closed, so a flood of page requests costs no more
 than a refusal; only the sockets and the preview (which read headers) reach
 websockets.
 
-A burst never holds the show's loop for long: the server accepts at most
-:data:`ACCEPTS_PER_TURN` new connections per turn of the event loop (the kernel
-keeps queueing up to :data:`LISTEN_BACKLOG` more), and the door decides for at most
-:data:`DECISION_BUDGET_S` (and :data:`DECISIONS_PER_TURN` connections) per turn,
-first come first decided; the rest wait for the next turn, so the show's timers and
-a GO run in between.
+The :class:`Door` takes new connections off the listening sockets itself, at
+most :data:`ACCEPTS_PER_TURN` per turn of the event loop (the kernel keeps queueing
+up to :data:`LISTEN_BACKLOG` more). A connection whose whole request head is
+already there when it is accepted and that is refused (a flood) is answered and
+closed on the raw socket: no asyncio transport, protocol, task or timer is made for
+it. Every other connection is handed to asyncio and websockets with the bytes read
+so far and passes the :class:`Gate` as a :class:`GatedConnection`, which decides
+for at most :data:`DECISION_BUDGET_S` (and :data:`DECISIONS_PER_TURN` connections)
+per turn, first come first decided; the rest wait for the next turn, so the show's
+timers and a GO run in between.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import enum
+import logging
 import socket
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import ServerConnection
@@ -61,12 +67,12 @@ __all__ = [
     "MAX_HEAD",
     "MAX_REQUEST_LINE",
     "Admission",
+    "Door",
     "Gate",
     "GatedConnection",
     "Refusal",
     "Seat",
     "gated_connection_class",
-    "listen_backlog",
     "parse_request_line",
 ]
 
@@ -82,10 +88,14 @@ DECISION_BUDGET_S: Final = 0.0005
 """Time the door may spend deciding in one event-loop turn (a refusal's write to the
 client is most of it); at least one connection is decided per turn."""
 ACCEPTS_PER_TURN: Final = 16
-"""New connections the server accepts per event-loop turn (asyncio's ``backlog``,
-which is both the listen queue and how many it accepts in one turn)."""
+"""New connections the :class:`Door` accepts per event-loop turn at most."""
 LISTEN_BACKLOG: Final = 100
 """Connections the kernel queues before they are accepted (asyncio's default)."""
+
+ACCEPT_RETRY_S: Final = 1.0
+"""Pause before accepting again when the process is out of file descriptors."""
+
+_log = logging.getLogger(__name__)
 
 PUBLIC_WS: Final = "/ws"
 CONSOLE_WS: Final = "/console/ws"
@@ -147,6 +157,24 @@ def parse_request_line(line: bytes) -> tuple[str, str, str | None] | None:
         values = parse_qs(split.query).get("token")
         token = values[0] if values else None
     return parts[0].decode("ascii"), split.path, token
+
+
+def oversize_head(head: bytes, admission: Admission) -> Refusal | None:
+    """The refusal for an incomplete request head that is already too long (counted),
+    or ``None`` while it may still complete."""
+    if len(head) > MAX_REQUEST_LINE and b"\r\n" not in head:
+        return admission.refuse("refused_malformed", 414, "request line too long")
+    if len(head) > MAX_HEAD:
+        return admission.refuse("refused_malformed", 431, "request head too large")
+    return None
+
+
+class _AtDoor(Protocol):
+    """A connection whose request head has arrived, waiting for the gate's decision."""
+
+    loop: asyncio.AbstractEventLoop
+
+    def decide(self) -> None: ...
 
 
 class Admission:
@@ -301,12 +329,12 @@ class Gate:
         self._turn_ends = 0.0
         self.waiting: set[GatedConnection] = set()
         self.deferred = 0
-        self._queue: deque[GatedConnection] = deque()
+        self._queue: deque[_AtDoor] = deque()
         self._used = 0
         self._turn_scheduled = False
         self._date = (0, "")
 
-    def submit(self, connection: GatedConnection) -> None:
+    def submit(self, connection: _AtDoor) -> None:
         """Have ``connection`` decided now, or in a later turn when this one's budget
         is spent (first come, first decided).
 
@@ -393,12 +421,27 @@ class GatedConnection(ServerConnection):
         self._queued = False
         self._door_transport: asyncio.Transport | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._let_in: tuple[Seat, bytes] | None = None
+
+    def admitted_at_door(self, seat: Seat, head: bytes) -> None:
+        """The :class:`Door` read ``head`` and gave it ``seat``; it is carried into
+        websockets (or answered) as soon as :meth:`connection_made` is called."""
+        self._let_in = (seat, head)
+
+    @property
+    def door_seat_pending(self) -> bool:
+        """A seat from :meth:`admitted_at_door` not taken over by a transport yet."""
+        return self._let_in is not None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._door_transport = transport
         peer = transport.get_extra_info("peername")
         self.peer = str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
+        if self._let_in is not None:
+            (seat, head), self._let_in = self._let_in, None
+            self._enter(transport, seat, head)
+            return
         self.gate.waiting.add(self)
         self._timer = self.loop.call_later(self.gate.head_timeout, self._head_timeout)
 
@@ -412,12 +455,8 @@ class GatedConnection(ServerConnection):
         if b"\r\n\r\n" in self._head:  # the whole head: answering now leaves nothing unread
             self._queued = True
             self.gate.submit(self)
-        elif len(self._head) > MAX_REQUEST_LINE and b"\r\n" not in self._head:
-            admission = self.gate.admission
-            self._refuse(admission.refuse("refused_malformed", 414, "request line too long"))
-        elif len(self._head) > MAX_HEAD:
-            admission = self.gate.admission
-            self._refuse(admission.refuse("refused_malformed", 431, "request head too large"))
+        elif (problem := oversize_head(self._head, self.gate.admission)) is not None:
+            self._refuse(problem)
 
     def decide(self) -> None:
         """Admit, answer or refuse, from the request line (called by the :class:`Gate`)."""
@@ -429,17 +468,20 @@ class GatedConnection(ServerConnection):
         if isinstance(verdict, Refusal):
             self._refuse(verdict)
             return
-        if verdict is Seat.HTTP and self.gate.answer is not None:
-            parsed = parse_request_line(line)
+        self._leave_door()
+        head, self._head = self._head, b""
+        self._enter(transport, verdict, head)
+
+    def _enter(self, transport: asyncio.Transport, seat: Seat, head: bytes) -> None:
+        """Answer a page at the door, or hand the connection and its head to websockets."""
+        if seat is Seat.HTTP and self.gate.answer is not None:
+            parsed = parse_request_line(head[: head.find(b"\r\n")])
             reply = self.gate.answer(parsed[0], parsed[1]) if parsed is not None else None
             if reply is not None:
-                self._leave_door()
                 transport.write(reply)
                 transport.close()
                 return
-        self.seat = verdict
-        self._leave_door()
-        head, self._head = self._head, b""
+        self.seat = seat
         super().connection_made(transport)
         super().data_received(head)
 
@@ -482,23 +524,204 @@ class GatedConnection(ServerConnection):
             self._timer = None
 
 
-def listen_backlog(sockets: Iterable[Any], backlog: int = LISTEN_BACKLOG) -> None:
-    """Give listening sockets a kernel queue of ``backlog`` connections.
+class _RawVisitor:
+    """A connection the :class:`Door` accepted, still a bare socket: no transport,
+    protocol or task exists for it until it is admitted."""
 
-    The server is created with ``backlog=ACCEPTS_PER_TURN`` so asyncio accepts that
-    many per turn; this sets the queue the kernel keeps meanwhile back to
-    ``backlog`` (``listen`` may be called again on a listening socket).
+    __slots__ = ("door", "head", "loop", "peer", "since", "sock")
+
+    def __init__(self, door: Door, sock: socket.socket, peer: str, now: float) -> None:
+        self.door = door
+        self.sock = sock
+        self.peer = peer
+        self.since = now
+        self.head = b""
+        assert door.loop is not None
+        self.loop = door.loop
+
+    def decide(self) -> None:
+        """Refuse on the socket, or hand it over (called by the :class:`Gate`)."""
+        self.door.decide(self)
+
+
+class Door:
+    """Accepts the web port's connections and refuses a flood on the bare socket.
+
+    A connection is read at the door without an asyncio transport; once its request
+    head is there the :class:`Gate` decides (within its budget per turn). A refusal
+    is written and the socket closed right there; an admitted connection is handed
+    over to asyncio and websockets with its head and its seat.
 
     Args:
-        sockets: The server's listening sockets (asyncio's ``TransportSocket``).
-        backlog: The queue length.
+        gate: The server's gate (its admission, budget, refusal text and log hook).
+        hand_over: Gives an admitted socket, its request head, its seat and the
+            client's address to the event loop (asyncio and websockets, through a
+            :class:`GatedConnection` told :meth:`GatedConnection.admitted_at_door`);
+            it gives the seat back if that fails.
+        per_turn: Connections accepted per event-loop turn at most.
     """
-    for sock in sockets:
-        twin = socket.socket(sock.family, sock.type, fileno=socket.dup(sock.fileno()))
+
+    def __init__(
+        self,
+        gate: Gate,
+        hand_over: Callable[[socket.socket, bytes, Seat, str], None],
+        per_turn: int = ACCEPTS_PER_TURN,
+    ) -> None:
+        self.gate = gate
+        self.per_turn = per_turn
+        self.refused = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._hand_over = hand_over
+        self._listeners: list[socket.socket] = []
+        self._visitors: dict[socket.socket, _RawVisitor] = {}
+        self._sweep: asyncio.TimerHandle | None = None
+
+    @property
+    def _sweep_every(self) -> float:
+        return min(1.0, self.gate.head_timeout)
+
+    @property
+    def waiting(self) -> int:
+        """Connections at the door whose request head has not been read yet."""
+        return len(self._visitors)
+
+    def open(self, sockets: Iterable[Any], backlog: int = LISTEN_BACKLOG) -> None:
+        """Take over accepting on ``sockets`` from the running loop (an asyncio
+        server's), with a kernel queue of ``backlog``.
+
+        Args:
+            sockets: Bound sockets (asyncio's ``TransportSocket`` or plain ones).
+            backlog: The kernel's queue of connections not yet accepted.
+        """
+        self.loop = asyncio.get_running_loop()
+        for sock in sockets:
+            self.loop.remove_reader(sock.fileno())  # asyncio's accept
+            own = socket.socket(sock.family, sock.type, fileno=socket.dup(sock.fileno()))
+            own.setblocking(False)
+            own.listen(backlog)
+            self._listeners.append(own)
+            self.loop.add_reader(own.fileno(), self._accept, own)
+
+    def close(self) -> None:
+        """Stop accepting and drop the connections still at the door."""
+        loop, listeners, self._listeners = self.loop, self._listeners, []
+        live = loop is not None and not loop.is_closed()
+        for own in listeners:
+            if live:
+                loop.remove_reader(own.fileno())  # type: ignore[union-attr]
+            own.close()
+        for visitor in list(self._visitors.values()):
+            self._drop(visitor)
+        if self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+
+    def decide(self, visitor: _RawVisitor) -> None:
+        """Refuse ``visitor`` on its socket, or hand it over.
+
+        Args:
+            visitor: A connection whose request head has been read.
+        """
+        if not self._listeners:  # the server stopped while it waited for its turn
+            visitor.sock.close()
+            return
+        line = visitor.head[: visitor.head.find(b"\r\n")]
+        verdict = self.gate.admission.admit(line, visitor.peer)
+        if isinstance(verdict, Refusal):
+            self._refuse(visitor, verdict)
+            return
+        self._hand_over(visitor.sock, visitor.head, verdict, visitor.peer)
+
+    def _accept(self, listener: socket.socket) -> None:
+        assert self.loop is not None
+        now = self.loop.time()
+        for _ in range(self.per_turn):
+            try:
+                conn, address = listener.accept()
+            except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+                return
+            except OSError as err:  # out of file descriptors: stop a while, as asyncio does
+                self._pause(listener, err)
+                return
+            conn.setblocking(False)
+            peer = str(address[0]) if isinstance(address, tuple) and address else str(address)
+            visitor = _RawVisitor(self, conn, peer, now)
+            if self._read(visitor):  # most clients sent their request with the connect
+                self._wait(visitor)
+
+    def _read(self, visitor: _RawVisitor) -> bool:
+        """Read what has arrived; True while the head is still incomplete."""
         try:
-            twin.listen(backlog)
-        finally:
-            twin.close()  # only the duplicate descriptor
+            data = visitor.sock.recv(MAX_HEAD + 1)
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            data = b""
+        if not data:  # the client left
+            visitor.sock.close()
+            return False
+        visitor.head += data
+        if b"\r\n\r\n" in visitor.head:
+            self.gate.submit(visitor)
+            return False
+        problem = oversize_head(visitor.head, self.gate.admission)
+        if problem is not None:
+            self._refuse(visitor, problem)
+            return False
+        return True
+
+    def _wait(self, visitor: _RawVisitor) -> None:
+        assert self.loop is not None
+        self._visitors[visitor.sock] = visitor
+        self.loop.add_reader(visitor.sock.fileno(), self._readable, visitor)
+        if self._sweep is None:
+            self._sweep = self.loop.call_later(self._sweep_every, self._sweep_slow)
+
+    def _readable(self, visitor: _RawVisitor) -> None:
+        self._leave(visitor)  # before the socket may be closed
+        if self._read(visitor):
+            self._wait(visitor)  # a head in several pieces (rare)
+
+    def _leave(self, visitor: _RawVisitor) -> None:
+        if self._visitors.pop(visitor.sock, None) is not None and self.loop is not None:
+            self.loop.remove_reader(visitor.sock.fileno())
+
+    def _drop(self, visitor: _RawVisitor) -> None:
+        self._leave(visitor)
+        visitor.sock.close()
+
+    def _sweep_slow(self) -> None:
+        """Drop connections that did not send their head within the head timeout
+        (checked every second, or every head timeout if shorter)."""
+        assert self.loop is not None
+        self._sweep = None
+        too_old = self.loop.time() - self.gate.head_timeout
+        for visitor in [v for v in self._visitors.values() if v.since <= too_old]:
+            self.gate.admission.counters["head_timeouts"] += 1
+            self._drop(visitor)
+        if self._visitors:
+            self._sweep = self.loop.call_later(self._sweep_every, self._sweep_slow)
+
+    def _refuse(self, visitor: _RawVisitor, refusal: Refusal) -> None:
+        self.refused += 1
+        with contextlib.suppress(OSError):
+            visitor.sock.send(self.gate.response(refusal))  # a few hundred bytes: fits
+        visitor.sock.close()
+        self.gate.on_refusal(refusal, visitor.peer)
+
+    def _pause(self, listener: socket.socket, err: OSError) -> None:
+        loop = self.loop
+        assert loop is not None
+        _log.warning(
+            "web: cannot accept connections (%s); trying again in %.0f s", err, ACCEPT_RETRY_S
+        )
+        loop.remove_reader(listener.fileno())
+
+        def resume() -> None:
+            if listener in self._listeners:
+                loop.add_reader(listener.fileno(), self._accept, listener)
+
+        loop.call_later(ACCEPT_RETRY_S, resume)
 
 
 def gated_connection_class(gate: Gate) -> type[ServerConnection]:

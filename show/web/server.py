@@ -33,15 +33,15 @@ from bridges.ratelimit import RateLimitedLogger
 from show.showfile.config import WEB_PORT, WebConfig
 from show.web.fanout import Broadcaster
 from show.web.gate import (
-    ACCEPTS_PER_TURN,
     CONSOLE_WS,
     PUBLIC_WS,
     Admission,
+    Door,
     Gate,
     GatedConnection,
     Refusal,
+    Seat,
     gated_connection_class,
-    listen_backlog,
 )
 from show.web.http import (
     StaticFile,
@@ -206,6 +206,8 @@ class WebServer:
         self._gate = Gate(
             self._admission, self._refused, config.head_timeout, answer=self._door_answer
         )
+        self._door = Door(self._gate, self._hand_over)
+        self._handovers: set[asyncio.Task[None]] = set()
         self._max_message_bytes = config.max_message_bytes
         self._allowed_origins = config.allowed_origins or None
         self._ping_interval = config.ping_interval
@@ -284,9 +286,8 @@ class WebServer:
             close_timeout=2.0,
             server_header="Stovelight",
             logger=_LIBRARY_LOG,
-            backlog=ACCEPTS_PER_TURN,  # asyncio accepts this many per loop turn
         )
-        listen_backlog(self._server.sockets)  # while the kernel queues as many as before
+        self._door.open(self._server.sockets)
         for broadcaster in (self._public, self._console):
             task = asyncio.create_task(
                 broadcaster.run(), name=f"web.{broadcaster.name}-broadcaster"
@@ -309,6 +310,9 @@ class WebServer:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         server, self._server = self._server, None
+        self._door.close()
+        for handover in list(self._handovers):
+            handover.cancel()
         self._gate.close_waiting()
         if server is not None:
             server.close(close_connections=True, reason="show server stopped")
@@ -470,6 +474,42 @@ class WebServer:
         return make_response(200, image, "image/jpeg", (("Cache-Control", "no-store"),))
 
     # ------------------------------------------------------------------ websockets
+
+    def _hand_over(self, sock: socket.socket, head: bytes, seat: Seat, peer: str) -> None:
+        """Give a socket the door admitted to asyncio and websockets, as their own
+        accept would, with its request head and its seat."""
+        task = asyncio.get_running_loop().create_task(
+            self._connect(sock, head, seat, peer), name="web.admitted-connection"
+        )
+        self._handovers.add(task)
+        task.add_done_callback(self._handovers.discard)
+
+    async def _connect(self, sock: socket.socket, head: bytes, seat: Seat, peer: str) -> None:
+        assert self._server is not None
+        # websockets' own factory: a ServerProtocol and a GatedConnection with
+        # serve()'s settings (asyncio keeps it on the server it was created with)
+        factory = self._server.server._protocol_factory  # type: ignore[attr-defined]
+        made: list[GatedConnection] = []
+
+        def connection() -> GatedConnection:
+            made.append(factory())
+            made[-1].admitted_at_door(seat, head)
+            return made[-1]
+
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(connection, sock)
+        except OSError:  # the client left meanwhile
+            self._give_back(sock, made, seat, peer)
+        except asyncio.CancelledError:  # the server is stopping
+            self._give_back(sock, made, seat, peer)
+            raise
+
+    def _give_back(
+        self, sock: socket.socket, made: list[GatedConnection], seat: Seat, peer: str
+    ) -> None:
+        sock.close()
+        if not made or made[-1].door_seat_pending:  # no transport took the seat over
+            self._admission.release(seat, peer)
 
     async def _session(self, connection: ServerConnection) -> None:
         address = self._address(connection)

@@ -25,11 +25,11 @@ from websockets.typing import Origin
 
 from show.web.gate import (
     Admission,
+    Door,
     Gate,
     GatedConnection,
     Refusal,
     Seat,
-    listen_backlog,
     parse_request_line,
 )
 from show.web.protocol import token_matches
@@ -214,6 +214,29 @@ def test_handshake_flood_is_refused_quietly(
     refusals = [r for r in web_records(caplog) if "refusing connections" in r.getMessage()]
     assert len(refusals) == 1  # one summary, not 300 lines
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_refused_flood_is_answered_on_the_bare_socket(show: FakeShow) -> None:
+    srv = ServerThread(show, max_per_address=1)
+    door = srv.server._door
+    try:
+        with connect(srv.ws + "/ws", open_timeout=10):
+            request = HANDSHAKE.format(path="/ws", extra="").encode()
+            answers = [raw_request(srv.port, request) for _ in range(20)]
+            assert {status_of(a) for a in answers} == {503}
+            assert door.refused == 20  # no transport, protocol or task was made for them
+            # a head that arrives in pieces waits at the door, still a bare socket
+            with socket.create_connection(("127.0.0.1", srv.port), timeout=10) as sock:
+                sock.sendall(request[:20])
+                wait_for(lambda: door.waiting == 1)
+                sock.sendall(request[20:])
+                assert status_of(sock.recv(200)) == 503
+            assert door.refused == 21 and door.waiting == 0
+            assert srv.stats()["refused_per_address"] == 21
+            assert srv.stats()["viewer_seats"] == 1
+        wait_for(lambda: srv.stats()["viewer_seats"] == 0)
+    finally:
+        srv.shutdown()
 
 
 @pytest.mark.parametrize("path", ["/ws", "/console/ws", f"/console/ws?token={TOKEN}"])
@@ -406,18 +429,34 @@ def test_the_door_decides_for_at_most_its_time_budget_per_loop_turn() -> None:
 
 
 def test_the_kernel_queues_connections_that_the_door_has_not_accepted_yet() -> None:
-    with socket.create_server(("127.0.0.1", 0), backlog=1) as server:
-        listen_backlog([server], 16)  # asyncio listens with its per-turn accept count
-        port = server.getsockname()[1]
-        clients = [socket.socket() for _ in range(8)]
-        try:
-            for client in clients:
-                client.setblocking(False)
-                client.connect_ex(("127.0.0.1", port))
-            for client in clients:  # nobody accepts: only the kernel's queue holds them
-                _, writable, _ = select.select([], [client], [], 5.0)
-                assert writable == [client]
-                assert client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-        finally:
-            for client in clients:
-                client.close()
+    async def main() -> None:
+        with socket.create_server(("127.0.0.1", 0), backlog=1) as server:
+            door = Door(_gate(), lambda sock, _head, _seat, _peer: sock.close())
+            door.open([server], backlog=16)  # the door listens with its own queue
+            door.close()  # and accepts nothing: only the kernel's queue holds them
+            port = server.getsockname()[1]
+            clients = [socket.socket() for _ in range(8)]
+            try:
+                for client in clients:
+                    client.setblocking(False)
+                    client.connect_ex(("127.0.0.1", port))
+                for client in clients:
+                    _, writable, _ = select.select([], [client], [], 5.0)
+                    assert writable == [client]
+                    assert client.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+            finally:
+                for client in clients:
+                    client.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result(30)
+
+
+def _gate(max_per_address: int = 1) -> Gate:
+    seats = Admission(
+        max_viewers=10,
+        max_per_address=max_per_address,
+        max_consoles=1,
+        token_ok=lambda t: t == "right",
+    )
+    return Gate(seats, lambda _r, _a: None)
