@@ -619,15 +619,28 @@ def _decode_char(data: bytes, pos: int, end: int) -> tuple[str, int]:
     return chr(code), pos + 4
 
 
-def _fixed(tag: str, layout: struct.Struct, make: Callable[..., Any] | None) -> _ArgDecoder:
-    """Decoder of a fixed-size argument: ``make(*fields)``, or the single field."""
+def _fixed_number(tag: str, layout: struct.Struct) -> _ArgDecoder:
+    """Decoder of a fixed-size single-field argument (``h``, ``d``)."""
     size = layout.size
     unpack_from = layout.unpack_from
 
     def decode(data: bytes, pos: int, end: int) -> tuple[Any, int]:
-        _need(pos, size, end, tag)
-        fields = unpack_from(data, pos)
-        return (fields[0] if make is None else make(*fields)), pos + size
+        if pos + size > end:
+            _need(pos, size, end, tag)
+        return unpack_from(data, pos)[0], pos + size
+
+    return decode
+
+
+def _fixed_tuple(tag: str, layout: struct.Struct, make: Callable[..., Any]) -> _ArgDecoder:
+    """Decoder of a fixed-size multi-field argument: ``make(*fields)`` (``t``, ``r``, ``m``)."""
+    size = layout.size
+    unpack_from = layout.unpack_from
+
+    def decode(data: bytes, pos: int, end: int) -> tuple[Any, int]:
+        if pos + size > end:
+            _need(pos, size, end, tag)
+        return make(*unpack_from(data, pos)), pos + size
 
     return decode
 
@@ -638,16 +651,17 @@ def _reject_array(data: bytes, pos: int, end: int) -> tuple[Any, int]:
 
 #: Payload-free tags and their values.
 _CONSTANT_ARGS: dict[str, Any] = {"T": True, "F": False, "N": None, "I": IMPULSE}
+_NOT_CONSTANT = object()
 
 #: Tag -> decoder for the tags :func:`_decode_args` does not handle inline.
 _ARG_DECODERS: dict[str, _ArgDecoder] = {
     "b": _decode_blob,
-    "h": _fixed("h", _INT64, None),
-    "d": _fixed("d", _FLOAT64, None),
-    "t": _fixed("t", _TIMETAG, TimeTag),
+    "h": _fixed_number("h", _INT64),
+    "d": _fixed_number("d", _FLOAT64),
+    "t": _fixed_tuple("t", _TIMETAG, TimeTag),
     "c": _decode_char,
-    "r": _fixed("r", _FOUR_U8, RgbaColor),
-    "m": _fixed("m", _FOUR_U8, MidiPacket),
+    "r": _fixed_tuple("r", _FOUR_U8, RgbaColor),
+    "m": _fixed_tuple("m", _FOUR_U8, MidiPacket),
     "[": _reject_array,
     "]": _reject_array,
 }
@@ -674,8 +688,8 @@ def _decode_args(data: bytes, pos: int, end: int, tags: str) -> tuple[list[Any],
         elif tag in "sS":
             value, pos = _read_string(data, pos, end, f"string argument '{tag}'")
             append(value)
-        elif tag in _CONSTANT_ARGS:
-            append(_CONSTANT_ARGS[tag])
+        elif (constant := _CONSTANT_ARGS.get(tag, _NOT_CONSTANT)) is not _NOT_CONSTANT:
+            append(constant)
         else:
             decoder = _ARG_DECODERS.get(tag)
             if decoder is None:
