@@ -19,6 +19,9 @@ from cues.model import DerivedDef, DerivedOp, SignalDef, Value
 __all__ = ["Signal", "SignalStore"]
 
 _MAX_STRING = 64
+# members looked up once: an enum member read through its class costs about 70 ns on
+# Python 3.11, and health is read for every sample and every signal of a sweep
+_LIVE, _STALE, _LOST = Health.LIVE, Health.STALE, Health.LOST
 
 
 def _is_pattern(name: str) -> bool:
@@ -230,7 +233,7 @@ class SignalStore:
         """Remember a member's usable value (kept per derived signal, so a
         recompute never walks every member's state)."""
         values = self._member_values.setdefault(derived, {})
-        v = sig.numeric() if sig.health is not Health.LOST else None
+        v = sig.numeric() if sig.health is not _LOST else None
         if v is None:
             values.pop(sig.name, None)
         else:
@@ -257,7 +260,7 @@ class SignalStore:
             result = min(by_member.values())
         else:
             result = max(by_member.values())
-        if result == sig.value and sig.health is Health.LIVE:
+        if result == sig.value and sig.health is _LIVE:
             return None
         sig.record(result, now)
         return sig
@@ -277,37 +280,36 @@ class SignalStore:
         if sig.name in self.derived:
             members = self._derived_members[sig.name]
             if not members:
-                return Health.LOST
-            result = Health.LOST
+                return _LOST
+            result = _LOST
             for m in members:
                 h = self.signals[m].health
-                if h is Health.LIVE:
+                if h is _LIVE:
                     return h
-                if h is Health.STALE:
+                if h is _STALE:
                     result = h
             return result
         if sig.value is None or self._source_up.get(sig.source) is False:
-            return Health.LOST
+            return _LOST
         age = now - sig.time
         d = sig.definition
         if age > d.lost_after:
-            return Health.LOST
+            return _LOST
         if age > d.stale_after:
-            return Health.STALE
-        return Health.LIVE
+            return _STALE
+        return _LIVE
 
     def sweep(self, now: float) -> list[Signal]:
         """Recompute every signal's health; returns those whose health changed."""
         changed: list[Signal] = []
         derived = self.derived
-        live = Health.LIVE
         for sig in self.signals.values():
             if sig.name in derived:
                 continue
             # a live signal with a recent sample stays live (a source going down is
             # handled when it happens, by set_source and an immediate sweep)
             if (
-                sig.health is live
+                sig.health is _LIVE
                 and now - sig.time <= sig.definition.stale_after
                 and self._source_up.get(sig.source) is not False
             ):
@@ -326,4 +328,4 @@ class SignalStore:
 
     def any_not_lost(self) -> bool:
         """Whether a sweep could still change something."""
-        return any(s.health is not Health.LOST for s in self.signals.values())
+        return any(s.health is not _LOST for s in self.signals.values())
