@@ -135,7 +135,7 @@ def test_a_fade_steps_at_its_rate_and_ends_on_its_target() -> None:
         actions.step(run, due)
     actions.end(run, 1.0)
     assert steps == [0.25, 0.5, 0.75]
-    assert [c.args[0] for c in out.take() if isinstance(c, SendOsc)] == [  # type: ignore[union-attr]
+    assert [c.args[0] for c in out.take() if isinstance(c, SendOsc)] == [
         0.0,
         0.25,
         0.5,
