@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from cues.commands import Command, CueState, CueStateChanged, SendOsc
 from cues.engine import Engine
 from cues.events import Go, Sample
-from cues.model import ContinueMode, CueId, CueKind, ShowModel
+from cues.model import ContinueMode, CueId, FadeAction, OscTarget, ShowModel
 from show.showfile.load import parse_show
 
 __all__ = ["main"]
@@ -313,16 +313,17 @@ def expected(model: ShowModel) -> Schedule:
         cue = model.cues[cid]
         action = start + cue.prewait
         actions[cid] = action
-        if cue.kind is CueKind.FADE and cue.fade_target is not None:
+        fade = cue.action
+        if isinstance(fade, FadeAction) and isinstance(fade.target, OscTarget):
             end = action + cue.duration
-            times = [action] if cue.fade_from is not None else []
+            times = [action] if fade.start is not None else []
             k = 1
-            while action + k / cue.rate_hz < end:
-                times.append(action + k / cue.rate_hz)
+            while action + k / fade.rate_hz < end:
+                times.append(action + k / fade.rate_hz)
                 k += 1
             times.append(end)
-            fades[cue.fade_target.address] = times
-            spans[cue.fade_target.address] = (action, cue.duration)
+            fades[fade.target.address] = times
+            spans[fade.target.address] = (action, cue.duration)
         if cue.continue_mode is not ContinueMode.AUTO_CONTINUE:
             break
         start = action + cue.postwait

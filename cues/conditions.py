@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import assert_never
 
-from cues.model import Condition, Health, Rearm, TriggerDef
+from cues.model import (
+    Above,
+    Below,
+    Condition,
+    ConditionTest,
+    Equals,
+    Health,
+    HealthIs,
+    NotEquals,
+    OnSource,
+    RateAbove,
+    RateBelow,
+    Rearm,
+    TriggerDef,
+)
 from cues.signals import Signal, SignalStore
 
 __all__ = ["TriggerState", "evaluate"]
@@ -20,55 +35,71 @@ def _equal(a: object, b: object) -> bool:
 
 def evaluate(cond: Condition, store: SignalStore, now: float, was_true: bool) -> bool:
     """Whether ``cond`` holds at ``now``; ``was_true`` drives the hysteresis."""
-    if cond.source and not cond.signal:
-        return _source_holds(cond, store)
-    sig = store.signals.get(cond.signal)
+    subject = cond.subject
+    test = cond.test
+    if isinstance(subject, OnSource):
+        return _source_holds(subject.name, test, store)
+    sig = store.signals.get(subject.name)
     if sig is None:
-        return cond.health is Health.LOST
-    if cond.health is not None:
-        return sig.health is cond.health
+        return isinstance(test, HealthIs) and test.health is Health.LOST
+    if isinstance(test, HealthIs):
+        return sig.health is test.health
     if sig.health is Health.LOST:
         return False
-    if cond.equals is not None:
-        return _equal(sig.value, cond.equals)
-    if cond.not_equals is not None:
-        return sig.value is not None and not _equal(sig.value, cond.not_equals)
-    return _number_holds(cond, sig, now, was_true)
+    return _value_holds(test, sig, now, was_true)
 
 
-def _source_holds(cond: Condition, store: SignalStore) -> bool:
-    up = store.source_up(cond.source)
-    if cond.health is Health.LOST:
+def _source_holds(source: str, test: ConditionTest, store: SignalStore) -> bool:
+    """A source's health: live while connected, lost while not (other tests never hold)."""
+    if not isinstance(test, HealthIs):
+        return False
+    up = store.source_up(source)
+    if test.health is Health.LOST:
         return up is False
-    if cond.health is Health.LIVE:
+    if test.health is Health.LIVE:
         return up is True
     return False
 
 
-def _number_holds(cond: Condition, sig: Signal, now: float, was_true: bool) -> bool:
-    """Thresholds (with hysteresis) and rates of change."""
+def _value_holds(test: ConditionTest, sig: Signal, now: float, was_true: bool) -> bool:
+    """A test on a signal that is not lost: equality, thresholds (with hysteresis) and
+    rates of change."""
+    match test:
+        case Equals(value):
+            return _equal(sig.value, value)
+        case NotEquals(value):
+            return sig.value is not None and not _equal(sig.value, value)
+        case Above(threshold, hysteresis):
+            v = sig.numeric()
+            return v is not None and v > (threshold - hysteresis if was_true else threshold)
+        case Below(threshold, hysteresis):
+            v = sig.numeric()
+            return v is not None and v < (threshold + hysteresis if was_true else threshold)
+        case RateAbove(limit, window):
+            rate = _rate(sig, now, window)
+            return rate is not None and rate > limit
+        case RateBelow(limit, window):
+            rate = _rate(sig, now, window)
+            return rate is not None and rate < limit
+        case HealthIs():
+            return sig.health is test.health
+        case _:
+            assert_never(test)
+
+
+def _rate(sig: Signal, now: float, window: float) -> float | None:
+    """The signal's rate of change over the last ``window`` seconds (None: unknown)."""
     v = sig.numeric()
     if v is None:
-        return False
-    if cond.above is not None:
-        limit = cond.above - cond.hysteresis if was_true else cond.above
-        return v > limit
-    if cond.below is not None:
-        limit = cond.below + cond.hysteresis if was_true else cond.below
-        return v < limit
-    then = sig.value_at(now - cond.window)
+        return None
+    then = sig.value_at(now - window)
     if then is None:
-        return False
+        return None
     t0, v0 = then
     dt = sig.time - t0
     if dt <= 0:
-        return False
-    rate = (v - v0) / dt
-    if cond.rate_above is not None:
-        return rate > cond.rate_above
-    if cond.rate_below is not None:
-        return rate < cond.rate_below
-    return False
+        return None
+    return (v - v0) / dt
 
 
 @dataclass(slots=True)

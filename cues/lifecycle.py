@@ -132,11 +132,11 @@ class CueLifecycle:
         run.starts += 1
         run.clear()
         run.started_at = t
-        if cue.wait_for is not None:
+        if cue.wait is not None:
             self._set_state(run, CueState.WAITING)
             self.waiting.add(cue.id)
-            if cue.wait_timeout is not None:
-                run.wait_deadline = t + cue.wait_timeout
+            if cue.wait.timeout is not None:
+                run.wait_deadline = t + cue.wait.timeout
                 self._timers.push(run.wait_deadline, TimerKind.TIMEOUT, cue.id, run.gen)
             self._recheck_wait(run, t)
             return
@@ -234,8 +234,8 @@ class CueLifecycle:
         """Test again the waits whose condition is on ``signal`` (None: every wait)."""
 
         def concerned(cid: CueId) -> bool:
-            cond = self.runs[cid].cue.wait_for
-            return cond is not None and (signal is None or cond.signal in ("", signal))
+            wait = self.runs[cid].cue.wait
+            return wait is not None and (signal is None or wait.condition.signal in ("", signal))
 
         for cid in sorted(filter(concerned, self.waiting)):
             run = self.runs[cid]
@@ -246,18 +246,18 @@ class CueLifecycle:
         """Test a waiting cue's condition at ``now``: go on once it is true (and, with
         ``hold``, has stayed true that long); a false reading restarts the hold."""
         cue = run.cue
-        cond = cue.wait_for
-        if cond is None:
+        wait = cue.wait
+        if wait is None:
             return
-        if not self._links.holds(cond, now, run.wait_since is not None):
+        if not self._links.holds(wait.condition, now, run.wait_since is not None):
             run.wait_since = None
             return
-        if cue.wait_hold > 0:
+        if wait.hold > 0:
             if run.wait_since is None:
                 run.wait_since = now
-                self._timers.push(now + cue.wait_hold, TimerKind.HOLD, cue.id, run.gen)
+                self._timers.push(now + wait.hold, TimerKind.HOLD, cue.id, run.gen)
                 return
-            if now < run.wait_since + cue.wait_hold:  # the same sum the timer was set to
+            if now < run.wait_since + wait.hold:  # the same sum the timer was set to
                 return
         self.waiting.discard(cue.id)
         self._proceed(run, now)
@@ -269,17 +269,20 @@ class CueLifecycle:
         self.waiting.discard(cue.id)
         run.gen += 1
         self._set_state(run, CueState.IDLE)
-        cond = cue.wait_for.describe() if cue.wait_for else "condition"
-        if cue.fallback is not None:
+        wait = cue.wait
+        if wait is None:
+            return
+        cond = wait.condition.describe()
+        if wait.fallback is not None:
             self._outbox.report(
                 ReportLevel.WARNING,
                 cue.id,
-                f"waited {cue.wait_timeout:g} s for {cond}; starting fallback {cue.fallback}",
+                f"waited {wait.timeout:g} s for {cond}; starting fallback {wait.fallback}",
             )
-            self.queue_start(cue.fallback, t)
+            self.queue_start(wait.fallback, t)
         else:
             self._outbox.report(
-                ReportLevel.WARNING, cue.id, f"waited {cue.wait_timeout:g} s for {cond}; gave up"
+                ReportLevel.WARNING, cue.id, f"waited {wait.timeout:g} s for {cond}; gave up"
             )
         if cue.parent is not None:
             self.actions.child_finished(self.runs[cue.parent], run, t)

@@ -11,10 +11,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from cues.commands import Command, SendMidi, SendOsc, SetVisualInput
 from cues.curves import curve_shape
-from cues.model import Curve, FadeTarget, MappingDef, StaleMode
+from cues.model import (
+    Curve,
+    FadeTarget,
+    MappingDef,
+    MappingTarget,
+    MidiTarget,
+    OscTarget,
+    StaleMode,
+    VisualTarget,
+)
 
 __all__ = ["MappingState", "target_command"]
 
@@ -23,15 +33,18 @@ _SETTLED = 1e-6
 
 def target_command(target: FadeTarget, value: float) -> Command | None:
     """The command that puts ``value`` on ``target`` (None for mapping levels)."""
-    if target.osc:
-        return SendOsc(target.osc, target.address, (float(value),), continuous=True)
-    if target.midi and target.midi_message is not None:
-        m = target.midi_message
-        top = 16383 if m.kind in ("cc14", "pitch_bend") else 127
-        return SendMidi(target.midi, m.with_value(max(0, min(top, round(value)))))
-    if target.visual:
-        return SetVisualInput(target.visual, target.visual_input, float(value))
-    return None
+    match target:
+        case OscTarget(name, address):
+            return SendOsc(name, address, (float(value),), continuous=True)
+        case MidiTarget(port, m):
+            top = 16383 if m.kind in ("cc14", "pitch_bend") else 127
+            return SendMidi(port, m.with_value(max(0, min(top, round(value)))))
+        case VisualTarget(output, name):
+            return SetVisualInput(output, name, float(value))
+        case MappingTarget():
+            return None
+        case _:
+            assert_never(target)
 
 
 _new_command = object.__new__
@@ -104,7 +117,8 @@ class MappingState:
         self._filtered = d.smoothing is not None or d.slew is not None
         self._hold = d.stale is StaleMode.HOLD
         self._deadband = d.deadband
-        self._osc_target, self._osc_address = d.target.osc, d.target.address
+        if isinstance(d.target, OscTarget):  # the fast path in _send
+            self._osc_target, self._osc_address = d.target.target, d.target.address
 
     def reset(self) -> None:
         """Back to the state at load (filters forget)."""

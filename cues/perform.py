@@ -8,7 +8,7 @@ this module at the points where kinds differ; a new kind of cue is added here.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, assert_never
 
 from cues.commands import (
     ClearNotice,
@@ -23,13 +23,34 @@ from cues.commands import (
 from cues.curves import apply_curve
 from cues.mapping_scheduler import MappingScheduler
 from cues.mappings import target_command
-from cues.model import CueDef, CueId, CueKind, FadeTarget, GroupMode
+from cues.model import (
+    ArmAction,
+    CueAction,
+    CueDef,
+    CueId,
+    CueRef,
+    DisarmAction,
+    FadeAction,
+    FadeTarget,
+    GroupAction,
+    GroupMode,
+    MappingRef,
+    MappingTarget,
+    MemoAction,
+    MidiAction,
+    NoticeAction,
+    OscAction,
+    StartAction,
+    StopAction,
+    TriggerRef,
+    VisualAction,
+    VisualTarget,
+    WaitAction,
+)
 from cues.runtime import CueRun
 from cues.timers import TimerKind, TimerQueue
 
 __all__ = ["CueActions", "CueControl", "NoticeBoard", "TriggerSwitch", "targets_of"]
-
-_CONTROL_KINDS = (CueKind.START, CueKind.STOP, CueKind.ARM, CueKind.DISARM)
 
 
 class CueControl(Protocol):
@@ -67,13 +88,48 @@ class TriggerSwitch(Protocol):
 def targets_of(cue: CueDef) -> tuple[set[str], set[str], set[CueId]]:
     """The mappings, triggers and cues a cue uses (a reload may not remove them while
     it runs)."""
-    mappings = {cue.target_mapping} if cue.target_mapping else set()
-    if cue.fade_target is not None and cue.fade_target.mapping:
-        mappings.add(cue.fade_target.mapping)
-    triggers = {cue.target_trigger} if cue.target_trigger else set()
-    cues = {c for c in (cue.target_cue, cue.fallback, cue.continue_to) if c is not None}
-    cues.update(cue.children)
+    mappings: set[str] = set()
+    triggers: set[str] = set()
+    cues = {c for c in (cue.continue_to,) if c is not None}
+    if cue.wait is not None and cue.wait.fallback is not None:
+        cues.add(cue.wait.fallback)
+    match cue.action:
+        case StartAction(target) | StopAction(target) | ArmAction(target) | DisarmAction(target):
+            _control_target_uses(target, mappings, triggers, cues)
+        case FadeAction(target=MappingTarget(name)):
+            mappings.add(name)
+        case GroupAction(children=children):
+            cues.update(children)
+        case (
+            MemoAction()
+            | WaitAction()
+            | OscAction()
+            | MidiAction()
+            | VisualAction()
+            | NoticeAction()
+            | FadeAction()
+        ):
+            pass
+        case _:
+            assert_never(cue.action)
     return mappings, triggers, cues
+
+
+def _control_target_uses(
+    target: CueRef | MappingRef | TriggerRef,
+    mappings: set[str],
+    triggers: set[str],
+    cues: set[CueId],
+) -> None:
+    match target:
+        case CueRef(cid):
+            cues.add(cid)
+        case MappingRef(name):
+            mappings.add(name)
+        case TriggerRef(name):
+            triggers.add(name)
+        case _:
+            assert_never(target)
 
 
 class NoticeBoard:
@@ -146,17 +202,18 @@ class CueActions:
     @staticmethod
     def is_group(cue: CueDef) -> bool:
         """Whether the cue runs children."""
-        return cue.kind is CueKind.GROUP
+        return isinstance(cue.action, GroupAction)
 
     @staticmethod
     def children(cue: CueDef) -> tuple[CueId, ...]:
         """The cues a stop, pause or resume of ``cue`` passes on to."""
-        return cue.children if cue.kind is CueKind.GROUP else ()
+        action = cue.action
+        return action.children if isinstance(action, GroupAction) else ()
 
     @staticmethod
     def stops_on_panic(run: CueRun) -> bool:
         """Whether a panic stops this running cue at once (a fade would fight it)."""
-        return run.active and run.cue.kind is CueKind.FADE
+        return run.active and isinstance(run.cue.action, FadeAction)
 
     # -- the action ------------------------------------------------------------------
 
@@ -165,106 +222,122 @@ class CueActions:
         cue acts; a disarmed one only takes its time, and a disarmed group none. True
         when the action steps until its end (call :meth:`schedule_steps` once the end
         is scheduled)."""
+        action = run.cue.action
         if run.armed:
-            self._perform(run, t)
-            return run.cue.kind is CueKind.FADE
-        if run.cue.kind is CueKind.GROUP:
+            self._perform(run, action, t)
+            return isinstance(action, FadeAction)
+        if isinstance(action, GroupAction):
             run.action_end = t
         return False
 
     def schedule_steps(self, run: CueRun) -> None:
         """The action's end is scheduled: an armed fade schedules its first step."""
-        if run.cue.kind is CueKind.FADE and run.armed:
-            self._timers.push(self._next_fade_step(run), TimerKind.FADE, run.cue.id, run.gen)
+        action = run.cue.action
+        if isinstance(action, FadeAction) and run.armed:
+            self._timers.push(
+                self._next_fade_step(run, action), TimerKind.FADE, run.cue.id, run.gen
+            )
 
     def end(self, run: CueRun, t: float) -> None:
         """The action ended at ``t``: an armed fade sends its final value (and may switch
         its mapping off)."""
-        cue = run.cue
-        if cue.kind is CueKind.FADE and run.armed:
-            self._fade_emit(run, cue.fade_to)
-            if cue.stop_target and cue.fade_target is not None and cue.fade_target.mapping:
-                self._mappings.flush(cue.fade_target.mapping, t)
-                self._mappings.set_enabled(cue.fade_target.mapping, False)
+        action = run.cue.action
+        if isinstance(action, FadeAction) and run.armed:
+            self._fade_emit(action.target, action.to)
+            target = action.target
+            if action.stop_target and isinstance(target, MappingTarget):
+                self._mappings.flush(target.mapping, t)
+                self._mappings.set_enabled(target.mapping, False)
 
-    def _perform(self, run: CueRun, t: float) -> None:
-        cue = run.cue
-        kind = cue.kind
-        if kind is CueKind.OSC:
-            self._outbox.items.append(SendOsc(cue.osc_target, cue.osc_address, cue.osc_args))
-        elif kind is CueKind.MIDI and cue.midi is not None:
-            self._outbox.emit(SendMidi(cue.midi_port, cue.midi))
-        elif kind is CueKind.VISUAL:
-            self._perform_visual(cue)
-        elif kind is CueKind.NOTICE:
-            self._perform_notice(cue, t)
-        elif kind is CueKind.FADE:
-            self._fade_begin(run, t)
-        elif kind is CueKind.GROUP:
-            self._group_begin(run, t)
-        elif kind in _CONTROL_KINDS:
-            self._perform_control(cue, t)
+    def _perform(self, run: CueRun, action: CueAction, t: float) -> None:
+        match action:
+            case OscAction(target, address, args):
+                self._outbox.items.append(SendOsc(target, address, args))
+            case MidiAction(port, message):
+                self._outbox.emit(SendMidi(port, message))
+            case VisualAction():
+                self._perform_visual(action, run.cue.duration)
+            case NoticeAction():
+                self._perform_notice(run.cue.id, action, t)
+            case FadeAction():
+                self._fade_begin(run, action, t)
+            case GroupAction():
+                self._group_begin(run, action, t)
+            case (
+                StartAction(target) | StopAction(target) | ArmAction(target) | DisarmAction(target)
+            ):
+                self._perform_control(action, target, t)
+            case MemoAction() | WaitAction():
+                pass
+            case _:
+                assert_never(action)
 
-    def _perform_visual(self, cue: CueDef) -> None:
-        if cue.scene:
+    def _perform_visual(self, action: VisualAction, duration: float) -> None:
+        output = action.output
+        if action.scene:
             self._outbox.emit(
-                SetScene(
-                    cue.visual_output, cue.scene, cue.transition, cue.duration, cue.curve.value
-                )
+                SetScene(output, action.scene, action.transition, duration, action.curve.value)
             )
-        for name, value in cue.visual_inputs:
-            self._outbox.emit(SetVisualInput(cue.visual_output, name, value))
-            self.target_values[FadeTarget(visual=cue.visual_output, visual_input=name).key] = value
+        for name, value in action.inputs:
+            self._outbox.emit(SetVisualInput(output, name, value))
+            self.target_values[VisualTarget(output, name).key] = value
 
-    def _perform_notice(self, cue: CueDef, t: float) -> None:
-        nid = cue.notice_id or cue.id
-        if cue.text:
-            self.notices.put_up(nid, cue.text, cue.level, t + cue.ttl if cue.ttl > 0 else None)
+    def _perform_notice(self, cid: CueId, action: NoticeAction, t: float) -> None:
+        nid = action.notice_id or cid
+        if action.text:
+            ttl = action.ttl
+            self.notices.put_up(nid, action.text, action.level, t + ttl if ttl > 0 else None)
         else:
             self.notices.take_down(nid)
 
-    def _perform_control(self, cue: CueDef, t: float) -> None:
-        kind = cue.kind
-        on = kind in (CueKind.START, CueKind.ARM)
-        if cue.target_cue is not None:
-            target = self._control.run_of(cue.target_cue)
-            if kind is CueKind.START:
-                self._control.queue_start(cue.target_cue, t)
-            elif kind is CueKind.STOP:
-                self._control.stop_run(target, t)
-            else:
-                target.armed = on
-        if cue.target_mapping:
-            self._mappings.set_enabled(cue.target_mapping, on)
-        if cue.target_trigger:
-            self._triggers.set_trigger_enabled(cue.target_trigger, on, t)
+    def _perform_control(
+        self,
+        action: StartAction | StopAction | ArmAction | DisarmAction,
+        target: CueRef | MappingRef | TriggerRef,
+        t: float,
+    ) -> None:
+        on = isinstance(action, StartAction | ArmAction)
+        match target:
+            case CueRef(cid):
+                run = self._control.run_of(cid)
+                if isinstance(action, StartAction):
+                    self._control.queue_start(cid, t)
+                elif isinstance(action, StopAction):
+                    self._control.stop_run(run, t)
+                else:
+                    run.armed = on
+            case MappingRef(name):
+                self._mappings.set_enabled(name, on)
+            case TriggerRef(name):
+                self._triggers.set_trigger_enabled(name, on, t)
+            case _:
+                assert_never(target)
 
     # -- fades -----------------------------------------------------------------------
 
-    def _fade_begin(self, run: CueRun, t: float) -> None:
-        cue = run.cue
-        target = cue.fade_target
-        if target is None:
-            return
-        if cue.fade_from is not None:
-            start = cue.fade_from
-        elif target.mapping:
+    def _fade_begin(self, run: CueRun, action: FadeAction, t: float) -> None:
+        target = action.target
+        if action.start is not None:
+            start = action.start
+        elif isinstance(target, MappingTarget):
             start = self._mappings.states[target.mapping].level
         else:
             start = self.target_values.get(target.key, 0.0)
         run.fade_from = start
         run.fade_last = t
-        if cue.duration > 0 and cue.fade_from is not None:
-            self._fade_emit(run, start)
+        if run.cue.duration > 0 and action.start is not None:
+            self._fade_emit(target, start)
 
-    def _fade_value(self, run: CueRun, t: float) -> float:
-        cue = run.cue
+    @staticmethod
+    def _fade_value(run: CueRun, action: FadeAction, t: float) -> float:
         start = run.action_at if run.action_at is not None else t
-        x = (t - start) / cue.duration if cue.duration > 0 else 1.0
-        return run.fade_from + (cue.fade_to - run.fade_from) * apply_curve(cue.curve, x)
+        duration = run.cue.duration
+        x = (t - start) / duration if duration > 0 else 1.0
+        return run.fade_from + (action.to - run.fade_from) * apply_curve(action.curve, x)
 
-    def _next_fade_step(self, run: CueRun) -> float:
-        step = 1.0 / run.cue.rate_hz if run.cue.rate_hz > 0 else run.cue.duration
+    @staticmethod
+    def _next_fade_step(run: CueRun, action: FadeAction) -> float:
+        step = 1.0 / action.rate_hz if action.rate_hz > 0 else run.cue.duration
         end = run.action_end if run.action_end is not None else run.fade_last + step
         nxt = run.fade_last + step
         # a step a hair before the end (a sum of 1 / rate_hz) is the end: no extra send
@@ -272,19 +345,19 @@ class CueActions:
 
     def step(self, run: CueRun, t: float) -> None:
         """A fade's step timer ran: send the value for ``t`` and schedule the next."""
+        action = run.cue.action
         if run.action_done or run.state is not CueState.RUNNING:
+            return
+        if not isinstance(action, FadeAction):
             return
         if run.action_end is not None and t >= run.action_end:
             return
         run.fade_last = t
-        self._fade_emit(run, self._fade_value(run, t))
-        self._timers.push(self._next_fade_step(run), TimerKind.FADE, run.cue.id, run.gen)
+        self._fade_emit(action.target, self._fade_value(run, action, t))
+        self._timers.push(self._next_fade_step(run, action), TimerKind.FADE, run.cue.id, run.gen)
 
-    def _fade_emit(self, run: CueRun, value: float) -> None:
-        target = run.cue.fade_target
-        if target is None:
-            return
-        if target.mapping:
+    def _fade_emit(self, target: FadeTarget, value: float) -> None:
+        if isinstance(target, MappingTarget):
             self._mappings.set_level(target.mapping, value)
             return
         self.target_values[target.key] = value
@@ -294,13 +367,12 @@ class CueActions:
 
     # -- groups ----------------------------------------------------------------------
 
-    def _group_begin(self, run: CueRun, t: float) -> None:
-        cue = run.cue
+    def _group_begin(self, run: CueRun, action: GroupAction, t: float) -> None:
         run.action_end = None  # a group's action lasts until its children are done
-        children = cue.children
+        children = action.children
         if not children:
             run.action_end = t
-        elif cue.group_mode is GroupMode.TIMELINE:
+        elif action.mode is GroupMode.TIMELINE:
             for c in children:
                 self._control.queue_start(c, t)
         else:
@@ -308,26 +380,29 @@ class CueActions:
 
     def child_finished(self, group: CueRun, child: CueRun, t: float) -> None:
         """One of a group's children went idle."""
+        action = group.cue.action
         if group.state is not CueState.RUNNING or group.action_done:
             return
-        cue = group.cue
-        if cue.group_mode is GroupMode.PLAYLIST and cue.children[group.child_index] != child.cue.id:
+        if not isinstance(action, GroupAction):
+            return
+        if action.mode is GroupMode.PLAYLIST and action.children[group.child_index] != child.cue.id:
             return  # a playlist moves on only when its current child finishes
         self.recheck_group(group, t)
 
     def recheck_group(self, group: CueRun, t: float) -> None:
         """Move a playlist to its next child, or end a group whose children are done."""
-        cue = group.cue
+        action = group.cue.action
+        children = action.children if isinstance(action, GroupAction) else ()
         busy = self._control.is_busy
-        if cue.group_mode is GroupMode.PLAYLIST:
-            if group.child_index < len(cue.children):
-                if busy(cue.children[group.child_index]):
+        if isinstance(action, GroupAction) and action.mode is GroupMode.PLAYLIST:
+            if group.child_index < len(children):
+                if busy(children[group.child_index]):
                     return
                 group.child_index += 1
-                if group.child_index < len(cue.children):
-                    self._control.queue_start(cue.children[group.child_index], t)
+                if group.child_index < len(children):
+                    self._control.queue_start(children[group.child_index], t)
                     return
-        elif any(busy(c) for c in cue.children):
+        elif any(busy(c) for c in children):
             return
         self._control.end_action(group, t)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from cues.model import CueDef, CueId, CueListDef, GroupMode
+from cues.model import CueDef, CueId, CueListDef, GroupAction, GroupMode
 
 __all__ = ["CueOrder"]
 
@@ -27,7 +27,9 @@ class CueOrder:
         self._siblings: dict[CueId, tuple[CueId, ...]] = {}
         self._position: dict[CueId, int] = {}
         self.fallbacks: frozenset[CueId] = frozenset(
-            c.fallback for c in cues.values() if c.fallback is not None
+            c.wait.fallback
+            for c in cues.values()
+            if c.wait is not None and c.wait.fallback is not None
         )
         for cl in lists:
             self._place(cl.cues)
@@ -49,7 +51,8 @@ class CueOrder:
         playlist groups start their children themselves.)"""
         if cue.continue_to is not None or cue.parent is None:
             return True
-        return self.cues[cue.parent].group_mode is GroupMode.START_FIRST
+        group = self.cues[cue.parent].action
+        return isinstance(group, GroupAction) and group.mode is GroupMode.START_FIRST
 
     def next_of(self, cue: CueDef) -> CueId | None:
         """The cue a continue starts: ``continue_to``, else the next sibling that is

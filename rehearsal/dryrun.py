@@ -73,7 +73,7 @@ from cues.events import (
     SourceHealth,
     Stop,
 )
-from cues.model import CueId, Value
+from cues.model import CueId, MscMessage, Value
 from cues.stepping import Stepper
 from rehearsal.recording import Recording
 from rehearsal.replay import Replayer, resolve_start
@@ -296,7 +296,10 @@ class Collector:
         elif isinstance(cmd, SendMidi):
             key = ("midi", cmd.port, cmd.message.kind)
             m = cmd.message
-            payload = (m.channel, m.number, m.value)
+            if isinstance(m, MscMessage):  # reported as always: channel 1, SET's control or
+                payload = (1, m.control or m.macro, m.value)  # FIRE's macro, SET's value
+            else:
+                payload = (m.channel, m.number, m.value)
         elif isinstance(cmd, SetScene):
             key = ("visual", cmd.output, "scene")
             payload = (cmd.scene or "black",)
@@ -343,8 +346,8 @@ def plotted_signals(show: Show, recorded: Iterable[str]) -> list[str]:
     derived = {d.name for d in model.derived}
     names: list[str] = [t.condition.signal for t in model.triggers if t.condition.signal]
     for cue in model.cues.values():
-        if cue.wait_for is not None and cue.wait_for.signal:
-            names.append(cue.wait_for.signal)
+        if cue.wait is not None and cue.wait.condition.signal:
+            names.append(cue.wait.condition.signal)
     names += [m.signal for m in model.mappings]
     for panel in show.web.panels:
         for key in _PANEL_KEYS:

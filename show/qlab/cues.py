@@ -13,25 +13,45 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from cues.commands import CueState
-from cues.model import ContinueMode, CueDef, CueId, CueKind, GroupMode, ShowModel
+from cues.model import (
+    ArmAction,
+    ContinueMode,
+    CueAction,
+    CueDef,
+    CueId,
+    DisarmAction,
+    FadeAction,
+    GroupAction,
+    GroupMode,
+    MemoAction,
+    MidiAction,
+    NoticeAction,
+    OscAction,
+    ShowModel,
+    StartAction,
+    StopAction,
+    VisualAction,
+    WaitAction,
+)
 from show.runtime.views import EngineView
 
 __all__ = ["CONTINUE_MODES", "QLabCues", "cue_uid"]
 
-_TYPES = {
-    CueKind.MEMO: "Memo",
-    CueKind.WAIT: "Wait",
-    CueKind.OSC: "Network",
-    CueKind.MIDI: "MIDI",
-    CueKind.VISUAL: "Video",
-    CueKind.NOTICE: "Text",
-    CueKind.FADE: "Fade",
-    CueKind.GROUP: "Group",
-    CueKind.START: "Start",
-    CueKind.STOP: "Stop",
-    CueKind.ARM: "Arm",
-    CueKind.DISARM: "Disarm",
+_TYPES: dict[type[CueAction], str] = {
+    MemoAction: "Memo",
+    WaitAction: "Wait",
+    OscAction: "Network",
+    MidiAction: "MIDI",
+    VisualAction: "Video",
+    NoticeAction: "Text",
+    FadeAction: "Fade",
+    GroupAction: "Group",
+    StartAction: "Start",
+    StopAction: "Stop",
+    ArmAction: "Arm",
+    DisarmAction: "Disarm",
 }
+"""QLab's cue type for each kind of cue's action."""
 CONTINUE_MODES = {
     ContinueMode.DO_NOT_CONTINUE: 0,
     ContinueMode.AUTO_CONTINUE: 1,
@@ -112,13 +132,13 @@ class QLabCues:
             "number": cue.number,
             "name": cue.name,
             "listName": cue.name or cue.number,
-            "type": _TYPES[cue.kind],
+            "type": _TYPES[type(cue.action)],
             "colorName": self.color(cid),
             "flagged": cid in self.flagged,
             "armed": self.engine.runs[cid].armed,
         }
-        if cue.kind is CueKind.GROUP:
-            out["cues"] = [self.cue_dict(c) for c in cue.children]
+        if isinstance(cue.action, GroupAction):
+            out["cues"] = [self.cue_dict(c) for c in cue.action.children]
         return out
 
     def list_dict(self, name: str, deep: bool = True) -> dict[str, Any]:
@@ -191,8 +211,8 @@ class QLabCues:
             "name": cue.name,
             "displayName": cue.name or cue.number,
             "listName": cue.name or cue.number,
-            "type": _TYPES[cue.kind],
-            "mode": _GROUP_MODES.get(cue.group_mode) if cue.kind is CueKind.GROUP else None,
+            "type": _TYPES[type(cue.action)],
+            "mode": _GROUP_MODES[cue.action.mode] if isinstance(cue.action, GroupAction) else None,
             "parent": parent,
             "preWait": cue.prewait,
             "postWait": cue.postwait,

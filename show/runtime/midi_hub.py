@@ -1,6 +1,6 @@
 """MIDI for the running show: the ports named in the show file, behind one object.
 
-Encodes the engine's ``MidiSpec`` commands to bytes with ``bridges.midi``, keeps
+Encodes the engine's MIDI messages (``MidiSpec``) to bytes with ``bridges.midi``, keeps
 ports re-opening when they come back, turns incoming notes, controllers and MSC
 into control actions, and says once, clearly, when the machine has no MIDI.
 """
@@ -16,7 +16,7 @@ from typing import Any
 from bridges.midi import incoming, msc, mtc, wire
 from bridges.midi.ports import MidiBackend, MidiInput, MidiOutput, MidoBackend, probe_midi_system
 from bridges.ratelimit import RateLimitedLogger
-from cues.model import MidiSpec
+from cues.model import MidiSpec, MscMessage
 from show.runtime.commands import OperatorCommand, OperatorRequest
 from show.runtime.views import OutputStats
 from show.showfile.config import MidiPortConfig
@@ -52,6 +52,8 @@ _BINDING_ACTIONS = {
 
 def encode_spec(spec: MidiSpec) -> bytes:
     """The bytes of an engine MIDI message (raises ``MidiError`` if out of range)."""
+    if isinstance(spec, MscMessage):
+        return _encode_msc(spec)
     ch = spec.channel
     if spec.kind == "note_on":
         return wire.note_on(ch, spec.number, spec.value)
@@ -65,22 +67,24 @@ def encode_spec(spec: MidiSpec) -> bytes:
         return wire.program_change(ch, spec.value)
     if spec.kind == "pitch_bend":
         return wire.pitch_bend(ch, spec.value - 8192)
-    if spec.kind == "msc":
-        cue = msc.CueRef(spec.msc_cue, spec.msc_list or None) if spec.msc_cue else None
-        command = msc.MscCommand[spec.msc_command]
-        time = msc.StandardTime(*spec.msc_time) if spec.msc_time is not None else None
-        message = msc.MscMessage(
-            command=command,
-            device_id=spec.msc_device,
-            command_format=msc.CommandFormat(spec.msc_format),
-            cue=cue,
-            time=time,
-            control=spec.number if command is msc.MscCommand.SET else None,
-            value=spec.value if command is msc.MscCommand.SET else None,
-            macro=spec.number if command is msc.MscCommand.FIRE else None,
-        )
-        return msc.encode_msc(message)
     raise ValueError(f"unknown MIDI message kind {spec.kind!r}")
+
+
+def _encode_msc(spec: MscMessage) -> bytes:
+    cue = msc.CueRef(spec.cue, spec.cue_list or None) if spec.cue else None
+    command = msc.MscCommand[spec.command]
+    time = msc.StandardTime(*spec.time) if spec.time is not None else None
+    message = msc.MscMessage(
+        command=command,
+        device_id=spec.device_id,
+        command_format=msc.CommandFormat(spec.command_format),
+        cue=cue,
+        time=time,
+        control=spec.control if command is msc.MscCommand.SET else None,
+        value=spec.value if command is msc.MscCommand.SET else None,
+        macro=spec.macro if command is msc.MscCommand.FIRE else None,
+    )
+    return msc.encode_msc(message)
 
 
 def _bindings(port: MidiPortConfig) -> list[Any]:

@@ -258,8 +258,9 @@ class Show:
 
 
 def _cue_notes(m: ShowModel) -> str:
-    waiting = sum(1 for c in m.cues.values() if c.wait_for is not None)
-    fallbacks = len({c.fallback for c in m.cues.values() if c.fallback is not None})
+    waits = [c.wait for c in m.cues.values() if c.wait is not None]
+    waiting = len(waits)
+    fallbacks = len({w.fallback for w in waits if w.fallback is not None})
     if not waiting:
         return ""
     return f" ({waiting} waiting, {fallbacks} fallback(s) outside the GO order)"

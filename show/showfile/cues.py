@@ -1,30 +1,67 @@
-"""Show-file readers for cue lists and cues, and the zero-time loop check."""
+"""Show-file readers for cue lists and cues, and the zero-time loop check.
+
+Each kind of cue has one reader (``READERS``: the action type it builds and the method
+that reads it); the keys a kind accepts come from its action type's fields
+(:func:`file_keys`).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cues.model import (
+    ACTION_KINDS,
+    TIMED_ACTIONS,
+    ArmAction,
     ContinueMode,
+    CueAction,
     CueDef,
     CueId,
     CueKind,
     CueListDef,
+    CueRef,
+    CueWait,
     Curve,
+    DisarmAction,
+    FadeAction,
     FadeTarget,
+    GroupAction,
     GroupMode,
+    MappingRef,
+    MappingTarget,
+    MemoAction,
+    MidiAction,
+    NoticeAction,
+    OscAction,
     OscArg,
+    StartAction,
+    StopAction,
+    TriggerRef,
+    VisualAction,
+    VisualTarget,
+    WaitAction,
 )
 from cues.sequence import CueOrder
 from show.showfile.reader import Reader
 from show.showfile.scenecheck import SceneCatalog, SceneUse
-from show.showfile.targets import osc_address_problem, read_condition, read_midi, read_target
+from show.showfile.targets import (
+    UNREADABLE_CONDITION,
+    UNREADABLE_MIDI,
+    UNREADABLE_TARGET,
+    declared_name,
+    osc_address_problem,
+    read_condition,
+    read_midi,
+    read_target,
+)
 
-__all__ = ["CueReader", "check_notice_ids", "find_zero_time_loops"]
+__all__ = ["READERS", "CueReader", "check_notice_ids", "file_keys", "find_zero_time_loops"]
 
-_COMMON = (
+COMMON_KEYS = (
     "number",
     "name",
     "type",
@@ -39,22 +76,34 @@ _COMMON = (
     "fallback",
     "notes",
 )
-_EXTRA: dict[CueKind, tuple[str, ...]] = {
-    CueKind.MEMO: (),
-    CueKind.WAIT: ("duration",),
-    CueKind.OSC: ("target", "address", "args"),
-    CueKind.MIDI: ("port", "message"),
-    CueKind.VISUAL: ("output", "scene", "transition", "curve", "duration", "inputs"),
-    CueKind.NOTICE: ("text", "level", "ttl", "id"),
-    CueKind.FADE: ("target", "from", "to", "duration", "curve", "stop_target", "rate_hz"),
-    CueKind.GROUP: ("mode", "children"),
-    CueKind.START: ("cue", "mapping", "trigger"),
-    CueKind.STOP: ("cue", "mapping", "trigger"),
-    CueKind.ARM: ("cue", "mapping", "trigger"),
-    CueKind.DISARM: ("cue", "mapping", "trigger"),
-}
+"""The keys every cue accepts."""
 
-_ALL_FIELDS = tuple(sorted({f for fields in _EXTRA.values() for f in fields}))
+
+def file_keys(action: type[CueAction]) -> tuple[str, ...]:
+    """The show-file keys of a kind of cue, from its action type's fields (a field
+    names its keys in ``metadata["keys"]`` when they are not its name), and
+    ``duration`` for the kinds in ``TIMED_ACTIONS``."""
+    keys: list[str] = []
+    for f in dataclasses.fields(action):
+        keys.extend(f.metadata.get("keys", (f.name,)))
+    if action in TIMED_ACTIONS:
+        keys.append("duration")
+    return tuple(keys)
+
+
+_ACTION_TYPES = {kind: action for action, kind in ACTION_KINDS.items()}
+_KEYS = {kind: file_keys(action) for kind, action in _ACTION_TYPES.items()}
+_ALL_FIELDS = tuple(sorted({f for fields in _KEYS.values() for f in fields}))
+
+
+@dataclass(frozen=True, slots=True)
+class _CueTable:
+    """One cue's table while its action is read."""
+
+    t: dict[str, Any]
+    path: str
+    label: str
+    cid: CueId
 
 
 class CueReader:
@@ -122,7 +171,8 @@ class CueReader:
         self._list = ""
         return self.lists
 
-    def _cue(self, t: dict[str, Any], path: str, parent: CueId | None) -> CueId | None:
+    def _number(self, t: dict[str, Any], path: str) -> tuple[str, CueId] | None:
+        """A cue's number and id (a number used twice gets an id nothing refers to)."""
         r = self.r
         raw_number = t.get("number")
         if isinstance(raw_number, int | float) and not isinstance(raw_number, bool):
@@ -143,226 +193,290 @@ class CueReader:
             )
             # keep validating its fields under a name nothing can refer to
             cid = CueId(f"{cid}#{path}")
+        return number, cid
+
+    def _cue(self, t: dict[str, Any], path: str, parent: CueId | None) -> CueId | None:
+        r = self.r
+        numbered = self._number(t, path)
+        if numbered is None:
+            return None
+        number, cid = numbered
+        label = f"cue {number}"
         kind = r.enum(t, "type", path, CueKind, CueKind.MEMO, label)
         known_type = "type" not in t or t["type"] == kind.value
         # an unknown type is reported once: its fields are not held against memo's
-        r.check_keys(t, _COMMON + (_EXTRA[kind] if known_type else _ALL_FIELDS), path, label)
+        r.check_keys(t, COMMON_KEYS + (_KEYS[kind] if known_type else _ALL_FIELDS), path, label)
         duration = 0.0
-        if "duration" in _EXTRA[kind]:
+        if "duration" in _KEYS[kind]:
             duration = r.number(t, "duration", path, default=0.0, label=label, lo=0)
-        fields: dict[str, Any] = {
-            "id": cid,
-            "number": number,
-            "name": r.string(t, "name", path, default="", label=label),
-            "kind": kind,
-            "prewait": r.number(t, "prewait", path, default=0.0, label=label, lo=0),
-            "duration": duration,
-            "postwait": r.number(t, "postwait", path, default=0.0, label=label, lo=0),
-            "continue_mode": r.enum(
-                t, "continue", path, ContinueMode, ContinueMode.DO_NOT_CONTINUE, label
-            ),
-            "armed": r.boolean(t, "armed", path, True, label),
-            "parent": parent,
-            "notes": r.string(t, "notes", path, default="", label=label),
-        }
+        name = r.string(t, "name", path, default="", label=label)
+        prewait = r.number(t, "prewait", path, default=0.0, label=label, lo=0)
+        postwait = r.number(t, "postwait", path, default=0.0, label=label, lo=0)
+        continue_mode = r.enum(
+            t, "continue", path, ContinueMode, ContinueMode.DO_NOT_CONTINUE, label
+        )
+        armed = r.boolean(t, "armed", path, True, label)
+        notes = r.string(t, "notes", path, default="", label=label)
         self.paths[cid] = path
+        continue_to = None
         if "continue_to" in t:
-            fields["continue_to"] = self.ref(t["continue_to"], f"{path}.continue_to", label)
-        if "wait_for" in t:
-            fields["wait_for"] = read_condition(
-                r,
-                r.table(t, "wait_for", path, label),
-                f"{path}.wait_for",
-                label,
-                self.signal_ok,
-                self.sources,
-            )
-            fields["wait_timeout"] = r.optional_number(
-                t, "timeout", path, label=label, lo=0, lo_open=True
-            )
-            fields["wait_hold"] = r.number(t, "hold", path, default=0.0, label=label, lo=0)
-            timeout = fields["wait_timeout"]
-            if timeout is not None and fields["wait_hold"] >= timeout:
-                r.problem(
-                    f"{path}.hold",
-                    f"hold ({fields['wait_hold']:g} s) is not shorter than timeout ({timeout:g} s):"
-                    " the wait could only time out; shorten hold or lengthen timeout",
-                    label,
-                )
-            if "fallback" in t:
-                fields["fallback"] = self.ref(t["fallback"], f"{path}.fallback", label)
-                if fields["wait_timeout"] is None:
-                    r.problem(f"{path}.fallback", "a fallback needs timeout = SECONDS", label)
-        elif "timeout" in t or "fallback" in t or "hold" in t:
-            r.problem(path, "timeout, hold and fallback only apply with wait_for = {...}", label)
+            continue_to = self.ref(t["continue_to"], f"{path}.continue_to", label)
+        wait = self._wait(t, path, label)
+        # a placeholder, so that a group's children are registered after the group
+        self.cues[cid] = CueDef(id=cid, number=number, name="")
+        action: CueAction = MemoAction()
         if known_type:
-            fields.update(self._kind_fields(kind, t, path, label, cid))
-        # placeholder so children can be registered before the group itself
-        self.cues[cid] = CueDef(id=cid, number=number, name="", kind=kind)
-        if kind is CueKind.GROUP:
-            children = [
-                self._cue(c, f"{path}.children[{k}]", cid)
-                for k, c in enumerate(r.tables(t, "children", path, label))
-            ]
-            fields["children"] = tuple(c for c in children if c is not None)
-        self.cues[cid] = CueDef(**fields)
+            reader = READERS[_ACTION_TYPES[kind]]
+            action = reader(self, _CueTable(t, path, label, cid))
+        self.cues[cid] = CueDef(
+            id=cid,
+            number=number,
+            name=name,
+            action=action,
+            prewait=prewait,
+            duration=duration,
+            postwait=postwait,
+            continue_mode=continue_mode,
+            armed=armed,
+            wait=wait,
+            continue_to=continue_to,
+            parent=parent,
+            notes=notes,
+        )
         return cid
 
-    def _kind_fields(
-        self, kind: CueKind, t: dict[str, Any], path: str, label: str, cid: CueId
-    ) -> dict[str, Any]:
+    def _wait(self, t: dict[str, Any], path: str, label: str) -> CueWait | None:
+        """A conditional GO: ``wait_for`` with its ``timeout``, ``hold`` and ``fallback``."""
         r = self.r
-        f: dict[str, Any] = {}
-        if kind is CueKind.OSC:
-            osc_target = r.name_of(t, "target", path, "OSC target", self.osc, label)
-            address = r.string(t, "address", path, label=label)
-            if "address" in t and (problem := osc_address_problem(address)):
-                r.problem(f"{path}.address", problem, label)
-            args = t.get("args", [])
-            ok: list[OscArg] = []
-            if not isinstance(args, list):
-                r.problem(f"{path}.args", "expected a list of numbers, strings or booleans", label)
-                args = []
-            for a in args:
-                if isinstance(a, str | int | float | bool):
-                    ok.append(a)
-                else:
-                    r.problem(
-                        f"{path}.args",
-                        f"found {a!r}; OSC args are numbers, strings, booleans",
-                        label,
-                    )
-            f.update(osc_target=osc_target, osc_address=address, osc_args=tuple(ok))
-        elif kind is CueKind.MIDI:
-            port = r.name_of(t, "port", path, "MIDI port", self.midi, label)
-            f.update(
-                midi_port=port,
-                midi=read_midi(r, r.table(t, "message", path, label), f"{path}.message", label),
-            )
-            if "message" not in t:
-                r.problem(f"{path}.message", "missing message = {type = ..., ...}", label)
-        elif kind is CueKind.VISUAL:
-            if "output" not in t and len(self.visuals) != 1:
+        if "wait_for" not in t:
+            if "timeout" in t or "fallback" in t or "hold" in t:
                 r.problem(
-                    f"{path}.output",
-                    "say which visual output: output = 'NAME'"
-                    f" (declared: {', '.join(self.visuals) or 'none; add [outputs.visuals.NAME]'})",
-                    label,
+                    path, "timeout, hold and fallback only apply with wait_for = {...}", label
                 )
-            output = r.name_of(
-                t,
-                "output",
-                path,
-                "visual output",
-                self.visuals,
+            return None
+        wait_path = f"{path}.wait_for"
+        condition = read_condition(
+            r, r.table(t, "wait_for", path, label), wait_path, label, self.signal_ok, self.sources
+        )
+        if condition is None:
+            if t["wait_for"] == {}:
+                r.problem(wait_path, "an empty condition; give signal = '...' and a test", label)
+            condition = UNREADABLE_CONDITION
+        timeout = r.optional_number(t, "timeout", path, label=label, lo=0, lo_open=True)
+        hold = r.number(t, "hold", path, default=0.0, label=label, lo=0)
+        if timeout is not None and hold >= timeout:
+            r.problem(
+                f"{path}.hold",
+                f"hold ({hold:g} s) is not shorter than timeout ({timeout:g} s):"
+                " the wait could only time out; shorten hold or lengthen timeout",
                 label,
-                default=self.visuals[0] if self.visuals else "",
             )
-            inputs: list[tuple[str, float]] = []
-            for name, value in r.table(t, "inputs", path, label).items():
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    r.problem(f"{path}.inputs.{name}", f"found {value!r}, expected a number", label)
-                    continue
-                inputs.append((name, float(value)))
-            scene = r.string(t, "scene", path, default="", label=label)
-            if not scene and not inputs:
-                r.problem(path, "a visual cue needs scene = '...' or inputs = {...}", label)
-            transition = r.string(t, "transition", path, default="crossfade", label=label)
-            use = self.scene_use.setdefault(output, SceneUse())
-            if self.scenes is not None:
-                if scene:
-                    scene, problem = self.scenes.scene(scene)
-                    if problem:
-                        r.problem(f"{path}.scene", problem, label)
-                    use.scenes.add(scene)
-                transition, problem = self.scenes.transition(transition)
-                if problem:
-                    r.problem(f"{path}.transition", problem, label)
-            use.inputs.extend((name, f"{path}.inputs.{name}", label) for name, _ in inputs)
-            use.constants.update(((name, f"{path}.inputs.{name}"), v) for name, v in inputs)
-            f.update(
-                visual_output=output,
-                scene=scene,
-                transition=transition,
-                curve=r.enum(t, "curve", path, Curve, Curve.LINEAR, label),
-                visual_inputs=tuple(inputs),
-            )
-        elif kind is CueKind.NOTICE:
-            f.update(
-                text=r.string(t, "text", path, default="", label=label),
-                level=r.string(
-                    t,
-                    "level",
-                    path,
-                    default="info",
-                    label=label,
-                    choices=("info", "announcement", "alert"),
-                ),
-                ttl=r.number(t, "ttl", path, default=0.0, label=label, lo=0),
-                notice_id=r.string(t, "id", path, default="", label=label),
-            )
-        elif kind is CueKind.FADE:
-            if isinstance(t.get("target"), str):
-                name = t["target"]
-                r.problem(
-                    f"{path}.target",
-                    f"found {name!r}; a fade's target is a table, e.g."
-                    f" target = {{ osc = {name!r}, address = '/light/1' }}"
-                    " (or { midi = 'PORT', cc = 7 }, { visual = 'OUTPUT', input = 'NAME' },"
-                    " { mapping = 'NAME' })",
-                    label,
-                )
-                target = FadeTarget()
+        fallback = None
+        if "fallback" in t:
+            fallback = self.ref(t["fallback"], f"{path}.fallback", label)
+            if timeout is None:
+                r.problem(f"{path}.fallback", "a fallback needs timeout = SECONDS", label)
+        return CueWait(condition, timeout, hold, fallback)
+
+    # -- one reader per kind of cue (READERS) ------------------------------------------
+
+    def _memo(self, c: _CueTable) -> MemoAction:
+        return MemoAction()
+
+    def _wait_action(self, c: _CueTable) -> WaitAction:
+        return WaitAction()
+
+    def _osc(self, c: _CueTable) -> OscAction:
+        r, t, path, label = self.r, c.t, c.path, c.label
+        osc_target = r.name_of(t, "target", path, "OSC target", self.osc, label)
+        address = r.string(t, "address", path, label=label)
+        if "address" in t and (problem := osc_address_problem(address)):
+            r.problem(f"{path}.address", problem, label)
+        args = t.get("args", [])
+        ok: list[OscArg] = []
+        if not isinstance(args, list):
+            r.problem(f"{path}.args", "expected a list of numbers, strings or booleans", label)
+            args = []
+        for a in args:
+            if isinstance(a, str | int | float | bool):
+                ok.append(a)
             else:
-                if "target" not in t:
-                    r.problem(f"{path}.target", "a fade needs target = {...}", label)
-                target = read_target(
-                    r,
-                    r.table(t, "target", path, label),
-                    f"{path}.target",
-                    label,
-                    self.osc,
-                    self.midi,
-                    self.visuals,
-                    self.mappings,
-                )
-            if target.visual:
-                self.scene_use.setdefault(target.visual, SceneUse()).inputs.append(
-                    (target.visual_input, f"{path}.target", label)
-                )
-            stop_target = r.boolean(t, "stop_target", path, False, label)
-            if stop_target and not target.mapping:
                 r.problem(
-                    f"{path}.stop_target", "stop_target applies to mapping targets only", label
+                    f"{path}.args", f"found {a!r}; OSC args are numbers, strings, booleans", label
                 )
-            f.update(
-                fade_target=target,
-                fade_from=r.optional_number(t, "from", path, label=label),
-                fade_to=r.number(t, "to", path, label=label),
-                curve=r.enum(t, "curve", path, Curve, Curve.LINEAR, label),
-                stop_target=stop_target,
-                rate_hz=r.number(t, "rate_hz", path, default=30.0, label=label, lo=1, hi=240),
+        return OscAction(osc_target, address, tuple(ok))
+
+    def _midi_action(self, c: _CueTable) -> MidiAction:
+        r, t, path, label = self.r, c.t, c.path, c.label
+        port = r.name_of(t, "port", path, "MIDI port", self.midi, label)
+        message = read_midi(r, r.table(t, "message", path, label), f"{path}.message", label)
+        if "message" not in t:
+            r.problem(f"{path}.message", "missing message = {type = ..., ...}", label)
+        return MidiAction(port, message if message is not None else UNREADABLE_MIDI)
+
+    def _visual(self, c: _CueTable) -> VisualAction:
+        r, t, path, label = self.r, c.t, c.path, c.label
+        if "output" not in t and len(self.visuals) != 1:
+            r.problem(
+                f"{path}.output",
+                "say which visual output: output = 'NAME'"
+                f" (declared: {', '.join(self.visuals) or 'none; add [outputs.visuals.NAME]'})",
+                label,
             )
-        elif kind is CueKind.GROUP:
-            f["group_mode"] = r.enum(t, "mode", path, GroupMode, GroupMode.TIMELINE, label)
-            if not t.get("children"):
-                r.problem(f"{path}.children", "a group needs [[...children]] cues", label)
-        elif kind in (CueKind.START, CueKind.STOP, CueKind.ARM, CueKind.DISARM):
-            given = [k for k in ("cue", "mapping", "trigger") if k in t]
-            if len(given) != 1:
-                r.problem(path, f"a {kind.value} cue needs one of cue, mapping or trigger", label)
-            if "cue" in t:
-                f["target_cue"] = self.ref(t["cue"], f"{path}.cue", label)
-            if "mapping" in t:
-                f["target_mapping"] = r.name_of(t, "mapping", path, "mapping", self.mappings, label)
-            if "trigger" in t:
-                name = r.name_of(t, "trigger", path, "trigger", self.triggers, label)
-                if kind in (CueKind.START, CueKind.STOP):
-                    r.problem(
-                        f"{path}.trigger", "triggers are armed or disarmed, not started", label
-                    )
-                f["target_trigger"] = name
-        return f
+        default = self.visuals[0] if self.visuals else ""
+        output = r.name_of(t, "output", path, "visual output", self.visuals, label, default)
+        inputs: list[tuple[str, float]] = []
+        for name, value in r.table(t, "inputs", path, label).items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                r.problem(f"{path}.inputs.{name}", f"found {value!r}, expected a number", label)
+                continue
+            inputs.append((name, float(value)))
+        scene = r.string(t, "scene", path, default="", label=label)
+        if not scene and not inputs:
+            r.problem(path, "a visual cue needs scene = '...' or inputs = {...}", label)
+        transition = r.string(t, "transition", path, default="crossfade", label=label)
+        scene, transition = self._scene_use(c, output, scene, transition, inputs)
+        return VisualAction(
+            output=output,
+            scene=scene,
+            transition=transition,
+            curve=r.enum(t, "curve", path, Curve, Curve.LINEAR, label),
+            inputs=tuple(inputs),
+        )
+
+    def _scene_use(
+        self,
+        c: _CueTable,
+        output: str,
+        scene: str,
+        transition: str,
+        inputs: list[tuple[str, float]],
+    ) -> tuple[str, str]:
+        """Check a visual cue's scene and transition against the scene catalog (which
+        may resolve their names) and note what the cue uses of ``output``."""
+        r, path, label = self.r, c.path, c.label
+        use = self.scene_use.setdefault(output, SceneUse())
+        if self.scenes is not None:
+            if scene:
+                scene, problem = self.scenes.scene(scene)
+                if problem:
+                    r.problem(f"{path}.scene", problem, label)
+                use.scenes.add(scene)
+            transition, problem = self.scenes.transition(transition)
+            if problem:
+                r.problem(f"{path}.transition", problem, label)
+        use.inputs.extend((name, f"{path}.inputs.{name}", label) for name, _ in inputs)
+        use.constants.update(((name, f"{path}.inputs.{name}"), v) for name, v in inputs)
+        return scene, transition
+
+    def _notice(self, c: _CueTable) -> NoticeAction:
+        r, t, path, label = self.r, c.t, c.path, c.label
+        return NoticeAction(
+            text=r.string(t, "text", path, default="", label=label),
+            level=r.string(
+                t,
+                "level",
+                path,
+                default="info",
+                label=label,
+                choices=("info", "announcement", "alert"),
+            ),
+            ttl=r.number(t, "ttl", path, default=0.0, label=label, lo=0),
+            notice_id=r.string(t, "id", path, default="", label=label),
+        )
+
+    def _fade(self, c: _CueTable) -> FadeAction:
+        r, t, path, label = self.r, c.t, c.path, c.label
+        target = self._fade_target(c)
+        if isinstance(target, VisualTarget):
+            self.scene_use.setdefault(target.output, SceneUse()).inputs.append(
+                (target.name, f"{path}.target", label)
+            )
+        stop_target = r.boolean(t, "stop_target", path, False, label)
+        if stop_target and not (isinstance(target, MappingTarget) and target.mapping):
+            r.problem(f"{path}.stop_target", "stop_target applies to mapping targets only", label)
+        return FadeAction(
+            target=target if target is not None else UNREADABLE_TARGET,
+            start=r.optional_number(t, "from", path, label=label),
+            to=r.number(t, "to", path, label=label),
+            curve=r.enum(t, "curve", path, Curve, Curve.LINEAR, label),
+            stop_target=stop_target,
+            rate_hz=r.number(t, "rate_hz", path, default=30.0, label=label, lo=1, hi=240),
+        )
+
+    def _fade_target(self, c: _CueTable) -> FadeTarget | None:
+        r, t, path, label = self.r, c.t, c.path, c.label
+        if isinstance(t.get("target"), str):
+            name = t["target"]
+            r.problem(
+                f"{path}.target",
+                f"found {name!r}; a fade's target is a table, e.g."
+                f" target = {{ osc = {name!r}, address = '/light/1' }}"
+                " (or { midi = 'PORT', cc = 7 }, { visual = 'OUTPUT', input = 'NAME' },"
+                " { mapping = 'NAME' })",
+                label,
+            )
+            return None
+        if "target" not in t:
+            r.problem(f"{path}.target", "a fade needs target = {...}", label)
+        return read_target(
+            r,
+            r.table(t, "target", path, label),
+            f"{path}.target",
+            label,
+            self.osc,
+            self.midi,
+            self.visuals,
+            self.mappings,
+        )
+
+    def _group(self, c: _CueTable) -> GroupAction:
+        r, t, path, label = self.r, c.t, c.path, c.label
+        mode = r.enum(t, "mode", path, GroupMode, GroupMode.TIMELINE, label)
+        if not t.get("children"):
+            r.problem(f"{path}.children", "a group needs [[...children]] cues", label)
+        children = [
+            self._cue(child, f"{path}.children[{k}]", c.cid)
+            for k, child in enumerate(r.tables(t, "children", path, label))
+        ]
+        return GroupAction(mode, tuple(child for child in children if child is not None))
+
+    def _control_target(
+        self, c: _CueTable, kind: CueKind
+    ) -> CueRef | MappingRef | TriggerRef | None:
+        """A start, stop, arm or disarm cue's one target: ``cue``, ``mapping`` or
+        ``trigger`` (every one given is checked)."""
+        r, t, path, label = self.r, c.t, c.path, c.label
+        given = [k for k in ("cue", "mapping", "trigger") if k in t]
+        if len(given) != 1:
+            r.problem(path, f"a {kind.value} cue needs one of cue, mapping or trigger", label)
+        targets: list[CueRef | MappingRef | TriggerRef] = []
+        if "cue" in t:
+            cid = self.ref(t["cue"], f"{path}.cue", label)
+            targets += [CueRef(cid)] if cid is not None else []
+        if "mapping" in t:
+            name = declared_name(r, t, "mapping", path, "mapping", self.mappings, label)
+            targets.append(MappingRef(name))
+        if "trigger" in t:
+            name = declared_name(r, t, "trigger", path, "trigger", self.triggers, label)
+            if kind in (CueKind.START, CueKind.STOP):
+                r.problem(f"{path}.trigger", "triggers are armed or disarmed, not started", label)
+            targets.append(TriggerRef(name))
+        return targets[0] if len(targets) == 1 and len(given) == 1 else None
+
+    def _start(self, c: _CueTable) -> StartAction:
+        target = self._control_target(c, CueKind.START)
+        return StartAction(target if isinstance(target, CueRef | MappingRef) else _NO_CUE)
+
+    def _stop(self, c: _CueTable) -> StopAction:
+        target = self._control_target(c, CueKind.STOP)
+        return StopAction(target if isinstance(target, CueRef | MappingRef) else _NO_CUE)
+
+    def _arm(self, c: _CueTable) -> ArmAction:
+        return ArmAction(self._control_target(c, CueKind.ARM) or _NO_CUE)
+
+    def _disarm(self, c: _CueTable) -> DisarmAction:
+        return DisarmAction(self._control_target(c, CueKind.DISARM) or _NO_CUE)
 
     def resolve_references(self) -> None:
         """Report references to cues that do not exist, with the nearest cue number."""
@@ -418,7 +532,8 @@ class CueReader:
         """
         fallback_of: dict[CueId, CueDef] = {}
         for cue in self.cues.values():
-            fb = self.cues.get(cue.fallback) if cue.fallback is not None else None
+            fallback = cue.wait.fallback if cue.wait is not None else None
+            fb = self.cues.get(fallback) if fallback is not None else None
             if fb is None:
                 continue
             fallback_of.setdefault(fb.id, cue)
@@ -436,9 +551,8 @@ class CueReader:
                     f" {cue.number} directly)",
                     label,
                 )
-            nid = cue.notice_id or cue.id
-            fid = fb.notice_id or fb.id
-            if fb.kind is cue.kind is CueKind.NOTICE and nid == fid:
+            nid, fid = _notice_id(cue), _notice_id(fb)
+            if nid is not None and nid == fid:
                 self.r.problem(
                     f"{self.paths.get(fb.id, '')}.id",
                     f"fallback {fb.number} uses the notice id {nid!r} of cue {cue.number};"
@@ -458,6 +572,25 @@ class CueReader:
                 )
 
 
+_NO_CUE = CueRef(CueId(""))
+"""Stands in for a control cue's target whose problems were reported."""
+
+READERS: dict[type[CueAction], Callable[[CueReader, _CueTable], CueAction]] = {
+    MemoAction: CueReader._memo,
+    WaitAction: CueReader._wait_action,
+    OscAction: CueReader._osc,
+    MidiAction: CueReader._midi_action,
+    VisualAction: CueReader._visual,
+    NoticeAction: CueReader._notice,
+    FadeAction: CueReader._fade,
+    GroupAction: CueReader._group,
+    StartAction: CueReader._start,
+    StopAction: CueReader._stop,
+    ArmAction: CueReader._arm,
+    DisarmAction: CueReader._disarm,
+}
+"""The reader of each kind of cue, by the action type it builds."""
+
 _MAX_SPELLING_HINTS = 300  # difflib is O(n) per look-up: no spelling hints beyond
 
 
@@ -468,27 +601,34 @@ def _value(number: str) -> float | None:
         return None
 
 
+def _notice_id(cue: CueDef) -> str | None:
+    """The id of the message a notice cue puts up or takes down (None: not a notice)."""
+    action = cue.action
+    return action.notice_id or cue.id if isinstance(action, NoticeAction) else None
+
+
 def check_notice_ids(r: Reader, cues: dict[CueId, CueDef], paths: dict[CueId, str]) -> None:
     """A notice cue without text takes a message down: its id must be one that some
     notice cue puts up (by ``id``, or by its own cue id when it has none)."""
-    shown = {c.notice_id or c.id for c in cues.values() if c.kind is CueKind.NOTICE and c.text}
-    named = sorted(c.notice_id for c in cues.values() if c.notice_id and c.text)
-    for cue in cues.values():
-        if cue.kind is not CueKind.NOTICE or cue.text:
+    notices = [(c, c.action) for c in cues.values() if isinstance(c.action, NoticeAction)]
+    shown = {n.notice_id or c.id for c, n in notices if n.text}
+    named = sorted(n.notice_id for _, n in notices if n.notice_id and n.text)
+    for cue, notice in notices:
+        if notice.text:
             continue
-        if not cue.notice_id:
+        if not notice.notice_id:
             r.problem(
                 paths.get(cue.id, ""),
                 "a notice without text takes a message down: say which with id = '...'"
                 " (the id of the notice cue that put it up), or give it text",
                 f"cue {cue.number}",
             )
-        elif cue.notice_id not in shown:
-            close = difflib.get_close_matches(cue.notice_id, named, n=1)
+        elif notice.notice_id not in shown:
+            close = difflib.get_close_matches(notice.notice_id, named, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             r.problem(
                 f"{paths.get(cue.id, '')}.id",
-                f"no notice cue puts up a message with id {cue.notice_id!r}, so this takes"
+                f"no notice cue puts up a message with id {notice.notice_id!r}, so this takes"
                 f" nothing down{hint} (ids: {', '.join(named[:12]) or 'none'})",
                 f"cue {cue.number}",
             )
@@ -507,14 +647,15 @@ def _close_number(number: str, known: list[str], by_value: dict[float, str]) -> 
 
 
 def _min_action(cues: dict[CueId, CueDef], cue: CueDef) -> float:
-    if cue.kind is not CueKind.GROUP:
+    group = cue.action
+    if not isinstance(group, GroupAction):
         return cue.duration
-    totals = [cues[c].prewait + _min_action(cues, cues[c]) for c in cue.children if c in cues]
+    totals = [cues[c].prewait + _min_action(cues, cues[c]) for c in group.children if c in cues]
     if not totals:
         return 0.0
-    if cue.group_mode is GroupMode.TIMELINE:
+    if group.mode is GroupMode.TIMELINE:
         return max(totals)
-    if cue.group_mode is GroupMode.PLAYLIST:
+    if group.mode is GroupMode.PLAYLIST:
         return sum(totals)
     return totals[0]
 
@@ -529,10 +670,11 @@ def _zero_edges(cues: dict[CueId, CueDef], order: CueOrder, cue: CueDef) -> list
             out.append(nxt)
         if cue.continue_mode is ContinueMode.AUTO_FOLLOW and _min_action(cues, cue) == 0:
             out.append(nxt)
-    if cue.kind is CueKind.START and cue.target_cue is not None:
-        out.append(cue.target_cue)
-    if cue.kind is CueKind.GROUP and cue.children:
-        out.extend(cue.children if cue.group_mode is GroupMode.TIMELINE else cue.children[:1])
+    match cue.action:
+        case StartAction(CueRef(target)):
+            out.append(target)
+        case GroupAction(mode, children):
+            out.extend(children if mode is GroupMode.TIMELINE else children[:1])
     return [c for c in out if c in cues]
 
 

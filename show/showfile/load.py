@@ -24,7 +24,6 @@ from cues.model import (
     Curve,
     DerivedDef,
     DerivedOp,
-    FadeTarget,
     MappingDef,
     Rearm,
     ShowModel,
@@ -32,6 +31,7 @@ from cues.model import (
     SmoothingDef,
     StaleMode,
     TriggerDef,
+    VisualTarget,
 )
 from show.errors import Problem, ShowFileError
 from show.showfile.access import access_problem
@@ -55,7 +55,14 @@ from show.showfile.mqtt import read_mqtt_source, read_relay
 from show.showfile.reader import Reader, unknown
 from show.showfile.scenecheck import SceneCatalog, SceneUse
 from show.showfile.signalnames import SignalNames
-from show.showfile.targets import one_signal_message, read_condition, read_midi_ports, read_target
+from show.showfile.targets import (
+    UNREADABLE_CONDITION,
+    UNREADABLE_TARGET,
+    one_signal_message,
+    read_condition,
+    read_midi_ports,
+    read_target,
+)
 
 __all__ = ["load_show", "parse_show"]
 
@@ -605,11 +612,11 @@ class _Builder:
                     [],
                 )
                 if "to" in t
-                else FadeTarget()
+                else None
             )
-            if target.visual:
-                self.scene_use.setdefault(target.visual, SceneUse()).inputs.append(
-                    (target.visual_input, f"{path}.to", "")
+            if isinstance(target, VisualTarget):
+                self.scene_use.setdefault(target.output, SceneUse()).inputs.append(
+                    (target.name, f"{path}.to", "")
                 )
             in_range, out_range, clamp = self._range(t, path)
             smoothing = self._smoothing(t, path)
@@ -617,7 +624,7 @@ class _Builder:
                 MappingDef(
                     name=name,
                     signal=signal,
-                    target=target,
+                    target=target if target is not None else UNREADABLE_TARGET,
                     in_range=in_range,
                     out_range=out_range,
                     clamp=clamp,
@@ -702,6 +709,10 @@ class _Builder:
             )
             if "when" not in t:
                 r.problem(f"{path}.when", "missing required field 'when' (the condition)", label)
+            elif cond is None and t["when"] == {}:
+                r.problem(
+                    f"{path}.when", "an empty condition; give signal = '...' and a test", label
+                )
             start = cues.ref(t.get("start"), f"{path}.start", label) if "start" in t else None
             go = r.boolean(t, "go", path, False)
             if start is None and not go:
@@ -709,7 +720,7 @@ class _Builder:
             out.append(
                 TriggerDef(
                     name=name,
-                    condition=cond,
+                    condition=cond if cond is not None else UNREADABLE_CONDITION,
                     hold=r.number(t, "hold", path, default=0.0, lo=0),
                     rearm=r.enum(t, "rearm", path, Rearm, Rearm.ON_CLEAR),
                     cooldown=r.number(t, "cooldown", path, default=0.0, lo=0),

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from cues.model import VisualAction
 from show.showfile.config import Show
 from visuals.errors import IsfError
 
@@ -26,7 +27,8 @@ def scene_files(show: Show) -> list[Path]:
     """The ISF files (not built-in scenes) the show's outputs and cues name."""
     names: list[str] = [vis.scene for vis in show.visuals]
     for cue in show.model.cues.values():
-        names += [cue.scene, cue.transition]
+        if isinstance(cue.action, VisualAction):
+            names += [cue.action.scene, cue.action.transition]
     files = {Path(n) for n in names if n.endswith((".fs", ".frag")) and Path(n).is_file()}
     return sorted(files)
 

@@ -9,14 +9,39 @@ from typing import Any
 
 from bridges.osc.errors import OscEncodeError
 from bridges.osc.wire import validate_address
-from cues.model import Condition, FadeTarget, Health, MidiSpec
+from cues.model import (
+    Above,
+    Below,
+    ChannelMessage,
+    Condition,
+    ConditionTest,
+    Equals,
+    FadeTarget,
+    Health,
+    HealthIs,
+    MappingTarget,
+    MidiSpec,
+    MidiTarget,
+    MscMessage,
+    NotEquals,
+    OnSignal,
+    OnSource,
+    OscTarget,
+    RateAbove,
+    RateBelow,
+    VisualTarget,
+)
 from show.showfile.config import MidiInputBinding, MidiPortConfig
 from show.showfile.reader import Reader, unknown
 
 __all__ = [
     "MSC_COMMANDS",
     "MSC_FORMATS",
+    "UNREADABLE_CONDITION",
+    "UNREADABLE_MIDI",
+    "UNREADABLE_TARGET",
     "cond_health_stale",
+    "declared_name",
     "one_signal_message",
     "read_condition",
     "read_midi",
@@ -49,22 +74,19 @@ MSC_FORMATS = {
     "pyro": 0x61,
     "all": 0x7F,
 }
-_MIDI_KINDS = ("note_on", "note_off", "cc", "cc14", "program", "pitch_bend", "msc")
 _CUE_NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)*$")
 _MSC_TIME = re.compile(r"^(\d{1,2}):(\d{1,2}):(\d{1,2})[:;.](\d{1,2})$")
 
 
 def read_midi(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec | None:
     """A MIDI message table such as ``{type = "cc", channel = 1, controller = 7, value = 64}``."""
-    kind = r.string(t, "type", path, label=label, choices=_MIDI_KINDS)
+    kind = r.string(t, "type", path, label=label, choices=_MIDI_READERS)
     if not kind:
         return None
-    if kind == "msc":
-        return _read_msc(r, t, path, label)
-    return _read_channel_message(r, t, path, label, kind)
+    return _MIDI_READERS[kind](r, t, path, label, kind)
 
 
-def _read_msc(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec:
+def _read_msc(r: Reader, t: dict[str, Any], path: str, label: str, _kind: str) -> MscMessage:
     """A MIDI Show Control message table (``type = "msc"``)."""
     r.check_keys(
         t,
@@ -94,28 +116,28 @@ def _read_msc(r: Reader, t: dict[str, Any], path: str, label: str) -> MidiSpec:
     if command == "LOAD" and not cue:
         r.problem(path, "MSC LOAD needs cue = 'NUMBER'", label)
     msc_time = _msc_time(r, t, path, label, command)
-    number = value = 0
+    control = value = macro = 0
     if command == "SET":
-        number = r.integer(t, "control", path, label=label, lo=0, hi=0x3FFF)
+        control = r.integer(t, "control", path, label=label, lo=0, hi=0x3FFF)
         value = r.integer(t, "value", path, label=label, lo=0, hi=0x3FFF)
     elif command == "FIRE":
-        number = r.integer(t, "macro", path, label=label, lo=0, hi=0x7F)
+        macro = r.integer(t, "macro", path, label=label, lo=0, hi=0x7F)
     for key in ("control", "value", "macro"):
         if key in t and not (
             (command == "SET" and key != "macro") or (command == "FIRE" and key == "macro")
         ):
             r.problem(f"{path}.{key}", f"MSC {command} carries no {key}", label)
     fmt = _msc_format(r, t, path, label)
-    return MidiSpec(
-        kind="msc",
-        number=number,
+    return MscMessage(
+        command=command,
+        cue=cue,
+        cue_list=lst,
+        device_id=r.integer(t, "device", path, default=0x7F, label=label, lo=0, hi=0x7F),
+        command_format=fmt,
+        time=msc_time,
+        control=control,
         value=value,
-        msc_command=command,
-        msc_cue=cue,
-        msc_list=lst,
-        msc_device=r.integer(t, "device", path, default=0x7F, label=label, lo=0, hi=0x7F),
-        msc_format=fmt,
-        msc_time=msc_time,
+        macro=macro,
     )
 
 
@@ -161,7 +183,7 @@ def _msc_format(r: Reader, t: dict[str, Any], path: str, label: str) -> int:
 
 def _read_channel_message(
     r: Reader, t: dict[str, Any], path: str, label: str, kind: str
-) -> MidiSpec:
+) -> ChannelMessage:
     """A channel message table: note_on, note_off, cc, cc14, program or pitch_bend."""
     number_key = {"note_on": "note", "note_off": "note", "cc": "controller", "cc14": "controller"}
     value_key = {"note_on": "velocity", "note_off": "velocity", "program": "program"}
@@ -170,7 +192,7 @@ def _read_channel_message(
     r.check_keys(t, ("type", "channel", *(k for k in (nk, vk) if k)), path, label)
     top = 16383 if kind in ("cc14", "pitch_bend") else 127
     default_value = 8192 if kind == "pitch_bend" else (100 if kind == "note_on" else 0)
-    return MidiSpec(
+    return ChannelMessage(
         kind=kind,
         channel=r.integer(t, "channel", path, default=1, label=label, lo=1, hi=16),
         number=r.integer(t, nk, path, label=label, lo=0, hi=31 if kind == "cc14" else 127)
@@ -178,6 +200,38 @@ def _read_channel_message(
         else 0,
         value=r.integer(t, vk, path, default=default_value, label=label, lo=0, hi=top),
     )
+
+
+_MidiReader = Callable[[Reader, dict[str, Any], str, str, str], MidiSpec]
+_MIDI_READERS: dict[str, _MidiReader] = {
+    "note_on": _read_channel_message,
+    "note_off": _read_channel_message,
+    "cc": _read_channel_message,
+    "cc14": _read_channel_message,
+    "program": _read_channel_message,
+    "pitch_bend": _read_channel_message,
+    "msc": _read_msc,
+}
+"""The reader of each MIDI message ``type``."""
+
+
+UNREADABLE_TARGET = MappingTarget("")
+"""Stands in for a fade's target whose problems were reported (a show with problems
+never runs)."""
+UNREADABLE_MIDI = ChannelMessage("note_on")
+"""Stands in for a MIDI message whose problems were reported."""
+UNREADABLE_CONDITION = Condition(OnSignal(""), Equals(""))
+"""Stands in for a condition whose problems were reported."""
+
+
+def declared_name(
+    r: Reader, t: dict[str, Any], key: str, path: str, what: str, known: list[str], label: str
+) -> str:
+    """``r.name_of``, and an empty name is reported too (it names nothing)."""
+    name = r.name_of(t, key, path, what, known, label)
+    if t.get(key) == "":
+        r.problem(f"{path}.{key}", r.unknown(what, "", known), label)
+    return name
 
 
 def read_target(
@@ -189,9 +243,10 @@ def read_target(
     midi: list[str],
     visuals: list[str],
     mappings: list[str],
-) -> FadeTarget:
-    """Where a fade or mapping sends its number."""
-    kinds = [k for k in ("osc", "midi", "visual", "mapping") if k in t]
+) -> FadeTarget | None:
+    """Where a fade or mapping sends its number (None: no valid target, which is
+    reported unless the table is empty)."""
+    kinds = [k for k in _TARGET_READERS if k in t]
     if len(kinds) != 1:
         if t:
             r.problem(
@@ -200,36 +255,63 @@ def read_target(
                 " or mapping = 'NAME'",
                 label,
             )
-        return FadeTarget()
-    kind = kinds[0]
-    if kind == "osc":
-        r.check_keys(t, ("osc", "address"), path, label)
-        name = r.name_of(t, "osc", path, "OSC target", osc, label)
-        address = r.string(t, "address", path, label=label)
-        if "address" in t and (problem := osc_address_problem(address)):
-            r.problem(f"{path}.address", problem, label)
-        return FadeTarget(osc=name, address=address)
-    if kind == "midi":
-        r.check_keys(t, ("midi", "cc", "cc14", "pitch_bend", "channel"), path, label)
-        name = r.name_of(t, "midi", path, "MIDI port", midi, label)
-        channel = r.integer(t, "channel", path, default=1, label=label, lo=1, hi=16)
-        if "cc" in t:
-            spec = MidiSpec("cc", channel, r.integer(t, "cc", path, label=label, lo=0, hi=127))
-        elif "cc14" in t:
-            spec = MidiSpec("cc14", channel, r.integer(t, "cc14", path, label=label, lo=0, hi=31))
-        elif r.boolean(t, "pitch_bend", path, False, label):
-            spec = MidiSpec("pitch_bend", channel)
-        else:
-            r.problem(path, "a MIDI target needs cc = N, cc14 = N or pitch_bend = true", label)
-            spec = MidiSpec("cc", channel)
-        return FadeTarget(midi=name, midi_message=spec)
-    if kind == "visual":
-        r.check_keys(t, ("visual", "input"), path, label)
-        name = r.name_of(t, "visual", path, "visual output", visuals, label)
-        return FadeTarget(visual=name, visual_input=r.string(t, "input", path, label=label))
+        return None
+    known = {"osc": osc, "midi": midi, "visual": visuals, "mapping": mappings}
+    return _TARGET_READERS[kinds[0]](r, t, path, label, known[kinds[0]])
+
+
+def _osc_target(r: Reader, t: dict[str, Any], path: str, label: str, known: list[str]) -> OscTarget:
+    r.check_keys(t, ("osc", "address"), path, label)
+    name = declared_name(r, t, "osc", path, "OSC target", known, label)
+    address = r.string(t, "address", path, label=label)
+    if "address" in t and (problem := osc_address_problem(address)):
+        r.problem(f"{path}.address", problem, label)
+    return OscTarget(name, address)
+
+
+def _midi_target(
+    r: Reader, t: dict[str, Any], path: str, label: str, known: list[str]
+) -> MidiTarget:
+    r.check_keys(t, ("midi", "cc", "cc14", "pitch_bend", "channel"), path, label)
+    name = declared_name(r, t, "midi", path, "MIDI port", known, label)
+    channel = r.integer(t, "channel", path, default=1, label=label, lo=1, hi=16)
+    if "cc" in t:
+        message = ChannelMessage("cc", channel, r.integer(t, "cc", path, label=label, lo=0, hi=127))
+    elif "cc14" in t:
+        message = ChannelMessage(
+            "cc14", channel, r.integer(t, "cc14", path, label=label, lo=0, hi=31)
+        )
+    elif r.boolean(t, "pitch_bend", path, False, label):
+        message = ChannelMessage("pitch_bend", channel)
+    else:
+        r.problem(path, "a MIDI target needs cc = N, cc14 = N or pitch_bend = true", label)
+        message = ChannelMessage("cc", channel)
+    return MidiTarget(name, message)
+
+
+def _visual_target(
+    r: Reader, t: dict[str, Any], path: str, label: str, known: list[str]
+) -> VisualTarget:
+    r.check_keys(t, ("visual", "input"), path, label)
+    name = declared_name(r, t, "visual", path, "visual output", known, label)
+    return VisualTarget(name, r.string(t, "input", path, label=label))
+
+
+def _mapping_target(
+    r: Reader, t: dict[str, Any], path: str, label: str, known: list[str]
+) -> MappingTarget:
     r.check_keys(t, ("mapping",), path, label)
-    name = r.name_of(t, "mapping", path, "mapping", mappings, label)
-    return FadeTarget(mapping=name)
+    return MappingTarget(declared_name(r, t, "mapping", path, "mapping", known, label))
+
+
+_TargetReader = Callable[[Reader, dict[str, Any], str, str, list[str]], FadeTarget]
+_TARGET_READERS: dict[str, _TargetReader] = {
+    "osc": _osc_target,
+    "midi": _midi_target,
+    "visual": _visual_target,
+    "mapping": _mapping_target,
+}
+"""The reader of each kind of target, by the key that names it."""
 
 
 def one_signal_message(name: str) -> str:
@@ -247,6 +329,9 @@ def cond_health_stale(t: dict[str, Any]) -> bool:
     return t.get("health") == "stale"
 
 
+_TESTS = ("above", "below", "equals", "not_equals", "health", "rate_above", "rate_below")
+
+
 def read_condition(
     r: Reader,
     t: dict[str, Any],
@@ -254,28 +339,44 @@ def read_condition(
     label: str,
     signal_ok: Callable[[str], bool],
     sources: list[str],
-) -> Condition:
-    """A condition table such as ``{signal = "central.state", equals = "fault"}``."""
+) -> Condition | None:
+    """A condition table such as ``{signal = "central.state", equals = "fault"}`` (None
+    for an empty table)."""
     if not t:
-        return Condition()
-    r.check_keys(
-        t,
-        (
-            "signal",
-            "source",
-            "above",
-            "below",
-            "hysteresis",
-            "equals",
-            "not_equals",
-            "health",
-            "rate_above",
-            "rate_below",
-            "window",
-        ),
-        path,
-        label,
-    )
+        return None
+    r.check_keys(t, ("signal", "source", *_TESTS, "hysteresis", "window"), path, label)
+    signal, source = _read_subject(r, t, path, label, signal_ok, sources)
+    tests = [k for k in _TESTS if k in t]
+    if len(tests) != 1:
+        r.problem(
+            path,
+            "a condition needs exactly one test: above, below, equals, not_equals, health,"
+            f" rate_above or rate_below (found {', '.join(tests) or 'none'})",
+            label,
+        )
+    if source and tests and tests[0] != "health":
+        r.problem(path, "a source condition can only test health ('live' or 'lost')", label)
+    for key in ("equals", "not_equals"):
+        value = t.get(key)
+        if value is not None and not isinstance(value, str | int | float | bool):
+            r.problem(f"{path}.{key}", "expected a number, a string or a boolean", label)
+    test = _read_test(r, t, path, label, tests[0] if tests else "")
+    if test is None:
+        if tests == ["health"] and t.get("health") == "":
+            r.problem(f"{path}.health", "found ''; expected one of: live, stale, lost", label)
+        test = UNREADABLE_CONDITION.test
+    return Condition(OnSignal(signal) if signal else OnSource(source), test)
+
+
+def _read_subject(
+    r: Reader,
+    t: dict[str, Any],
+    path: str,
+    label: str,
+    signal_ok: Callable[[str], bool],
+    sources: list[str],
+) -> tuple[str, str]:
+    """A condition's ``signal`` and ``source`` (exactly one should be given)."""
     signal = r.string(t, "signal", path, default="", label=label)
     source = r.string(t, "source", path, default="", label=label)
     if bool(signal) == bool(source):
@@ -286,47 +387,34 @@ def read_condition(
         r.problem(f"{path}.health", "a source is either live or lost; test 'live' or 'lost'", label)
     if source and source not in sources:
         r.problem(f"{path}.source", unknown("source", source, sources), label)
-    tests = [
-        k
-        for k in ("above", "below", "equals", "not_equals", "health", "rate_above", "rate_below")
-        if k in t
-    ]
-    if len(tests) != 1:
-        r.problem(
-            path,
-            "a condition needs exactly one test: above, below, equals, not_equals, health,"
-            f" rate_above or rate_below (found {', '.join(tests) or 'none'})",
-            label,
-        )
-    if source and tests and tests[0] != "health":
-        r.problem(path, "a source condition can only test health ('live' or 'lost')", label)
-    equals = t.get("equals")
-    not_equals = t.get("not_equals")
-    for key, value in (("equals", equals), ("not_equals", not_equals)):
-        if value is not None and not isinstance(value, str | int | float | bool):
-            r.problem(f"{path}.{key}", "expected a number, a string or a boolean", label)
-    return Condition(
-        signal=signal,
-        source=source,
-        above=r.optional_number(t, "above", path, label=label),
-        below=r.optional_number(t, "below", path, label=label),
-        hysteresis=r.number(t, "hysteresis", path, default=0.0, label=label, lo=0),
-        equals=equals if isinstance(equals, str | int | float | bool) else None,
-        not_equals=not_equals if isinstance(not_equals, str | int | float | bool) else None,
-        health=_health(
-            r.string(
-                t, "health", path, default="", label=label, choices=("", "live", "stale", "lost")
-            )
-        ),
-        rate_above=r.optional_number(t, "rate_above", path, label=label),
-        rate_below=r.optional_number(t, "rate_below", path, label=label),
-        window=r.number(t, "window", path, default=1.0, label=label, lo=0, lo_open=True),
+    return signal, source
+
+
+def _read_test(
+    r: Reader, t: dict[str, Any], path: str, label: str, key: str
+) -> ConditionTest | None:
+    """The condition's test named by ``key`` (every test field is read, so each
+    problem is reported; None when the test has a problem)."""
+    above = r.optional_number(t, "above", path, label=label)
+    below = r.optional_number(t, "below", path, label=label)
+    hysteresis = r.number(t, "hysteresis", path, default=0.0, label=label, lo=0)
+    health = r.string(
+        t, "health", path, default="", label=label, choices=("", "live", "stale", "lost")
     )
-
-
-def _health(word: str) -> Health | None:
-    """The health a condition tests (None: it tests something else)."""
-    return Health(word) if word else None
+    rate_above = r.optional_number(t, "rate_above", path, label=label)
+    rate_below = r.optional_number(t, "rate_below", path, label=label)
+    window = r.number(t, "window", path, default=1.0, label=label, lo=0, lo_open=True)
+    value = t.get(key)
+    tests: dict[str, ConditionTest | None] = {
+        "above": None if above is None else Above(above, hysteresis),
+        "below": None if below is None else Below(below, hysteresis),
+        "equals": Equals(value) if isinstance(value, str | int | float | bool) else None,
+        "not_equals": NotEquals(value) if isinstance(value, str | int | float | bool) else None,
+        "health": HealthIs(Health(health)) if health else None,
+        "rate_above": None if rate_above is None else RateAbove(rate_above, window),
+        "rate_below": None if rate_below is None else RateBelow(rate_below, window),
+    }
+    return tests.get(key)
 
 
 def osc_address_problem(address: str) -> str:

@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 
 from cues.commands import Command, CueState, CueStateChanged, Report
-from cues.model import CueDef, CueId, CueKind, MappingDef, ShowModel
+from cues.model import CueDef, CueId, CueWait, GroupAction, MappingDef, ShowModel
 from show.runtime.views import EngineView
 from show.web.cuetext import describe_condition, describe_cue, describe_mapping, describe_trigger
 
@@ -97,7 +97,8 @@ class ConsoleView:
         elif isinstance(cmd, Report):
             if cmd.message.startswith("waited ") and cmd.subject in self.model.cues:
                 cue = self.model.cues[CueId(cmd.subject)]
-                fallback = cue.fallback.split("/", 1)[-1] if cue.fallback else ""
+                fb = cue.wait.fallback if cue.wait is not None else None
+                fallback = fb.split("/", 1)[-1] if fb else ""
                 self.outcomes[cue.id] = WaitOutcome("timed out", self.wall(), fallback)
             elif cmd.subject == "PANIC" and cmd.message.startswith("fading"):
                 on = {n for n, ms in self.engine.mappings.items() if ms.enabled}
@@ -119,9 +120,10 @@ class ConsoleView:
 
     def wait_story(self, cue: CueDef, now: float) -> dict[str, Any] | None:
         """The condition in words, its live value, the countdown, and how it ended."""
-        cond = cue.wait_for
-        if cond is None:
+        wait = cue.wait
+        if wait is None:
             return None
+        cond = wait.condition
         run = self.engine.runs[cue.id]
         sig = self.engine.signals.get(cond.signal) if cond.signal else None
         story: dict[str, Any] = {
@@ -129,10 +131,10 @@ class ConsoleView:
             "value": _num(sig.value) if sig is not None else None,
             "unit": sig.definition.unit if sig is not None else "",
             "health": sig.health.value if sig is not None else "",
-            "timeout": cue.wait_timeout,
-            "fallback": cue.fallback.split("/", 1)[-1] if cue.fallback else "",
+            "timeout": wait.timeout,
+            "fallback": wait.fallback.split("/", 1)[-1] if wait.fallback else "",
             "remaining": None,
-            "hold": cue.wait_hold,
+            "hold": wait.hold,
             "held_for": None,
         }
         if run.state is CueState.WAITING and run.wait_since is not None:
@@ -164,18 +166,16 @@ class ConsoleView:
                 "fires": self.fires(cue),
                 "armed": self.engine.runs[cid].armed,
             }
-            if cue.wait_for is not None:
-                to = f", at most {cue.wait_timeout:g} s" if cue.wait_timeout else ""
-                fb = f" then fallback {cue.fallback.split('/', 1)[-1]}" if cue.fallback else ""
-                item["waits_for"] = f"{describe_condition(cue.wait_for)}{to}{fb}"
-            if cue.kind is CueKind.GROUP:
+            if cue.wait is not None:
+                item["waits_for"] = _waits_for(cue.wait)
+            if isinstance(cue.action, GroupAction):
                 item["children"] = [
                     {
                         "number": self.engine.cues[c].number,
                         "name": self.engine.cues[c].name,
                         "fires": self.fires(self.engine.cues[c]),
                     }
-                    for c in cue.children[:6]
+                    for c in cue.action.children[:6]
                 ]
             out.append(item)
         return out
@@ -233,14 +233,14 @@ class ConsoleView:
             }
         for run in e.runs.values():
             cue = run.cue
-            if run.state is CueState.WAITING and cue.wait_for is not None:
+            if run.state is CueState.WAITING and cue.wait is not None:
                 until = run.wait_deadline
                 wait_left = None if until is None else max(0.0, until - now)
                 when = f", {wait_left:.0f} s left" if wait_left is not None else ""
                 return {
                     "state": "waiting",
                     "allowed": True,
-                    "reason": f"cue {cue.number} waits for {describe_condition(cue.wait_for)}"
+                    "reason": f"cue {cue.number} waits for {describe_condition(cue.wait.condition)}"
                     f"{when}",
                     "remaining": None if wait_left is None else round(wait_left, 1),
                 }
@@ -339,3 +339,10 @@ class ConsoleView:
                 }
             )
         return rows
+
+
+def _waits_for(wait: CueWait) -> str:
+    """A conditional GO in words: the condition, the timeout and the fallback."""
+    to = f", at most {wait.timeout:g} s" if wait.timeout else ""
+    fb = f" then fallback {wait.fallback.split('/', 1)[-1]}" if wait.fallback else ""
+    return f"{describe_condition(wait.condition)}{to}{fb}"

@@ -6,15 +6,36 @@ and cached by the caller; nothing here reads runner state.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from cues.model import (
+    ArmAction,
     Condition,
     CueDef,
-    CueKind,
+    CueRef,
+    DisarmAction,
+    FadeAction,
     FadeTarget,
+    GroupAction,
     MappingDef,
+    MappingRef,
+    MappingTarget,
+    MemoAction,
+    MidiAction,
     MidiSpec,
+    MidiTarget,
+    MscMessage,
+    NoticeAction,
+    OscAction,
     OscArg,
+    OscTarget,
+    StartAction,
+    StopAction,
     TriggerDef,
+    TriggerRef,
+    VisualAction,
+    VisualTarget,
+    WaitAction,
 )
 
 __all__ = ["describe_condition", "describe_cue", "describe_mapping", "describe_trigger"]
@@ -39,9 +60,9 @@ def _arg(a: OscArg) -> str:
 
 
 def _midi(port: str, m: MidiSpec) -> str:
-    if m.kind == "msc":
-        cue = f" cue {m.msc_cue}" if m.msc_cue else ""
-        return f"MIDI {port}: MSC {m.msc_command}{cue}"
+    if isinstance(m, MscMessage):
+        cue = f" cue {m.cue}" if m.cue else ""
+        return f"MIDI {port}: MSC {m.command}{cue}"
     if m.kind == "program":
         return f"MIDI {port}: program {m.number} ch {m.channel}"
     if m.kind in ("note_on", "note_off"):
@@ -51,14 +72,17 @@ def _midi(port: str, m: MidiSpec) -> str:
 
 def describe_target(t: FadeTarget) -> str:
     """An OSC address, MIDI controller, scene input or mapping level, in words."""
-    if t.osc:
-        return f"OSC {t.osc} {t.address}"
-    if t.midi and t.midi_message is not None:
-        m = t.midi_message
-        return f"MIDI {t.midi} {m.kind} {m.number} ch {m.channel}"
-    if t.visual:
-        return f"scene input {t.visual_input} on {t.visual}"
-    return f"mapping {t.mapping}'s level"
+    match t:
+        case OscTarget(name, address):
+            return f"OSC {name} {address}"
+        case MidiTarget(port, m):
+            return f"MIDI {port} {m.kind} {m.number} ch {m.channel}"
+        case VisualTarget(output, name):
+            return f"scene input {name} on {output}"
+        case MappingTarget(name):
+            return f"mapping {name}'s level"
+        case _:
+            assert_never(t)
 
 
 def describe_condition(c: Condition) -> str:
@@ -66,48 +90,72 @@ def describe_condition(c: Condition) -> str:
     return c.describe()
 
 
+def _visual(a: VisualAction, duration: float) -> str:
+    parts = []
+    if a.scene:
+        how = "cut" if a.transition == "cut" else f"{a.transition} {_seconds(duration)}"
+        parts.append(f"scene {a.scene} on {a.output} ({how})")
+    parts += [f"{name} = {value:g}" for name, value in a.inputs]
+    return ", ".join(parts) or f"visual {a.output}: nothing set"
+
+
+def _notice(a: NoticeAction, number: str) -> str:
+    if not a.text:
+        return f"takes message {a.notice_id or number} down"
+    ttl = f" for {_seconds(a.ttl)}" if a.ttl > 0 else ""
+    return f"{a.level} on the dashboard{ttl}: “{_short(a.text)}”"
+
+
+def _fade(a: FadeAction, duration: float) -> str:
+    start = "current" if a.start is None else f"{a.start:g}"
+    stop = " then stops it" if a.stop_target else ""
+    return (
+        f"fade {describe_target(a.target)} {start} → {a.to:g}"
+        f" over {_seconds(duration)} ({a.curve.value}){stop}"
+    )
+
+
+def _group(a: GroupAction) -> str:
+    numbers = ", ".join(c.split("/", 1)[-1] for c in a.children[:6])
+    more = "…" if len(a.children) > 6 else ""
+    return f"group ({a.mode.value}) of {len(a.children)}: {numbers}{more}"
+
+
+def _control(verb: str, target: CueRef | MappingRef | TriggerRef) -> str:
+    match target:
+        case CueRef(cid):
+            return f"{verb} cue {cid}"
+        case MappingRef(name):
+            return f"{verb} mapping {name}"
+        case TriggerRef(name):
+            return f"{verb} trigger {name}"
+        case _:
+            assert_never(target)
+
+
 def _action(cue: CueDef) -> str:
-    kind = cue.kind
-    if kind is CueKind.OSC:
-        args = " ".join(_arg(a) for a in cue.osc_args)
-        return f"OSC {cue.osc_target} {cue.osc_address} {args}".rstrip()
-    if kind is CueKind.MIDI and cue.midi is not None:
-        return _midi(cue.midi_port, cue.midi)
-    if kind is CueKind.VISUAL:
-        parts = []
-        if cue.scene:
-            how = "cut" if cue.transition == "cut" else f"{cue.transition} {_seconds(cue.duration)}"
-            parts.append(f"scene {cue.scene} on {cue.visual_output} ({how})")
-        parts += [f"{name} = {value:g}" for name, value in cue.visual_inputs]
-        return ", ".join(parts) or f"visual {cue.visual_output}: nothing set"
-    if kind is CueKind.NOTICE:
-        if not cue.text:
-            return f"takes message {cue.notice_id or cue.number} down"
-        ttl = f" for {_seconds(cue.ttl)}" if cue.ttl > 0 else ""
-        return f"{cue.level} on the dashboard{ttl}: “{_short(cue.text)}”"
-    if kind is CueKind.FADE and cue.fade_target is not None:
-        start = "current" if cue.fade_from is None else f"{cue.fade_from:g}"
-        stop = " then stops it" if cue.stop_target else ""
-        return (
-            f"fade {describe_target(cue.fade_target)} {start} → {cue.fade_to:g}"
-            f" over {_seconds(cue.duration)} ({cue.curve.value}){stop}"
-        )
-    if kind is CueKind.GROUP:
-        numbers = ", ".join(c.split("/", 1)[-1] for c in cue.children[:6])
-        more = "…" if len(cue.children) > 6 else ""
-        return f"group ({cue.group_mode.value}) of {len(cue.children)}: {numbers}{more}"
-    if kind in (CueKind.START, CueKind.STOP, CueKind.ARM, CueKind.DISARM):
-        what = (
-            f"cue {cue.target_cue}"
-            if cue.target_cue
-            else f"mapping {cue.target_mapping}"
-            if cue.target_mapping
-            else f"trigger {cue.target_trigger}"
-        )
-        return f"{kind.value} {what}"
-    if kind is CueKind.WAIT:
-        return f"waits {_seconds(cue.duration)}"
-    return "nothing (memo)"
+    action = cue.action
+    match action:
+        case OscAction(target, address, args):
+            return f"OSC {target} {address} {' '.join(_arg(a) for a in args)}".rstrip()
+        case MidiAction(port, message):
+            return _midi(port, message)
+        case VisualAction():
+            return _visual(action, cue.duration)
+        case NoticeAction():
+            return _notice(action, cue.number)
+        case FadeAction():
+            return _fade(action, cue.duration)
+        case GroupAction():
+            return _group(action)
+        case StartAction(target) | StopAction(target) | ArmAction(target) | DisarmAction(target):
+            return _control(cue.kind.value, target)
+        case WaitAction():
+            return f"waits {_seconds(cue.duration)}"
+        case MemoAction():
+            return "nothing (memo)"
+        case _:
+            assert_never(action)
 
 
 def describe_cue(cue: CueDef) -> str:

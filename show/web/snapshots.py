@@ -280,7 +280,7 @@ class Snapshots:
         for cid in ids:
             cue = cues[cid]
             run = runs[cid]
-            if run.state is CueState.IDLE and cue.wait_for is None:
+            if run.state is CueState.IDLE and cue.wait is None:
                 # an idle cue's row does not change from tick to tick: built once, until
                 # the cue is edited or reloaded (a new object), armed or disarmed
                 cached = idle.get(cid)
@@ -311,7 +311,7 @@ class Snapshots:
             "action": {"elapsed": round(act.elapsed, 2), "total": act.total},
             "postwait": {"elapsed": round(post.elapsed, 2), "total": post.total},
         }
-        if cue.wait_for is not None:
+        if cue.wait is not None:
             row["wait"] = self.view.wait_story(cue, now)
         return row
 

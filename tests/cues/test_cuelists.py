@@ -5,18 +5,23 @@ from __future__ import annotations
 
 from cues.commands import Outbox, PlayheadChanged, Report, ReportLevel
 from cues.cuelists import CueLists
-from cues.model import CueDef, CueId, CueKind, CueListDef, ShowModel
+from cues.model import Above, Condition, CueDef, CueId, CueListDef, CueWait, OnSignal, ShowModel
 
 
 def cid(n: str) -> CueId:
     return CueId(f"Main/{n}")
 
 
+def _waits(fallback: str) -> CueWait:
+    """A wait that falls back to cue ``fallback``."""
+    return CueWait(Condition(OnSignal("x"), Above(0.0)), timeout=1.0, fallback=cid(fallback))
+
+
 def _lists() -> tuple[CueLists, Outbox]:
     cues = {
-        cid("1"): CueDef(cid("1"), "1", "", CueKind.MEMO, fallback=cid("1.9")),
-        cid("1.9"): CueDef(cid("1.9"), "1.9", "", CueKind.MEMO),
-        cid("2"): CueDef(cid("2"), "2", "", CueKind.MEMO),
+        cid("1"): CueDef(cid("1"), "1", "", wait=_waits("1.9")),
+        cid("1.9"): CueDef(cid("1.9"), "1.9", ""),
+        cid("2"): CueDef(cid("2"), "2", ""),
     }
     show = ShowModel(
         "t", (CueListDef("Main", (cid("1"), cid("1.9"), cid("2"))),), cues, min_go_interval=0.5
@@ -82,6 +87,6 @@ def test_moving_the_standby_and_putting_a_cue_on_it() -> None:
 
 def test_what_a_continue_starts_next_skips_fallbacks() -> None:
     lists, _ = _lists()
-    one = CueDef(cid("1"), "1", "", CueKind.MEMO, fallback=cid("1.9"))
+    one = CueDef(cid("1"), "1", "", wait=_waits("1.9"))
     assert lists.continue_applies(one)
     assert lists.next_of(one) == cid("2")

@@ -16,7 +16,25 @@ from cues.bindings import BoundInputs
 from cues.commands import CueState, Health, Report, ReportLevel, SetVisualInput, TriggerFired
 from cues.curves import CURVE_ALIASES, apply_curve, curve_named
 from cues.eventcodec import decode_event, encode_event
-from cues.model import Condition, ContinueMode, CueId, CueKind, Curve, MidiSpec, SignalDef
+from cues.model import (
+    Above,
+    Below,
+    ChannelMessage,
+    Condition,
+    ContinueMode,
+    CueId,
+    CueRef,
+    Curve,
+    Equals,
+    HealthIs,
+    NotEquals,
+    OnSignal,
+    OnSource,
+    RateAbove,
+    RateBelow,
+    SignalDef,
+    StartAction,
+)
 from cues.signals import SignalStore
 from tests.cues.script import Script, cid
 
@@ -243,15 +261,14 @@ def test_arm_cue_event_disarms_until_reset() -> None:
 @pytest.mark.parametrize(
     ("cond", "text"),
     [
-        (Condition(signal="t", above=180.5), "t > 180.5"),
-        (Condition(signal="t", below=-4.0), "t < -4"),
-        (Condition(signal="s", equals="fault"), "s == 'fault'"),
-        (Condition(signal="s", not_equals=True), "s != True"),
-        (Condition(signal="s", health=Health.LOST), "s is lost"),
-        (Condition(source="kitchen", health=Health.LIVE), "source kitchen is live"),
-        (Condition(signal="t", rate_above=0.5), "t rising faster than 0.5/s"),
-        (Condition(signal="t", rate_below=-0.4), "t changing slower than -0.4/s"),
-        (Condition(signal="t"), "t"),
+        (Condition(OnSignal("t"), Above(180.5)), "t > 180.5"),
+        (Condition(OnSignal("t"), Below(-4.0, hysteresis=1.0)), "t < -4"),
+        (Condition(OnSignal("s"), Equals("fault")), "s == 'fault'"),
+        (Condition(OnSignal("s"), NotEquals(True)), "s != True"),
+        (Condition(OnSignal("s"), HealthIs(Health.LOST)), "s is lost"),
+        (Condition(OnSource("kitchen"), HealthIs(Health.LIVE)), "source kitchen is live"),
+        (Condition(OnSignal("t"), RateAbove(0.5)), "t rising faster than 0.5/s"),
+        (Condition(OnSignal("t"), RateBelow(-0.4, window=2.0)), "t changing slower than -0.4/s"),
     ],
 )
 def test_condition_descriptions(cond: Condition, text: str) -> None:
@@ -311,8 +328,8 @@ def test_signal_store_source_and_refusals() -> None:
 
 
 def test_with_value_keeps_every_other_field() -> None:
-    spec = MidiSpec("msc", 3, 4, 5, "GO", "1.5", "2", 9, 0x10, (1, 2, 3, 4))
-    assert spec.with_value(77) == MidiSpec("msc", 3, 4, 77, "GO", "1.5", "2", 9, 0x10, (1, 2, 3, 4))
+    spec = ChannelMessage("cc14", 3, 4, 5)
+    assert spec.with_value(77) == ChannelMessage("cc14", 3, 4, 77)
 
 
 # -- recorded events ---------------------------------------------------------------------
@@ -675,7 +692,7 @@ def test_a_midi_cue_sends_its_message_to_its_port() -> None:
     )
     s.at(0.0, ev.Go())
     ((_, cmd),) = s.of_type(SendMidi)
-    assert cmd == SendMidi("synth", MidiSpec("note_on", 2, 48, 90))
+    assert cmd == SendMidi("synth", ChannelMessage("note_on", 2, 48, 90))
 
 
 def test_only_top_level_cues_can_be_on_standby() -> None:
@@ -808,7 +825,7 @@ def test_a_chain_of_starts_at_one_instant_is_halted_after_ten_thousand() -> None
     show = ShowModel(
         title="loop",
         cue_lists=(CueListDef("Main", (me,)),),
-        cues={me: CueDef(me, "1", "", CueKind.START, target_cue=me)},
+        cues={me: CueDef(me, "1", "", StartAction(CueRef(me)))},
     )
     engine = Engine(show)
     engine.handle(ev.Go(), 0.0)

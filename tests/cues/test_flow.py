@@ -14,11 +14,15 @@ from cues.events import SourceHealth
 from cues.flow import SignalFlow
 from cues.mapping_scheduler import MappingScheduler
 from cues.model import (
+    Above,
     Condition,
     CueId,
     DerivedDef,
     DerivedOp,
     Health,
+    HealthIs,
+    OnSignal,
+    OnSource,
     ShowModel,
     SignalDef,
     TriggerDef,
@@ -77,7 +81,7 @@ def test_a_first_sample_makes_a_signal_live_and_the_sweep_makes_it_stale_then_lo
 
 
 def test_a_trigger_fires_once_its_hold_is_over_and_acts() -> None:
-    trig = TriggerDef("hot", Condition(signal="x", above=5.0), hold=1.0)
+    trig = TriggerDef("hot", Condition(OnSignal("x"), Above(5.0)), hold=1.0)
     flow, out, _, fired = _flow(triggers=(trig,))
     flow.sample("x", 6.0, "src", 0.0)
     assert fired == []
@@ -96,7 +100,7 @@ def test_a_trigger_fires_once_its_hold_is_over_and_acts() -> None:
 
 
 def test_a_disarmed_trigger_does_not_fire_and_an_external_one_does() -> None:
-    trig = TriggerDef("t", Condition(signal="x", above=0.0))
+    trig = TriggerDef("t", Condition(OnSignal("x"), Above(0.0)))
     flow, _, _, fired = _flow(triggers=(trig,))
     flow.set_trigger_enabled("t", False, 0.0)
     flow.sample("x", 1.0, "src", 0.0)
@@ -138,5 +142,5 @@ def test_a_lost_source_marks_its_signals_lost_at_once() -> None:
         Report(ReportLevel.WARNING, "src", "source lost: its signals are marked lost"),
         SignalHealthChanged("x", Health.LOST),
     ]
-    assert flow.holds(Condition(source="src", health=Health.LOST), 0.1, False)
-    assert not flow.holds(Condition(signal="x", above=0.0), 0.1, False)
+    assert flow.holds(Condition(OnSource("src"), HealthIs(Health.LOST)), 0.1, False)
+    assert not flow.holds(Condition(OnSignal("x"), Above(0.0)), 0.1, False)

@@ -8,13 +8,17 @@ from cues.cuelists import CueLists
 from cues.lifecycle import CueLifecycle
 from cues.mapping_scheduler import MappingScheduler
 from cues.model import (
+    Above,
     Condition,
     ContinueMode,
     CueDef,
     CueId,
-    CueKind,
     CueListDef,
+    CueWait,
+    GroupAction,
     GroupMode,
+    OnSignal,
+    OscAction,
     ShowModel,
 )
 from cues.timers import TimerQueue
@@ -39,7 +43,7 @@ def cid(n: str) -> CueId:
 
 
 def osc(n: str, **kw: object) -> CueDef:
-    return CueDef(cid(n), n, "", CueKind.OSC, osc_target="desk", osc_address=f"/{n}", **kw)  # type: ignore[arg-type]
+    return CueDef(cid(n), n, "", OscAction("desk", f"/{n}"), **kw)  # type: ignore[arg-type]
 
 
 class Rig:
@@ -103,9 +107,9 @@ def test_auto_follow_starts_the_next_cue_when_the_action_ends() -> None:
 
 
 def test_a_wait_goes_on_when_its_condition_holds_and_times_out_to_its_fallback() -> None:
-    cond = Condition(signal="x", above=0.0)
+    cond = Condition(OnSignal("x"), Above(0.0))
     rig = Rig(
-        osc("1", wait_for=cond, wait_timeout=2.0, fallback=cid("9")),
+        osc("1", wait=CueWait(cond, timeout=2.0, fallback=cid("9"))),
         osc("9"),
         top=("1", "9"),
     )
@@ -153,9 +157,7 @@ def test_a_playlist_group_runs_its_children_one_after_another() -> None:
         cid("1"),
         "1",
         "",
-        CueKind.GROUP,
-        group_mode=GroupMode.PLAYLIST,
-        children=(cid("1.1"), cid("1.2")),
+        GroupAction(GroupMode.PLAYLIST, (cid("1.1"), cid("1.2"))),
     )
     rig = Rig(
         group,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cues.commands import Outbox, SendOsc
 from cues.mapping_scheduler import MappingScheduler
-from cues.model import FadeTarget, Health, MappingDef, SignalDef, SmoothingDef
+from cues.model import Health, MappingDef, OscTarget, SignalDef, SmoothingDef
 from cues.signals import Signal, SignalStore
 
 
@@ -13,7 +13,7 @@ def _mapping(name: str = "m", **kw: object) -> MappingDef:
     return MappingDef(
         name=name,
         signal="x",
-        target=FadeTarget(osc="desk", address=f"/{name}"),
+        target=OscTarget("desk", f"/{name}"),
         max_rate_hz=10.0,
         **kw,  # type: ignore[arg-type]
     )

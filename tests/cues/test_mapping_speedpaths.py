@@ -22,7 +22,17 @@ from hypothesis import strategies as st
 from cues.commands import Command, SendOsc
 from cues.curves import apply_curve, curve_shape
 from cues.mappings import MappingState, target_command
-from cues.model import Curve, FadeTarget, MappingDef, MidiSpec, SmoothingDef, StaleMode
+from cues.model import (
+    ChannelMessage,
+    Curve,
+    MappingDef,
+    MappingTarget,
+    MidiTarget,
+    OscTarget,
+    SmoothingDef,
+    StaleMode,
+    VisualTarget,
+)
 
 _SETTLED = 1e-6
 
@@ -126,11 +136,11 @@ finite = st.floats(-1e4, 1e4, allow_nan=False)
 pairs = st.tuples(finite, finite)
 targets = st.sampled_from(
     [
-        FadeTarget(osc="desk", address="/m"),
-        FadeTarget(midi="synth", midi_message=MidiSpec("cc", 1, 7)),
-        FadeTarget(midi="synth", midi_message=MidiSpec("pitch_bend", 2)),
-        FadeTarget(visual="projector", visual_input="glow"),
-        FadeTarget(mapping="other"),
+        OscTarget("desk", "/m"),
+        MidiTarget("synth", ChannelMessage("cc", 1, 7)),
+        MidiTarget("synth", ChannelMessage("pitch_bend", 2)),
+        VisualTarget("projector", "glow"),
+        MappingTarget("other"),
     ]
 )
 smoothings = st.one_of(
@@ -237,7 +247,7 @@ def test_curve_shapes_against_their_formulas() -> None:
 def test_the_osc_command_is_the_one_sendosc_makes() -> None:
     """OSC commands are filled in slot by slot; a field or a ``__post_init__`` added to
     ``SendOsc`` must be added to ``cues.mappings._osc_command`` too."""
-    ms = MappingState(MappingDef(name="m", signal="x", target=FadeTarget("desk", "/m")))
+    ms = MappingState(MappingDef(name="m", signal="x", target=OscTarget("desk", "/m")))
     ms.raw = 0.25
     cmd, _ = ms.step(0.0)
     made = SendOsc("desk", "/m", (0.25,), continuous=True)

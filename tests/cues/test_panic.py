@@ -7,7 +7,7 @@ import pytest
 
 from cues.commands import Outbox, Report, ReportLevel, SendOsc, SetScene
 from cues.mapping_scheduler import MappingScheduler
-from cues.model import FadeTarget, MappingDef, ShowModel
+from cues.model import MappingDef, OscTarget, ShowModel
 from cues.panic import LEVEL_FADE_RATE, PanicFade
 from cues.timers import TimerKind, TimerQueue
 
@@ -26,7 +26,7 @@ class Cues:
 def _rig() -> tuple[PanicFade, Outbox, TimerQueue, Cues, MappingScheduler]:
     show = ShowModel("t", (), {}, panic_time=1.0, visual_outputs=("v",))
     out, cues = Outbox(), Cues()
-    sched = MappingScheduler([MappingDef("m", "x", FadeTarget(osc="d", address="/m"))], out)
+    sched = MappingScheduler([MappingDef("m", "x", OscTarget("d", "/m"))], out)
     timers = TimerQueue()
     panic = PanicFade(show, out, timers, cues, sched)
     return panic, out, timers, cues, sched

@@ -15,14 +15,32 @@ from cues.commands import (
 )
 from cues.mapping_scheduler import MappingScheduler
 from cues.model import (
+    ArmAction,
+    ChannelMessage,
+    Condition,
+    CueAction,
     CueDef,
     CueId,
-    CueKind,
-    Curve,
-    FadeTarget,
+    CueRef,
+    CueWait,
+    DisarmAction,
+    Equals,
+    FadeAction,
+    GroupAction,
     GroupMode,
     MappingDef,
-    MidiSpec,
+    MappingRef,
+    MappingTarget,
+    MemoAction,
+    MidiAction,
+    NoticeAction,
+    OnSignal,
+    OscAction,
+    OscTarget,
+    StartAction,
+    StopAction,
+    TriggerRef,
+    VisualAction,
 )
 from cues.perform import CueActions, targets_of
 from cues.runtime import CueRun
@@ -61,8 +79,10 @@ class Triggers:
         self.calls.append((name, on, now))
 
 
-def _cue(kind: CueKind, **kw: object) -> CueDef:
-    return CueDef(CueId("Main/1"), "1", "", kind, **kw)  # type: ignore[arg-type]
+def _cue(
+    action: CueAction, armed: bool = True, wait: CueWait | None = None, duration: float = 0.0
+) -> CueDef:
+    return CueDef(CueId("Main/1"), "1", "", action, armed=armed, wait=wait, duration=duration)
 
 
 def _rig(
@@ -90,12 +110,10 @@ def _running(cue: CueDef, t: float = 0.0) -> CueRun:
 
 def test_sends_scenes_and_inputs() -> None:
     actions, out, _, _, _ = _rig()
-    midi = MidiSpec("cc", number=7, value=64)
-    actions.begin(_running(_cue(CueKind.OSC, osc_target="d", osc_address="/a")), 0.0)
-    actions.begin(_running(_cue(CueKind.MIDI, midi_port="p", midi=midi)), 0.0)
-    visual = _cue(
-        CueKind.VISUAL, visual_output="v", scene="s", duration=2.0, visual_inputs=(("k", 0.5),)
-    )
+    midi = ChannelMessage("cc", number=7, value=64)
+    actions.begin(_running(_cue(OscAction("d", "/a"))), 0.0)
+    actions.begin(_running(_cue(MidiAction("p", midi))), 0.0)
+    visual = _cue(VisualAction("v", scene="s", inputs=(("k", 0.5),)), duration=2.0)
     actions.begin(_running(visual), 0.0)
     assert out.take() == [
         SendOsc("d", "/a", ()),
@@ -108,9 +126,9 @@ def test_sends_scenes_and_inputs() -> None:
 
 def test_a_disarmed_cue_does_nothing_and_a_disarmed_group_ends_at_once() -> None:
     actions, out, _, control, _ = _rig()
-    run = _running(_cue(CueKind.OSC, osc_target="d", osc_address="/a", armed=False))
+    run = _running(_cue(OscAction("d", "/a"), armed=False))
     actions.begin(run, 0.0)
-    group = _running(_cue(CueKind.GROUP, armed=False, children=(CueId("Main/1.1"),)), 0.0)
+    group = _running(_cue(GroupAction(children=(CueId("Main/1.1"),)), armed=False), 0.0)
     group.action_end = 5.0
     actions.begin(group, 1.0)
     assert out.take() == []
@@ -120,10 +138,8 @@ def test_a_disarmed_cue_does_nothing_and_a_disarmed_group_ends_at_once() -> None
 
 def test_a_fade_steps_at_its_rate_and_ends_on_its_target() -> None:
     actions, out, timers, _, _ = _rig()
-    target = FadeTarget(osc="d", address="/f")
-    cue = _cue(
-        CueKind.FADE, fade_target=target, fade_from=0.0, fade_to=1.0, duration=1.0, rate_hz=4.0
-    )
+    target = OscTarget("d", "/f")
+    cue = _cue(FadeAction(target, start=0.0, to=1.0, rate_hz=4.0), duration=1.0)
     run = _running(cue)
     actions.begin(run, 0.0)
     actions.schedule_steps(run)
@@ -147,18 +163,18 @@ def test_a_fade_steps_at_its_rate_and_ends_on_its_target() -> None:
 
 def test_a_fade_without_from_starts_at_the_last_value_sent() -> None:
     actions, out, _, _, _ = _rig()
-    target = FadeTarget(osc="d", address="/f")
+    target = OscTarget("d", "/f")
     actions.target_values[target.key] = 0.5
-    run = _running(_cue(CueKind.FADE, fade_target=target, fade_to=0.0, duration=1.0))
+    run = _running(_cue(FadeAction(target, to=0.0), duration=1.0))
     actions.begin(run, 0.0)
     assert run.fade_from == 0.5
     assert out.take() == []  # no jump to the start
 
 
 def test_a_fade_of_a_mapping_level_and_stop_target() -> None:
-    m = MappingDef("m", "x", FadeTarget(osc="d", address="/m"))
+    m = MappingDef("m", "x", OscTarget("d", "/m"))
     actions, sched, _, _ = _with_mapping(m)
-    fade = _cue(CueKind.FADE, fade_target=FadeTarget(mapping="m"), fade_to=0.25, stop_target=True)
+    fade = _cue(FadeAction(MappingTarget("m"), to=0.25, stop_target=True))
     run = _running(fade)
     actions.begin(run, 0.0)
     actions.end(run, 0.0)
@@ -167,14 +183,15 @@ def test_a_fade_of_a_mapping_level_and_stop_target() -> None:
 
 
 def test_control_cues_start_stop_arm_and_switch_mappings_and_triggers() -> None:
-    m = MappingDef("m", "x", FadeTarget(osc="d", address="/m"), enabled=False)
+    m = MappingDef("m", "x", OscTarget("d", "/m"), enabled=False)
     actions, sched, control, triggers = _with_mapping(m)
     other = CueId("Main/2")
-    control.runs[other] = CueRun(cue=_cue(CueKind.MEMO), armed=True)
-    actions.begin(_running(_cue(CueKind.START, target_cue=other)), 1.0)
-    actions.begin(_running(_cue(CueKind.STOP, target_cue=other)), 2.0)
-    actions.begin(_running(_cue(CueKind.DISARM, target_cue=other, target_trigger="t")), 3.0)
-    actions.begin(_running(_cue(CueKind.ARM, target_mapping="m")), 4.0)
+    control.runs[other] = CueRun(cue=_cue(MemoAction()), armed=True)
+    actions.begin(_running(_cue(StartAction(CueRef(other)))), 1.0)
+    actions.begin(_running(_cue(StopAction(CueRef(other)))), 2.0)
+    actions.begin(_running(_cue(DisarmAction(CueRef(other)))), 3.0)
+    actions.begin(_running(_cue(DisarmAction(TriggerRef("t")))), 3.0)
+    actions.begin(_running(_cue(ArmAction(MappingRef("m")))), 4.0)
     assert control.calls == [("start", other, 1.0), ("stop", CueId("Main/1"), 2.0)]
     assert control.runs[other].armed is False
     assert triggers.calls == [("t", False, 3.0)]
@@ -184,43 +201,42 @@ def test_control_cues_start_stop_arm_and_switch_mappings_and_triggers() -> None:
 def test_groups_start_their_children_and_end_when_they_are_done() -> None:
     actions, _, _, control, _ = _rig()
     kids = (CueId("Main/1.1"), CueId("Main/1.2"))
-    timeline = _running(_cue(CueKind.GROUP, children=kids))
+    timeline = _running(_cue(GroupAction(children=kids)))
     actions.begin(timeline, 0.0)
     assert control.calls == [("start", kids[0], 0.0), ("start", kids[1], 0.0)]
     control.calls.clear()
-    playlist = _running(_cue(CueKind.GROUP, children=kids, group_mode=GroupMode.PLAYLIST))
+    playlist = _running(_cue(GroupAction(GroupMode.PLAYLIST, kids)))
     actions.begin(playlist, 0.0)
     assert playlist.action_end is None
     assert control.calls == [("start", kids[0], 0.0)]
-    child = CueRun(cue=CueDef(kids[0], "1.1", "", CueKind.MEMO), armed=True)
+    child = CueRun(cue=CueDef(kids[0], "1.1", ""), armed=True)
     actions.child_finished(playlist, child, 1.0)
     assert control.calls[-1] == ("start", kids[1], 1.0)
     actions.recheck_group(playlist, 2.0)
     assert control.calls[-1] == ("end", CueId("Main/1"), 2.0)
     assert actions.children(playlist.cue) == kids
-    assert actions.children(_cue(CueKind.OSC)) == ()
+    assert actions.children(_cue(OscAction("d", "/a"))) == ()
 
 
 def test_notices_go_up_expire_and_are_taken_down() -> None:
     actions, out, timers, _, _ = _rig()
-    notice = _cue(CueKind.NOTICE, text="hi", level="alert", ttl=2.0)
+    notice = _cue(NoticeAction("hi", level="alert", ttl=2.0))
     actions.begin(_running(notice), 1.0)
     assert out.take() == [Notice("Main/1", "hi", "alert")]
     assert timers.pop_due(3.0) == (3.0, TimerKind.NOTICE, "Main/1")
     assert actions.notices.timer_valid("Main/1", -1)
     actions.notices.expire("Main/1", 3.0)
     assert out.take() == [ClearNotice("Main/1")]
-    actions.begin(_running(_cue(CueKind.NOTICE, text="again")), 4.0)
-    actions.begin(_running(_cue(CueKind.NOTICE)), 5.0)  # no text: take it down
+    actions.begin(_running(_cue(NoticeAction("again"))), 4.0)
+    actions.begin(_running(_cue(NoticeAction())), 5.0)  # no text: take it down
     assert out.take() == [Notice("Main/1", "again", "info"), ClearNotice("Main/1")]
 
 
 def test_what_a_cue_refers_to() -> None:
-    cue = _cue(
-        CueKind.FADE,
-        fade_target=FadeTarget(mapping="m"),
-        target_trigger="t",
-        fallback=CueId("Main/9"),
-        curve=Curve.LINEAR,
-    )
-    assert targets_of(cue) == ({"m"}, {"t"}, {CueId("Main/9")})
+    wait = CueWait(Condition(OnSignal("x"), Equals(1.0)), timeout=1.0, fallback=CueId("Main/9"))
+    cue = _cue(FadeAction(MappingTarget("m")), wait=wait)
+    assert targets_of(cue) == ({"m"}, set(), {CueId("Main/9")})
+    assert targets_of(_cue(DisarmAction(TriggerRef("t")))) == (set(), {"t"}, set())
+    assert targets_of(_cue(StartAction(MappingRef("m")))) == ({"m"}, set(), set())
+    kids = (CueId("Main/1.1"), CueId("Main/1.2"))
+    assert targets_of(_cue(GroupAction(children=kids))) == (set(), set(), set(kids))

@@ -100,7 +100,7 @@ def _consistent(s: Script) -> None:
         if run.state is CueState.IDLE:
             assert cid not in e._lifecycle.waiting
         if run.state is CueState.WAITING:
-            assert run.cue.wait_for is not None
+            assert run.cue.wait is not None
     for ms in e.mappings.values():
         assert math.isfinite(ms.level)
     assert e.stats.errors == 0

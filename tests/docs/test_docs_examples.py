@@ -10,7 +10,8 @@ Fenced blocks in the reference are marked by their info string:
 
 The cue fields the reference documents (the first column of the tables between
 ``<!-- cue-fields -->`` and ``<!-- /cue-fields -->``) must be the fields the cue
-reader accepts, in both directions.
+reader accepts, in both directions, and its cue types table must list every kind of
+cue with the fields of its action type (``show.showfile.cues.file_keys``).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
+from cues.model import ACTION_KINDS
 from show.errors import ShowFileError
 from show.showfile import cues as cuefile
 from show.showfile.load import parse_show
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "docs" / "show-file.md"
-CUEFILE = ROOT / "show" / "showfile" / "cues.py"
 
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
 _KINDS = ("toml", "toml fragment", "toml broken")
@@ -132,23 +133,47 @@ def _documented_cue_fields() -> set[str]:
 
 
 def _accepted_cue_fields() -> set[str]:
-    accepted = set(cuefile._COMMON)
-    for extra in cuefile._EXTRA.values():
-        accepted.update(extra)
+    accepted = set(cuefile.COMMON_KEYS)
+    for action in ACTION_KINDS:
+        accepted.update(cuefile.file_keys(action))
     return accepted
 
 
+def _documented_kinds() -> dict[str, set[str]]:
+    """The cue types table: each ``type`` and the fields it lists as its own."""
+    doc = REFERENCE.read_text(encoding="utf-8")
+    start, end = doc.find("<!-- cue-fields -->"), doc.find("<!-- /cue-fields -->")
+    kinds: dict[str, set[str]] = {}
+    header = ""
+    for line in doc[start:end].splitlines():
+        if not line.startswith("|"):
+            header = ""
+            continue
+        columns = [c.strip() for c in line.strip("|").split("|")]
+        if not header:
+            header = columns[0]
+        elif header == "`type`" and len(columns) == 3 and columns[0].startswith("["):
+            fields = set(re.findall(r"`([a-z_]+)`", columns[2]))
+            for kind in re.findall(r"`([a-z_]+)`", columns[0]):
+                kinds[kind] = fields
+    return kinds
+
+
 def test_documented_cue_fields_exist_in_the_cue_reader() -> None:
-    source = CUEFILE.read_text(encoding="utf-8")
     documented = _documented_cue_fields()
     assert len(documented) > 20
-    missing = sorted(f for f in documented if f'"{f}"' not in source)
-    assert not missing, f"documented cue fields that show/showfile/cues.py does not know: {missing}"
+    unknown = sorted(documented - _accepted_cue_fields())
+    assert not unknown, f"documented cue fields that the cue reader refuses: {unknown}"
 
 
 def test_every_accepted_cue_field_is_documented() -> None:
     undocumented = sorted(_accepted_cue_fields() - _documented_cue_fields())
     assert not undocumented, f"cue fields missing from docs/show-file.md: {undocumented}"
+
+
+def test_the_cue_types_table_lists_every_kind_with_the_fields_its_action_takes() -> None:
+    accepted = {kind.value: set(cuefile.file_keys(a)) for a, kind in ACTION_KINDS.items()}
+    assert _documented_kinds() == accepted
 
 
 def test_quickstart_show_is_valid() -> None:

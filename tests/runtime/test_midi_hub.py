@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bridges.midi.memory import MemoryMidiBackend
-from cues.model import CueKind
+from cues.model import MidiAction, MidiSpec
 from show.errors import ShowFileError
 from show.runtime.commands import OperatorCommand, OperatorRequest
 from show.runtime.midi_hub import MidiHub, encode_spec
@@ -16,14 +16,14 @@ from show.showfile.load import parse_show
 HEAD = '[outputs.midi.desk]\nport = "Desk"\n[[cue_lists]]\nname = "Main"\n'
 
 
-def _spec(message: str) -> object:
+def _spec(message: str) -> MidiSpec:
     show = parse_show(
         HEAD
         + f'[[cue_lists.cues]]\nnumber = "1"\ntype = "midi"\nport = "desk"\nmessage = {message}\n'
     )
-    cue = show.model.cues["Main/1"]  # type: ignore[index]
-    assert cue.kind is CueKind.MIDI
-    return cue.midi
+    action = show.model.cues["Main/1"].action  # type: ignore[index]
+    assert isinstance(action, MidiAction)
+    return action.message
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def _spec(message: str) -> object:
     ],
 )
 def test_show_file_midi_messages_encode_byte_exact(message: str, expected: str) -> None:
-    assert encode_spec(_spec(message)).hex(" ").upper() == expected  # type: ignore[arg-type]
+    assert encode_spec(_spec(message)).hex(" ").upper() == expected
 
 
 @pytest.mark.parametrize(

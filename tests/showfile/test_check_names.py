@@ -6,9 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from cues.model import CueId
+from cues.model import CueDef, CueId, VisualAction
 from show.errors import ShowFileError
 from show.showfile.load import load_show, parse_show
+
+
+def visual(cue: CueDef) -> VisualAction:
+    """A visual cue's action."""
+    assert isinstance(cue.action, VisualAction)
+    return cue.action
+
 
 BASE = """
 [outputs.osc.desk]
@@ -94,12 +101,14 @@ def test_the_documented_fallback_layout_passes() -> None:
         '[[cue_lists.cues]]\nnumber = "5"\ntype = "memo"\n'
     )
     show = parse_show(BASE + text, "ok.toml")
-    assert show.model.cues[CueId("Main/4")].fallback == "Main/4.9"
+    wait = show.model.cues[CueId("Main/4")].wait
+    assert wait is not None and wait.fallback == "Main/4.9"
 
 
 def test_hold_is_read_and_needs_wait_for() -> None:
     show = parse_show(BASE + WAIT.replace('fallback = "FALLBACK"', "hold = 2.5"), "ok.toml")
-    assert show.model.cues[CueId("Main/4")].wait_hold == 2.5
+    wait = show.model.cues[CueId("Main/4")].wait
+    assert wait is not None and wait.hold == 2.5
     [msg] = problems('[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\nhold = 2\n')
     assert "only apply with wait_for" in msg
     [msg] = problems(WAIT.replace('fallback = "FALLBACK"', "hold = 5"))
@@ -187,7 +196,7 @@ def test_an_input_any_scene_of_the_output_declares_is_accepted() -> None:
     text = VISUAL + 'scene = "dashboard"\ninputs = { dim = 0.5 }\n'  # dashboard has dim
     text += '[[cue_lists.cues]]\nnumber = "2"\ntype = "visual"\ninputs = { heat = 1 }\n'
     show = parse_show(BASE + text, "ok.toml")
-    assert show.model.cues[CueId("Main/2")].visual_inputs == (("heat", 1.0),)
+    assert visual(show.model.cues[CueId("Main/2")]).inputs == (("heat", 1.0),)
 
 
 ISF_TRANSITION = """/*{
@@ -216,9 +225,9 @@ def test_isf_files_are_found_next_to_the_show_and_run_by_absolute_path(tmp_path:
     show_file.write_text(
         BASE + VISUAL + 'scene = "glow.fs"\ntransition = "shaders/wipe.fs"\ninputs = { glow = 1 }\n'
     )
-    cue = load_show(show_file).model.cues[CueId("Main/1")]
-    assert cue.scene == str(tmp_path / "glow.fs")
-    assert cue.transition == str(tmp_path / "shaders" / "wipe.fs")
+    action = visual(load_show(show_file).model.cues[CueId("Main/1")])
+    assert action.scene == str(tmp_path / "glow.fs")
+    assert action.transition == str(tmp_path / "shaders" / "wipe.fs")
     show_file.write_text(BASE + VISUAL + 'scene = "heat"\ntransition = "glow.fs"\n')
     with pytest.raises(ShowFileError) as info:
         load_show(show_file)
@@ -341,4 +350,37 @@ def test_a_constant_for_a_long_input_must_be_one_of_its_values(tmp_path: Path) -
         load_show(show_file)
     assert "scene input 'mode' takes only [0, 1, 2]; 5 would be refused" in str(info.value)
     show_file.write_text(BASE + VISUAL + 'scene = "modes.fs"\ninputs = { mode = 2 }\n')
-    assert load_show(show_file).model.cues[CueId("Main/1")].visual_inputs == (("mode", 2.0),)
+    assert visual(load_show(show_file).model.cues[CueId("Main/1")]).inputs == (("mode", 2.0),)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\nwait_for = {}\n',
+            "an empty condition; give signal = '...' and a test",
+        ),
+        (
+            '[[triggers]]\nname = "t"\nwhen = {}\ngo = true\n[[cue_lists]]\n',
+            "an empty condition; give signal = '...' and a test",
+        ),
+        (
+            '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\n'
+            'wait_for = { signal = "s", health = "" }\n',
+            "found ''; expected one of: live, stale, lost",
+        ),
+        (
+            '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "fade"\n'
+            'target = { osc = "", address = "/a" }\nto = 1\n',
+            "unknown OSC target '' (declared: desk)",
+        ),
+        (
+            '[[cue_lists]]\n[[cue_lists.cues]]\nnumber = "1"\ntype = "stop"\nmapping = ""\n',
+            "unknown mapping '' (declared: none)",
+        ),
+    ],
+)
+def test_a_condition_or_a_target_that_names_nothing_is_refused(text: str, expected: str) -> None:
+    """An empty condition, health test or name would make a cue or trigger that can
+    never act (or a target that is no destination): each is a problem at its line."""
+    assert [p for p in problems(text) if expected in p], problems(text)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cues.model import ContinueMode, CueId, CueKind, Curve, GroupMode
+from cues.model import ContinueMode, CueId, CueKind, Curve, FadeAction, GroupAction, GroupMode
 from show.errors import ShowFileError
 from show.showfile.load import load_show, parse_show
 
@@ -39,11 +39,14 @@ def test_example_show_is_parsed_into_typed_objects() -> None:
     show = load_show(EXAMPLES / "kitchen.toml")
     m = show.model
     group = m.cues[CueId("Main/3")]
-    assert group.kind is CueKind.GROUP and group.group_mode is GroupMode.TIMELINE
+    assert group.kind is CueKind.GROUP
+    assert isinstance(group.action, GroupAction) and group.action.mode is GroupMode.TIMELINE
     assert group.children == ("Main/3.1", "Main/3.2")
     assert m.cues[CueId("Main/1")].continue_mode is ContinueMode.AUTO_CONTINUE
-    assert m.cues[CueId("Main/2")].curve is Curve.S_CURVE
-    assert m.cues[CueId("Main/4")].fallback == "Main/4.9"
+    fade = m.cues[CueId("Main/2")].action
+    assert isinstance(fade, FadeAction) and fade.curve is Curve.S_CURVE
+    wait = m.cues[CueId("Main/4")].wait
+    assert wait is not None and wait.fallback == "Main/4.9"
     assert show.osc_targets[0].bundle is True
 
 

@@ -9,16 +9,23 @@ from collections.abc import Callable
 import pytest
 
 from cues.model import (
+    Above,
     ContinueMode,
     CueDef,
     CueId,
     CueKind,
     Curve,
+    FadeAction,
+    GroupAction,
     GroupMode,
+    NoticeAction,
+    OscTarget,
+    RateAbove,
     Rearm,
     ShowModel,
     SmoothingDef,
     StaleMode,
+    VisualAction,
 )
 from show.errors import ShowFileError
 from show.showfile.load import parse_show
@@ -117,13 +124,13 @@ DEFAULTS: list[tuple[str, Callable[[ShowModel], object], object]] = [
     ),
     (
         TRIGGER + 'when = { signal = "x", above = 1 }\n' + CUES,
-        lambda m: m.triggers[0].condition.hysteresis,
-        0.0,
+        lambda m: m.triggers[0].condition.test,
+        Above(1.0, hysteresis=0.0),
     ),
     (
         TRIGGER + 'when = { signal = "x", rate_above = 1 }\n' + CUES,
-        lambda m: m.triggers[0].condition.window,
-        1.0,
+        lambda m: m.triggers[0].condition.test,
+        RateAbove(1.0, window=1.0),
     ),
     (
         TRIGGER + 'when = { signal = "x", equals = 1 }\n' + CUES,
@@ -139,25 +146,33 @@ DEFAULTS: list[tuple[str, Callable[[ShowModel], object], object]] = [
     (CUES, lambda m: m.cue_lists[0].name, "Main"),
     (CUES + "[[cue_lists]]\n", lambda m: m.cue_lists[1].name, "List 2"),
     (FADE, lambda m: cue(m).duration, 0.0),
-    (FADE, lambda m: cue(m).curve, Curve.LINEAR),
-    (FADE, lambda m: cue(m).rate_hz, 30.0),
-    (FADE, lambda m: cue(m).stop_target, False),
-    (FADE, lambda m: cue(m).fade_from, None),
+    (
+        FADE,
+        lambda m: cue(m).action,
+        FadeAction(
+            OscTarget("desk", "/f"),
+            start=None,
+            to=1.0,
+            curve=Curve.LINEAR,
+            stop_target=False,
+            rate_hz=30.0,
+        ),
+    ),
     (
         CUES.replace('"1"\n', '"1"\ntype = "notice"\ntext = "hi"\n'),
-        lambda m: (cue(m).level, cue(m).ttl, cue(m).notice_id or cue(m).id),
-        ("info", 0.0, "Main/1"),
+        lambda m: cue(m).action,
+        NoticeAction("hi", level="info", ttl=0.0, notice_id=""),
     ),
     (
         CUES.replace('"1"\n', '"1"\ntype = "visual"\nscene = "heat"\n'),
-        lambda m: (cue(m).transition, cue(m).curve, cue(m).duration),
-        ("crossfade", Curve.LINEAR, 0.0),
+        lambda m: cue(m).action,
+        VisualAction("projector", "heat", "crossfade", Curve.LINEAR, ()),
     ),
     (
         CUES.replace('"1"\n', '"1"\ntype = "group"\n')
         + '[[cue_lists.cues.children]]\nnumber = "1.1"\n',
-        lambda m: cue(m).group_mode,
-        GroupMode.TIMELINE,
+        lambda m: cue(m).action,
+        GroupAction(GroupMode.TIMELINE, (CueId("Main/1.1"),)),
     ),
 ]
 
