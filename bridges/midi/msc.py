@@ -504,6 +504,8 @@ def _msc_body(data: bytes) -> bytes:
     if len(data) > MAX_MESSAGE_LENGTH:
         raise MidiDecodeError(f"MSC message is {len(data)} bytes; at most 128 are allowed")
     body = data[2:-1]
+    if len(body) < 4:  # device id, 02 (MSC), format, command
+        raise MidiDecodeError(f"MSC message too short: {data.hex(' ')}")
     if any(byte > 0x7F for byte in body):
         raise MidiDecodeError("MSC message contains a byte >= 0x80 before the final F7")
     return body

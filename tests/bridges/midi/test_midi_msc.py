@@ -254,3 +254,10 @@ def test_msc_round_trip(message: MscMessage) -> None:
     assert raw[:2] == b"\xf0\x7f" and raw[-1] == 0xF7
     assert all(byte < 0x80 for byte in raw[1:-1])
     assert decode_msc(raw) == message
+
+
+@pytest.mark.parametrize("data", [b"\xf0\x7f\x01\x02\x01\xf7", b"\xf0\x7f\x7f\x02\x7f\xf7"])
+def test_an_msc_message_without_its_command_is_a_decode_error(data: bytes) -> None:
+    """Six bytes pass the header check but hold no command: refused as malformed."""
+    with pytest.raises(MidiDecodeError, match="too short"):
+        decode_msc(data)
