@@ -187,7 +187,6 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
     answers where the timed group started (``start T``), in wall-clock seconds.
     """
     from bridges.midi.memory import MemoryMidiBackend
-    from cues.model import CueId
     from show.app import RunOptions, Seams
     from show.runcmd import run_show
     from show.runtime.runner import ShowRunner
@@ -209,29 +208,8 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
 
     gc.callbacks.append(gc_watch)
 
-    def device() -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.bind(("127.0.0.1", device_port))
-        while True:
-            data, addr = sock.recvfrom(256)
-            if data in (b"note", b"msc"):
-                stamps.append(time.time_ns())
-                backend.deliver("bench", NOTE_GO if data == b"note" else MSC_GO)
-            elif data == b"stamps":
-                sock.sendto(json.dumps(stamps).encode(), addr)
-                stamps.clear()
-            elif data.startswith(b"start "):
-                runner = runners[0]
-                run = runner.engine.runs[CueId(f"Timed/{data[6:].decode()}")]
-                wall = time.time() - time.monotonic() + runner._t0 + run.started_at
-                sock.sendto(json.dumps(wall).encode(), addr)
-            elif data == b"gc":
-                sock.sendto(json.dumps(gc_pauses).encode(), addr)
-                gc_pauses.clear()
-            elif data == b"ping":
-                sock.sendto(b"pong", addr)
-
-    threading.Thread(target=device, name="bench-midi-device", daemon=True).start()
+    device = _Device(device_port, backend, runners, stamps, gc_pauses)
+    threading.Thread(target=device.run, name="bench-midi-device", daemon=True).start()
     show = load_show(show_path)
     options = RunOptions(headless=True, log_dir=work)
     slow = os.environ.get("GO_LATENCY_SLOW_MS")  # diagnosis: log loop callbacks over this
@@ -247,6 +225,52 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
         return await run_show(show, options, seams)
 
     return asyncio.run(run())
+
+
+class _Device:
+    """The bench's side door into the show process: plays the MIDI input (stamps the
+    time and delivers a note or MSC GO, as rtmidi's thread would) and answers
+    questions (GO stamps, where the timed group started, full GC pauses)."""
+
+    def __init__(
+        self,
+        port: int,
+        backend: Any,
+        runners: list[Any],
+        stamps: list[int],
+        gc_pauses: list[float],
+    ) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", port))
+        self.backend = backend
+        self.runners = runners
+        self.stamps = stamps
+        self.gc_pauses = gc_pauses
+
+    def run(self) -> None:
+        while True:
+            data, addr = self.sock.recvfrom(256)
+            if data in (b"note", b"msc"):
+                self.stamps.append(time.time_ns())
+                self.backend.deliver("bench", NOTE_GO if data == b"note" else MSC_GO)
+            else:
+                self.sock.sendto(self.answer(data), addr)
+
+    def answer(self, data: bytes) -> bytes:
+        from cues.model import CueId
+
+        if data == b"stamps":
+            out, self.stamps[:] = list(self.stamps), []
+            return json.dumps(out).encode()
+        if data.startswith(b"start "):
+            runner = self.runners[0]
+            run = runner.engine.runs[CueId(f"Timed/{data[6:].decode()}")]
+            wall = time.time() - time.monotonic() + runner._t0 + run.started_at
+            return json.dumps(wall).encode()
+        if data == b"gc":
+            out_gc, self.gc_pauses[:] = list(self.gc_pauses), []
+            return json.dumps(out_gc).encode()
+        return b"pong"
 
 
 def _callback_name(handle: asyncio.Handle) -> str:
@@ -651,6 +675,38 @@ def table(rows: list[list[str]], head: list[str]) -> str:
     )
 
 
+def _one_load(
+    args: argparse.Namespace,
+    load: str,
+    clients: Clients,
+    receiver: Receiver,
+    pid: int,
+    go_rows: list[list[str]],
+) -> str:
+    """Every GO case under one load; returns the note on GC pauses and CPU."""
+    cpu0, wall0 = cpu_seconds(pid), time.monotonic()
+    for case in args.cases:
+        stats = run_case(clients, receiver, case, args.gos)
+        row = [load, case, str(len(stats.values)), *stats.cells(), str(stats.missing)]
+        go_rows.append(row)
+        if sys.stderr.isatty():
+            print("  ".join(row), file=sys.stderr)
+    cpu = (cpu_seconds(pid) - cpu0) / (time.monotonic() - wall0)
+    pauses = clients.ask(b"gc")
+    gc_note = f"{len(pauses)} full GC pauses, longest {max(pauses):.1f} ms, " if pauses else ""
+    return f"{gc_note}show process CPU {cpu:.0%} while GOs ran"
+
+
+def _timed_rows(
+    args: argparse.Namespace, load: str, clients: Clients, receiver: Receiver
+) -> list[list[str]]:
+    rows = []
+    for name, stats in run_timed(clients, receiver, args.timed_repeats).items():
+        n = f"{len(stats.values)}/{args.timed_repeats * EXPECTED[name]}"
+        rows.append([load, name, n, *stats.cells()])
+    return rows
+
+
 def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[str]]]:
     ctx = mp.get_context("spawn")
     receiver = Receiver()
@@ -690,25 +746,10 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
                 viewers.start()
                 note = f"{vconn.recv()} viewers held"
             time.sleep(1.0)
-            cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
-            for case in args.cases:
-                stats = run_case(clients, receiver, case, args.gos)
-                row = [load, case, str(len(stats.values)), *stats.cells(), str(stats.missing)]
-                go_rows.append(row)
-                if sys.stderr.isatty():
-                    print("  ".join(row), file=sys.stderr)
-            cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - wall0)
-            pauses = clients.ask(b"gc")
-            if pauses:
-                note = f"{note}, " if note else ""
-                note += f"{len(pauses)} full GC pauses, longest {max(pauses):.1f} ms"
-            note = f"{note}, " if note else ""
-            note += f"show process CPU {cpu:.0%} while GOs ran"
-            timed = run_timed(clients, receiver, args.timed_repeats)
-            for name, stats in timed.items():
-                expected = args.timed_repeats * EXPECTED[name]
-                n = f"{len(stats.values)}/{expected}"
-                late_rows.append([load, name, n, *stats.cells()])
+            note = ", ".join(
+                filter(None, [note, _one_load(args, load, clients, receiver, proc.pid, go_rows)])
+            )
+            late_rows += _timed_rows(args, load, clients, receiver)
             if load == "telemetry":
                 feed_conn.send("count")
                 rate = (feed_conn.recv() - before) / (time.monotonic() - t_before)

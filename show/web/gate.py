@@ -2,14 +2,22 @@
 
 A refused connection must cost the show loop microseconds. The websockets
 library does a lot per connection before our ``process_request`` hook runs (a
-handshake task, a parser, a response object, log records), so the decision is
-taken earlier, in the asyncio protocol itself: :class:`GatedConnection` holds
-back websockets until the request's head (at most :data:`MAX_HEAD` bytes) has
-arrived, asks :class:`Admission` (pure bookkeeping, no I/O) about its request
-line (``GET /ws?token=... HTTP/1.1``), and either hands the bytes to websockets
-or writes one pre-built HTTP response and closes; nothing is left unread. A
-refusal creates no task, no future and no log record; it is counted, and the
-server logs one summary line per reason at most every 30 s.
+handshake task, a parser, a response object, log records), and asyncio makes a
+transport, a protocol and a task for every connection it accepts, so the decision
+is taken before either: the :class:`Door` accepts the connections itself (at most
+:data:`ACCEPTS_PER_TURN` per turn of the event loop; the kernel queues up to
+:data:`LISTEN_BACKLOG` more), reads the request's head (at most :data:`MAX_HEAD`
+bytes) on the bare socket, and the :class:`Gate` asks :class:`Admission` (pure
+bookkeeping, no I/O) about its request line (``GET /ws?token=... HTTP/1.1``). A
+refusal is one pre-built HTTP response written to the socket, which is then
+closed; nothing is left unread, and no transport, task, future or log record is
+made: it is counted, and the server logs one summary line per reason at most
+every 30 s. An admitted websocket is handed to asyncio and websockets with its
+head and its seat, as a :class:`GatedConnection` (which can pass the gate itself
+too, for a connection given to it without a seat). The gate decides for at most
+:data:`DECISION_BUDGET_S` (and :data:`DECISIONS_PER_TURN` connections) per turn,
+first come first decided; the rest of a burst waits for the next turn, so the
+show's timers and a GO run in between.
 
 Budgets (each websocket connection holds a seat from its request line until
 its TCP connection closes):
@@ -23,20 +31,9 @@ its TCP connection closes):
 
 Plain HTTP requests hold no seat. Once a request's head is complete, pages,
 scripts and 404s are answered right at the door (the server's ``answer``
-callable) and the connection closed, so a flood of page requests costs no more
-than a refusal; only the sockets and the preview (which read headers) reach
-websockets.
-
-The :class:`Door` takes new connections off the listening sockets itself, at
-most :data:`ACCEPTS_PER_TURN` per turn of the event loop (the kernel keeps queueing
-up to :data:`LISTEN_BACKLOG` more). A connection whose whole request head is
-already there when it is accepted and that is refused (a flood) is answered and
-closed on the raw socket: no asyncio transport, protocol, task or timer is made for
-it. Every other connection is handed to asyncio and websockets with the bytes read
-so far and passes the :class:`Gate` as a :class:`GatedConnection`, which decides
-for at most :data:`DECISION_BUDGET_S` (and :data:`DECISIONS_PER_TURN` connections)
-per turn, first come first decided; the rest wait for the next turn, so the show's
-timers and a GO run in between.
+callable) on the bare socket and the connection closed, so a flood of page
+requests costs no more than a refusal; only the sockets and the preview (which
+read headers) reach websockets.
 """
 
 from __future__ import annotations
@@ -544,13 +541,26 @@ class _RawVisitor:
         self.door.decide(self)
 
 
+class _Rest(asyncio.Protocol):
+    """Writes the rest of an answer the door began on the bare socket, then closes."""
+
+    def __init__(self, rest: bytes) -> None:
+        self._rest = rest
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        transport.write(self._rest)
+        transport.close()
+
+
 class Door:
     """Accepts the web port's connections and refuses a flood on the bare socket.
 
     A connection is read at the door without an asyncio transport; once its request
-    head is there the :class:`Gate` decides (within its budget per turn). A refusal
-    is written and the socket closed right there; an admitted connection is handed
-    over to asyncio and websockets with its head and its seat.
+    head is there the :class:`Gate` decides (within its budget per turn). A refusal,
+    a page, a script or a 404 is written and the socket closed right there; an
+    admitted socket (and a preview request) is handed over to asyncio and websockets
+    with its head and its seat.
 
     Args:
         gate: The server's gate (its admission, budget, refusal text and log hook).
@@ -574,6 +584,7 @@ class Door:
         self._hand_over = hand_over
         self._listeners: list[socket.socket] = []
         self._visitors: dict[socket.socket, _RawVisitor] = {}
+        self._finishing: set[asyncio.Task[None]] = set()
         self._sweep: asyncio.TimerHandle | None = None
 
     @property
@@ -630,7 +641,40 @@ class Door:
         if isinstance(verdict, Refusal):
             self._refuse(visitor, verdict)
             return
+        if verdict is Seat.HTTP and self._answered(visitor, line):
+            return
         self._hand_over(visitor.sock, visitor.head, verdict, visitor.peer)
+
+    def _answered(self, visitor: _RawVisitor, line: bytes) -> bool:
+        """Answer a page, a script or a 404 at the door (the gate's ``answer``), on the
+        bare socket; what does not fit in one write goes out through asyncio."""
+        parsed = parse_request_line(line)
+        answer = self.gate.answer
+        reply = answer(parsed[0], parsed[1]) if answer is not None and parsed else None
+        if reply is None:
+            return False  # the preview: websockets reads its headers
+        try:
+            sent = visitor.sock.send(reply)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:  # the client left
+            visitor.sock.close()
+            return True
+        if sent == len(reply):
+            visitor.sock.close()
+        else:
+            assert self.loop is not None
+            task = self.loop.create_task(self._finish(visitor.sock, reply[sent:]))
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
+        return True
+
+    async def _finish(self, sock: socket.socket, rest: bytes) -> None:
+        assert self.loop is not None
+        try:
+            await self.loop.connect_accepted_socket(lambda: _Rest(rest), sock)
+        except OSError:
+            sock.close()
 
     def _accept(self, listener: socket.socket) -> None:
         assert self.loop is not None

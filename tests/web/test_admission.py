@@ -30,6 +30,7 @@ from show.web.gate import (
     GatedConnection,
     Refusal,
     Seat,
+    _RawVisitor,
     parse_request_line,
 )
 from show.web.protocol import token_matches
@@ -460,3 +461,35 @@ def _gate(max_per_address: int = 1) -> Gate:
         token_ok=lambda t: t == "right",
     )
     return Gate(seats, lambda _r, _a: None)
+
+
+def test_a_page_larger_than_one_write_is_answered_whole() -> None:
+    page = bytes(range(256)) * 4096  # 1 MiB: more than the socket takes at once
+
+    async def main() -> bytes:
+        loop = asyncio.get_running_loop()
+        gate = _gate()
+        gate.answer = lambda method, path: page if (method, path) == ("GET", "/") else None
+        door = Door(gate, lambda sock, _head, _seat, _peer: sock.close())
+        with socket.create_server(("127.0.0.1", 0)) as listening:
+            door.open([listening])
+            ours, theirs = socket.socketpair()
+            ours.setblocking(False)
+            visitor = _RawVisitor(door, ours, "127.0.0.1", loop.time())
+            visitor.head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+            door.decide(visitor)
+            received = await loop.run_in_executor(None, _read_to_end, theirs)
+            door.close()
+        return received
+
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(asyncio.run, main()).result(30) == page
+
+
+def _read_to_end(sock: socket.socket) -> bytes:
+    chunks = []
+    with sock:
+        sock.settimeout(20)
+        while data := sock.recv(65536):
+            chunks.append(data)
+    return b"".join(chunks)
