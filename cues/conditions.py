@@ -64,23 +64,25 @@ def _source_holds(source: str, test: ConditionTest, store: SignalStore) -> bool:
 def _value_holds(test: ConditionTest, sig: Signal, now: float, was_true: bool) -> bool:
     """A test on a signal that is not lost: equality, thresholds (with hysteresis) and
     rates of change."""
-    match test:
-        case Equals(value):
-            return _equal(sig.value, value)
-        case NotEquals(value):
-            return sig.value is not None and not _equal(sig.value, value)
-        case Above(threshold, hysteresis):
+    match test:  # no captures in the patterns: each would cost a look-up
+        case Above():
             v = sig.numeric()
-            return v is not None and v > (threshold - hysteresis if was_true else threshold)
-        case Below(threshold, hysteresis):
+            limit = test.threshold - test.hysteresis if was_true else test.threshold
+            return v is not None and v > limit
+        case Below():
             v = sig.numeric()
-            return v is not None and v < (threshold + hysteresis if was_true else threshold)
-        case RateAbove(limit, window):
-            rate = _rate(sig, now, window)
-            return rate is not None and rate > limit
-        case RateBelow(limit, window):
-            rate = _rate(sig, now, window)
-            return rate is not None and rate < limit
+            limit = test.threshold + test.hysteresis if was_true else test.threshold
+            return v is not None and v < limit
+        case Equals():
+            return _equal(sig.value, test.value)
+        case NotEquals():
+            return sig.value is not None and not _equal(sig.value, test.value)
+        case RateAbove():
+            rate = _rate(sig, now, test.window)
+            return rate is not None and rate > test.rate
+        case RateBelow():
+            rate = _rate(sig, now, test.window)
+            return rate is not None and rate < test.rate
         case HealthIs():
             return sig.health is test.health
         case _:

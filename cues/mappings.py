@@ -33,14 +33,15 @@ _SETTLED = 1e-6
 
 def target_command(target: FadeTarget, value: float) -> Command | None:
     """The command that puts ``value`` on ``target`` (None for mapping levels)."""
-    match target:
-        case OscTarget(name, address):
-            return SendOsc(name, address, (float(value),), continuous=True)
-        case MidiTarget(port, m):
+    match target:  # no captures in the patterns: each would cost a look-up
+        case OscTarget():
+            return SendOsc(target.target, target.address, (float(value),), continuous=True)
+        case MidiTarget():
+            m = target.message
             top = 16383 if m.kind in ("cc14", "pitch_bend") else 127
-            return SendMidi(port, m.with_value(max(0, min(top, round(value)))))
-        case VisualTarget(output, name):
-            return SetVisualInput(output, name, float(value))
+            return SendMidi(target.port, m.with_value(max(0, min(top, round(value)))))
+        case VisualTarget():
+            return SetVisualInput(target.output, target.name, float(value))
         case MappingTarget():
             return None
         case _:

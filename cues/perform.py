@@ -250,11 +250,12 @@ class CueActions:
                 self._mappings.set_enabled(target.mapping, False)
 
     def _perform(self, run: CueRun, action: CueAction, t: float) -> None:
+        # class patterns without captures: a capture costs a look-up through __match_args__
         match action:
-            case OscAction(target, address, args):
-                self._outbox.items.append(SendOsc(target, address, args))
-            case MidiAction(port, message):
-                self._outbox.emit(SendMidi(port, message))
+            case OscAction():
+                self._outbox.items.append(SendOsc(action.target, action.address, action.args))
+            case MidiAction():
+                self._outbox.emit(SendMidi(action.port, action.message))
             case VisualAction():
                 self._perform_visual(action, run.cue.duration)
             case NoticeAction():
@@ -263,10 +264,8 @@ class CueActions:
                 self._fade_begin(run, action, t)
             case GroupAction():
                 self._group_begin(run, action, t)
-            case (
-                StartAction(target) | StopAction(target) | ArmAction(target) | DisarmAction(target)
-            ):
-                self._perform_control(action, target, t)
+            case StartAction() | StopAction() | ArmAction() | DisarmAction():
+                self._perform_control(action, action.target, t)
             case MemoAction() | WaitAction():
                 pass
             case _:
