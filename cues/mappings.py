@@ -90,7 +90,7 @@ class MappingState:
     sent: int = 0
     gliding: bool = False
     # constants of the chain, worked out once from the definition
-    _interval: float = field(init=False, default=0.0)
+    interval: float = field(init=False, default=0.0)  # the rate limit's (0: none)
     _lo: float = field(init=False, default=0.0)
     _scale: float | None = field(init=False, default=None)
     _out_lo: float = field(init=False, default=0.0)
@@ -106,7 +106,7 @@ class MappingState:
     def __post_init__(self) -> None:
         d = self.definition
         rate = d.max_rate_hz
-        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self.interval = 1.0 / rate if rate > 0 else 0.0
         if d.in_range is not None:
             lo, hi = d.in_range
             self._lo = lo
@@ -143,15 +143,15 @@ class MappingState:
 
     def due(self) -> float:
         """Earliest time the mapping may send again."""
-        return self.last_send_time + self._interval
+        return self.last_send_time + self.interval
 
     def _elapsed(self, now: float) -> float:
         """How long the filters move for at ``now``: since the last evaluation, but after
         the chain stood still (settled, held, switched off) at most one rate interval, so
         a value that comes after a quiet spell starts a glide instead of a jump."""
         dt = now - self.last_eval if self.last_eval is not None else 0.0
-        if not self.gliding and self._interval > 0:
-            return min(dt, self._interval)
+        if not self.gliding and self.interval > 0:
+            return min(dt, self.interval)
         return dt
 
     def _smooth(self, x: float, now: float) -> float:
