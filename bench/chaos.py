@@ -53,6 +53,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import errno
 import itertools
 import json
 import math
@@ -324,6 +325,18 @@ def probe_main(osc_port: int, ctl_port: int, conn: Any) -> None:
 # -- clients that run in a worker process (floods must not slow the bench loop) ---------
 
 
+def _answer_status(conn: socket.socket) -> str:
+    """The status code of the answer on ``conn``, or what went wrong instead."""
+    try:
+        head = conn.recv(200)
+    except OSError as err:
+        return f"error {errno.errorcode.get(err.errno or 0, err.errno)}"
+    if not head:
+        return "closed"
+    parts = head.split(b" ", 2)
+    return parts[1].decode() if len(parts) > 1 else f"short answer {head[:20]!r}"
+
+
 def flood_handshakes(port: int, count: int, path: str, extra: str) -> dict[str, int]:
     """Open ``count`` handshakes at once (non-blocking, all in flight together), read
     every answer; status code -> how many. Admitted sockets stay open until the end."""
@@ -357,11 +370,7 @@ def flood_handshakes(port: int, count: int, path: str, extra: str) -> dict[str, 
                         sel.modify(conn, selectors.EVENT_READ)
                         continue
                 else:
-                    try:
-                        head = conn.recv(200)
-                        status = head.split(b" ", 2)[1].decode() if head else "closed"
-                    except (OSError, IndexError):
-                        status = "error"
+                    status = _answer_status(conn)
                 sel.unregister(conn)
                 statuses[status] = statuses.get(status, 0) + 1
                 pending -= 1
