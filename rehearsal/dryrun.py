@@ -234,7 +234,7 @@ class Collector:
         self.result = result
         self.on_command = on_command
         self._bucket_cache: tuple[float, int] = (math.nan, 0)
-        # OSC target -> ({address: [count, first time, first args, last args]}, buckets)
+        # OSC target -> ({address: [count, first time, first args, last command]}, buckets)
         self._osc: dict[str, tuple[dict[str, list[Any]], list[int]]] = {}
 
     def _bucket(self, t: float) -> int:
@@ -253,26 +253,43 @@ class Collector:
     def collect(self, t: float, commands: Iterable[Command]) -> None:
         """Take the commands produced at show time ``t``."""
         hook = self.on_command
-        osc = self._osc
-        b = -1
+        # OSC, the bulk of a show's outputs, is counted in place; a run of commands to one
+        # target looks the target up once and adds to its time bucket once
+        target: str | None = None
+        addresses: dict[str, list[Any]] = {}
+        run = 0
         for cmd in commands:
             if hook is not None:
                 hook(t, cmd)
-            if type(cmd) is SendOsc:  # the bulk of a show's outputs: counted in place
-                if b < 0:
-                    b = self._bucket(t)
-                per = osc.get(cmd.target)
-                if per is None:
-                    per = osc[cmd.target] = ({}, [0] * self.result.buckets)
-                state = per[0].get(cmd.address)
-                if state is None:
-                    per[0][cmd.address] = [1, t, cmd.args, cmd.args]
-                else:
-                    state[0] += 1
-                    state[3] = cmd.args
-                per[1][b] += 1
-            else:
+            if type(cmd) is not SendOsc:
                 self._other(t, cmd)
+                continue
+            if cmd.target is not target:
+                if run:
+                    self._osc_bucket(target, t, run)
+                    run = 0
+                target = cmd.target
+                addresses = self._osc_addresses(target)
+            run += 1
+            state = addresses.get(cmd.address)
+            if state is None:
+                addresses[cmd.address] = [1, t, cmd.args, cmd]
+            else:
+                state[0] += 1
+                state[3] = cmd
+        if run:
+            self._osc_bucket(target, t, run)
+
+    def _osc_addresses(self, target: str) -> dict[str, list[Any]]:
+        """The per-address counts of OSC target ``target``."""
+        per = self._osc.get(target)
+        if per is None:
+            per = self._osc[target] = ({}, [0] * self.result.buckets)
+        return per[0]
+
+    def _osc_bucket(self, target: str | None, t: float, n: int) -> None:
+        """``n`` more OSC commands to ``target`` in the time bucket of ``t``."""
+        self._osc[target or ""][1][self._bucket(t)] += n
 
     def finish(self) -> None:
         """Fold the OSC counts into the result (call once, after the last ``collect``)."""
@@ -283,7 +300,7 @@ class Collector:
                 key = ("osc", target, address)
                 r.outputs[key] = count
                 r.output_first[key] = (t, tuple(first))
-                r.output_last[key] = tuple(last)
+                r.output_last[key] = tuple(last.args)
         self._osc.clear()
 
     def _other(self, t: float, cmd: Command) -> None:
