@@ -255,6 +255,73 @@ def tracebacks_in(path: Path) -> int:
 # -- the measuring process ----------------------------------------------------------------
 
 
+class _Probe:
+    """What the measuring process heard: OSC arrival times and values, ``/thump`` round
+    trips (one outstanding at a time, every 20 ms)."""
+
+    def __init__(self, ctl_port: int) -> None:
+        self.ctl = ("127.0.0.1", ctl_port)
+        self.thump = osc_packet("/thump")
+        self.times: dict[str, array[float]] = {
+            a: array("d") for a in ("/fade", "/v", "/crowd", "/went")
+        }
+        self.values: dict[str, array[float]] = {"/v": array("d"), "/crowd": array("d")}
+        self.rtt_at, self.rtt = array("d"), array("d")
+        self.pending: float | None = None
+        self.next_probe = time.monotonic()
+
+    def heard(self, sink: socket.socket, now: float) -> None:
+        """Every OSC packet waiting on ``sink``, stamped ``now``."""
+        while True:
+            try:
+                data = sink.recv(65536)
+            except BlockingIOError:
+                return
+            try:
+                messages = list(iter_messages(decode_packet(data)))
+            except Exception:
+                continue
+            for msg in messages:
+                if msg.address in self.times:
+                    self.times[msg.address].append(now)
+                    if msg.address in self.values and msg.args:
+                        self.values[msg.address].append(float(msg.args[0]))
+
+    def answered(self, probe: socket.socket, now: float) -> None:
+        """The show's ``/thump`` replies: one round trip done."""
+        while True:
+            try:
+                probe.recv(65536)
+            except BlockingIOError:
+                return
+            if self.pending is not None:
+                self._done(now)
+                self.next_probe = self.rtt_at[-1] + 0.02
+
+    def tick(self, probe: socket.socket, now: float) -> None:
+        """Give up on a round trip after 3 s; send the next when due."""
+        if self.pending is not None and now - self.pending > 3.0:
+            self._done(now)
+        if self.pending is None and now >= self.next_probe:
+            with contextlib.suppress(OSError):
+                probe.sendto(self.thump, self.ctl)
+                self.pending = now
+
+    def _done(self, now: float) -> None:
+        assert self.pending is not None
+        self.rtt_at.append(self.pending)
+        self.rtt.append(now - self.pending)
+        self.pending = None
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "times": {k: v.tobytes() for k, v in self.times.items()},
+            "values": {k: v.tobytes() for k, v in self.values.items()},
+            "rtt_at": self.rtt_at.tobytes(),
+            "rtt": self.rtt.tobytes(),
+        }
+
+
 def probe_main(osc_port: int, ctl_port: int, conn: Any) -> None:
     """Receive the show's OSC and time ``/thump`` round trips until told to stop."""
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -264,62 +331,21 @@ def probe_main(osc_port: int, ctl_port: int, conn: Any) -> None:
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     probe.bind(("127.0.0.1", 0))
     probe.setblocking(False)
-    thump = osc_packet("/thump")
-    times: dict[str, array[float]] = {a: array("d") for a in ("/fade", "/v", "/crowd", "/went")}
-    values: dict[str, array[float]] = {"/v": array("d"), "/crowd": array("d")}
-    rtt_at, rtt = array("d"), array("d")
-    pending: float | None = None
-    next_probe = time.monotonic()
+    state = _Probe(ctl_port)
     conn.send("ready")
     while True:
         if conn.poll():
             if conn.recv() != "peek":
                 break
-            conn.send(len(times["/went"]))
+            conn.send(len(state.times["/went"]))
         ready, _, _ = select.select([sink, probe], [], [], 0.005)
         now = time.monotonic()
         if sink in ready:
-            while True:
-                try:
-                    data = sink.recv(65536)
-                except BlockingIOError:
-                    break
-                try:
-                    messages = list(iter_messages(decode_packet(data)))
-                except Exception:
-                    continue
-                for msg in messages:
-                    if msg.address in times:
-                        times[msg.address].append(now)
-                        if msg.address in values and msg.args:
-                            values[msg.address].append(float(msg.args[0]))
+            state.heard(sink, now)
         if probe in ready:
-            while True:
-                try:
-                    probe.recv(65536)
-                except BlockingIOError:
-                    break
-                if pending is not None:
-                    rtt_at.append(pending)
-                    rtt.append(now - pending)
-                    next_probe = pending + 0.02
-                    pending = None
-        if pending is not None and now - pending > 3.0:
-            rtt_at.append(pending)
-            rtt.append(now - pending)
-            pending = None
-        if pending is None and now >= next_probe:
-            with contextlib.suppress(OSError):
-                probe.sendto(thump, ("127.0.0.1", ctl_port))
-                pending = now
-    conn.send(
-        {
-            "times": {k: v.tobytes() for k, v in times.items()},
-            "values": {k: v.tobytes() for k, v in values.items()},
-            "rtt_at": rtt_at.tobytes(),
-            "rtt": rtt.tobytes(),
-        }
-    )
+            state.answered(probe, now)
+        state.tick(probe, now)
+    conn.send(state.result())
 
 
 # -- clients that run in a worker process (floods must not slow the bench loop) ---------
