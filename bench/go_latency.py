@@ -58,6 +58,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -707,6 +708,36 @@ def _timed_rows(
     return rows
 
 
+@contextlib.contextmanager
+def _load_on(
+    load: str, ctx: Any, feed_conn: Any, feed_on: Any, web_port: int
+) -> Iterator[list[str]]:
+    """``load`` on (telemetry flowing or viewers connected) for one phase; yields the
+    phase's notes, to which it adds what the load was."""
+    notes: list[str] = []
+    viewers = None
+    if load == "telemetry":
+        feed_on.value = 1
+        feed_conn.send("count")
+        before, t_before = feed_conn.recv(), time.monotonic()
+    if load == "viewers":
+        vconn, vchild = ctx.Pipe()
+        viewers = ctx.Process(target=viewers_main, args=(web_port, VIEWERS, vchild))
+        viewers.start()
+        notes.append(f"{vconn.recv()} viewers held")
+    time.sleep(1.0)
+    yield notes
+    if load == "telemetry":
+        feed_conn.send("count")
+        rate = (feed_conn.recv() - before) / (time.monotonic() - t_before)
+        notes.append(f"feed offered {rate:,.0f} frames/s")
+        feed_on.value = 0
+    if viewers is not None:
+        vconn.send("stop")
+        notes.append(f"{vconn.recv()} still held at the end")
+        viewers.join(10)
+
+
 def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[str]]]:
     ctx = mp.get_context("spawn")
     receiver = Receiver()
@@ -734,31 +765,10 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
         time.sleep(3.0)  # the renderer child starts its GL context meanwhile
         clients.ask(b"gc")  # forget the start-up collections (run_show collects once)
         for load in args.loads:
-            viewers = None
-            note = ""
-            if load == "telemetry":
-                feed_on.value = 1
-                feed_conn.send("count")
-                before, t_before = feed_conn.recv(), time.monotonic()
-            if load == "viewers":
-                vconn, vchild = ctx.Pipe()
-                viewers = ctx.Process(target=viewers_main, args=(web_port, VIEWERS, vchild))
-                viewers.start()
-                note = f"{vconn.recv()} viewers held"
-            time.sleep(1.0)
-            note = ", ".join(
-                filter(None, [note, _one_load(args, load, clients, receiver, proc.pid, go_rows)])
-            )
-            late_rows += _timed_rows(args, load, clients, receiver)
-            if load == "telemetry":
-                feed_conn.send("count")
-                rate = (feed_conn.recv() - before) / (time.monotonic() - t_before)
-                note += f", feed offered {rate:,.0f} frames/s"
-                feed_on.value = 0
-            if viewers is not None:
-                vconn.send("stop")
-                note += f", {vconn.recv()} still held at the end"
-                viewers.join(10)
+            with _load_on(load, ctx, feed_conn, feed_on, web_port) as notes:
+                notes.append(_one_load(args, load, clients, receiver, proc.pid, go_rows))
+                late_rows += _timed_rows(args, load, clients, receiver)
+            note = ", ".join(filter(None, notes))
             if sys.stderr.isatty():
                 print(f"{load}: {note}", file=sys.stderr)
             go_rows[-1].append(f"{load}: {note}")
@@ -776,6 +786,30 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
         if feed.is_alive():
             feed.kill()
     return machine(), go_rows, late_rows
+
+
+async def _go_costs(
+    runner: Any, first: int, gos: int, handed: list[float], sink: socket.socket
+) -> list[str]:
+    """``gos`` GOs from cue ``first``: p50 and best until the datagram is handed to the
+    kernel, p50 until ``control`` returns (microseconds)."""
+    runner.control("set_playhead", str(first))
+    wire, whole = [], []
+    for _ in range(gos):
+        handed.clear()
+        t0 = time.perf_counter()
+        runner.control("go", origin="bench")
+        whole.append(time.perf_counter() - t0)
+        wire.append(handed[0] - t0)
+        await asyncio.sleep(0.002)
+        sink.recv(65536)
+    wire.sort()
+    whole.sort()
+    return [
+        f"{wire[len(wire) // 2] * 1e6:.0f}",
+        f"{wire[0] * 1e6:.0f}",
+        f"{whole[len(whole) // 2] * 1e6:.0f}",
+    ]
 
 
 def path_cost(gos: int) -> tuple[list[list[str]], list[list[str]]]:
@@ -817,26 +851,7 @@ def path_cost(gos: int) -> tuple[list[list[str]], list[list[str]]]:
 
         transport.sendto = sendto
         for first, label in ((1, "OSC cue"), (MULTI_BASE + 1, "OSC+MIDI+visual group")):
-            runner.control("set_playhead", str(first))
-            wire, whole = [], []
-            for _ in range(gos):
-                handed.clear()
-                t0 = time.perf_counter()
-                runner.control("go", origin="bench")
-                whole.append(time.perf_counter() - t0)
-                wire.append(handed[0] - t0)
-                await asyncio.sleep(0.002)
-                sink.recv(65536)
-            wire.sort()
-            whole.sort()
-            rows.append(
-                [
-                    label,
-                    f"{wire[len(wire) // 2] * 1e6:.0f}",
-                    f"{wire[0] * 1e6:.0f}",
-                    f"{whole[len(whole) // 2] * 1e6:.0f}",
-                ]
-            )
+            rows.append([label, *await _go_costs(runner, first, gos, handed, sink)])
         await runner.aclose()
         for label, n_multi in ((f"this show ({gos} groups)", gos), ("400 OSC cues only", 0)):
             small = parse_show(show_text(9, 0, 0, 9, True, n_multi))
