@@ -8,9 +8,27 @@ counters and health. See the MQTT section of ``docs/telemetry-protocol.md``.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .config import MQTT_VERSIONS, MqttSourceConfig, parse_broker_url
-from .source import MqttSource, NewestPerTopicQueue
 from .topics import DEFAULT_MAX_PAYLOAD_BYTES, MqttRoute, MqttTelemetryParser, TopicPattern
+
+if TYPE_CHECKING:
+    from .source import MqttSource, NewestPerTopicQueue
+
+# The client (aiomqtt, paho) loads on first use, so that reading a show file does not.
+_LAZY = {"MqttSource": ".source", "NewestPerTopicQueue": ".source"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_MAX_PAYLOAD_BYTES",

@@ -8,6 +8,9 @@ process of their own in :mod:`.decoder_process` (child: :mod:`.decoder_child`, l
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from .config import (
     PROCESS_DECODER_BYTES,
     BackoffPolicy,
@@ -18,15 +21,6 @@ from .config import (
     SourceConfig,
     StovelightSourceConfig,
 )
-from .connection import (
-    HomeAssistantSource,
-    JsonFeedSource,
-    StovelightSource,
-    TelemetrySource,
-    WebSocketSource,
-    create_source,
-)
-from .decoder_process import ProcessSource, open_source
 from .exceptions import (
     HomeAssistantAuthError,
     HomeAssistantCommandError,
@@ -37,9 +31,45 @@ from .exceptions import (
 )
 from .homeassistant import EntityHealth, HomeAssistantProtocol
 from .jsonfeed import JsonFeedParser, JsonFeedProtocol, PointerSpec, parse_pointer, resolve_pointer
-from .memory import MemorySource, RecordingSink
 from .protocol import FrameLimits, StovelightProtocol, parse_frame
 from .types import ParseResult, RejectReason, Sample, SourceCounters, SourceStatus, TelemetrySink
+
+if TYPE_CHECKING:
+    from .connection import (
+        HomeAssistantSource,
+        JsonFeedSource,
+        StovelightSource,
+        TelemetrySource,
+        WebSocketSource,
+        create_source,
+    )
+    from .decoder_process import ProcessSource, open_source
+    from .memory import MemorySource, RecordingSink
+
+# The sources themselves (websockets, processes) load on first use, so that reading a show
+# file or testing the parsers does not import the network stack.
+_LAZY = {
+    "HomeAssistantSource": ".connection",
+    "JsonFeedSource": ".connection",
+    "StovelightSource": ".connection",
+    "TelemetrySource": ".connection",
+    "WebSocketSource": ".connection",
+    "create_source": ".connection",
+    "ProcessSource": ".decoder_process",
+    "open_source": ".decoder_process",
+    "MemorySource": ".memory",
+    "RecordingSink": ".memory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PROCESS_DECODER_BYTES",

@@ -1,9 +1,8 @@
-"""The engine's tests run without the web stack: ``pytest tests/cues`` imports no part of
-``show.web`` or ``show.runtime``, nor Playwright, so a broken web server or a missing browser
-cannot stop them.
-
-(``websockets`` itself is still imported: the show-file reader that the engine tests use
-imports ``bridges.telemetry``, whose package imports its websocket connection.)"""
+"""The engine's tests run without the web and network stack: ``pytest tests/cues`` imports
+no part of ``show.web``, ``show.runtime`` or ``show.qlab``, no telemetry connection, nor
+websockets, the MQTT client or Playwright, so a broken web server, a missing browser or a
+network library's fault cannot stop them. (The show-file reader the engine tests use reads
+``bridges``' config types; the sources themselves load on first use.)"""
 
 from __future__ import annotations
 
@@ -12,7 +11,15 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-FORBIDDEN = ("show.web", "show.runtime", "show.qlab", "playwright")
+FORBIDDEN = (
+    "show.web",
+    "show.runtime",
+    "show.qlab",
+    "playwright",
+    "websockets",
+    "aiomqtt",
+    "bridges.telemetry.connection",
+)
 
 # Collects a test folder in a fresh interpreter (so its conftests and test modules are
 # all imported), then prints the imported modules that are, or are under, argv[2:].
