@@ -264,7 +264,7 @@ class Collector:
             if type(cmd) is not SendOsc:
                 self._other(t, cmd)
                 continue
-            if cmd.target is not target:
+            if cmd.target != target:
                 if run:
                     self._osc_bucket(target, t, run)
                     run = 0
