@@ -48,23 +48,15 @@ def target_command(target: FadeTarget, value: float) -> Command | None:
             assert_never(target)
 
 
+# MappingState._send fills OSC commands in slot by slot, as
+# ``SendOsc(target, address, (value,), continuous=True)`` would: the frozen dataclass's
+# ``__init__`` costs twice as much, and a busy show sends one for nearly every sample
+# (tests/cues/test_mapping_speedpaths.py checks the two agree)
 _new_command = object.__new__
 _set_osc_target = vars(SendOsc)["target"].__set__
 _set_osc_address = vars(SendOsc)["address"].__set__
 _set_osc_args = vars(SendOsc)["args"].__set__
 _set_osc_continuous = vars(SendOsc)["continuous"].__set__
-
-
-def _osc_command(target: str, address: str, value: float) -> SendOsc:
-    """``SendOsc(target, address, (value,), continuous=True)``, filled in slot by slot:
-    the frozen dataclass's ``__init__`` costs twice as much, and a busy show sends one
-    for nearly every sample (tests/cues/test_mapping_speedpaths.py checks the two agree)."""
-    cmd = _new_command(SendOsc)
-    _set_osc_target(cmd, target)
-    _set_osc_address(cmd, address)
-    _set_osc_args(cmd, (value,))
-    _set_osc_continuous(cmd, True)
-    return cmd
 
 
 def _alpha(cutoff: float, dt: float) -> float:
@@ -187,37 +179,42 @@ class MappingState:
         self.slewed = y
         return y
 
-    def _range_map(self, raw: float, scale: float) -> float:
-        """``raw`` through the range map: onto 0..1 by ``in`` (clamped), the curve,
-        then onto ``out``."""
-        x = (raw - self._lo) * scale
-        if self._clamp:
-            x = 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
-        shape = self._shape
-        if shape is not None and 0.0 <= x <= 1.0:
-            x = shape(x)
-        return self._out_lo + self._out_span * x
-
     def step(self, now: float) -> tuple[Command | None, bool]:
         """Run the chain at ``now``. Returns the command that sends the new value (None:
         nothing to send; a sent value is counted) and whether the filters are still
         settling towards their target."""
         if self.stale:
-            if self._hold:
-                self.last_eval = now
-                self.gliding = False
-                return None, False
-            target = self.definition.fallback
-        else:
-            raw = self.raw
-            if raw is None:
-                return None, False
-            scale = self._scale
-            target = raw if scale is None else self._range_map(raw, scale)
-        if not self._filtered:  # without smoothing or slew the output is the target
-            self.last_eval = now  # (and it never glides)
-            return self._send(target, now), False
-        return self._filter(target, now)
+            return self._step_stale(now)
+        raw = self.raw
+        if raw is None:
+            return None, False
+        scale = self._scale
+        if scale is None:
+            target = raw
+        else:  # the range map: onto 0..1 by ``in`` (clamped), the curve, onto ``out``
+            x = (raw - self._lo) * scale
+            if self._clamp:
+                x = 1.0 if x > 1.0 else (0.0 if x < 0.0 else x)
+            shape = self._shape
+            if shape is not None and 0.0 <= x <= 1.0:
+                x = shape(x)
+            target = self._out_lo + self._out_span * x
+        if self._filtered:
+            return self._filter(target, now)
+        self.last_eval = now  # without smoothing or slew the output is the target
+        return self._send(target, now), False  # (and it never glides)
+
+    def _step_stale(self, now: float) -> tuple[Command | None, bool]:
+        """:meth:`step` while the input is stale: hold, or go to the fallback value."""
+        if self._hold:
+            self.last_eval = now
+            self.gliding = False
+            return None, False
+        target = self.definition.fallback
+        if self._filtered:
+            return self._filter(target, now)
+        self.last_eval = now
+        return self._send(target, now), False
 
     def _filter(self, target: float, now: float) -> tuple[Command | None, bool]:
         """The smoothing and slew stages towards ``target``, then the send."""
@@ -241,6 +238,11 @@ class MappingState:
         self.last_send_time = now
         self.sent += 1
         target = self._osc_target
-        if target:
-            return _osc_command(target, self._osc_address, float(value))
+        if target:  # SendOsc(...) slot by slot (see _new_command)
+            cmd = _new_command(SendOsc)
+            _set_osc_target(cmd, target)
+            _set_osc_address(cmd, self._osc_address)
+            _set_osc_args(cmd, (value if type(value) is float else float(value),))
+            _set_osc_continuous(cmd, True)
+            return cmd
         return target_command(self.definition.target, value)

@@ -246,7 +246,7 @@ def test_curve_shapes_against_their_formulas() -> None:
 
 def test_the_osc_command_is_the_one_sendosc_makes() -> None:
     """OSC commands are filled in slot by slot; a field or a ``__post_init__`` added to
-    ``SendOsc`` must be added to ``cues.mappings._osc_command`` too."""
+    ``SendOsc`` must be added to ``cues.mappings.MappingState._send`` too."""
     ms = MappingState(MappingDef(name="m", signal="x", target=OscTarget("desk", "/m")))
     ms.raw = 0.25
     cmd, _ = ms.step(0.0)
