@@ -102,7 +102,7 @@ class SignalFlow:
             return
         # a fresh value from a source that is up keeps a live signal live
         if sig.health is _LIVE and value is not None:
-            if store.source_up(sig.source) is not False:
+            if store.sources_up.get(sig.source) is not False:
                 self._changed(sig, now)  # the common case: health stays as it is
                 return
             health = Health.LOST

@@ -2,9 +2,11 @@
 
 A mapping runs when its rate limit allows (``MappingState.due``) after something moved
 it: a new sample, a level change, being switched on, a filter still settling. The
-schedule is a heap of ``(due time, name)`` with one live entry per mapping, the one
-whose time matches ``_due``; the others are stale and dropped lazily, in one place
-(:meth:`MappingScheduler.next_due`).
+schedule holds ``(due time, name)`` entries with one live entry per mapping, the one
+whose time matches ``_due``; the others are stale and dropped lazily, when they come
+first. Entries planned by a sample go on a list, sorted when it is read (a sample-driven
+show plans a whole frame's mappings at once, mostly in order); the others go on a heap.
+Mappings run in ``(due time, name)`` order across both, as from one heap.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ class MappingScheduler:
     def __init__(self, definitions: Iterable[MappingDef], outbox: Outbox) -> None:
         defs = tuple(definitions)
         self._outbox = outbox
-        self._heap: list[tuple[float, str]] = []
+        self._heap: list[tuple[float, str]] = []  # planned by mark and by settling
+        self._fed: list[tuple[float, str]] = []  # planned by feed, sorted when read
+        self._fed_sorted = True
         self._due: dict[str, float] = {}
         self.states: dict[str, MappingState] = fresh_states(defs)
         self._by_signal: dict[str, list[tuple[str, MappingState]]] = {}
@@ -69,7 +73,8 @@ class MappingScheduler:
             if ms.enabled and name not in due_of:
                 due = ms.last_send_time + ms.interval  # ms.due(), without the call
                 due_of[name] = due
-                _heappush(self._heap, (due, name))
+                self._fed.append((due, name))
+                self._fed_sorted = False
 
     def mark(self, name: str) -> None:
         """Run ``name`` when its rate limit allows (sooner than already planned)."""
@@ -117,27 +122,51 @@ class MappingScheduler:
 
     # -- running ---------------------------------------------------------------------
 
+    def _sorted_fed(self) -> list[tuple[float, str]]:
+        """The entries planned by samples, in order, stale ones at the front dropped."""
+        fed, due_of = self._fed, self._due
+        if not self._fed_sorted:
+            fed.sort()
+            self._fed_sorted = True
+        stale = 0
+        for due, name in fed:
+            if due_of.get(name) == due:
+                break
+            stale += 1
+        if stale:
+            del fed[:stale]
+        return fed
+
     def next_due(self) -> float | None:
-        """When the next mapping is due, or None. Drops stale heap entries on the way
-        (the one place that does)."""
+        """When the next mapping is due, or None. Drops stale entries that come first."""
         heap, due_of = self._heap, self._due
         while heap:
             due, name = heap[0]
             if due_of.get(name) == due:
-                return due
+                break
             _heappop(heap)
-        return None
+        if self._fed:
+            fed = self._sorted_fed()
+            if fed and not (heap and heap[0] < fed[0]):
+                return fed[0][0]
+        return heap[0][0] if heap else None
 
     def run(self, now: float) -> None:
-        """Run every mapping due at or before ``now``; one still settling is scheduled
-        again for its next rate interval."""
-        heap, due_of, states = self._heap, self._due, self.states
+        """Run every mapping due at or before ``now``, in ``(due time, name)`` order; one
+        still settling is scheduled again for its next rate interval."""
+        heap, fed, due_of, states = self._heap, self._sorted_fed(), self._due, self.states
         out = self._outbox.items
-        while heap:
-            due, name = heap[0]
-            if due > now:
-                break  # a stale entry left here is dropped later, by next_due
-            _heappop(heap)
+        taken, planned = 0, len(fed)
+        while True:  # the first entry of the two, as one heap would give it
+            if taken < planned and not (heap and heap[0] < fed[taken]):
+                due, name = fed[taken]
+                if due > now:
+                    break
+                taken += 1
+            elif heap and heap[0][0] <= now:
+                due, name = _heappop(heap)
+            else:
+                break  # a stale entry left here is dropped later
             if due_of.get(name) != due:
                 continue  # stale: the mapping was taken off or planned again
             del due_of[name]
@@ -151,11 +180,16 @@ class MappingScheduler:
             if cmd is not None:
                 out.append(cmd)
             if settling:
-                if ms.last_send_time < now:
-                    ms.last_send_time = now
-                again = ms.last_send_time + ms.interval
-                due_of[name] = again
-                _heappush(heap, (again, name))
+                self._again(name, ms, now)
+        del fed[:taken]
+
+    def _again(self, name: str, ms: MappingState, now: float) -> None:
+        """Plan a settling mapping's next run, one rate interval after its last send."""
+        if ms.last_send_time < now:
+            ms.last_send_time = now
+        again = ms.last_send_time + ms.interval
+        self._due[name] = again
+        _heappush(self._heap, (again, name))
 
     # -- panic, reset and reload -----------------------------------------------------
 

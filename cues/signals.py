@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import translate
 from typing import Any
@@ -22,6 +22,7 @@ _MAX_STRING = 64
 # members looked up once: an enum member read through its class costs about 70 ns on
 # Python 3.11, and health is read for every sample and every signal of a sweep
 _LIVE, _STALE, _LOST = Health.LIVE, Health.STALE, Health.LOST
+_INF, _NEG_INF = math.inf, -math.inf
 
 
 def _is_pattern(name: str) -> bool:
@@ -135,6 +136,9 @@ class SignalStore:
         self._max_dynamic = max_dynamic
         self._dynamic = 0
         self._source_up: dict[str, bool] = {}
+        # for reading: whether each source that reported is up (``source_up`` without
+        # the call, for the per-sample path)
+        self.sources_up: Mapping[str, bool] = self._source_up
         self.derived: dict[str, DerivedDef] = {}
         self._derived_members: dict[str, list[str]] = {}
         self._derived_patterns: list[tuple[str, re.Pattern[str]]] = []
@@ -211,7 +215,7 @@ class SignalStore:
             return None
         kind = type(value)
         if kind is float:
-            if not math.isfinite(value):  # type: ignore[arg-type]
+            if not _NEG_INF < value < _INF:  # type: ignore[operator]  # not finite
                 self._reject("not a finite number", name)
                 return None
         elif kind is str:

@@ -3,8 +3,12 @@ entry per mapping however often it is marked."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cues.commands import Outbox, SendOsc
 from cues.mapping_scheduler import MappingScheduler
+from cues.mappings import MappingState
 from cues.model import Health, MappingDef, OscTarget, SignalDef, SmoothingDef
 from cues.signals import Signal, SignalStore
 
@@ -23,6 +27,13 @@ def _sample(store: SignalStore, value: float, now: float) -> Signal:
     sig = store.update("x", value, now)
     assert sig is not None
     sig.health = Health.LIVE  # the signal flow's job; a lost signal would be held
+    return sig
+
+
+def _sample_y(store: SignalStore, value: float, now: float) -> Signal:
+    sig = store.update("y", value, now)
+    assert sig is not None
+    sig.health = Health.LIVE
     return sig
 
 
@@ -148,3 +159,125 @@ def test_replace_schedules_new_enabled_mappings_and_forgets_removed_ones() -> No
     sched.feed(_sample(store, 0.75, 0.0))
     sched.run(0.0)
     assert sorted(_sent(out)) == [("/m", 0.75), ("/new", 0.75)]
+
+
+class _OneQueue:
+    """The schedule's rule written plainly: every live plan in one dict, the smallest
+    ``(due time, name)`` run first (what one heap with stale entries dropped gives)."""
+
+    def __init__(self, definitions: list[MappingDef], out: Outbox) -> None:
+        self.out = out
+        self.states = {
+            m.name: MappingState(m, enabled=m.enabled, level=m.level) for m in definitions
+        }
+        self.due: dict[str, float] = {}
+
+    def feed(self, sig: Signal) -> None:
+        value = sig.numeric()
+        for name, ms in self.states.items():
+            if ms.definition.signal != sig.name:
+                continue
+            ms.stale = sig.health is not Health.LIVE
+            if value is not None:
+                ms.raw = value
+            if ms.enabled and name not in self.due:
+                self.due[name] = ms.due()
+
+    def mark(self, name: str) -> None:
+        due = self.states[name].due()
+        if name not in self.due or due < self.due[name]:
+            self.due[name] = due
+
+    def set_enabled(self, name: str, on: bool) -> None:
+        self.states[name].set_enabled(on)
+        if on:
+            self.mark(name)
+        else:
+            self.due.pop(name, None)
+
+    def next_due(self) -> float | None:
+        return min(self.due.values(), default=None)
+
+    def run(self, now: float) -> None:
+        while self.due:
+            due, name = min((d, n) for n, d in self.due.items())
+            if due > now:
+                return
+            del self.due[name]
+            ms = self.states[name]
+            if not ms.enabled:
+                continue
+            if now < ms.due():
+                self.mark(name)
+                continue
+            cmd, settling = ms.step(now)
+            if cmd is not None:
+                self.out.emit(cmd)
+            if settling:
+                ms.last_send_time = max(ms.last_send_time, now)
+                self.due[name] = ms.due()
+
+
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["feed x", "feed y", "run", "mark", "on", "off", "level"]),
+        st.integers(0, 3),  # which mapping
+        st.sampled_from([0.0, 0.01, 0.05, 0.1, 0.25]),  # time step before the operation
+        st.floats(-1.0, 1.0),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_OPS)
+def test_runs_in_due_then_name_order_as_one_queue_would(
+    ops: list[tuple[str, int, float, float]],
+) -> None:
+    """Samples planned on the sorted list, marks and settling on the heap: the same sends in
+    the same order and the same next due time as one queue of every live plan."""
+    defs = [
+        MappingDef(name="a", signal="x", target=OscTarget("desk", "/a"), max_rate_hz=10.0),
+        MappingDef(
+            name="b",
+            signal="x",
+            target=OscTarget("desk", "/b"),
+            max_rate_hz=10.0,
+            smoothing=SmoothingDef(ema=0.1),
+        ),
+        MappingDef(name="c", signal="y", target=OscTarget("desk", "/c"), max_rate_hz=20.0),
+        MappingDef(
+            name="d",
+            signal="y",
+            target=OscTarget("desk", "/d"),
+            max_rate_hz=10.0,
+            smoothing=SmoothingDef(ema=0.3),
+        ),
+    ]
+    out, ref_out = Outbox(), Outbox()
+    sched, ref = MappingScheduler(defs, out), _OneQueue(defs, ref_out)
+    store = SignalStore([SignalDef("x"), SignalDef("y")])
+    now = 0.0
+    for op, which, step, value in ops:
+        now += step
+        name = defs[which].name
+        if op.startswith("feed"):
+            sig = _sample(store, value, now) if op == "feed x" else _sample_y(store, value, now)
+            sched.feed(sig)
+            ref.feed(sig)
+        elif op == "run":
+            sched.run(now)
+            ref.run(now)
+        elif op == "mark":
+            sched.mark(name)
+            ref.mark(name)
+        elif op in ("on", "off"):
+            sched.set_enabled(name, op == "on")
+            ref.set_enabled(name, op == "on")
+        else:
+            sched.set_level(name, abs(value))
+            ref.states[name].level = abs(value)
+            if ref.states[name].enabled:
+                ref.mark(name)
+        assert sched.next_due() == ref.next_due()
+        assert repr(out.take()) == repr(ref_out.take())
