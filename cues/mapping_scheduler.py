@@ -154,6 +154,11 @@ class MappingScheduler:
     def run(self, now: float) -> None:
         """Run every mapping due at or before ``now``, in ``(due time, name)`` order; one
         still settling is scheduled again for its next rate interval."""
+        heap = self._heap
+        if self._fed or (heap and heap[0][0] <= now):
+            self._run_due(now)
+
+    def _run_due(self, now: float) -> None:
         heap, fed, due_of, states = self._heap, self._sorted_fed(), self._due, self.states
         out = self._outbox.items
         taken, planned = 0, len(fed)

@@ -306,18 +306,17 @@ class SignalStore:
     def sweep(self, now: float) -> list[Signal]:
         """Recompute every signal's health; returns those whose health changed."""
         changed: list[Signal] = []
-        derived = self.derived
+        derived, up = self.derived, self._source_up
+        all_up = False not in up.values()
         for sig in self.signals.values():
-            if sig.name in derived:
-                continue
             # a live signal with a recent sample stays live (a source going down is
             # handled when it happens, by set_source and an immediate sweep)
             if (
                 sig.health is _LIVE
                 and now - sig.time <= sig.definition.stale_after
-                and self._source_up.get(sig.source) is not False
-            ):
-                continue
+                and (all_up or up.get(sig.source) is not False)
+            ) or sig.name in derived:
+                continue  # derived signals follow below
             h = self.health_of(sig, now)
             if h is not sig.health:
                 sig.health = h
@@ -332,4 +331,9 @@ class SignalStore:
 
     def any_not_lost(self) -> bool:
         """Whether a sweep could still change something."""
-        return any(s.health is not _LOST for s in self.signals.values())
+        # a loop, not any(): the generator would cost more than finding the usual
+        # answer at the first signal, and this is asked at every step
+        for s in self.signals.values():  # noqa: SIM110
+            if s.health is not _LOST:
+                return True
+        return False
