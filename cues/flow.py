@@ -101,17 +101,37 @@ class SignalFlow:
         if sig is None:
             return
         # a fresh value from a source that is up keeps a live signal live
-        if sig.health is _LIVE and value is not None:
-            if store.sources_up.get(sig.source) is not False:
-                self._changed(sig, now)  # the common case: health stays as it is
-                return
-            health = Health.LOST
-        else:
-            health = store.health_of(sig, now)
+        if sig.health is not _LIVE or value is None or store.sources_up.get(sig.source) is False:
+            self._recheck_health(sig, value is not None, now)
+        # _changed, written out: this runs for every sample
+        name = sig.name
+        self._mappings.feed(sig)
+        derived = store.derived_by_input.get(name)
+        if derived:
+            for d in derived:
+                store.note_member(d, sig)
+            self._dirty_derived.update(derived)
+        triggers = self._triggers_by_signal.get(name)
+        if triggers:
+            self._update_triggers(triggers, sig, now)
+        if self._waits.waiting:
+            self._waits.recheck_waits(name, now)
+
+    def _recheck_health(self, sig: Signal, fresh: bool, now: float) -> None:
+        """A sample of ``sig`` (``fresh``: with a value) that may change its health."""
+        # a live signal with a fresh value: its source is down
+        live = sig.health is _LIVE and fresh
+        health = Health.LOST if live else self.signals.health_of(sig, now)
         if health is not sig.health:
             sig.health = health
             self._outbox.emit(SignalHealthChanged(sig.name, health))
-        self._changed(sig, now)
+
+    def _update_triggers(self, names: list[str], sig: Signal, now: float) -> None:
+        """Test the triggers on ``sig`` again; fire those that became true."""
+        for tname in names:
+            ts = self.triggers[tname]
+            if ts.update(self.signals, now):
+                self._fire(ts, sig.value, now)
 
     def _changed(self, sig: Signal, now: float) -> None:
         name = sig.name
@@ -121,10 +141,9 @@ class SignalFlow:
             for d in derived:
                 self.signals.note_member(d, sig)
             self._dirty_derived.update(derived)
-        for tname in self._triggers_by_signal.get(name, ()):
-            ts = self.triggers[tname]
-            if ts.update(self.signals, now):
-                self._fire(ts, sig.value, now)
+        triggers = self._triggers_by_signal.get(name)
+        if triggers:
+            self._update_triggers(triggers, sig, now)
         if self._waits.waiting:
             self._waits.recheck_waits(name, now)
 
