@@ -64,7 +64,10 @@ class MappingScheduler:
         fed = self._by_signal.get(sig.name)
         if not fed:
             return
-        value, due_of = sig.numeric(), self._due
+        value = sig.value
+        if type(value) is not float:  # a float is its own number: no call for the usual
+            value = sig.numeric()
+        due_of, planned = self._due, self._fed
         stale = sig.health is not _LIVE
         for name, ms in fed:
             ms.stale = stale
@@ -73,7 +76,7 @@ class MappingScheduler:
             if ms.enabled and name not in due_of:
                 due = ms.last_send_time + ms.interval  # ms.due(), without the call
                 due_of[name] = due
-                self._fed.append((due, name))
+                planned.append((due, name))
                 self._fed_sorted = False
 
     def mark(self, name: str) -> None:
