@@ -147,13 +147,15 @@ class MappingState:
         return dt
 
     def _smooth(self, x: float, now: float) -> float:
-        d = self.definition
-        s = d.smoothing
+        s = self.definition.smoothing
         prev = self.smoothed
-        dt = self._elapsed(now)
         if s is None or prev is None:
             self.smoothed = x
             return x
+        last, interval = self.last_eval, self.interval  # _elapsed, written out
+        dt = now - last if last is not None else 0.0
+        if not self.gliding and interval > 0 and interval < dt:
+            dt = interval
         if dt <= 0:  # evaluated again at the same instant: no time to move
             return prev
         if s.ema is not None:
