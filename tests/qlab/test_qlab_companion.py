@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from bridges.osc.wire import OscArg, decode_packet, iter_messages
+from cues.model import CueId
 from show.qlab.control import QLabControl, TokenBucket
 from show.runtime.runner import ShowRunner
 from show.showfile.load import parse_show
@@ -204,12 +205,12 @@ def test_cue_state_feedback_follows_the_show() -> None:
 
             # Toggle Pause (module: /cue/active/togglePause), twice
             assert (await remote.ask("/cue/active/togglePause"))["status"] == "ok"
-            assert runner.engine.state_of("Main/2").value == "paused"  # type: ignore[arg-type]
+            assert runner.engine.state_of(CueId("Main/2")).value == "paused"
             assert (await remote.ask("/cue/active/togglePause"))["status"] == "ok"
-            assert runner.engine.state_of("Main/2").value != "paused"  # type: ignore[arg-type]
+            assert runner.engine.state_of(CueId("Main/2")).value != "paused"
             # panic one cue: it stops, the rest of the show does not
             assert (await remote.ask("/cue/2/panic"))["status"] == "ok"
-            assert not runner.engine.runs["Main/2"].active  # type: ignore[index]
+            assert not runner.engine.runs[CueId("Main/2")].active
             remote.close()
 
     run(main(), timeout=30)
@@ -226,19 +227,19 @@ def test_a_cue_list_chosen_by_id_takes_go_stop_reset_next_previous_and_panic() -
             assert got[f"/cue_id/{side}/playheadID"]["data"] == uid(control, "Side/S1")
             engine = runner.engine
             assert (await remote.ask(f"/cue_id/{side}/go"))["status"] == "ok"
-            assert engine.runs["Side/S1"].active  # type: ignore[index]
+            assert engine.runs[CueId("Side/S1")].active
             assert engine.playhead("Side") == "Side/S2" and engine.playhead() == "Main/1"
             assert (await remote.ask(f"/cue_id/{side}/playhead/previous"))["status"] == "ok"
             assert engine.playhead("Side") == "Side/S1"
             assert (await remote.ask(f"/cue_id/{side}/playhead/next"))["status"] == "ok"
             assert engine.playhead("Side") == "Side/S2"
             assert (await remote.ask(f"/cue_id/{side}/cue/active/togglePause"))["status"] == "ok"
-            assert engine.state_of("Side/S1").value == "paused"  # type: ignore[arg-type]
+            assert engine.state_of(CueId("Side/S1")).value == "paused"
             assert (await remote.ask(f"/cue_id/{side}/stop"))["status"] == "ok"
-            assert not engine.runs["Side/S1"].active  # type: ignore[index]
+            assert not engine.runs[CueId("Side/S1")].active
             assert (await remote.ask(f"/cue_id/{side}/go"))["status"] == "ok"
             assert (await remote.ask(f"/cue_id/{side}/panic"))["status"] == "ok"
-            assert not engine.runs["Side/S2"].active
+            assert not engine.runs[CueId("Side/S2")].active
             assert engine.panic_until is None  # only this list's cues, not the whole show
             assert (await remote.ask(f"/cue_id/{side}/reset"))["status"] == "ok"
             assert engine.playhead("Side") == "Side/S1"
@@ -286,19 +287,19 @@ def test_edits_with_hours_minutes_and_nudges_change_the_cue_and_push_updates() -
             cues = runner.engine.cues
             remote.received.updates.clear()
             assert (await remote.ask("/cue/2/preWait", 0, 1, 30.0))["status"] == "ok"
-            assert cues["Main/2"].prewait == 90.0  # type: ignore[index]
+            assert cues[CueId("Main/2")].prewait == 90.0
             assert (await remote.ask("/cue/2/preWait/+", 5.0))["status"] == "ok"
-            assert cues["Main/2"].prewait == 95.0  # type: ignore[index]
+            assert cues[CueId("Main/2")].prewait == 95.0
             assert (await remote.ask("/cue/2/preWait/-", 200.0))["status"] == "ok"
-            assert cues["Main/2"].prewait == 0.0  # type: ignore[index]
+            assert cues[CueId("Main/2")].prewait == 0.0
             assert (await remote.ask(f"/cue_id/{two}/duration", 1, 0, 0.0))["status"] == "ok"
-            assert cues["Main/2"].duration == 3600.0  # type: ignore[index]
+            assert cues[CueId("Main/2")].duration == 3600.0
             assert (await remote.ask("/cue/selected/postWait", 2.5))["status"] == "ok"
-            assert cues["Main/1"].postwait == 2.5  # type: ignore[index]
+            assert cues[CueId("Main/1")].postwait == 2.5
             assert (await remote.ask("/cue/2/name", "Hold for applause"))["status"] == "ok"
-            assert cues["Main/2"].name == "Hold for applause"  # type: ignore[index]
+            assert cues[CueId("Main/2")].name == "Hold for applause"
             assert (await remote.ask("/cue/selected/continueMode", 2))["status"] == "ok"
-            assert cues["Main/1"].continue_mode.value == "auto-follow"  # type: ignore[index]
+            assert cues[CueId("Main/1")].continue_mode.value == "auto-follow"
             await eventually(
                 lambda: f"/update/workspace/{ws}/cue_id/{two}" in update_addresses(remote)
             )
@@ -317,7 +318,7 @@ def test_edits_with_hours_minutes_and_nudges_change_the_cue_and_push_updates() -
             # an arm cue re-arms cue 2: the remote is told without asking
             remote.received.updates.clear()
             assert (await remote.ask("/cue/4/start"))["status"] == "ok"
-            await eventually(lambda: runner.engine.runs["Main/2"].armed)  # type: ignore[index]
+            await eventually(lambda: runner.engine.runs[CueId("Main/2")].armed)
             await eventually(
                 lambda: f"/update/workspace/{ws}/cue_id/{two}" in update_addresses(remote)
             )
@@ -356,10 +357,10 @@ def test_refused_values_change_nothing_and_answer_a_strict_json_error(
             udp = control.server.ports.udp
             assert udp is not None
             remote = await CompanionRemote.udp(udp)
-            before = (runner.engine.min_go_interval, runner.engine.cues["Main/2"])  # type: ignore[index]
+            before = (runner.engine.min_go_interval, runner.engine.cues[CueId("Main/2")])
             body = await remote.ask(address, *args)  # the parser rejects NaN/Infinity
             assert body["status"] == "error" and isinstance(body["data"], str)
-            assert (runner.engine.min_go_interval, runner.engine.cues["Main/2"]) == before  # type: ignore[index]
+            assert (runner.engine.min_go_interval, runner.engine.cues[CueId("Main/2")]) == before
             assert runner.engine.panic_until is None
             assert (await remote.ask("/go"))["status"] == "ok"  # GO still works
             remote.close()
@@ -493,7 +494,7 @@ def test_hostile_requests_are_refused_without_harm() -> None:
             huge = OscArg("d", 1.7e308)
             assert (await operator.ask("/cue/3/duration", huge))["status"] == "ok"
             assert (await operator.ask("/cue/3/duration/+", huge))["status"] == "error"
-            assert runner.engine.cues["Main/3"].duration == 1.7e308  # type: ignore[index]
+            assert runner.engine.cues[CueId("Main/3")].duration == 1.7e308
             assert (await operator.ask("/go"))["status"] == "ok"  # still connected
             assert runner.engine.playhead() == "Main/2"
             operator.close()
@@ -576,9 +577,9 @@ def test_every_transport_and_cue_action_class_of_the_module() -> None:
             await ok("/cue/2/start")  # start (by number)
             assert active() == ["Main/2"]
             await ok("/pause")
-            assert engine.state_of("Main/2").value == "paused"  # type: ignore[arg-type]
+            assert engine.state_of(CueId("Main/2")).value == "paused"
             await ok("/resume")
-            assert engine.state_of("Main/2").value == "running"  # type: ignore[arg-type]
+            assert engine.state_of(CueId("Main/2")).value == "running"
             await ok("/stop")
             assert active() == []
             await ok(f"/cue_id/{uid(control, 'Main/2')}/start")  # start_id

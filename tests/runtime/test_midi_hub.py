@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bridges.midi.memory import MemoryMidiBackend
-from cues.model import MidiAction, MidiSpec
+from cues.model import CueId, MidiAction, MidiSpec
 from show.errors import ShowFileError
 from show.runtime.commands import OperatorCommand, OperatorRequest
 from show.runtime.midi_hub import MidiHub, encode_spec
@@ -21,7 +21,7 @@ def _spec(message: str) -> MidiSpec:
         HEAD
         + f'[[cue_lists.cues]]\nnumber = "1"\ntype = "midi"\nport = "desk"\nmessage = {message}\n'
     )
-    action = show.model.cues["Main/1"].action  # type: ignore[index]
+    action = show.model.cues[CueId("Main/1")].action
     assert isinstance(action, MidiAction)
     return action.message
 

@@ -7,6 +7,7 @@ import ast
 from pathlib import Path
 from typing import Any
 
+from cues.model import CueId
 from show.runtime.midi_hub import MidiHub
 from show.runtime.runner import RunnerParts, ShowRunner
 from show.runtime.views import OutputStats, RendererStatus, RunnerView, osc_outputs
@@ -43,7 +44,7 @@ def test_the_views_follow_the_live_runner() -> None:
     view.listen(heard.append)
     clock.now = 1.0
     assert runner.control("go")["ok"] is True
-    assert engine.runs["Main/1"].state.value == "running"  # type: ignore[index]
+    assert engine.runs[CueId("Main/1")].state.value == "running"
     assert engine.running_cues() == ["Main/1"]
     assert engine.playhead("Main") == "Main/2"
     assert engine.go_guard_left(1.5) == 1.5
