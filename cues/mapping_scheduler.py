@@ -26,6 +26,11 @@ _LIVE = Health.LIVE  # read once (a member read through its class costs about 70
 _heappush, _heappop = heapq.heappush, heapq.heappop
 
 
+def _first_due(heap: list[tuple[float, str]], now: float) -> bool:
+    """Whether the first entry of ``heap`` is due at ``now``."""
+    return bool(heap) and heap[0][0] <= now
+
+
 def fresh_states(definitions: Iterable[MappingDef]) -> dict[str, MappingState]:
     """Mapping states as the show file defines them."""
     return {
@@ -165,14 +170,18 @@ class MappingScheduler:
         heap, fed, due_of, states = self._heap, self._sorted_fed(), self._due, self.states
         out = self._outbox.items
         taken, planned = 0, len(fed)
+        # whether the heap's first entry is due; while it is not, a due entry of the list
+        # comes first without a comparison (kept up to date after every pop and push)
+        heap_due = _first_due(heap, now)
         while True:  # the first entry of the two, as one heap would give it
-            if taken < planned and not (heap and heap[0] < fed[taken]):
+            if taken < planned and not (heap_due and heap[0] < fed[taken]):
                 due, name = fed[taken]
                 if due > now:
                     break
                 taken += 1
-            elif heap and heap[0][0] <= now:
+            elif heap_due:
                 due, name = _heappop(heap)
+                heap_due = _first_due(heap, now)
             else:
                 break  # a stale entry left here is dropped later
             if due_of.get(name) != due:
@@ -182,13 +191,15 @@ class MappingScheduler:
             if not ms.enabled:
                 continue
             if now < ms.last_send_time + ms.interval:  # now < ms.due()
-                self.mark(name)
+                self.mark(name)  # pushes: the heap is not empty
+                heap_due = heap[0][0] <= now
                 continue
             cmd, settling = ms.step(now)
             if cmd is not None:
                 out.append(cmd)
             if settling:
-                self._again(name, ms, now)
+                self._again(name, ms, now)  # pushes: the heap is not empty
+                heap_due = heap[0][0] <= now
         del fed[:taken]
 
     def _again(self, name: str, ms: MappingState, now: float) -> None:
