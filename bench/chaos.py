@@ -760,6 +760,7 @@ class Bench:
         loop = asyncio.get_running_loop()
         admitted_viewers, refused = await loop.run_in_executor(None, parent.recv)
         try:
+            await asyncio.sleep(1.0)  # the full dashboard's snapshots going out meanwhile
             admitted = await self.operator(url, snapshot=True)
         finally:
             parent.send("stop")
