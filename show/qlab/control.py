@@ -412,9 +412,11 @@ class QLabControl:
         elif rel == "/settings/general/minGoTime":
             if req.args:
                 seconds = number_in(req.args[0], "minGoTime", 0, 10)
-                self.runner.submit(
+                answer = self.runner.submit(
                     OperatorRequest(OperatorCommand.SET_MIN_GO, value=seconds, origin=req.origin)
                 )
+                if not answer.get("ok"):
+                    raise _Refused(str(answer.get("error", "minGoTime refused")))
                 log.info("minimum GO time set to %g s by %s", seconds, req.origin)
                 self.updates.settings("general")
             self._reply(req, rel, self.live.engine.min_go_interval)
@@ -541,10 +543,15 @@ class QLabControl:
         target = self.cues.sequence_target(name, forward)
         if target < len(cues):
             self._cue_command(OperatorCommand.SET_PLAYHEAD, cues[target], req.origin)
-        else:
+        else:  # past the last sequence: to the end of the list, one step at a time
             step = OperatorRequest(OperatorCommand.PLAYHEAD_NEXT, cue_list=name, origin=req.origin)
-            while self.live.engine.playhead(name) is not None:
-                r.submit(step)
+            for _ in range(len(cues) + 1):  # bounded: a refused step must not spin the loop
+                if self.live.engine.playhead(name) is None:
+                    break
+                answer = r.submit(step)
+                if not answer.get("ok"):
+                    self._result(req, rel, answer)
+                    return
         self._reply(req, rel)
 
     # -- cues ----------------------------------------------------------------------------

@@ -278,6 +278,37 @@ def test_go_to_select_and_sequence_moves_by_id_and_number() -> None:
     run(main(), timeout=30)
 
 
+def test_a_tracking_backup_refuses_sequence_moves_without_spinning() -> None:
+    """Past the last sequence, QLab's nextSequence steps the playhead to the end of the list
+    one step at a time; on a backup that follows its main every step is refused, and the
+    answer must be that refusal, not a loop that never ends."""
+
+    async def main() -> None:
+        async with conformance_show() as (runner, control, _desk):
+            remote = await companion(control)
+            assert (await remote.ask("/playhead/5"))["status"] == "ok"
+            runner.following = True  # what a tracking backup's runner is
+            submit, calls = runner.submit, [0]
+
+            def counted(request: Any) -> Any:
+                calls[0] += 1
+                assert calls[0] < 100, "nextSequence kept submitting a refused step"
+                return submit(request)
+
+            runner.submit = counted  # type: ignore[method-assign]
+            answer = await remote.ask("/playhead/nextSequence")
+            assert answer["status"] == "error"
+            assert "backup" in str(answer.get("data", "")) or calls[0] == 1
+            assert calls[0] == 1 and runner.engine.playhead() == "Main/5"
+            # a refused minGoTime is answered as refused, not as set
+            before = runner.engine.min_go_interval
+            answer = await remote.ask("/settings/general/minGoTime", 2.0)
+            assert answer["status"] == "error" and runner.engine.min_go_interval == before
+            remote.close()
+
+    run(main(), timeout=30)
+
+
 def test_edits_with_hours_minutes_and_nudges_change_the_cue_and_push_updates() -> None:
     async def main() -> None:
         async with conformance_show() as (runner, control, _desk):
