@@ -43,6 +43,7 @@ import contextlib
 import email.utils
 import enum
 import logging
+import math
 import socket
 import time
 from collections import deque
@@ -542,15 +543,26 @@ class _RawVisitor:
 
 
 class _Rest(asyncio.Protocol):
-    """Writes the rest of an answer the door began on the bare socket, then closes."""
+    """Writes the rest of an answer the door began on the bare socket, then closes; a
+    client that does not read it within ``deadline`` seconds is cut off, so visitors who
+    never read cannot hold the show's file descriptors."""
 
-    def __init__(self, rest: bytes) -> None:
+    def __init__(self, rest: bytes, deadline: float) -> None:
         self._rest = rest
+        self._deadline = deadline
+        self._timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         transport.write(self._rest)
         transport.close()
+        if transport.get_write_buffer_size():  # not all of it went: the client is slow
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self._deadline, transport.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 class Door:
@@ -586,6 +598,7 @@ class Door:
         self._visitors: dict[socket.socket, _RawVisitor] = {}
         self._finishing: set[asyncio.Task[None]] = set()
         self._sweep: asyncio.TimerHandle | None = None
+        self._answer_failed_at = -math.inf
 
     @property
     def _sweep_every(self) -> float:
@@ -650,7 +663,15 @@ class Door:
         bare socket; what does not fit in one write goes out through asyncio."""
         parsed = parse_request_line(line)
         answer = self.gate.answer
-        reply = answer(parsed[0], parsed[1]) if answer is not None and parsed else None
+        try:
+            reply = answer(parsed[0], parsed[1]) if answer is not None and parsed else None
+        except Exception:  # a bug answering a page: this visitor goes, the door stays open
+            now = time.monotonic()
+            if now - self._answer_failed_at > 60.0:  # once a minute: visitors can repeat it
+                self._answer_failed_at = now
+                _log.exception("web: answering %r failed; connection closed", line[:80])
+            visitor.sock.close()
+            return True
         if reply is None:
             return False  # the preview: websockets reads its headers
         try:
@@ -672,7 +693,8 @@ class Door:
     async def _finish(self, sock: socket.socket, rest: bytes) -> None:
         assert self.loop is not None
         try:
-            await self.loop.connect_accepted_socket(lambda: _Rest(rest), sock)
+            deadline = self.gate.head_timeout
+            await self.loop.connect_accepted_socket(lambda: _Rest(rest, deadline), sock)
         except OSError:
             sock.close()
 

@@ -493,3 +493,46 @@ def _read_to_end(sock: socket.socket) -> bytes:
         while data := sock.recv(65536):
             chunks.append(data)
     return b"".join(chunks)
+
+
+def test_a_visitor_who_never_reads_a_page_is_cut_off_at_the_head_timeout() -> None:
+    """The rest of a page that did not fit in one write goes out through asyncio; a client
+    that never reads it must not hold the show's socket for ever."""
+    page = bytes(range(256)) * 4096  # 1 MiB: more than the socket takes at once
+
+    async def main() -> tuple[int, float]:
+        loop = asyncio.get_running_loop()
+        gate = Gate(_gate().admission, lambda _r, _a: None, head_timeout=0.3)
+        gate.answer = lambda method, path: page if (method, path) == ("GET", "/") else None
+        door = Door(gate, lambda sock, _head, _seat, _peer: sock.close())
+        with socket.create_server(("127.0.0.1", 0)) as listening:
+            door.open([listening])
+            ours, theirs = socket.socketpair()
+            ours.setblocking(False)
+            visitor = _RawVisitor(door, ours, "127.0.0.1", loop.time())
+            visitor.head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+            started = loop.time()
+            door.decide(visitor)
+            await asyncio.sleep(1.0)  # the visitor reads nothing meanwhile
+            cut = ours.fileno() == -1
+            received = await loop.run_in_executor(None, _read_until_closed, theirs)
+            door.close()
+        assert cut, "the door still holds the socket of a visitor who never read"
+        return received, loop.time() - started
+
+    with ThreadPoolExecutor(1) as pool:
+        received, _took = pool.submit(asyncio.run, main()).result(30)
+    assert received < len(page)
+
+
+def _read_until_closed(sock: socket.socket) -> int:
+    """Bytes read until the other end closed or reset the connection."""
+    total = 0
+    with sock:
+        sock.settimeout(5)
+        try:
+            while data := sock.recv(65536):
+                total += len(data)
+        except ConnectionResetError:
+            pass
+    return total
