@@ -8,8 +8,9 @@ counters and health. See the MQTT section of ``docs/telemetry-protocol.md``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bridges.lazy import lazy_attributes
 
 from .config import MQTT_VERSIONS, MqttSourceConfig, parse_broker_url
 from .topics import DEFAULT_MAX_PAYLOAD_BYTES, MqttRoute, MqttTelemetryParser, TopicPattern
@@ -21,13 +22,7 @@ if TYPE_CHECKING:
 _LAZY = {"MqttSource": ".source", "NewestPerTopicQueue": ".source"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 __all__ = [

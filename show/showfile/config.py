@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from bridges.mqtt.topics import DEFAULT_MAX_PAYLOAD_BYTES
 from bridges.osc.output import OscTargetConfig
 from bridges.telemetry.protocol import (
     DEFAULT_MAX_FRAME_BYTES,
@@ -61,7 +62,7 @@ class MqttSettings:
     client_id: str = ""
     ca_file: str = ""
     tls_insecure: bool = False
-    max_payload_bytes: int = 64 * 1024
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
 
 
 @dataclass(frozen=True, slots=True)

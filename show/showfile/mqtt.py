@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bridges.mqtt.config import MQTT_VERSIONS, parse_broker_url
-from bridges.mqtt.topics import MqttRoute
+from bridges.mqtt.topics import DEFAULT_MAX_PAYLOAD_BYTES, MqttRoute
 from bridges.telemetry.exceptions import TelemetryConfigError
 from show.showfile.config import MqttSettings, MqttTopicConfig, RelayConfig, SourceConfig
 from show.showfile.reader import Reader
@@ -80,7 +80,7 @@ def read_mqtt_source(
         ca_file=ca_file,
         tls_insecure=r.boolean(t, "tls_insecure", path, default=False),
         max_payload_bytes=r.integer(
-            t, "max_payload_bytes", path, default=64 * 1024, lo=16, hi=16 << 20
+            t, "max_payload_bytes", path, default=DEFAULT_MAX_PAYLOAD_BYTES, lo=16, hi=16 << 20
         ),
     )
     return SourceConfig(name=name, kind="mqtt", url=url, mqtt=settings)
