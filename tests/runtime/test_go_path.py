@@ -10,6 +10,7 @@ import logging.handlers
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,6 +96,94 @@ def test_listeners_and_log_lines_come_after_the_cues_packet() -> None:
         "cue Main/1 'Opening': idle",
     ]
     assert {n for _, n in go_lines} == {1}
+
+
+GROUP = """
+[[cue_lists]]
+name = "Main"
+[[cue_lists.cues]]
+number = "1"
+type = "group"
+mode = "timeline"
+  [[cue_lists.cues.children]]
+  number = "1.1"
+  type = "visual"
+  scene = "heat"
+  transition = "cut"
+  [[cue_lists.cues.children]]
+  number = "1.2"
+  type = "osc"
+  target = "desk"
+  address = "/cue/fired"
+"""
+
+
+class _Renderer:
+    """A renderer that notes how many OSC packets had left when it was handed a change."""
+
+    def __init__(self, osc: MemoryOscOutput) -> None:
+        self.osc = osc
+        self.handed: list[tuple[str, int]] = []
+        self.durations: list[float] = []
+
+    def set_scene(self, name: str, transition: Any = None, duration: float = 0.0, *_: Any) -> None:
+        self.handed.append((name, len(self.osc.sent)))
+        self.durations.append(duration)
+
+    def set_input(self, name: str, value: Any) -> None:
+        self.handed.append((name, len(self.osc.sent)))
+
+    def set_test_pattern(self, on: bool) -> None:
+        pass
+
+    def identify(self, on: bool) -> None:
+        pass
+
+
+def test_a_scene_change_is_handed_to_the_renderer_after_the_cues_osc_left() -> None:
+    """Handing a renderer a change wakes its process; the cue's OSC goes first, and the
+    scene is handed over before GO returns."""
+    show = parse_show(
+        "[show]\nmin_go_interval = 0\n[outputs.osc.desk]\nport = 9\n"
+        "[outputs.visuals.projector]\n" + GROUP
+    )
+    osc = MemoryOscOutput([OscTargetConfig("desk", "127.0.0.1", 9)])
+    renderer = _Renderer(osc)
+    parts = RunnerParts(osc=osc, renderers={"projector": renderer})  # type: ignore[dict-item]
+    runner = ShowRunner(show, parts)
+
+    async def main() -> None:
+        await runner.start()
+        assert runner.control("go", origin="test desk")["ok"] is True
+        assert renderer.handed == [("heat", 1)]
+        await runner.aclose()
+
+    asyncio.run(main())
+    assert [m.address for m in osc.messages("desk")] == ["/cue/fired"]
+
+
+def test_a_muted_runner_holds_the_scene_and_hands_it_over_as_a_cut_when_unmuted() -> None:
+    show = parse_show(
+        "[show]\nmin_go_interval = 0\n[outputs.osc.desk]\nport = 9\n"
+        "[outputs.visuals.projector]\n" + GROUP.replace('"cut"', '"crossfade"\n  duration = 2')
+    )
+    osc = MemoryOscOutput([OscTargetConfig("desk", "127.0.0.1", 9)])
+    renderer = _Renderer(osc)
+    parts = RunnerParts(osc=osc, renderers={"projector": renderer})  # type: ignore[dict-item]
+    runner = ShowRunner(show, parts)
+
+    async def main() -> None:
+        await runner.start()
+        runner.mute()
+        assert runner.control("go", origin="test desk")["ok"] is True
+        assert renderer.handed == []  # muted: held, not shown
+        runner.unmute()
+        assert [name for name, _ in renderer.handed] == ["heat"]
+        assert renderer.durations == [0.0]  # the crossfade already ran elsewhere: a cut
+        await runner.aclose()
+
+    asyncio.run(main())
+    assert osc.messages("desk") == []
 
 
 def test_qlab_go_sends_the_cue_before_its_update_push_and_its_reply() -> None:
