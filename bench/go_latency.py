@@ -35,6 +35,11 @@ Usage::
     .venv/bin/python bench/go_latency.py --gos 100 --loads idle
     .venv/bin/python bench/go_latency.py --write-docs     # replace its section in
                                                           # docs/performance.md
+
+After the show it measures the machine's floor the same way through bare relays
+(``bench/relay_floor.py``: blocking UDP, asyncio UDP, websockets -> UDP; ``--no-floor``
+skips them), so each GO case can be read against what merely waking a program on a
+message and answering it costs here.
     GO_LATENCY_SLOW_MS=1 .venv/bin/python bench/go_latency.py --loads viewers
         # asyncio debug mode in the show: loop callbacks over 1 ms go to its log
 """
@@ -66,6 +71,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.docsection import write_section
+from bench.relay_floor import measure_floor
 from bridges.osc.framing import slip_encode
 from bridges.osc.wire import decode_packet, encode_message, iter_messages
 
@@ -892,6 +898,7 @@ def render(
     go_rows: list[list[str]],
     late_rows: list[list[str]],
     path: tuple[list[list[str]], list[list[str]]],
+    floor: list[list[str]] | None = None,
 ) -> str:
     notes = [r[-1] for r in go_rows if len(r) > 7]
     go_rows = [r[:7] for r in go_rows]
@@ -906,6 +913,10 @@ def render(
         out.append(table(late_rows, ["load", "action", "seen", "p50 ms", "p99 ms", "max ms"]))
     if notes:
         out += ["", *notes]
+    if floor:
+        out += ["", "the machine's floor: the same client, pacing and clock through a bare relay"]
+        out += ["(bench/relay_floor.py: a child process that forwards each message to UDP)"]
+        out.append(table(floor, ["relay", "messages", "p50 ms", "p99 ms", "max ms"]))
     path_rows, snap_rows = path
     if path_rows:
         out += ["", "in one process: control('go') -> the cue's datagram handed to the kernel"]
@@ -926,6 +937,9 @@ def main() -> int:
     parser.add_argument(
         "--path-only", action="store_true", help="only the in-process GO path (seconds)"
     )
+    parser.add_argument(
+        "--no-floor", action="store_true", help="skip the bare relays (bench/relay_floor.py)"
+    )
     parser.add_argument("--write-docs", action="store_true", help=f"update {DOC.name}")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--device-port", type=int, help=argparse.SUPPRESS)
@@ -937,8 +951,9 @@ def main() -> int:
         print(render(machine(), [], [], path_cost(args.gos)))
         return 0
     info, go_rows, late_rows = measure(args)
+    floor = None if args.no_floor else measure_floor(args.gos)
     cmd = ".venv/bin/python bench/go_latency.py " + " ".join(sys.argv[1:])
-    text = render(info, go_rows, late_rows, path_cost(args.gos))
+    text = render(info, go_rows, late_rows, path_cost(args.gos), floor)
     print(text)
     if args.write_docs:
         write_section(DOC, SECTION, text, cmd.replace(" --write-docs", "").strip())
