@@ -72,6 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.docsection import write_section
 from bench.relay_floor import measure_floor
+from bridges import eventloop
 from bridges.osc.framing import slip_encode
 from bridges.osc.wire import decode_packet, encode_message, iter_messages
 
@@ -231,7 +232,7 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
             loop.slow_callback_duration = float(slow) / 1000.0
         return await run_show(show, options, seams)
 
-    return asyncio.run(run())
+    return eventloop.run(run())  # the loop `stovelight run` uses
 
 
 class _Device:
@@ -272,12 +273,25 @@ class _Device:
         if data.startswith(b"start "):
             runner = self.runners[0]
             run = runner.engine.runs[CueId(f"Timed/{data[6:].decode()}")]
-            wall = time.time() - time.monotonic() + runner._t0 + run.started_at
+            wall = _wall_minus_monotonic() + runner._t0 + run.started_at
             return json.dumps(wall).encode()
         if data == b"gc":
             out_gc, self.gc_pauses[:] = list(self.gc_pauses), []
             return json.dumps(out_gc).encode()
         return b"pong"
+
+
+def _wall_minus_monotonic() -> float:
+    """The wall clock minus the monotonic clock (the loop's), from the closest of a few
+    readings: a thread switch between two clock reads would shift every timed action of
+    a run by as much."""
+    best = (float("inf"), 0.0)
+    for _ in range(7):
+        a = time.monotonic()
+        wall = time.time()
+        b = time.monotonic()
+        best = min(best, (b - a, wall - (a + b) / 2))
+    return best[1]
 
 
 def _callback_name(handle: asyncio.Handle) -> str:

@@ -38,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.docsection import write_section
+from bridges import eventloop
 from cues.eventcodec import encode_event
 from cues.events import EditCue, Event, Go, Pause, Resume, SourceHealth, Stop
 from cues.model import CueId
@@ -230,7 +231,7 @@ def bench_replay_timing(directory: Path, frames: int = 200) -> list[tuple[str, s
             replayer = Replayer(rec, speed=1.0, anchor=start)
             return [abs(loop.time() - start - f.t) async for f in replayer.play()]
 
-    errors = sorted(asyncio.run(run()))
+    errors = sorted(eventloop.run(run()))  # the loop `stovelight replay` runs on
     p99 = errors[min(len(errors) - 1, int(0.99 * len(errors)))]
     return [
         (

@@ -19,6 +19,7 @@ from typing import Any
 from websockets.exceptions import InvalidURI
 from websockets.uri import parse_uri
 
+from bridges import eventloop
 from bridges.mqtt import MqttRoute
 from bridges.mqtt.config import parse_broker_url
 from bridges.telemetry import TelemetryConfigError
@@ -259,7 +260,7 @@ async def _record(args: argparse.Namespace) -> int:
 def cmd_record(args: argparse.Namespace) -> int:
     """``stovelight record URL... -o FILE``: record until Ctrl-C / SIGTERM."""
     try:
-        return asyncio.run(_record(args))
+        return eventloop.run(_record(args))
     except (InvalidURI, TelemetryConfigError) as err:
         print(f"record: {err}")
         return 2
@@ -360,7 +361,7 @@ async def _replay(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     """``stovelight replay FILE [--serve] [--speed X] [--from T | --from-cue N] [--loop]``."""
     try:
-        return asyncio.run(_replay(args))
+        return eventloop.run(_replay(args))
     except (RehearsalError, OSError) as err:
         print(f"replay: {err}")
         return 1

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bridges import eventloop
 from show.app import RunOptions, Seams, SetupError, SimulatorOptions, start_show
 from show.cliargs import host_port, number_in, port, positive_float, whole_in
 from show.errors import ShowFileError
@@ -138,7 +139,7 @@ def _run_cmd(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     options = run_options(args)
-    return asyncio.run(run_show(options.apply(show), options))
+    return eventloop.run(run_show(options.apply(show), options))
 
 
 def demo_show_text() -> str:
@@ -162,13 +163,13 @@ def _demo_cmd(args: argparse.Namespace) -> int:
     sim = SimulatorOptions(args.scenario, args.homes, sim_port, args.time_scale)
     options = dataclasses.replace(run_options(args), simulator=sim)
     if not args.mqtt:
-        return asyncio.run(run_show(options.apply(show), options))
+        return eventloop.run(run_show(options.apply(show), options))
     from rehearsal.broker import BrokerError
     from show.demo_mqtt import over_mqtt, with_broker
 
     def run_over(url: str) -> int:
         over = dataclasses.replace(options, simulator=dataclasses.replace(sim, mqtt_url=url))
-        return asyncio.run(run_show(over.apply(over_mqtt(show, url)), over))
+        return eventloop.run(run_show(over.apply(over_mqtt(show, url)), over))
 
     try:
         return with_broker(run_over)

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from bridges import eventloop
+
 from .config import SourceConfig
 from .connection import TelemetrySource, create_source
 from .decoder_wire import (
@@ -68,7 +70,7 @@ def child_main(sock: socket.socket, config: SourceConfig, options: ChildOptions)
     """Entry point of the decoder process: serve ``config``'s source until told to stop."""
     # Ctrl-C reaches the whole process group; the show stops its children itself
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    asyncio.run(_Child(sock, config, options).run())
+    eventloop.run(_Child(sock, config, options).run())
 
 
 class _LinkLogHandler(logging.Handler):

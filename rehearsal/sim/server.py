@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bridges import eventloop
 from bridges.ratelimit import RateLimitedLogger
 from rehearsal.feed import FeedClient, FeedServer
 from rehearsal.mqtt_publish import MqttFramePublisher
@@ -233,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
     """CLI entry for ``stovelight simulate``: serve until ``--duration`` or Ctrl-C."""
     print(f"stovelight simulate: ws://{args.host}:{args.port} scenario {args.scenario}")
     try:
-        return asyncio.run(run_async(args))
+        return eventloop.run(run_async(args))
     except KeyboardInterrupt:
         return 0
     except OSError as exc:

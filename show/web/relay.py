@@ -27,6 +27,7 @@ from typing import Any
 
 import aiomqtt
 
+from bridges import eventloop
 from bridges.mqtt import NewestPerTopicQueue
 from bridges.mqtt.config import parse_broker_url
 from bridges.mqtt.session import stay_connected
@@ -242,7 +243,7 @@ def _relay_cmd(args: argparse.Namespace) -> int:
         max_per_address=args.max_per_address,
         console=False,
     )
-    return asyncio.run(_serve(feed, config, args.duration))
+    return eventloop.run(_serve(feed, config, args.duration))
 
 
 async def _serve(feed: RelayFeed, config: WebConfig, duration: float | None) -> int:

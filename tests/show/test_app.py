@@ -3,10 +3,16 @@ change a show the same way at start and at every reload (RunOptions.apply)."""
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from bridges import eventloop
 from show.app import RunOptions, SimulatorOptions
 from show.cli import build_parser
+from show.cli import main as cli_main
 from show.runcmd import run_options
 from show.runtime.pairing import PairingOptions
 from show.showfile.load import parse_show
@@ -62,3 +68,22 @@ def test_options_override_the_show_files_ports_and_token() -> None:
     assert (changed.web.port, changed.web.host, changed.web.console_token) == (0, "127.0.0.1", "t")
     assert changed.control.port == 0
     assert changed.model is show.model
+
+
+def test_stovelight_run_runs_the_show_on_the_precise_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stovelight run`` hands its show to ``bridges.eventloop.run`` (timers woken on
+    time), not to ``asyncio.run``."""
+    shows: list[str] = []
+
+    def fake_run(main: Coroutine[Any, Any, int]) -> int:
+        shows.append(main.cr_code.co_name)  # type: ignore[attr-defined]
+        main.close()
+        return 0
+
+    monkeypatch.setattr(eventloop, "run", fake_run)
+    path = tmp_path / "show.toml"
+    path.write_text(SHOW)
+    assert cli_main(["run", str(path), "--no-visuals"]) == 0
+    assert shows == ["run_show"]
