@@ -360,7 +360,7 @@ async def _start_web(show: Show, runner: ShowRunner, snaps: Snapshots) -> list[s
     web = WebServer(
         dataclasses.replace(show.web, console_token=token),
         public_snapshot=snaps.public,
-        console_snapshot=snaps.console,
+        console_snapshot=lambda: snaps.console(wire=True),  # idle rows encoded once
         control=web_control,
         preview=preview,
     )

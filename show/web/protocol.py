@@ -274,12 +274,41 @@ def encode_message_bytes(message: Mapping[str, Any]) -> bytes:
 
     orjson does it in one pass (NaN and ±inf become ``null`` natively), several
     times faster than the standard library for the snapshots built every tick on the
-    show loop; anything it cannot represent goes through :func:`encode_message`.
+    show loop. Parts already encoded (``orjson.Fragment``) are copied as they are;
+    integers beyond 64 bits are written exactly, as the standard library would.
     """
     try:
         return orjson.dumps(message, option=_ORJSON_OPTIONS)
-    except TypeError:
-        return encode_message(message).encode("utf-8")
+    except TypeError:  # an integer beyond 64 bits, or a float subclass
+        return orjson.dumps(_representable(message), option=_ORJSON_OPTIONS)
+
+
+_INT_RANGE: Final = range(-(2**63), 2**64)
+"""The integers orjson writes itself."""
+
+
+def _representable(value: Any) -> Any:
+    """``value`` with what orjson refuses made writable: integers beyond 64 bits as their
+    exact JSON number text, float subclasses as floats; already encoded JSON
+    (``orjson.Fragment``, e.g. the console's idle rows) and everything else as is."""
+    if isinstance(value, dict):
+        return {_key(k): _representable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_representable(v) for v in value]
+    if _big_int(value):
+        return orjson.Fragment(str(int(value)).encode())
+    if isinstance(value, float) and type(value) is not float:
+        return float(value)
+    return value
+
+
+def _big_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value not in _INT_RANGE
+
+
+def _key(key: Any) -> Any:
+    """A dict key orjson can write (an integer beyond 64 bits as its text)."""
+    return str(int(key)) if _big_int(key) else key
 
 
 def encode_message(message: Mapping[str, Any]) -> str:

@@ -14,6 +14,7 @@ from fnmatch import fnmatchcase, translate
 from typing import Any
 
 import numpy as np
+from orjson import Fragment
 
 from cues.commands import CueState
 from cues.model import CueDef, CueId, CueKind
@@ -28,6 +29,7 @@ from show.web.healthline import (
     renderer_chip,
     source_chip,
 )
+from show.web.protocol import encode_message_bytes
 
 __all__ = ["DEFAULT_PANELS", "Snapshots"]
 
@@ -88,7 +90,8 @@ class Snapshots:
         self.view = ConsoleView(self.runner.engine, runner.show.model)
         self.runner.listen(self.view.on_command)
         self._refusals: dict[str, RefusalRate] = {}
-        self._idle_rows: dict[CueId, tuple[CueDef, tuple[bool, int], dict[str, Any]]] = {}
+        # an idle cue's row, as a dict and as encoded JSON, until it changes
+        self._idle_rows: dict[CueId, tuple[CueDef, tuple[bool, int], dict[str, Any], Fragment]] = {}
 
     # -- public ------------------------------------------------------------------
 
@@ -272,8 +275,10 @@ class Snapshots:
         self._rates[source] = (t0, n0, rate)
         return rate
 
-    def _cue_rows(self, ids: tuple[CueId, ...], depth: int, now: float) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
+    def _cue_rows(
+        self, ids: tuple[CueId, ...], depth: int, now: float, wire: bool
+    ) -> list[dict[str, Any] | Fragment]:
+        rows: list[dict[str, Any] | Fragment] = []
         engine = self.runner.engine
         cues, runs = engine.cues, engine.runs
         idle = self._idle_rows
@@ -281,17 +286,19 @@ class Snapshots:
             cue = cues[cid]
             run = runs[cid]
             if run.state is CueState.IDLE and cue.wait is None:
-                # an idle cue's row does not change from tick to tick: built once, until
-                # the cue is edited or reloaded (a new object), armed or disarmed
+                # an idle cue's row does not change from tick to tick: built and encoded
+                # once, until the cue is edited or reloaded (a new object), armed or
+                # disarmed
                 cached = idle.get(cid)
                 if cached is None or not (cached[0] is cue and cached[1] == (run.armed, depth)):
-                    cached = (cue, (run.armed, depth), self._cue_row(cue, run, depth, now))
+                    row = self._cue_row(cue, run, depth, now)
+                    cached = (cue, (run.armed, depth), row, Fragment(encode_message_bytes(row)))
                     idle[cid] = cached
-                rows.append(cached[2])
+                rows.append(cached[3] if wire else cached[2])
             else:
                 rows.append(self._cue_row(cue, run, depth, now))
             if cue.kind is CueKind.GROUP:
-                rows.extend(self._cue_rows(cue.children, depth + 1, now))
+                rows.extend(self._cue_rows(cue.children, depth + 1, now, wire))
         return rows
 
     def _cue_row(self, cue: CueDef, run: CueRunView, depth: int, now: float) -> dict[str, Any]:
@@ -315,8 +322,10 @@ class Snapshots:
             row["wait"] = self.view.wait_story(cue, now)
         return row
 
-    def console(self) -> dict[str, Any]:
-        """The operator console's snapshot."""
+    def console(self, wire: bool = False) -> dict[str, Any]:
+        """The operator console's snapshot; ``wire``: the rows of idle cues as the JSON
+        they were encoded to once (for the broadcaster, which encodes each tick), not
+        as dicts."""
         r = self.runner
         engine = r.engine
         now = r.now()
@@ -333,7 +342,7 @@ class Snapshots:
             chips.append(rchip)
         return {
             "title": r.model.title,
-            "cue_lists": self._cue_lists(now),
+            "cue_lists": self._cue_lists(now, wire),
             "sources": sources,
             "outputs": outputs,
             "renderer": renderer,
@@ -351,7 +360,7 @@ class Snapshots:
             "triggers": self.view.triggers(now),
         }
 
-    def _cue_lists(self, now: float) -> list[dict[str, Any]]:
+    def _cue_lists(self, now: float, wire: bool) -> list[dict[str, Any]]:
         engine = self.runner.engine
         lists = []
         for cl in self.runner.model.cue_lists:
@@ -360,7 +369,7 @@ class Snapshots:
                 {
                     "name": cl.name,
                     "playhead": engine.cues[head].number if head else None,
-                    "cues": self._cue_rows(cl.cues, 0, now),
+                    "cues": self._cue_rows(cl.cues, 0, now, wire),
                 }
             )
         return lists

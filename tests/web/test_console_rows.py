@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import orjson
+from orjson import Fragment
+
 from cues.events import ArmCue, Go
 from cues.model import CueId
 from show.runtime.runner import RunnerParts, ShowRunner
 from show.showfile.load import parse_show
+from show.web.protocol import encode_message_bytes
 from show.web.snapshots import Snapshots
 from tests.clocks import FakeClock
 
@@ -57,3 +64,28 @@ def test_idle_rows_are_reused_and_follow_state_edits_and_arming() -> None:
     runner.engine.advance(6.0)
     assert rows(snaps)["1"]["state"] == "idle"
     assert rows(snaps)["1"]["action"]["elapsed"] == 0.0
+
+
+def test_the_broadcasters_snapshot_says_the_same_with_idle_rows_encoded_once() -> None:
+    clock = FakeClock()
+    runner = ShowRunner(parse_show(SHOW, "rows.toml"), RunnerParts(), clock=clock)
+    snaps = Snapshots(runner)
+    runner.engine.handle(Go("Main"), 0.0)
+    clock.now = 1.5
+
+    def wire_rows() -> list[Any]:
+        return list(snaps.console(wire=True)["cue_lists"][0]["cues"])
+
+    first = wire_rows()
+    assert [type(r) for r in first] == [dict, Fragment, Fragment, Fragment]  # 1 runs
+    assert all(a is b for a, b in zip(first[1:], wire_rows()[1:], strict=True))  # encoded once
+    as_dicts = orjson.loads(encode_message_bytes(snaps.console()))
+    as_wire = orjson.loads(encode_message_bytes(snaps.console(wire=True)))
+    assert as_wire == as_dicts
+    # what orjson refuses (an integer beyond 64 bits) is written exactly, beside the rows
+    big = json.loads(encode_message_bytes({**snaps.console(wire=True), "big": 2**70}))
+    assert big == {**as_dicts, "big": 2**70}
+
+    runner.engine.handle(ArmCue(CueId("Main/2"), False), 1.5)
+    row = wire_rows()[1]
+    assert row is not first[1] and orjson.loads(orjson.dumps(row))["state"] == "disarmed"
