@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from visuals.process import ChildOptions, RendererProcess
+from visuals.process_child import RENDERER_NICENESS
 
 OPTIONS = ChildOptions(size=(64, 36), fps=30, preview_size=(32, 18), preview_fps=10)
 
@@ -23,6 +24,10 @@ async def wait_for(check: Callable[[], bool], timeout: float) -> None:
         if loop.time() > deadline:
             pytest.fail(f"condition not met within {timeout} s")
         await asyncio.sleep(0.05)
+
+
+def niceness(pid: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, pid)
 
 
 def test_killed_child_restarts_and_resumes(tmp_path: Path) -> None:
@@ -39,12 +44,16 @@ def test_killed_child_restarts_and_resumes(tmp_path: Path) -> None:
             first = renderer.stats()
             assert first.running and first.restarts == 0 and first.frames > 0
             assert first.pid is not None
+            # the renderer yields the CPU to the show (the cue list goes first)
+            assert niceness(first.pid) == min(19, niceness(os.getpid()) + RENDERER_NICENESS)
             os.kill(first.pid, signal.SIGKILL)
             await wait_for(lambda: renderer.stats().restarts == 1, 15)
             # The new child picks up the current scene and inputs by itself.
             await wait_for(lambda: renderer.stats().scene == "heat", 30)
             second = renderer.stats()
             assert second.running and second.pid != first.pid
+            assert second.pid is not None
+            assert niceness(second.pid) == min(19, niceness(os.getpid()) + RENDERER_NICENESS)
 
             # A broken scene is reported with the designer's line; heat keeps running.
             bad = tmp_path / "bad.fs"
