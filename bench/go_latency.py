@@ -911,7 +911,7 @@ async def _console_snapshot(label: str, show: Any) -> list[str]:
     best = (float("inf"), 0.0, 0)
     for _ in range(10):
         t0 = time.perf_counter()
-        body = snaps.console()
+        body = snaps.console(wire=True)  # as the console's broadcaster builds it
         t1 = time.perf_counter()
         size = len(encode_message_bytes(body))
         t2 = time.perf_counter()

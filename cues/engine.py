@@ -319,8 +319,9 @@ class Engine:
         return self._lifecycle.runs[cue].state
 
     def running_cues(self) -> list[CueId]:
-        """Cues that are waiting, in pre-wait, running or paused."""
-        return [cid for cid, r in self._lifecycle.runs.items() if r.active]
+        """Cues that are waiting, in pre-wait, running or paused, in show order (found
+        without looking at the idle ones)."""
+        return self._lifecycle.active_in_order()
 
     # -- links between the parts -------------------------------------------------------
 

@@ -66,6 +66,10 @@ class CueLifecycle:
             cid: CueRun(cue=c, armed=c.armed) for cid, c in cues.items()
         }
         self.waiting: set[CueId] = set()
+        self.active: dict[CueId, None] = {}
+        """The cues that are not idle (kept by :meth:`_set_state`, the one place a cue's
+        state changes), so what is running is known without looking at every cue."""
+        self._order: dict[CueId, int] | None = None  # position in show order; see active_in_order
         self.starting: deque[tuple[CueId, float, bool]] = deque()
         self._queued: set[CueId] = set()
         self._halted = False
@@ -200,7 +204,12 @@ class CueLifecycle:
     def _set_state(self, run: CueRun, state: CueState) -> None:
         if run.state is not state:
             run.state = state
-            self._outbox.items.append(CueStateChanged(run.cue.id, state))
+            cid = run.cue.id
+            if state is CueState.IDLE:
+                self.active.pop(cid, None)
+            else:
+                self.active[cid] = None
+            self._outbox.items.append(CueStateChanged(cid, state))
 
     # -- timers ----------------------------------------------------------------------
 
@@ -424,14 +433,26 @@ class CueLifecycle:
         """Arm or disarm a cue until the show is reset."""
         self.runs[cue].armed = armed
 
+    def active_in_order(self) -> list[CueId]:
+        """The cues that are not idle, in show order."""
+        active = self.active
+        if len(active) < 2:
+            return list(active)
+        if self._order is None:
+            self._order = {cid: i for i, cid in enumerate(self.runs)}
+        return sorted(active, key=self._order.__getitem__)
+
     def remove_cue(self, cid: CueId) -> None:
         """A reload removed an idle cue (its timers are dropped too)."""
+        self._order = None
+        self.active.pop(cid, None)
         del self.runs[cid]
         del self.cues[cid]
         self.waiting.discard(cid)
 
     def add_cue(self, cue: CueDef) -> None:
         """A reload added a cue."""
+        self._order = None
         self.runs[cue.id] = CueRun(cue=cue, armed=cue.armed)
         self.cues[cue.id] = cue
 

@@ -183,9 +183,9 @@ class ConsoleView:
     def running(self, now: float) -> list[dict[str, Any]]:
         """Cues that are not idle, with elapsed and remaining time (top-level first)."""
         rows = []
-        for cid, run in self.engine.runs.items():
-            if not run.active:
-                continue
+        runs = self.engine.runs
+        for cid in self.engine.running_cues():  # the engine keeps them: no scan of all
+            run = runs[cid]
             cue = run.cue
             t = run.paused_at if run.state is CueState.PAUSED and run.paused_at else now
             remaining: float | None = None
@@ -231,7 +231,9 @@ class ConsoleView:
                 "reason": f"double-GO guard: {guard:.1f} s",
                 "remaining": round(guard, 2),
             }
-        for run in e.runs.values():
+        runs = e.runs
+        for cid in e.running_cues():  # waiting cues are among them, in show order
+            run = runs[cid]
             cue = run.cue
             if run.state is CueState.WAITING and cue.wait is not None:
                 until = run.wait_deadline

@@ -17,7 +17,7 @@ import numpy as np
 from orjson import Fragment
 
 from cues.commands import CueState
-from cues.model import CueDef, CueId, CueKind
+from cues.model import CueDef, CueId, CueKind, CueListDef
 from show.runtime.runner import ShowRunner
 from show.runtime.views import CueRunView, RunnerView, SignalView
 from show.web.consoleview import ConsoleView
@@ -32,6 +32,8 @@ from show.web.healthline import (
 from show.web.protocol import encode_message_bytes
 
 __all__ = ["DEFAULT_PANELS", "Snapshots"]
+
+_IDLE = CueState.IDLE
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,8 @@ class Snapshots:
         self.runner.listen(self.view.on_command)
         self._refusals: dict[str, RefusalRate] = {}
         # an idle cue's row, as a dict and as encoded JSON, until it changes
-        self._idle_rows: dict[CueId, tuple[CueDef, tuple[bool, int], dict[str, Any], Fragment]] = {}
+        self._idle_rows: dict[CueId, tuple[CueDef, bool, dict[str, Any], Fragment]] = {}
+        self._orders: dict[str, tuple[CueListDef, tuple[tuple[CueId, int], ...]]] = {}
 
     # -- public ------------------------------------------------------------------
 
@@ -275,30 +278,48 @@ class Snapshots:
         self._rates[source] = (t0, n0, rate)
         return rate
 
-    def _cue_rows(
-        self, ids: tuple[CueId, ...], depth: int, now: float, wire: bool
-    ) -> list[dict[str, Any] | Fragment]:
+    def _display_order(self, cl: CueListDef) -> tuple[tuple[CueId, int], ...]:
+        """Every cue of ``cl`` with its depth, in the console's row order (a group, then
+        its children); worked out once per cue list of a loaded show (edits cannot
+        change a group's members, a reload makes new lists)."""
+        cached = self._orders.get(cl.name)
+        if cached is not None and cached[0] is cl:
+            return cached[1]
+        cues = self.runner.engine.cues
+        order: list[tuple[CueId, int]] = []
+
+        def walk(ids: tuple[CueId, ...], depth: int) -> None:
+            for cid in ids:
+                order.append((cid, depth))
+                cue = cues[cid]
+                if cue.kind is CueKind.GROUP:
+                    walk(cue.children, depth + 1)
+
+        walk(cl.cues, 0)
+        self._orders[cl.name] = (cl, tuple(order))
+        return self._orders[cl.name][1]
+
+    def _cue_rows(self, cl: CueListDef, now: float, wire: bool) -> list[dict[str, Any] | Fragment]:
         rows: list[dict[str, Any] | Fragment] = []
+        append = rows.append
         engine = self.runner.engine
         cues, runs = engine.cues, engine.runs
         idle = self._idle_rows
-        for cid in ids:
+        for cid, depth in self._display_order(cl):
             cue = cues[cid]
             run = runs[cid]
-            if run.state is CueState.IDLE and cue.wait is None:
+            if run.state is _IDLE and cue.wait is None:
                 # an idle cue's row does not change from tick to tick: built and encoded
                 # once, until the cue is edited or reloaded (a new object), armed or
                 # disarmed
                 cached = idle.get(cid)
-                if cached is None or not (cached[0] is cue and cached[1] == (run.armed, depth)):
+                if cached is None or cached[0] is not cue or cached[1] != run.armed:
                     row = self._cue_row(cue, run, depth, now)
-                    cached = (cue, (run.armed, depth), row, Fragment(encode_message_bytes(row)))
+                    cached = (cue, run.armed, row, Fragment(encode_message_bytes(row)))
                     idle[cid] = cached
-                rows.append(cached[3] if wire else cached[2])
+                append(cached[3] if wire else cached[2])
             else:
-                rows.append(self._cue_row(cue, run, depth, now))
-            if cue.kind is CueKind.GROUP:
-                rows.extend(self._cue_rows(cue.children, depth + 1, now, wire))
+                append(self._cue_row(cue, run, depth, now))
         return rows
 
     def _cue_row(self, cue: CueDef, run: CueRunView, depth: int, now: float) -> dict[str, Any]:
@@ -369,7 +390,7 @@ class Snapshots:
                 {
                     "name": cl.name,
                     "playhead": engine.cues[head].number if head else None,
-                    "cues": self._cue_rows(cl.cues, 0, now, wire),
+                    "cues": self._cue_rows(cl, now, wire),
                 }
             )
         return lists

@@ -104,6 +104,8 @@ def _consistent(s: Script) -> None:
     for ms in e.mappings.values():
         assert math.isfinite(ms.level)
     assert e.stats.errors == 0
+    # the cues the engine keeps as active are exactly the ones not idle, in show order
+    assert e.running_cues() == [cid for cid, run in e.runs.items() if run.active]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

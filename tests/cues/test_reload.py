@@ -287,3 +287,23 @@ def test_a_running_group_keeps_the_children_it_has_not_reached_yet() -> None:
     ]
     s.run_until(30.0)
     assert s.states("G") == [(0.0, "running"), (6.0, "idle")]
+
+
+def test_the_running_cues_follow_a_reload_that_adds_and_removes_cues() -> None:
+    s = Script(SHOW)
+    s.at(0.0, Go())  # 1 fades for 10 s
+    edited = SHOW.replace(
+        'number = "2"\ntype = "osc"\ntarget = "desk"\naddress = "/two"',
+        'number = "4"\ntype = "wait"\nduration = 5',
+    )
+    assert reload(s, edited, 1.0) == []
+    assert cid("2") not in s.engine.runs
+    s.at(2.0, StartCue(cid("4")))
+    scan = [c for c, run in s.engine.runs.items() if run.active]
+    assert s.engine.running_cues() == scan == [cid("1"), cid("4")]
+    again = edited + '[[cue_lists.cues]]\nnumber = "5"\ntype = "wait"\nduration = 5\n'
+    assert reload(s, again, 3.0) == []
+    s.at(3.5, StartCue(cid("5")))
+    assert s.engine.running_cues() == [cid("1"), cid("4"), cid("5")]
+    s.run_until(7.5)
+    assert s.engine.running_cues() == [cid("1"), cid("5")]
