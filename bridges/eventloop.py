@@ -40,16 +40,17 @@ if hasattr(selectors, "EpollSelector"):
             # Half a millisecond under the whole milliseconds wanted: the epoll call's
             # own rounding up then lands on them whatever the float error.
             seconds = (math.ceil(timeout * 1e3) - 0.5) * 1e-3
-            epoll = self._selector  # type: ignore[attr-defined]  # the parent's epoll object
+            # the parent's epoll object and its file descriptor -> key map
+            epoll = self._selector  # type: ignore[attr-defined]
+            keys = self._fd_to_key  # type: ignore[attr-defined]
             try:
-                events = epoll.poll(seconds, max(len(self.get_map()), 1))
+                events = epoll.poll(seconds, max(len(keys), 1))
             except InterruptedError:
                 return []
             ready = []
             for fd, event in events:
-                try:
-                    key = self.get_key(fd)
-                except KeyError:  # unregistered by an earlier callback of this turn
+                key = keys.get(fd)
+                if key is None:  # unregistered by an earlier callback of this turn
                     continue
                 mask = 0
                 if event & ~EPOLLIN:  # writable, or an error or hang-up the writer must see
