@@ -140,17 +140,21 @@ class _Renderer:
         pass
 
 
-def test_a_scene_change_is_handed_to_the_renderer_after_the_cues_osc_left() -> None:
-    """Handing a renderer a change wakes its process; the cue's OSC goes first, and the
-    scene is handed over before GO returns."""
+def _renderer_runner(cues: str) -> tuple[ShowRunner, MemoryOscOutput, _Renderer]:
     show = parse_show(
         "[show]\nmin_go_interval = 0\n[outputs.osc.desk]\nport = 9\n"
-        "[outputs.visuals.projector]\n" + GROUP
+        "[outputs.visuals.projector]\n" + cues
     )
     osc = MemoryOscOutput([OscTargetConfig("desk", "127.0.0.1", 9)])
     renderer = _Renderer(osc)
     parts = RunnerParts(osc=osc, renderers={"projector": renderer})  # type: ignore[dict-item]
-    runner = ShowRunner(show, parts)
+    return ShowRunner(show, parts), osc, renderer
+
+
+def test_a_scene_change_is_handed_to_the_renderer_after_the_cues_osc_left() -> None:
+    """Handing a renderer a change wakes its process; the cue's OSC goes first, and the
+    scene is handed over before GO returns."""
+    runner, osc, renderer = _renderer_runner(GROUP)
 
     async def main() -> None:
         await runner.start()
@@ -163,14 +167,8 @@ def test_a_scene_change_is_handed_to_the_renderer_after_the_cues_osc_left() -> N
 
 
 def test_a_muted_runner_holds_the_scene_and_hands_it_over_as_a_cut_when_unmuted() -> None:
-    show = parse_show(
-        "[show]\nmin_go_interval = 0\n[outputs.osc.desk]\nport = 9\n"
-        "[outputs.visuals.projector]\n" + GROUP.replace('"cut"', '"crossfade"\n  duration = 2')
-    )
-    osc = MemoryOscOutput([OscTargetConfig("desk", "127.0.0.1", 9)])
-    renderer = _Renderer(osc)
-    parts = RunnerParts(osc=osc, renderers={"projector": renderer})  # type: ignore[dict-item]
-    runner = ShowRunner(show, parts)
+    crossfade = GROUP.replace('"cut"', '"crossfade"\n  duration = 2')
+    runner, osc, renderer = _renderer_runner(crossfade)
 
     async def main() -> None:
         await runner.start()
