@@ -86,6 +86,9 @@ class BroadcasterStats:
         last_bytes: Size of the last encoded message.
         last_build_s: Time spent building and encoding the last message.
         last_send_s: Time spent writing the last message to all subscribers.
+        max_pending_bytes: The most bytes a subscriber still had waiting in user space
+            when the last message went out (it was skipped): at most one partly sent
+            message, since a subscriber is only written when it has drained.
     """
 
     ticks: int = 0
@@ -95,6 +98,7 @@ class BroadcasterStats:
     last_bytes: int = 0
     last_build_s: float = 0.0
     last_send_s: float = 0.0
+    max_pending_bytes: int = 0
 
 
 class Broadcaster:
@@ -132,6 +136,7 @@ class Broadcaster:
         self._subscribers: dict[ServerConnection, int] = {}
         self._seq = 0
         self._last: bytes | None = None
+        self._pending_seen = 0  # the most bytes a skipped subscriber held, this tick
         self.stats = BroadcasterStats()
 
     @property
@@ -234,10 +239,12 @@ class Broadcaster:
         started = time.perf_counter()
         self._last = data
         frame = _text_frame(data)
+        self._pending_seen = 0
         sent = sum(self._write(c, data, frame) for c in list(self._subscribers))
         self.stats.ticks += 1
         self.stats.delivered += sent
         self.stats.last_send_s = time.perf_counter() - started
+        self.stats.max_pending_bytes = self._pending_seen
         return sent
 
     async def deliver_in_slices(self, data: bytes) -> int:
@@ -252,6 +259,7 @@ class Broadcaster:
         connections = list(self._subscribers)
         clock = time.perf_counter
         sent, spent, index = 0, 0.0, 0
+        self._pending_seen = 0
         while index < len(connections):
             if index:
                 await after_pending_io()
@@ -266,6 +274,7 @@ class Broadcaster:
         self.stats.ticks += 1
         self.stats.delivered += sent
         self.stats.last_send_s = spent
+        self.stats.max_pending_bytes = self._pending_seen
         return sent
 
     def _write(self, connection: ServerConnection, data: bytes, frame: bytes) -> int:
@@ -274,9 +283,12 @@ class Broadcaster:
             return 0
         if connection.protocol.state is not State.OPEN:
             return 0
-        if connection.transport.get_write_buffer_size() > 0:
+        pending = connection.transport.get_write_buffer_size()
+        if pending > 0:
             self._subscribers[connection] += 1
             self.stats.skipped += 1
+            if pending > self._pending_seen:
+                self._pending_seen = pending
             return 0
         if connection.protocol.extensions or connection.send_in_progress is not None:
             broadcast([connection], data, text=True)  # the library frames (or skips) it

@@ -349,8 +349,10 @@ class WebServer:
             "skipped_slow_viewer": public.skipped,
             "last_build_ms": round(public.last_build_s * 1000.0, 3),
             "last_send_ms": round(public.last_send_s * 1000.0, 3),
+            # seen by the broadcasters as they wrote (no pass over every session here:
+            # the console asks for these stats every tick)
             "max_pending_bytes": max(
-                (c.transport.get_write_buffer_size() for c in self._sessions), default=0
+                public.max_pending_bytes, self._console.stats.max_pending_bytes
             ),
         }
 

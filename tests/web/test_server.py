@@ -163,8 +163,9 @@ def test_slow_viewer_is_conflated_not_buffered(show: FakeShow) -> None:
             seqs = [recv_json(fast)["seq"] for _ in range(3)]
         assert seqs == sorted(seqs)
         stats = srv.stats()
-        # Never more than one partially sent snapshot queued in user space.
-        assert stats["max_pending_bytes"] <= stats["snapshot_bytes"] + 1024
+        # Never more than one partially sent snapshot queued in user space (and the
+        # slow viewer's is seen: it was skipped holding it).
+        assert 0 < stats["max_pending_bytes"] <= stats["snapshot_bytes"] + 1024
     finally:
         slow.close()
         srv.shutdown()
