@@ -35,6 +35,11 @@ __all__ = ["DEFAULT_PANELS", "Snapshots"]
 
 _IDLE = CueState.IDLE
 
+FRAGMENTS_PER_TICK = 256
+"""Idle cue rows encoded ahead (as ``orjson.Fragment``) per console tick at most: a show
+of thousands of cues, just loaded or reloaded, spreads that work over a few ticks
+instead of holding the loop for all of it in one."""
+
 log = logging.getLogger(__name__)
 
 HISTORY_POINTS = 60
@@ -93,7 +98,7 @@ class Snapshots:
         self.runner.listen(self.view.on_command)
         self._refusals: dict[str, RefusalRate] = {}
         # an idle cue's row, as a dict and as encoded JSON, until it changes
-        self._idle_rows: dict[CueId, tuple[CueDef, bool, dict[str, Any], Fragment]] = {}
+        self._idle_rows: dict[CueId, tuple[CueDef, bool, dict[str, Any], Fragment | None]] = {}
         self._orders: dict[str, tuple[CueListDef, tuple[tuple[CueId, int], ...]]] = {}
 
     # -- public ------------------------------------------------------------------
@@ -305,21 +310,28 @@ class Snapshots:
         engine = self.runner.engine
         cues, runs = engine.cues, engine.runs
         idle = self._idle_rows
+        budget = FRAGMENTS_PER_TICK if wire else 0
         for cid, depth in self._display_order(cl):
             cue = cues[cid]
             run = runs[cid]
-            if run.state is _IDLE and cue.wait is None:
-                # an idle cue's row does not change from tick to tick: built and encoded
-                # once, until the cue is edited or reloaded (a new object), armed or
-                # disarmed
-                cached = idle.get(cid)
-                if cached is None or cached[0] is not cue or cached[1] != run.armed:
-                    row = self._cue_row(cue, run, depth, now)
-                    cached = (cue, run.armed, row, Fragment(encode_message_bytes(row)))
-                    idle[cid] = cached
-                append(cached[3] if wire else cached[2])
-            else:
+            if run.state is not _IDLE or cue.wait is not None:
                 append(self._cue_row(cue, run, depth, now))
+                continue
+            # an idle cue's row does not change from tick to tick: built once, until the
+            # cue is edited or reloaded (a new object), armed or disarmed; encoded once
+            # when it is used again, a bounded number per tick
+            cached = idle.get(cid)
+            if cached is None or cached[0] is not cue or cached[1] != run.armed:
+                row = self._cue_row(cue, run, depth, now)
+                idle[cid] = (cue, run.armed, row, None)
+                append(row)
+                continue
+            fragment = cached[3]
+            if fragment is None and budget:
+                budget -= 1
+                fragment = Fragment(encode_message_bytes(cached[2]))
+                idle[cid] = (*cached[:3], fragment)
+            append(fragment if wire and fragment is not None else cached[2])
         return rows
 
     def _cue_row(self, cue: CueDef, run: CueRunView, depth: int, now: float) -> dict[str, Any]:

@@ -6,12 +6,14 @@ import json
 from typing import Any
 
 import orjson
+import pytest
 from orjson import Fragment
 
 from cues.events import ArmCue, Go
 from cues.model import CueId
 from show.runtime.runner import RunnerParts, ShowRunner
 from show.showfile.load import parse_show
+from show.web import snapshots
 from show.web.protocol import encode_message_bytes
 from show.web.snapshots import Snapshots
 from tests.clocks import FakeClock
@@ -76,6 +78,7 @@ def test_the_broadcasters_snapshot_says_the_same_with_idle_rows_encoded_once() -
     def wire_rows() -> list[Any]:
         return list(snaps.console(wire=True)["cue_lists"][0]["cues"])
 
+    assert [type(r) for r in wire_rows()] == [dict] * 4  # built this tick: not encoded yet
     first = wire_rows()
     assert [type(r) for r in first] == [dict, Fragment, Fragment, Fragment]  # 1 runs
     assert all(a is b for a, b in zip(first[1:], wire_rows()[1:], strict=True))  # encoded once
@@ -87,5 +90,20 @@ def test_the_broadcasters_snapshot_says_the_same_with_idle_rows_encoded_once() -
     assert big == {**as_dicts, "big": 2**70}
 
     runner.engine.handle(ArmCue(CueId("Main/2"), False), 1.5)
+    assert wire_rows()[1]["state"] == "disarmed"  # rebuilt, then encoded next tick
     row = wire_rows()[1]
     assert row is not first[1] and orjson.loads(orjson.dumps(row))["state"] == "disarmed"
+
+
+def test_a_tick_encodes_a_bounded_number_of_idle_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large show just loaded spreads the encoding over ticks, never holding the loop
+    for all of it in one."""
+    monkeypatch.setattr(snapshots, "FRAGMENTS_PER_TICK", 2)
+    runner = ShowRunner(parse_show(SHOW, "rows.toml"), RunnerParts(), clock=FakeClock())
+    snaps = Snapshots(runner)
+
+    def encoded() -> int:
+        rows = snaps.console(wire=True)["cue_lists"][0]["cues"]
+        return sum(isinstance(r, Fragment) for r in rows)
+
+    assert [encoded() for _ in range(4)] == [0, 2, 4, 4]
