@@ -24,7 +24,10 @@ so neither side's scheduling after the fact counts. Each load runs every case:
   whose signal drives a mapping (30 Hz OSC);
 * ``viewers``: 500 public dashboard viewers connected (10 snapshots/s each).
 
-The feed and the viewers are other processes on the same two cores, run at niceness
+The show runs as ``stovelight run`` does: its loop thread at real-time priority where
+the system permits it (``show.runtime.priority``; the table's header says what it got),
+``--no-realtime`` for normal priority. The feed and the viewers are other processes on
+the same two cores, run at niceness
 :data:`LOAD_NICE` (they stand for other machines: the meters, the phones), so the show
 does all its own work for them (decoding every frame, writing every viewer's socket)
 without waiting behind theirs.
@@ -197,7 +200,7 @@ def show_text(
 # ---------------------------------------------------------------------- show process
 
 
-def child_main(show_path: Path, device_port: int, work: Path) -> int:
+def child_main(show_path: Path, device_port: int, work: Path, realtime: bool) -> int:
     """Run the show as ``stovelight run`` would, with an in-memory MIDI port.
 
     A device thread listens on ``device_port`` (UDP) and plays the MIDI input: it
@@ -229,7 +232,7 @@ def child_main(show_path: Path, device_port: int, work: Path) -> int:
     device = _Device(device_port, backend, runners, stamps, gc_pauses)
     threading.Thread(target=device.run, name="bench-midi-device", daemon=True).start()
     show = load_show(show_path)
-    options = RunOptions(headless=True, log_dir=work)
+    options = RunOptions(headless=True, log_dir=work, realtime=realtime)
     slow = os.environ.get("GO_LATENCY_SLOW_MS")  # diagnosis: log loop callbacks over this
     trace = os.environ.get("GO_LATENCY_TRACE_MS")  # diagnosis: what holds the loop
 
@@ -786,17 +789,20 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
         show_text(receiver.port, control_port, web_port, feed_port, not args.no_renderer, args.gos)
     )
     cmd = [sys.executable, __file__, "--child", str(show_path), "--device-port", str(device_port)]
+    cmd += ["--no-realtime"] if args.no_realtime else []
     stderr = (work / "stderr.log").open("w")
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT)
     go_rows: list[list[str]] = []
     late_rows: list[list[str]] = []
     clients: Clients | None = None
+    loop_note = ""
     try:
         wait_ready(proc, 60)
         clients = Clients(control_port, web_port, device_port)
         print(f"show process {proc.pid}; its log in {work}", file=sys.stderr)
         time.sleep(3.0)  # the renderer child starts its GL context meanwhile
         clients.ask(b"gc")  # forget the start-up collections (run_show collects once)
+        loop_note = f"the show's loop thread: {_loop_policy(proc.pid)}"
         for load in args.loads:
             with _load_on(load, ctx, feed_conn, feed_on, web_port) as notes:
                 notes.append(_one_load(args, load, clients, receiver, proc.pid, go_rows))
@@ -818,7 +824,15 @@ def measure(args: argparse.Namespace) -> tuple[str, list[list[str]], list[list[s
         feed.join(5)
         if feed.is_alive():
             feed.kill()
-    return machine(), go_rows, late_rows
+    return f"{machine()}\n{loop_note}", go_rows, late_rows
+
+
+def _loop_policy(pid: int) -> str:
+    """How the kernel schedules the show's loop (its main thread), as its banner says it."""
+    policy = os.sched_getscheduler(pid) & ~os.SCHED_RESET_ON_FORK
+    if policy == os.SCHED_FIFO:
+        return f"real-time priority (SCHED_FIFO {os.sched_getparam(pid).sched_priority})"
+    return "normal priority"
 
 
 async def _go_costs(
@@ -962,6 +976,11 @@ def main() -> int:
     parser.add_argument("--timed-repeats", type=int, default=2)
     parser.add_argument("--no-renderer", action="store_true", help="no visual output process")
     parser.add_argument(
+        "--no-realtime",
+        action="store_true",
+        help="the show's loop at normal priority, as `stovelight run --no-realtime`",
+    )
+    parser.add_argument(
         "--path-only", action="store_true", help="only the in-process GO path (seconds)"
     )
     parser.add_argument(
@@ -972,7 +991,7 @@ def main() -> int:
     parser.add_argument("--device-port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        return child_main(args.child, args.device_port, args.child.parent)
+        return child_main(args.child, args.device_port, args.child.parent, not args.no_realtime)
     args.gos = max(10, min(args.gos, N_MULTI))
     if args.path_only:
         print(render(machine(), [], [], path_cost(args.gos)))

@@ -85,6 +85,9 @@ class RunOptions:
     go_at: tuple[float, ...] = ()
     watch: bool = False
     verbose: bool = False
+    realtime: bool = True
+    """Run the show's loop thread at real-time priority where permitted
+    (:mod:`show.runtime.priority`); ``--no-realtime`` says False."""
     pairing: PairingOptions = field(default_factory=PairingOptions)
     simulator: SimulatorOptions | None = None
 

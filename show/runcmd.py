@@ -24,6 +24,7 @@ from show.errors import ShowFileError
 from show.runtime.logsetup import configure_show_logging, flush_show_logging
 from show.runtime.pairing import PairingOptions
 from show.runtime.pairing import add_arguments as add_pairing_arguments
+from show.runtime.priority import loop_priority
 from show.runtime.runner import ShowRunner
 from show.showfile.config import Show
 from show.showfile.load import load_show, parse_show
@@ -111,6 +112,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="press GO this many seconds after start (repeatable; for unattended runs)",
     )
+    p.add_argument(
+        "--no-realtime",
+        action="store_true",
+        help="keep the show's loop at normal priority (by default it runs at real-time"
+        " priority where Linux permits it)",
+    )
 
 
 def run_options(args: argparse.Namespace) -> RunOptions:
@@ -128,6 +135,7 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         go_at=tuple(args.go_at),
         watch=getattr(args, "watch", False),
         verbose=bool(getattr(args, "verbose", False)),
+        realtime=not args.no_realtime,
         pairing=PairingOptions.from_args(args) if args.command == "run" else PairingOptions(),
     )
 
@@ -217,7 +225,23 @@ async def run_show(show: Show, options: RunOptions, seams: Seams | None = None) 
         print(f"stovelight: {exc}", file=sys.stderr)
         return 1
     runner = app.runner
-    _print_banner(show, app.banner, log_path)
+    # The threads and processes start-up made keep normal priority; so does anything
+    # started later (the priority resets on fork).
+    with loop_priority(options.realtime) as priority:
+        _print_banner(show, [*app.banner, f"Show loop:        {priority.detail}"], log_path)
+        log.info("show loop: %s", priority.detail)
+        await _run_until_stopped(runner, options)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        loop.remove_signal_handler(sig)
+    flush_show_logging()
+    status = _recording_status(runner, options.record)
+    print("Stovelight stopped cleanly." if status == 0 else "Stovelight stopped.", flush=True)
+    return status
+
+
+async def _run_until_stopped(runner: ShowRunner, options: RunOptions) -> None:
+    """Open the sources, run until stopped, close the outputs."""
     loop = asyncio.get_running_loop()
     # What start-up built (the show, the engine, the outputs) lives until the end:
     # frozen out of the collector, a full collection only scans what the show
@@ -234,12 +258,6 @@ async def run_show(show: Show, options: RunOptions, seams: Seams | None = None) 
     await runner.wait()
     log.info("stopping: closing outputs in reverse order")
     await runner.aclose()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        loop.remove_signal_handler(sig)
-    flush_show_logging()
-    status = _recording_status(runner, options.record)
-    print("Stovelight stopped cleanly." if status == 0 else "Stovelight stopped.", flush=True)
-    return status
 
 
 def _print_banner(show: Show, lines: list[str], log_path: Path | None) -> None:

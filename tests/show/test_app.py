@@ -36,6 +36,7 @@ def test_run_arguments_become_typed_options() -> None:
         [
             *("run", "show.toml", "--web-port", "0", "--go-at", "1", "--go-at", "2.5"),
             *("--no-visuals", "--record", "rec.sqlite", "--backup-of", "main:5400", "--watch"),
+            "--no-realtime",
         ]
     )
     options = run_options(args)
@@ -45,6 +46,7 @@ def test_run_arguments_become_typed_options() -> None:
         web_port=0,
         go_at=(1.0, 2.5),
         watch=True,
+        realtime=False,
         pairing=PairingOptions(backup_of="main:5400"),
     )
 
@@ -52,6 +54,7 @@ def test_run_arguments_become_typed_options() -> None:
 def test_demo_arguments_have_no_pairing_and_no_simulator_of_their_own() -> None:
     options = run_options(build_parser().parse_args(["demo", "--headless", "--duration", "3"]))
     assert options == RunOptions(headless=True, duration=3.0)
+    assert options.realtime  # where permitted: show.runtime.priority
     assert options.simulator is None  # _demo_cmd adds it with the port it settles on
     assert SimulatorOptions().port == 8766
 
