@@ -13,6 +13,7 @@ from pathlib import Path
 from bridges.osc.wire import decode_packet, iter_messages
 from tests.bridges.osc.osc_test_support import (
     free_port,
+    free_udp_tcp_port,
     needs_liblo,
     oscdump,
     run,
@@ -73,28 +74,32 @@ def _probe(port: int) -> object:
 @needs_liblo
 def test_oscsend_drives_stovelight_run_and_oscdump_hears_the_show(tmp_path: Path) -> None:
     async def main() -> None:
-        desk, control = free_port(), free_port()
+        desk, control = free_port(), free_udp_tcp_port()
         async with udp_sink() as replies:
             show = tmp_path / "show.toml"
             show.write_text(SHOW.format(desk=desk, control=control, replies=replies.port))
+            errors = tmp_path / "stderr.log"
             async with oscdump(str(desk), _probe(desk)) as dump:  # type: ignore[arg-type]
-                proc = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "show.cli",
-                    "run",
-                    str(show),
-                    "--no-visuals",
-                    cwd=tmp_path,
-                    stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.DEVNULL,
-                )
+                with errors.open("w") as show_stderr:  # the child keeps its own copy
+                    proc = await asyncio.create_subprocess_exec(
+                        sys.executable,
+                        "-m",
+                        "show.cli",
+                        "run",
+                        str(show),
+                        "--no-visuals",
+                        cwd=tmp_path,
+                        stdout=asyncio.subprocess.PIPE,
+                        stderr=show_stderr,
+                    )
                 try:
                     banner: list[str] = []
                     assert proc.stdout is not None
                     async with asyncio.timeout(30):
                         while not banner or "Press Ctrl-C" not in banner[-1]:
-                            banner.append((await proc.stdout.readline()).decode())
+                            line = (await proc.stdout.readline()).decode()
+                            assert line, f"the show ended before its banner: {errors.read_text()}"
+                            banner.append(line)
                     line = next(b for b in banner if "QLab-compatible OSC control" in b)
                     assert f"port {control} (this computer only, no passcode)" in line
 

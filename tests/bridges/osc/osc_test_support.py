@@ -42,6 +42,19 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return int(sock.getsockname()[1])
 
 
+def free_udp_tcp_port() -> int:
+    """A port number free for UDP and TCP on 127.0.0.1 a moment ago (a QLab-compatible
+    control port listens on both)."""
+    while True:
+        port = free_port()
+        with socket.socket() as tcp:
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+
+
 async def eventually(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
     """Wait until ``predicate()`` is true, yielding to the loop; fail after ``timeout``."""
     async with asyncio.timeout(timeout):
