@@ -4,9 +4,9 @@ On a cue laptop the show shares its cores with the renderer, the browser showing
 console, telemetry decoders and whatever else runs. At normal priority the kernel
 sometimes leaves the show's thread runnable but not running for 1-4 ms: a GO that
 arrived waits that long before its cue leaves. Measured with ``bench/go_latency.py``
-on a two-core machine, 1,000 GOs of an OSC + MIDI + visual cue with the renderer
-running: 8-23 GOs over 1 ms (up to 4 ms) at normal priority, none over 1 ms
-(at most 0.99 ms) at real-time priority.
+on a two-core machine, batches of 1,000 GOs of an OSC + MIDI + visual cue with the
+renderer running: 8-23 GOs over 1 ms (up to 4 ms) at normal priority, none to a few
+(up to 1.4 ms) at real-time priority.
 
 On Linux :func:`loop_priority` puts the calling thread, and only it, in
 ``SCHED_FIFO`` at :data:`LOOP_PRIORITY`, as audio servers do for their audio threads.
@@ -19,6 +19,10 @@ It needs permission: root, ``CAP_SYS_NICE``, or an ``rtprio`` limit (``ulimit -r
 at least 1, which a line in ``/etc/security/limits.d/`` gives a group of users. Where
 it is not permitted, or not on Linux, the show runs at normal priority and says so in
 its banner and log.
+
+The cost: while the loop has work, nothing at normal priority runs on its core. The
+loop yields whenever it can, and at its heaviest (a telemetry flood beyond what it can
+parse) it fills one core; on a one-core machine the renderer would then get the 5 %.
 """
 
 from __future__ import annotations
