@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from show.runtime.priority import LOOP_PRIORITY, PERMISSION_HINT, LoopPriority, loop_priority
+from tests.banner import read_banner
 
 FIFO_RESET = os.SCHED_FIFO | os.SCHED_RESET_ON_FORK
 
@@ -191,12 +192,7 @@ def test_stovelight_run_says_how_its_loop_runs_and_only_the_loop_is_raised(
         text=True,
     )
     try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
+        lines = read_banner(proc)
         policies = _policies(proc.pid)
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)

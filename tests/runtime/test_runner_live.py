@@ -13,6 +13,7 @@ from bridges.osc.wire import decode_packet, iter_messages
 from cues.commands import Health
 from cues.model import CueId
 from show.showfile.load import parse_show
+from tests.banner import read_banner
 from tests.bridges.osc.osc_test_support import needs_liblo, oscdump, run, run_oscsend, udp_sink
 from tests.show.live_support import TelemetryServer, eventually, running_show
 
@@ -205,12 +206,7 @@ def test_stovelight_run_stops_cleanly_on_sigterm(tmp_path: object) -> None:
         text=True,
     )
     try:
-        assert proc.stdout is not None
-        lines = []
-        for line in proc.stdout:
-            lines.append(line)
-            if "Press Ctrl-C" in line:
-                break
+        lines = read_banner(proc)
         assert any("Operator console: http://127.0.0.1:" in x for x in lines), lines
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)

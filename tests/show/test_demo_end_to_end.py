@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.banner import read_banner
 from tests.web.webtest_support import screenshot
 
 TOKEN = "demo-test-token"
@@ -118,13 +119,7 @@ def test_demo_end_to_end(tmp_path: Path, browser: Any) -> None:
     )
     renderer_pids: list[int] = []
     try:
-        assert proc.stdout is not None
-        banner = []
-        for line in proc.stdout:
-            banner.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        text = "".join(banner)
+        text = "".join(read_banner(proc))
         assert f"http://127.0.0.1:{web}/console?token={TOKEN}" in text, text
         assert f"udp/tcp port {control}" in text
         renderer_pids = _children(proc.pid)
