@@ -20,9 +20,18 @@ at least 1, which a line in ``/etc/security/limits.d/`` gives a group of users. 
 it is not permitted, or not on Linux, the show runs at normal priority and says so in
 its banner and log.
 
-The cost: while the loop has work, nothing at normal priority runs on its core. The
-loop yields whenever it can, and at its heaviest (a telemetry flood beyond what it can
-parse) it fills one core; on a one-core machine the renderer would then get the 5 %.
+The cost: while the loop has work, nothing at normal priority runs on its core. That
+includes the last millisecond before each timed step, which the loop spends yielding
+turn by turn so as not to wake late (``show.runtime.runner._TIMER_GRAIN``): about 1 %
+of a core at 30 steps a second, 6 % at 240. At its heaviest (a telemetry flood beyond
+what it can parse) it fills one core; on a one-core machine everything else would
+share the 5 % the kernel keeps back. Priority does not help against the interpreter
+lock: while a worker thread runs Python (a reload parsing the show file), a GO waits
+for it as before, up to the switch interval (5 ms).
+
+A thread already at real-time priority (a show started under ``chrt``) is left as it
+is. A refusal despite permission means a control group without real-time time (a
+container; ``cpu.rt_runtime_us``), and the banner says so.
 """
 
 from __future__ import annotations
@@ -44,11 +53,21 @@ LOOP_PRIORITY = 10
 below the kernel's interrupt threads (50) and audio servers (PipeWire and JACK ask for
 20 and more), so sound keeps going first."""
 
+CAP_SYS_NICE = 23
+"""The capability that lets a thread ask for any real-time priority
+(``linux/capability.h``)."""
 PERMISSION_HINT = (
     "this user may not use real-time scheduling; to allow it, give the user an rtprio"
     " limit (a line '@audio - rtprio 20' in /etc/security/limits.d/stovelight.conf for"
     " a member of the audio group, then log in again) or run with CAP_SYS_NICE"
 )
+GROUP_HINT = (
+    "the kernel refused real-time scheduling although this user may use it: the show"
+    " runs in a control group without real-time time (a container, or cpu.rt_runtime_us"
+    " set to 0)"
+)
+_REALTIME_POLICIES = frozenset({os.SCHED_FIFO, os.SCHED_RR} if hasattr(os, "SCHED_FIFO") else ())
+_POLICY_NAMES = {getattr(os, n): n for n in ("SCHED_FIFO", "SCHED_RR") if hasattr(os, n)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +99,10 @@ class SchedApi(Protocol):
         """The soft ``RLIMIT_RTPRIO`` (None: unlimited)."""
         ...
 
+    def privileged(self) -> bool:
+        """Whether the thread holds ``CAP_SYS_NICE``."""
+        ...
+
 
 class _LinuxSched:
     def get(self) -> tuple[int, int]:
@@ -93,6 +116,16 @@ class _LinuxSched:
 
         soft, _hard = resource.getrlimit(resource.RLIMIT_RTPRIO)
         return None if soft == resource.RLIM_INFINITY else int(soft)
+
+    def privileged(self) -> bool:
+        try:
+            with open("/proc/self/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("CapEff:"):
+                        return bool(int(line.split()[1], 16) >> CAP_SYS_NICE & 1)
+        except (OSError, ValueError):
+            pass
+        return False
 
 
 def _linux_api() -> SchedApi | None:
@@ -121,21 +154,35 @@ def loop_priority(wanted: bool, api: SchedApi | None = None) -> Iterator[LoopPri
     if api is None:
         yield LoopPriority(False, "normal priority (real-time scheduling is used on Linux only)")
         return
+    before = api.get()
+    policy = before[0] & ~os.SCHED_RESET_ON_FORK
+    if policy in _REALTIME_POLICIES:  # started under chrt or by a real-time parent
+        yield LoopPriority(
+            True, f"real-time priority ({_POLICY_NAMES[policy]} {before[1]}, as started)"
+        )
+        return
     limit = api.rtprio_limit()
     priority = LOOP_PRIORITY if limit is None or limit < 1 else min(LOOP_PRIORITY, limit)
-    before = api.get()
-    try:
-        api.set(os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, priority)
-    except PermissionError:
-        yield LoopPriority(False, f"normal priority ({PERMISSION_HINT})")
-        return
-    except OSError as exc:
-        yield LoopPriority(False, f"normal priority (real-time scheduling refused: {exc})")
+    refusal = _raise(api, priority, limit)
+    if refusal is not None:
+        yield LoopPriority(False, f"normal priority ({refusal})")
         return
     try:
         yield LoopPriority(True, f"real-time priority (SCHED_FIFO {priority})")
     finally:
         _restore(api, before)
+
+
+def _raise(api: SchedApi, priority: int, limit: int | None) -> str | None:
+    """Ask for ``SCHED_FIFO`` at ``priority``; None when given, else why not."""
+    try:
+        api.set(os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, priority)
+    except PermissionError:
+        allowed = api.privileged() or limit is None or limit >= 1
+        return GROUP_HINT if allowed else PERMISSION_HINT
+    except OSError as exc:
+        return f"real-time scheduling refused: {exc}"
+    return None
 
 
 def _restore(api: SchedApi, before: tuple[int, int]) -> None:

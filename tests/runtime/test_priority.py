@@ -4,7 +4,6 @@ kernel, refused without a trace, given to that thread only, and given back."""
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -13,7 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from show.runtime.priority import LOOP_PRIORITY, PERMISSION_HINT, LoopPriority, loop_priority
+from show.runtime.priority import (
+    GROUP_HINT,
+    LOOP_PRIORITY,
+    PERMISSION_HINT,
+    LoopPriority,
+    loop_priority,
+)
 from tests.banner import read_banner
 
 FIFO_RESET = os.SCHED_FIFO | os.SCHED_RESET_ON_FORK
@@ -22,10 +27,13 @@ FIFO_RESET = os.SCHED_FIFO | os.SCHED_RESET_ON_FORK
 class FakeSched:
     """The kernel's scheduling calls for one thread, with a permission switch."""
 
-    def __init__(self, *, permitted: bool = True, limit: int | None = None) -> None:
+    def __init__(
+        self, *, permitted: bool = True, limit: int | None = None, capable: bool = False
+    ) -> None:
         self.policy, self.priority = os.SCHED_OTHER, 0
         self.permitted = permitted
         self.limit = limit
+        self.capable = capable
         self.refuse_plain_restore = False
         self.calls: list[tuple[int, int]] = []
 
@@ -42,6 +50,9 @@ class FakeSched:
 
     def rtprio_limit(self) -> int | None:
         return self.limit
+
+    def privileged(self) -> bool:
+        return self.capable
 
 
 def test_the_thread_runs_fifo_inside_the_block_and_goes_back_after() -> None:
@@ -77,6 +88,28 @@ def test_refused_permission_runs_at_normal_priority_and_says_how_to_allow_it() -
     assert sched.get() == (os.SCHED_OTHER, 0)
 
 
+def test_a_refusal_despite_permission_blames_the_control_group() -> None:
+    for sched in (FakeSched(permitted=False, capable=True), FakeSched(permitted=False, limit=20)):
+        with loop_priority(True, sched) as got:
+            assert got == LoopPriority(False, f"normal priority ({GROUP_HINT})")
+            assert sched.get() == (os.SCHED_OTHER, 0)
+
+
+def test_a_refusal_is_not_the_context_of_the_shows_own_errors() -> None:
+    with pytest.raises(ValueError) as caught, loop_priority(True, FakeSched(permitted=False)):
+        raise ValueError("the show's own")
+    assert caught.value.__context__ is None
+
+
+def test_a_thread_already_at_real_time_priority_is_left_as_it_is() -> None:
+    sched = FakeSched()
+    sched.policy, sched.priority = os.SCHED_RR, 50
+    with loop_priority(True, sched) as got:
+        assert got == LoopPriority(True, "real-time priority (SCHED_RR 50, as started)")
+    assert sched.calls == []
+    assert sched.get() == (os.SCHED_RR, 50)
+
+
 def test_an_rtprio_limit_below_the_wanted_priority_is_used_as_it_is() -> None:
     sched = FakeSched(limit=3)
     with loop_priority(True, sched) as got:
@@ -99,16 +132,23 @@ def test_off_linux_the_loop_runs_at_normal_priority(monkeypatch: pytest.MonkeyPa
         )
 
 
-CAP_SYS_NICE = 23  # linux/capability.h
-
-
 def _permitted() -> bool:
-    """Whether this process may ask for SCHED_FIFO: CAP_SYS_NICE in its effective set
-    (root usually has it; a container may drop it), or an rtprio limit."""
-    status = Path("/proc/self/status").read_text()
-    cap_eff = int(next(x for x in status.splitlines() if x.startswith("CapEff:")).split()[1], 16)
-    soft = resource.getrlimit(resource.RLIMIT_RTPRIO)[0]
-    return bool(cap_eff >> CAP_SYS_NICE & 1) or soft == resource.RLIM_INFINITY or soft >= 1
+    """Whether the kernel gives this process SCHED_FIFO: asked, in a thread of its own
+    that ends at once (capabilities, rtprio limits and control groups all decide)."""
+    answer: list[bool] = []
+
+    def ask() -> None:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO | os.SCHED_RESET_ON_FORK, os.sched_param(1))
+        except OSError:
+            answer.append(False)
+        else:
+            answer.append(True)
+
+    t = threading.Thread(target=ask)
+    t.start()
+    t.join()
+    return answer == [True]
 
 
 CHILD_POLICY = "import os; print(os.sched_getscheduler(0))"
@@ -137,9 +177,11 @@ def test_the_kernel_gives_the_loop_thread_fifo_and_nothing_it_starts() -> None:
             seen["process"] = int(out.stdout)
         seen["after"] = os.sched_getscheduler(0) & ~os.SCHED_RESET_ON_FORK
 
+    pytest_policy = os.sched_getscheduler(0)
     t = threading.Thread(target=show_thread)
     t.start()
     t.join(30)
+    assert not t.is_alive()
     got = seen["got"]
     assert isinstance(got, LoopPriority)
     assert got.realtime is _permitted()
@@ -147,11 +189,11 @@ def test_the_kernel_gives_the_loop_thread_fifo_and_nothing_it_starts() -> None:
         assert (seen["inside"], seen["priority"]) == (os.SCHED_FIFO, LOOP_PRIORITY)
     else:
         assert seen["inside"] == os.SCHED_OTHER
-        assert PERMISSION_HINT in got.detail
+        assert PERMISSION_HINT in got.detail or GROUP_HINT in got.detail
     assert seen["thread"] == os.SCHED_OTHER
     assert seen["process"] == os.SCHED_OTHER
     assert seen["after"] == os.SCHED_OTHER
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # this thread was never touched
+    assert os.sched_getscheduler(0) == pytest_policy  # this thread was never touched
 
 
 SHOW = """
@@ -174,7 +216,10 @@ def _policies(pid: int) -> dict[int, int]:
     """Each thread of ``pid``: its scheduling policy (without the reset flag)."""
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
-        out[int(tid)] = os.sched_getscheduler(int(tid)) & ~os.SCHED_RESET_ON_FORK
+        try:
+            out[int(tid)] = os.sched_getscheduler(int(tid)) & ~os.SCHED_RESET_ON_FORK
+        except ProcessLookupError:
+            continue  # the thread ended meanwhile
     return out
 
 
@@ -208,7 +253,7 @@ def test_stovelight_run_says_how_its_loop_runs_and_only_the_loop_is_raised(
     elif flag:
         assert "normal priority (--no-realtime)" in banner
     else:
-        assert PERMISSION_HINT in banner
+        assert PERMISSION_HINT in banner or GROUP_HINT in banner
     assert policies.pop(proc.pid) == (os.SCHED_FIFO if expect_fifo else os.SCHED_OTHER)
     assert policies, "the show has other threads (the log writer at least)"
     assert set(policies.values()) == {os.SCHED_OTHER}
