@@ -1,7 +1,8 @@
 """The machine's floor for ``bench/go_latency.py``: the same measurement through bare relays.
 
 A relay in a child process forwards each message it receives to a UDP receiver in this
-process, doing nothing else; the time from just before the client's send to the
+process, doing nothing else; the time from just before the client's send (one system
+call with the message already made, a websocket frame too) to the
 kernel's receive timestamp of the forwarded datagram (``SO_TIMESTAMPNS``) is what any
 program on this machine pays to be woken by a message and answer it, with the same
 client, the same pacing (one message every 20 ms) and the same clock as the GO
@@ -29,12 +30,22 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["RELAYS", "measure_floor"]
+__all__ = ["RELAYS", "measure_floor", "ws_text_frame"]
 
 RELAYS = ("blocking UDP", "asyncio UDP", "websockets -> UDP")
 _KINDS = {"blocking UDP": "blocking", "asyncio UDP": "asyncio", "websockets -> UDP": "ws"}
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 INTERVAL = 0.02
+
+
+def ws_text_frame(data: bytes) -> bytes:
+    """``data`` as one masked websocket text frame, as a browser sends it: written to the
+    connection's socket in one system call, so the time taken just before is the time
+    the message leaves (websockets' sync client spends about 0.1 ms of its own building
+    and writing a frame, which is the client's time, not the relay's)."""
+    from websockets.frames import Frame, Opcode
+
+    return Frame(Opcode.TEXT, data).serialize(mask=True)
 
 
 def _free_port() -> int:
@@ -90,27 +101,32 @@ def _one(relay: str, gos: int) -> list[float]:
     try:
         assert child.stdout is not None
         child.stdout.readline()
+        # each message is made before the clock is read, and sent with one system call
+        sock: socket.socket
         if relay.startswith("websockets"):
             from websockets.sync.client import connect
 
-            ws = stack.enter_context(connect(f"ws://127.0.0.1:{in_port}/", compression=None))
+            url = f"ws://127.0.0.1:{in_port}/"
+            ws = stack.enter_context(connect(url, compression=None, ping_interval=None))
+            sock = ws.socket
 
-            def send(i: int) -> None:
-                ws.send(f"go {i}")
+            def message(i: int) -> bytes:
+                return ws_text_frame(b"go %d" % i)
         else:
-            udp = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-            udp.connect(("127.0.0.1", in_port))
+            sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+            sock.connect(("127.0.0.1", in_port))
 
-            def send(i: int) -> None:
-                udp.send(b"go %d" % i)
+            def message(i: int) -> bytes:
+                return b"go %d" % i
 
         out: list[float] = []
         t_next = time.monotonic()
         for i in range(gos + 10):
             t_next += INTERVAL
             time.sleep(max(0.0, t_next - time.monotonic()))
+            data = message(i)
             t0 = time.time_ns()
-            send(i)
+            sock.sendall(data)
             try:
                 _data, anc, _flags, _addr = receiver.recvmsg(256, 1024)
             except TimeoutError:
