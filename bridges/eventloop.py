@@ -12,6 +12,10 @@ with them (``bench/go_latency.py``: scheduled actions late by up to 1.4 ms at p9
 :class:`PreciseEpollSelector` rounds once: a wait of ``t`` seconds lasts
 ``ceil(t * 1000)`` ms. Elsewhere (macOS' ``kqueue`` takes nanoseconds) the default loop
 is used. :func:`run` is ``asyncio.run`` on such a loop.
+
+Work that could hold the loop (a telemetry flood, a fan-out to many viewers, a backup
+catching up) yields with :func:`after_pending_io`, so a GO that arrived meanwhile is
+carried out before the work goes on.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import selectors
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-__all__ = ["PreciseEpollSelector", "new_event_loop", "run"]
+__all__ = ["PreciseEpollSelector", "after_pending_io", "new_event_loop", "run"]
 
 _T = TypeVar("_T")
 
@@ -76,3 +80,24 @@ def run(main: Coroutine[Any, Any, _T]) -> _T:
     """``asyncio.run(main)`` on :func:`new_event_loop`."""
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(main)
+
+
+def after_pending_io() -> asyncio.Future[None]:
+    """A future that is done once the loop has polled its sockets again and run the
+    callbacks that poll found (a datagram's GO, a control message), two turns on.
+
+    ``await asyncio.sleep(0)`` resumes in the very next turn, before what that
+    turn's poll finds; this lets everything that arrived meanwhile go first.
+
+    Returns:
+        The future to await.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+    loop.call_soon(loop.call_soon, _wake, future)
+    return future
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

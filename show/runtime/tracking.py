@@ -43,6 +43,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
+from bridges.eventloop import after_pending_io
 from bridges.ratelimit import RateLimitedLogger
 from bridges.telemetry import Sample as TelemetrySample
 from bridges.telemetry.config import BackoffPolicy
@@ -309,7 +310,7 @@ class TrackingServer:
             for i, entry in enumerate(history):
                 await ws.send(entry.decode())
                 if i % 200 == 199:  # a long catch-up must not hold the show loop
-                    await asyncio.sleep(0)
+                    await after_pending_io()
             while True:
                 entry = await queue.get()
                 info["queued"] -= len(entry)
@@ -511,7 +512,7 @@ class TrackingFollower:
                 return
             applied += 1
             if applied % 200 == 0:  # catching up: let keepalives and the console through
-                await asyncio.sleep(0)
+                await after_pending_io()
             now = time.monotonic()
             if now - acked > 0.2:
                 acked = now

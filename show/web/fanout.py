@@ -35,10 +35,11 @@ from websockets.asyncio.server import ServerConnection, broadcast
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from bridges.eventloop import after_pending_io
 from bridges.ratelimit import RateLimitedLogger
 from show.web.protocol import encode_message_bytes
 
-__all__ = ["SLICE_BUDGET_S", "Broadcaster", "BroadcasterStats", "after_pending_io"]
+__all__ = ["SLICE_BUDGET_S", "Broadcaster", "BroadcasterStats"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,27 +47,6 @@ _RESERVED: Final = frozenset({"type", "seq", "t"})
 SLICE_BUDGET_S: Final = 0.0002
 """Longest stretch of fan-out writes in one event-loop turn (at least one viewer is
 written per turn). A write to a viewer costs about 10 us, mostly the kernel's."""
-
-
-def after_pending_io() -> asyncio.Future[None]:
-    """A future that is done once the loop has polled its sockets again and run the
-    callbacks that poll found (a datagram's GO, a control message), two turns on.
-
-    ``await asyncio.sleep(0)`` resumes in the very next turn, before what that
-    turn's poll finds; this lets everything that arrived meanwhile go first.
-
-    Returns:
-        The future to await.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[None] = loop.create_future()
-    loop.call_soon(loop.call_soon, _wake, future)
-    return future
-
-
-def _wake(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)
 
 
 def _text_frame(data: bytes) -> bytes:

@@ -17,8 +17,9 @@ from websockets.server import ServerProtocol
 
 import show.web.fanout as fanout
 import show.web.protocol as protocol
+from bridges.eventloop import after_pending_io
 from bridges.ratelimit import RateLimitedLogger
-from show.web.fanout import Broadcaster, after_pending_io
+from show.web.fanout import Broadcaster
 
 
 class _Transport:

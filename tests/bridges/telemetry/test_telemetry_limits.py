@@ -11,12 +11,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
+import bridges.telemetry.connection as connection
 from bridges.telemetry import (
     BackoffPolicy,
     ConnectionSettings,
@@ -234,6 +236,61 @@ def test_a_malformed_flood_writes_one_warning(caplog: pytest.LogCaptureFixture) 
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1
     assert warnings[0].startswith("telemetry source stoves rejected data: bad_name")
+
+
+class _GoMeanwhile(RecordingSink):
+    """A sink that, on the first frame, sends a datagram to the show's loop (a GO that
+    arrives while a flood is being read), and logs frames and the GO in turn."""
+
+    def __init__(self, log: list[str], go_port: int) -> None:
+        super().__init__()
+        self.log = log
+        self.go_port = go_port
+
+    def on_samples(self, source_name: str, samples: list[Sample]) -> None:
+        super().on_samples(source_name, samples)
+        for sample in samples:
+            self.log.append(f"frame {sample.value:g}")
+            if sample.value == 0:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as go:
+                    go.sendto(b"go", ("127.0.0.1", self.go_port))
+
+
+def test_a_go_that_arrives_during_a_flood_goes_before_the_next_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When a source reading a flood yields, what the loop's next poll finds (a GO on a
+    socket) runs before the source's next frame, even when that frame is already read
+    and waiting: a plain ``sleep(0)`` resumes the source first, a batch ahead."""
+    monkeypatch.setattr(connection, "_YIELD_AFTER_S", -1.0)  # yield before every frame
+    log: list[str] = []
+
+    class Go(asyncio.DatagramProtocol):
+        def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+            log.append("GO")
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(Go, local_addr=("127.0.0.1", 0))
+        sink = _GoMeanwhile(log, transport.get_extra_info("sockname")[1])
+        try:
+            async with running(stoves(sink)) as (server, _source):
+                connection_ = await server.connections.get()
+                burst = [frame("a", x=i) for i in range(4)]  # read in one go
+                await asyncio.gather(*(connection_.send(text) for text in burst))
+                await sink.wait_for(has_samples(sink, 4))
+                await eventually_logged(log, "GO")
+        finally:
+            transport.close()
+        assert log[:3] == ["frame 0", "GO", "frame 1"], log
+
+    run(scenario)
+
+
+async def eventually_logged(log: list[str], entry: str) -> None:
+    """Wait (yielding) until ``entry`` is in ``log``."""
+    while entry not in log:
+        await asyncio.sleep(0.001)
 
 
 def test_penalty_and_websocket_ceiling_policy() -> None:
