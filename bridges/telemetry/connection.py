@@ -90,7 +90,7 @@ _YIELD_AFTER_S = 0.0005
 control message): what a GO may wait for behind a flood. The source then yields with
 :func:`bridges.eventloop.after_pending_io`, so the GO goes before the next frame even
 when that frame is already read. At 10,000 frames/s GOs reached the wire at p99
-0.29-0.65 ms (``bench/go_latency.py --loads telemetry``; 0.42-1.14 ms when a plain
+0.29-0.84 ms (``bench/go_latency.py --loads telemetry``; 0.42-1.14 ms when a plain
 ``sleep(0)`` let the source's next batch go first); 40,000 frames/s are all read, at
 62 % CPU against 51 % (``bench/ws_to_osc.py --only stovelight``)."""
 
