@@ -19,7 +19,7 @@ from show.runtime.priority import (
     LoopPriority,
     loop_priority,
 )
-from tests.banner import read_banner
+from tests.show_process import read_banner, show_process
 
 FIFO_RESET = os.SCHED_FIFO | os.SCHED_RESET_ON_FORK
 
@@ -229,22 +229,11 @@ def test_stovelight_run_says_how_its_loop_runs_and_only_the_loop_is_raised(
 ) -> None:
     show = tmp_path / "show.toml"
     show.write_text(SHOW)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "show.cli", "run", str(show), "--no-visuals", *flag],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with show_process(["run", str(show), "--no-visuals", *flag], tmp_path) as proc:
         lines = read_banner(proc)
         policies = _policies(proc.pid)
         proc.send_signal(signal.SIGTERM)
         _out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err
     banner = next(x for x in lines if "Show loop:" in x)
     expect_fifo = _permitted() and not flag

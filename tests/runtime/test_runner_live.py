@@ -13,9 +13,9 @@ from bridges.osc.wire import decode_packet, iter_messages
 from cues.commands import Health
 from cues.model import CueId
 from show.showfile.load import parse_show
-from tests.banner import read_banner
 from tests.bridges.osc.osc_test_support import needs_liblo, oscdump, run, run_oscsend, udp_sink
 from tests.show.live_support import TelemetryServer, eventually, running_show
+from tests.show_process import read_banner, show_process
 
 SHOW = """
 [show]
@@ -188,8 +188,6 @@ def test_pulling_the_telemetry_server_mid_show_and_bringing_it_back() -> None:
 
 def test_stovelight_run_stops_cleanly_on_sigterm(tmp_path: object) -> None:
     import signal
-    import subprocess
-    import sys
     from pathlib import Path
 
     folder = Path(str(tmp_path))
@@ -198,22 +196,11 @@ def test_stovelight_run_stops_cleanly_on_sigterm(tmp_path: object) -> None:
         SHOW.format(ws_port=_free_udp_port(), osc_port=_free_udp_port(), reply_port=0)
         + '\n[web]\nport = 0\nhost = "127.0.0.1"\n'
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "show.cli", "run", str(show), "--no-visuals"],
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with show_process(["run", str(show), "--no-visuals"], folder) as proc:
         lines = read_banner(proc)
         assert any("Operator console: http://127.0.0.1:" in x for x in lines), lines
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, err
     assert "stopped cleanly" in out
     closed = [

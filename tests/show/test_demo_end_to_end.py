@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.banner import read_banner
+from tests.show_process import read_banner
 from tests.web.webtest_support import screenshot
 
 TOKEN = "demo-test-token"
