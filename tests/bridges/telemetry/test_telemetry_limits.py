@@ -287,6 +287,32 @@ def test_a_go_that_arrives_during_a_flood_goes_before_the_next_frame(
     run(scenario)
 
 
+def test_a_steady_stream_does_not_yield_at_every_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the frames' own work counts towards a yield, not the waits between frames:
+    20 frames 2 ms apart (about 1 ms of work in all) yield a few times at most, where a
+    wall-clock count would yield before every frame after the first."""
+    yields: list[float] = []
+    real = connection.after_pending_io
+
+    def counted() -> asyncio.Future[None]:
+        yields.append(0.0)
+        return real()
+
+    monkeypatch.setattr(connection, "after_pending_io", counted)
+
+    async def scenario() -> None:
+        sink = RecordingSink()
+        async with running(stoves(sink)) as (server, _source):
+            connection_ = await server.connections.get()
+            for i in range(20):
+                await connection_.send(frame("a", x=i))
+                await asyncio.sleep(0.002)
+            await sink.wait_for(has_samples(sink, 20))
+
+    run(scenario)
+    assert len(yields) <= 3, yields
+
+
 async def eventually_logged(log: list[str], entry: str) -> None:
     """Wait (yielding) until ``entry`` is in ``log``."""
     while entry not in log:
