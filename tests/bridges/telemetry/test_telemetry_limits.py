@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 import bridges.telemetry.connection as connection
+from bridges import eventloop
 from bridges.telemetry import (
     BackoffPolicy,
     ConnectionSettings,
@@ -292,7 +293,7 @@ def test_a_steady_stream_does_not_yield_at_every_frame(monkeypatch: pytest.Monke
     20 frames 2 ms apart (about 1 ms of work in all) yield a few times at most, where a
     wall-clock count would yield before every frame after the first."""
     yields: list[float] = []
-    real = connection.after_pending_io
+    real = eventloop.after_pending_io  # what the source module imported
 
     def counted() -> asyncio.Future[None]:
         yields.append(0.0)
