@@ -468,22 +468,33 @@ def test_a_page_larger_than_one_write_is_answered_whole() -> None:
 
     async def main() -> bytes:
         loop = asyncio.get_running_loop()
-        gate = _gate()
-        gate.answer = lambda method, path: page if (method, path) == ("GET", "/") else None
-        door = Door(gate, lambda sock, _head, _seat, _peer: sock.close())
-        with socket.create_server(("127.0.0.1", 0)) as listening:
-            door.open([listening])
-            ours, theirs = socket.socketpair()
-            ours.setblocking(False)
-            visitor = _RawVisitor(door, ours, "127.0.0.1", loop.time())
-            visitor.head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        with _page_visitor(_gate(), page) as (door, visitor, _ours, theirs):
             door.decide(visitor)
-            received = await loop.run_in_executor(None, _read_to_end, theirs)
-            door.close()
-        return received
+            return await loop.run_in_executor(None, _read_to_end, theirs)
 
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(asyncio.run, main()).result(30) == page
+
+
+@contextlib.contextmanager
+def _page_visitor(
+    gate: Gate, page: bytes
+) -> Iterator[tuple[Door, _RawVisitor, socket.socket, socket.socket]]:
+    """A door answering ``GET /`` with ``page``, and a visitor who asked for it (not yet
+    decided on): the door, the visitor, its socket on the door's side and the client's
+    end. The door is closed after the block."""
+    gate.answer = lambda method, path: page if (method, path) == ("GET", "/") else None
+    door = Door(gate, lambda sock, _head, _seat, _peer: sock.close())
+    with socket.create_server(("127.0.0.1", 0)) as listening:
+        door.open([listening])
+        ours, theirs = socket.socketpair()
+        ours.setblocking(False)
+        visitor = _RawVisitor(door, ours, "127.0.0.1", asyncio.get_running_loop().time())
+        visitor.head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        try:
+            yield door, visitor, ours, theirs
+        finally:
+            door.close()
 
 
 def _read_to_end(sock: socket.socket) -> bytes:
@@ -500,28 +511,19 @@ def test_a_visitor_who_never_reads_a_page_is_cut_off_at_the_head_timeout() -> No
     that never reads it must not hold the show's socket for ever."""
     page = bytes(range(256)) * 4096  # 1 MiB: more than the socket takes at once
 
-    async def main() -> tuple[int, float]:
+    async def main() -> int:
         loop = asyncio.get_running_loop()
         gate = Gate(_gate().admission, lambda _r, _a: None, head_timeout=0.3)
-        gate.answer = lambda method, path: page if (method, path) == ("GET", "/") else None
-        door = Door(gate, lambda sock, _head, _seat, _peer: sock.close())
-        with socket.create_server(("127.0.0.1", 0)) as listening:
-            door.open([listening])
-            ours, theirs = socket.socketpair()
-            ours.setblocking(False)
-            visitor = _RawVisitor(door, ours, "127.0.0.1", loop.time())
-            visitor.head = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
-            started = loop.time()
+        with _page_visitor(gate, page) as (door, visitor, ours, theirs):
             door.decide(visitor)
             await asyncio.sleep(1.0)  # the visitor reads nothing meanwhile
             cut = ours.fileno() == -1
             received = await loop.run_in_executor(None, _read_until_closed, theirs)
-            door.close()
         assert cut, "the door still holds the socket of a visitor who never read"
-        return received, loop.time() - started
+        return received
 
     with ThreadPoolExecutor(1) as pool:
-        received, _took = pool.submit(asyncio.run, main()).result(30)
+        received = pool.submit(asyncio.run, main()).result(30)
     assert received < len(page)
 
 
